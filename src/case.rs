@@ -1,0 +1,199 @@
+//! The case directory: the contract between stages, and its chain-of-custody record.
+//!
+//! A case is a directory (default ./agaudit-case) holding ingest.json — one record per raw file
+//! ever ingested: path, size, blake3 of its bytes, kind, counts, the parts it produced — the
+//! Parquet tables under parquet/, and quarantined lines under quarantine/. One process at a time
+//! may change a case (an advisory lock on CASE/.lock); ingest.json is replaced atomically.
+//!
+//! In: a directory path. Out: a locked [`Case`] and its [`IngestManifest`].
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, TryLockError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::FileCounts;
+
+pub const INGEST_JSON: &str = "ingest.json";
+pub const MANIFEST_FORMAT: &str = "agaudit-ingest";
+pub const MANIFEST_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("cannot use case directory {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("case directory {0} is in use by another agaudit process; wait for it to finish")]
+    Locked(PathBuf),
+    #[error("{path} is not a valid agaudit ingest.json: {reason}; restore it from a backup or start a new case")]
+    BadManifest { path: PathBuf, reason: String },
+}
+
+/// ingest.json: the chain of custody of every raw file in the case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IngestManifest {
+    pub format: String,
+    pub version: u32,
+    pub case_id: String,
+    pub created: String,
+    pub files: Vec<FileRecord>,
+}
+
+/// One raw file as ingested.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    pub blake3: String,
+    pub kind: String,
+    pub compression: String,
+    pub ingest_id: String,
+    pub ingested_at: String,
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pg_prefix: Option<String>,
+    /// ingested | partial (read error part-way) | unrecognised | error
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    pub counts: FileCounts,
+    /// Rows written per table.
+    pub rows: BTreeMap<String, u64>,
+    /// Redactions per rule.
+    pub redactions: BTreeMap<String, u64>,
+    /// Parquet parts written, relative to the case directory.
+    pub parts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub quarantine: Option<String>,
+}
+
+pub struct Case {
+    root: PathBuf,
+    _lock: File,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CaseError + '_ {
+    move |source| CaseError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Case {
+    /// Opens (creating if needed) and locks a case directory.
+    pub fn open(root: &Path) -> Result<Case, CaseError> {
+        for dir in [root.to_path_buf(), root.join("parquet"), root.join("quarantine")] {
+            fs::create_dir_all(&dir).map_err(io(&dir))?;
+        }
+        let lock_path = root.join(".lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(CaseError::Locked(root.to_path_buf())),
+            Err(TryLockError::Error(e)) => {
+                return Err(CaseError::Io {
+                    path: lock_path,
+                    source: e,
+                });
+            }
+        }
+        Ok(Case {
+            root: root.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn parquet_dir(&self) -> PathBuf {
+        self.root.join("parquet")
+    }
+
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+
+    /// A path inside the case, relative to its root, with forward slashes (as recorded in JSON).
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+
+    /// The case's ingest.json, or a new empty one.
+    pub fn load_manifest(&self) -> Result<IngestManifest, CaseError> {
+        let path = self.root.join(INGEST_JSON);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let m: IngestManifest = serde_json::from_slice(&bytes).map_err(|e| CaseError::BadManifest {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                if m.format != MANIFEST_FORMAT || m.version != MANIFEST_VERSION {
+                    return Err(CaseError::BadManifest {
+                        path,
+                        reason: format!(
+                            "expected format {MANIFEST_FORMAT} version {MANIFEST_VERSION}, found {} version {}",
+                            m.format, m.version
+                        ),
+                    });
+                }
+                Ok(m)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IngestManifest {
+                format: MANIFEST_FORMAT.to_string(),
+                version: MANIFEST_VERSION,
+                case_id: new_id(&self.root),
+                created: now(),
+                files: Vec::new(),
+            }),
+            Err(e) => Err(CaseError::Io { path, source: e }),
+        }
+    }
+
+    /// Replaces ingest.json atomically (write a temporary file, sync, rename).
+    pub fn save_manifest(&self, manifest: &IngestManifest) -> Result<(), CaseError> {
+        let path = self.root.join(INGEST_JSON);
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.root).map_err(io(&self.root))?;
+        let json = serde_json::to_vec_pretty(manifest).map_err(|e| CaseError::Io {
+            path: path.clone(),
+            source: e.into(),
+        })?;
+        tmp.write_all(&json).map_err(io(&path))?;
+        tmp.write_all(b"\n").map_err(io(&path))?;
+        tmp.as_file().sync_all().map_err(io(&path))?;
+        tmp.persist(&path).map_err(|e| CaseError::Io {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+}
+
+/// UTC now, RFC 3339 with microseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// A fresh 16-hex-digit id (case ids, ingest ids): unique per directory, time and process.
+pub fn new_id(salt: &Path) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(salt.to_string_lossy().as_bytes());
+    h.update(
+        &chrono::Utc::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_le_bytes(),
+    );
+    h.update(&std::process::id().to_le_bytes());
+    h.finalize().to_hex()[..16].to_string()
+}

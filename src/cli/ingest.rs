@@ -1,0 +1,93 @@
+//! `agaudit ingest`: arguments and presentation; the work is in `crate::ingest`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::ingest::{self, Options};
+use crate::output;
+
+/// Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody.
+///
+/// Walks files and directories, detects each file's kind from its content (PostgreSQL stderr,
+/// csvlog or jsonlog with pgAudit entries), reads .gz and .zst transparently, and writes the
+/// db_events table under CASE/parquet/. Every line becomes part of a row, a counted other line, or
+/// a quarantined line (CASE/quarantine/) with a reason. Literals, parameter values and secrets
+/// are never written. Content already in the case is not added twice.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or directories to ingest (directories are walked recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Case directory to write into (created if missing).
+    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
+    pub case: PathBuf,
+
+    /// The server's log_line_prefix, for stderr logs (same %-escapes as postgresql.conf).
+    #[arg(long, default_value = "%m [%p] ", value_name = "FORMAT")]
+    pub pg_prefix: String,
+
+    /// Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label
+    /// names database resources: SERVER/DATABASE/SCHEMA.TABLE.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+
+    /// Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress bar and no table; errors and warnings still go to stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, found '{s}'"))?;
+    let valid_key = !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c));
+    if !valid_key {
+        return Err(format!("label key '{k}' must be letters, digits, '_', '.' or '-'"));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
+    let labels: BTreeMap<String, String> = args.labels.into_iter().collect();
+    let opts = Options {
+        paths: args.paths,
+        case_dir: args.case,
+        pg_prefix: args.pg_prefix,
+        labels,
+        progress: !args.quiet && !args.json && std::io::stderr().is_terminal(),
+    };
+    let report = ingest::run(&opts).context("ingest failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if !args.quiet {
+        output::ingest_summary(&report);
+    }
+    for f in report
+        .files
+        .iter()
+        .filter(|f| f.status == "error" || f.status == "partial")
+    {
+        eprintln!(
+            "agaudit: error: {}: {}",
+            f.path,
+            f.message.as_deref().unwrap_or("failed")
+        );
+    }
+    if report.totals.quarantined_lines > 0 {
+        eprintln!(
+            "agaudit: warning: {} line(s) quarantined with reasons under {}/quarantine/",
+            report.totals.quarantined_lines, report.case
+        );
+    }
+    Ok(if report.has_errors() { EXIT_ERROR } else { EXIT_OK })
+}

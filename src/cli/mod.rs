@@ -1,0 +1,57 @@
+//! Command-line definition (clap derive) and dispatch, one file per command.
+//!
+//! The same definition generates the man pages and shell completions committed in man/ and
+//! completions/ (a test fails when they are stale). Exit codes: 0 success, 1 findings or invalid
+//! evidence, 2 usage or input error.
+//!
+//! In: process arguments. Out: the command's output and an exit code.
+
+pub mod ingest;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// Findings at or above the threshold, or evidence that does not verify.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Usage error, unreadable or unusable input.
+pub const EXIT_ERROR: u8 = 2;
+
+/// agaudit: prove what AI agents did, from the logs your estate already collects.
+///
+/// agaudit reads PostgreSQL pgAudit logs (and, as they land, OpenTelemetry, MCP tools/list dumps
+/// and ebpf-capture files), normalises them to Parquet in a case directory, and keeps a chain of
+/// custody of every raw file. It never opens a network connection.
+#[derive(Debug, Parser)]
+#[command(name = "agaudit", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Ingest(ingest::IngestArgs),
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parses arguments, runs the command, maps the result to an exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(args) => ingest::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("agaudit: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

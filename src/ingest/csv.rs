@@ -1,0 +1,95 @@
+//! CSV fields as PostgreSQL writes them (csvlog records, and pgAudit's record inside a message).
+//!
+//! Both writers follow the same rules: a field is either bare (no comma, quote or newline) or
+//! wrapped in double quotes with inner quotes doubled; newlines may appear inside quotes. The
+//! parser borrows from the input unless a doubled quote forces a copy.
+//!
+//! In: one record's text (no trailing newline). Out: its fields, or where and why it is malformed.
+
+use std::borrow::Cow;
+
+use nom::branch::alt;
+use nom::bytes::complete::take_till;
+use nom::character::complete::char;
+use nom::multi::separated_list1;
+use nom::{IResult, Parser};
+
+/// Splits one CSV record into fields.
+pub fn fields(record: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    match separated_list1(char(','), alt((quoted, bare))).parse(record) {
+        Ok(("", fields)) => Ok(fields),
+        Ok((rest, fields)) => Err(format!(
+            "unexpected character after field {} at byte {} (a quote inside an unquoted field, or text after a closing quote)",
+            fields.len(),
+            record.len() - rest.len()
+        )),
+        Err(_) => Err(format!("unterminated quoted field at byte {}", unterminated_at(record))),
+    }
+}
+
+fn unterminated_at(record: &str) -> usize {
+    record.rfind(",\"").map_or(0, |i| i + 1)
+}
+
+fn quoted(input: &str) -> IResult<&str, Cow<'_, str>> {
+    let (mut rest, _) = char('"')(input)?;
+    let mut owned: Option<String> = None;
+    loop {
+        let (after_text, text) = take_till(|c| c == '"')(rest)?;
+        // A missing closing quote is a hard failure, not "try a bare field instead".
+        let (after_quote, _) = char('"')(after_text).map_err(|e| e.map(|e: nom::error::Error<&str>| e).to_failure())?;
+        if let Some(next) = after_quote.strip_prefix('"') {
+            let s = owned.get_or_insert_with(String::new);
+            s.push_str(text);
+            s.push('"');
+            rest = next;
+            continue;
+        }
+        let value = match owned {
+            Some(mut s) => {
+                s.push_str(text);
+                Cow::Owned(s)
+            }
+            None => Cow::Borrowed(text),
+        };
+        return Ok((after_quote, value));
+    }
+}
+
+fn bare(input: &str) -> IResult<&str, Cow<'_, str>> {
+    let (rest, text) = take_till(|c| c == ',' || c == '"')(input)?;
+    Ok((rest, Cow::Borrowed(text)))
+}
+
+trait ToFailure {
+    fn to_failure(self) -> Self;
+}
+
+impl<E> ToFailure for nom::Err<E> {
+    fn to_failure(self) -> Self {
+        match self {
+            nom::Err::Error(e) => nom::Err::Failure(e),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_quoted_empty_and_doubled() {
+        let f = fields("a,\"b,c\",,\"d\"\"e\",\"multi\nline\"").unwrap();
+        assert_eq!(f, vec!["a", "b,c", "", "d\"e", "multi\nline"]);
+        assert!(matches!(f[1], Cow::Borrowed(_)));
+        assert!(matches!(f[3], Cow::Owned(_)));
+    }
+
+    #[test]
+    fn malformed_records_say_where() {
+        assert!(fields("a,\"open").unwrap_err().contains("unterminated"));
+        assert!(fields("a,\"x\"y").unwrap_err().contains("byte 5"));
+        assert!(fields("a,b\"c").is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! Recognising what a file holds from its content, not its name.
+//!
+//! Log collectors rename, rotate and compress files freely, so the name is only a hint. The
+//! first decompressed kilobytes decide: jsonlog objects have PostgreSQL's keys; csvlog records
+//! start with a timestamp followed by a comma; stderr lines match the log_line_prefix (or at
+//! least carry a severity keyword, so a wrong --pg-prefix still yields clear per-line reasons
+//! rather than "unknown file").
+//!
+//! In: the head of a file. Out: its [`Kind`].
+
+use super::pgaudit::prefix::Prefix;
+use super::pgaudit::{LogFormat, timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Postgres(LogFormat),
+    Unknown,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Postgres(LogFormat::Stderr) => "pg_stderr",
+            Kind::Postgres(LogFormat::Csvlog) => "pg_csvlog",
+            Kind::Postgres(LogFormat::Jsonlog) => "pg_jsonlog",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
+/// Decides the kind from up to the first 64 KiB of decompressed content.
+pub fn detect(head: &[u8], prefix: &Prefix) -> Kind {
+    if head.contains(&0) {
+        return Kind::Unknown;
+    }
+    let text = String::from_utf8_lossy(head);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(50).collect();
+    let Some(first) = lines.first() else {
+        return Kind::Unknown;
+    };
+    if first.starts_with('{') && first.contains("\"error_severity\"") {
+        return Kind::Postgres(LogFormat::Jsonlog);
+    }
+    let csv_like = |l: &&str| matches!(timestamp::parse(l), Ok((_, n)) if l.as_bytes().get(n) == Some(&b','));
+    if lines.iter().take(5).any(csv_like) {
+        return Kind::Postgres(LogFormat::Csvlog);
+    }
+    let prefixed = |l: &&str| prefix.parse(l).is_ok();
+    let severity_somewhere = |l: &&str| {
+        ["LOG:  ", "ERROR:  ", "FATAL:  ", "STATEMENT:  "]
+            .iter()
+            .any(|s| l.contains(s))
+    };
+    if lines.iter().any(prefixed) || lines.iter().filter(|l| severity_somewhere(l)).count() * 2 >= lines.len() {
+        return Kind::Postgres(LogFormat::Stderr);
+    }
+    Kind::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(s: &str) -> Kind {
+        detect(s.as_bytes(), &Prefix::compile("%m [%p] ").unwrap())
+    }
+
+    #[test]
+    fn by_content() {
+        assert_eq!(
+            kind("{\"timestamp\":\"2026-11-24 10:00:00.000 UTC\",\"error_severity\":\"LOG\"}\n"),
+            Kind::Postgres(LogFormat::Jsonlog)
+        );
+        assert_eq!(
+            kind("2026-11-24 10:00:00.000 UTC,\"u\",\"d\",1,,,,,,,,LOG,00000,\"x\"\n"),
+            Kind::Postgres(LogFormat::Csvlog)
+        );
+        assert_eq!(
+            kind("2026-11-24 10:00:00.000 UTC [1] LOG:  x\n"),
+            Kind::Postgres(LogFormat::Stderr)
+        );
+        assert_eq!(
+            kind("Nov 24 10:00:00 host postgres[1]: [1-1] LOG:  x\n"),
+            Kind::Postgres(LogFormat::Stderr)
+        );
+        assert_eq!(kind("# README\nnothing here\n"), Kind::Unknown);
+        assert_eq!(kind("\0\0binary"), Kind::Unknown);
+        assert_eq!(kind(""), Kind::Unknown);
+    }
+}

@@ -1,0 +1,390 @@
+//! Framing: raw bytes → chunks of whole records, before any parsing.
+//!
+//! Reads a file (plain, gzip or zstd, recognised by magic bytes, not by name), splits it into
+//! records — a line; a line plus its TAB-started continuation lines (PostgreSQL's stderr); or a
+//! CSV record whose quoted fields may hold newlines (csvlog) — and packs whole records into
+//! chunks of about [`CHUNK_BYTES`] that parsers can take in parallel. Every line of the input is
+//! in exactly one record, so line counts add up whatever the parsers do.
+//!
+//! Memory stays bounded: a record longer than [`MAX_RECORD_BYTES`] is not kept (its lines are
+//! counted and the record is marked [`RecordProblem::TooLong`]), and an unterminated CSV quote
+//! gives up at that size too and resynchronises on the next line.
+//!
+//! In: a path. Out: an iterator of [`Chunk`]s, in file order, each with its records' line numbers.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+/// Target size of one chunk handed to a parser.
+pub const CHUNK_BYTES: usize = 1 << 20;
+/// Longest record agaudit keeps; longer ones are quarantined as too long.
+pub const MAX_RECORD_BYTES: usize = 32 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// Opens `path`, decompressing transparently; `on_read` is told how many raw bytes were read.
+pub fn open(path: &Path, on_read: impl Fn(u64) + Send + 'static) -> io::Result<(Box<dyn Read + Send>, Compression)> {
+    let file = CountingReader {
+        inner: File::open(path)?,
+        on_read,
+    };
+    let mut raw = BufReader::with_capacity(256 << 10, file);
+    let magic = raw.fill_buf()?;
+    Ok(if magic.starts_with(&[0x1f, 0x8b]) {
+        (Box::new(flate2::read::MultiGzDecoder::new(raw)), Compression::Gzip)
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        (
+            Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
+            Compression::Zstd,
+        )
+    } else {
+        (Box::new(raw), Compression::None)
+    })
+}
+
+/// The first `limit` decompressed bytes of `path` (fewer if the file is shorter or its
+/// compressed stream breaks early), for detecting the kind of content.
+pub fn sniff(path: &Path, limit: usize) -> io::Result<(Vec<u8>, Compression)> {
+    let (reader, compression) = open(path, |_| {})?;
+    let mut head = Vec::with_capacity(limit);
+    // A broken stream still yields what was decoded before the break; framing reports it.
+    let _ = reader.take(limit as u64).read_to_end(&mut head);
+    Ok((head, compression))
+}
+
+struct CountingReader<R, F> {
+    inner: R,
+    on_read: F,
+}
+
+impl<R: Read, F: Fn(u64)> Read for CountingReader<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.on_read)(n as u64);
+        Ok(n)
+    }
+}
+
+/// How records are delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// One line, one record (jsonlog, OTLP JSON lines).
+    Lines,
+    /// A line plus the following lines that start with a TAB (stderr log).
+    TabContinued,
+    /// A CSV record: newlines inside double-quoted fields do not end it (csvlog).
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordProblem {
+    /// Longer than [`MAX_RECORD_BYTES`]; its bytes were not kept.
+    TooLong,
+    /// The input ended (or the size limit was hit) inside a quoted CSV field.
+    UnterminatedQuote,
+}
+
+/// One record: a byte range of its chunk's data (line terminators of the last line excluded).
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub start: usize,
+    pub end: usize,
+    /// 1-based number of its first line in the (decompressed) file.
+    pub line: u64,
+    /// How many lines it spans.
+    pub lines: u32,
+    pub problem: Option<RecordProblem>,
+}
+
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub seq: u64,
+    pub data: Vec<u8>,
+    pub records: Vec<Record>,
+}
+
+impl Chunk {
+    pub fn bytes(&self, r: &Record) -> &[u8] {
+        &self.data[r.start..r.end]
+    }
+}
+
+/// The input could not be read to its end (I/O error or corrupt compressed stream).
+#[derive(Debug, thiserror::Error)]
+#[error("read failed after line {line}: {source}")]
+pub struct FrameError {
+    pub line: u64,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Decides whether a chunk may end before the given record's first line (stderr uses it to keep
+/// an ERROR and its STATEMENT line in one chunk).
+pub type SplitCheck = Box<dyn Fn(&[u8]) -> bool + Send>;
+
+/// Iterator of chunks over one input.
+pub struct Framer {
+    reader: BufReader<Box<dyn Read + Send>>,
+    framing: Framing,
+    can_split: SplitCheck,
+    line_no: u64,
+    seq: u64,
+    /// First line of the next chunk, already read.
+    carry: Option<(Vec<u8>, LineRead)>,
+    in_quote: bool,
+    done: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LineRead {
+    /// The line was longer than the limit and only its start was kept.
+    truncated: bool,
+    quotes_odd: bool,
+}
+
+impl Framer {
+    pub fn new(reader: Box<dyn Read + Send>, framing: Framing, can_split: SplitCheck) -> Self {
+        Framer {
+            reader: BufReader::with_capacity(256 << 10, reader),
+            framing,
+            can_split,
+            line_no: 0,
+            seq: 0,
+            carry: None,
+            in_quote: false,
+            done: false,
+        }
+    }
+
+    /// Lines read so far.
+    pub fn lines(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Reads one line (without its terminator) into `buf`, keeping at most `keep` bytes.
+    /// Ok(None) at end of input.
+    fn read_line(&mut self, buf: &mut Vec<u8>, keep: usize) -> io::Result<Option<LineRead>> {
+        let mut any = false;
+        let mut kept = 0usize;
+        let mut truncated = false;
+        let mut quotes = 0usize;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                break;
+            }
+            any = true;
+            let (take, found) = match memchr::memchr(b'\n', available) {
+                Some(n) => (n, true),
+                None => (available.len(), false),
+            };
+            let part = &available[..take];
+            if self.framing == Framing::Csv {
+                quotes += memchr::memchr_iter(b'"', part).count();
+            }
+            let room = keep.saturating_sub(kept);
+            if part.len() > room {
+                truncated = true;
+            }
+            let stored = part.len().min(room);
+            buf.extend_from_slice(&part[..stored]);
+            kept += stored;
+            self.reader.consume(take + usize::from(found));
+            if found {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        if buf.last() == Some(&b'\r') && !truncated {
+            buf.pop();
+        }
+        self.line_no += 1;
+        Ok(Some(LineRead {
+            truncated,
+            quotes_odd: quotes % 2 == 1,
+        }))
+    }
+
+    fn next_chunk(&mut self) -> Result<Option<Chunk>, FrameError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut chunk = Chunk {
+            seq: self.seq,
+            data: Vec::with_capacity(CHUNK_BYTES + 4096),
+            records: Vec::new(),
+        };
+        self.seq += 1;
+        let mut pending = self.carry.take();
+        loop {
+            // The next line: carried over from the previous chunk, or read now.
+            let (line_start, read) = match pending.take() {
+                Some((bytes, read)) => {
+                    let start = chunk.data.len();
+                    chunk.data.extend_from_slice(&bytes);
+                    (start, read)
+                }
+                None => {
+                    let start = chunk.data.len();
+                    let current_len = chunk.records.last().map_or(0, |r| start - r.start);
+                    let keep = MAX_RECORD_BYTES.saturating_sub(current_len).max(1);
+                    match self.read_line(&mut chunk.data, keep) {
+                        Ok(Some(read)) => (start, read),
+                        Ok(None) => {
+                            self.done = true;
+                            break;
+                        }
+                        Err(source) => {
+                            self.done = true;
+                            return Err(FrameError {
+                                line: self.line_no,
+                                source,
+                            });
+                        }
+                    }
+                }
+            };
+            let line = &chunk.data[line_start..];
+            let continues = match self.framing {
+                Framing::Lines => false,
+                Framing::TabContinued => line.first() == Some(&b'\t') && !chunk.records.is_empty(),
+                Framing::Csv => self.in_quote,
+            };
+            if self.framing == Framing::Csv && read.quotes_odd {
+                self.in_quote = !self.in_quote;
+            }
+            if continues {
+                let rec = chunk.records.last_mut().expect("continues implies a record");
+                rec.lines += 1;
+                if read.truncated {
+                    rec.problem = Some(RecordProblem::TooLong);
+                }
+                if rec.problem.is_some() {
+                    // Keep counting lines of an oversized record, not its bytes.
+                    chunk.data.truncate(rec.start);
+                    rec.end = rec.start;
+                    if self.in_quote && self.framing == Framing::Csv {
+                        // Give up on a quote that never closes: resynchronise at the next line.
+                        rec.problem = Some(RecordProblem::UnterminatedQuote);
+                        self.in_quote = false;
+                    }
+                } else {
+                    // The newline between the record's lines belongs to the record.
+                    chunk.data.insert(line_start, b'\n');
+                    rec.end = chunk.data.len();
+                }
+                continue;
+            }
+            // A new record starts here. End the chunk first if it is full and may end here.
+            if line_start >= CHUNK_BYTES && !chunk.records.is_empty() && (self.can_split)(line) {
+                let bytes = chunk.data.split_off(line_start);
+                self.carry = Some((bytes, read));
+                return Ok(Some(chunk));
+            }
+            let problem = read.truncated.then_some(RecordProblem::TooLong);
+            if problem.is_some() {
+                chunk.data.truncate(line_start);
+            }
+            chunk.records.push(Record {
+                start: line_start,
+                end: chunk.data.len(),
+                line: self.line_no,
+                lines: 1,
+                problem,
+            });
+        }
+        if self.in_quote
+            && let Some(rec) = chunk.records.last_mut()
+        {
+            rec.problem = Some(RecordProblem::UnterminatedQuote);
+        }
+        Ok((!chunk.records.is_empty()).then_some(chunk))
+    }
+}
+
+impl Iterator for Framer {
+    type Item = Result<Chunk, FrameError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_chunk().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(input: &str, framing: Framing) -> Vec<(u64, u32, String, Option<RecordProblem>)> {
+        let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(input.as_bytes().to_vec()));
+        let framer = Framer::new(reader, framing, Box::new(|_| true));
+        let mut out = Vec::new();
+        for chunk in framer {
+            let chunk = chunk.unwrap();
+            for r in &chunk.records {
+                out.push((
+                    r.line,
+                    r.lines,
+                    String::from_utf8_lossy(chunk.bytes(r)).into_owned(),
+                    r.problem,
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn tab_continuations_join_their_record() {
+        let r = frame("a\n\tb\n\tc\nd\r\n\te", Framing::TabContinued);
+        assert_eq!(r[0], (1, 3, "a\n\tb\n\tc".into(), None));
+        assert_eq!(r[1], (4, 2, "d\n\te".into(), None));
+    }
+
+    #[test]
+    fn csv_quotes_span_lines() {
+        let r = frame("1,\"a\nb\"\n2,\"x\"\"y\"\n3,\"open\nno close", Framing::Csv);
+        assert_eq!(r[0], (1, 2, "1,\"a\nb\"".into(), None));
+        assert_eq!(r[1], (3, 1, "2,\"x\"\"y\"".into(), None));
+        assert_eq!(r[2].0, 4);
+        assert_eq!(r[2].1, 2);
+        assert_eq!(r[2].3, Some(RecordProblem::UnterminatedQuote));
+    }
+
+    #[test]
+    fn counts_every_line_across_chunks() {
+        let mut input = String::new();
+        for i in 0..200_000 {
+            input.push_str(&format!("line {i} with some padding to fill chunks\n"));
+        }
+        let r = frame(&input, Framing::Lines);
+        assert_eq!(r.len(), 200_000);
+        assert!(r.iter().enumerate().all(|(i, rec)| rec.0 == i as u64 + 1));
+    }
+
+    #[test]
+    fn empty_input_has_no_records() {
+        assert!(frame("", Framing::Lines).is_empty());
+    }
+}

@@ -1,0 +1,497 @@
+//! `agaudit ingest`: raw files → normalised tables, quarantine, and chain of custody.
+//!
+//! Walks the given paths (never into the case directory itself), hashes every file (blake3 of
+//! its raw bytes), skips files whose content the case already holds, detects each file's kind by
+//! content, and hands it to the parser for that kind — files in parallel, and chunks of one file
+//! in parallel inside it. Every line ends as part of a row, a counted other line, or a
+//! quarantined line; the counts are checked to add up and recorded in ingest.json.
+//!
+//! In: [`Options`]. Out: a [`Report`] (also what `--json` prints), files in the case directory.
+
+pub mod csv;
+pub mod detect;
+pub mod framing;
+pub mod pgaudit;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::case::{self, Case, CaseError, FileRecord};
+use crate::redact::{self, RuleCounts};
+use crate::table::writer::WrittenPart;
+use detect::Kind;
+use framing::{Compression, Framer, Framing};
+use pgaudit::prefix::Prefix;
+
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub case_dir: PathBuf,
+    pub pg_prefix: String,
+    pub labels: BTreeMap<String, String>,
+    pub progress: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    BadPrefix(String),
+    #[error(transparent)]
+    Case(#[from] CaseError),
+}
+
+/// Lines of one file by what became of them. `lines_read` = `row_lines` + all `other_lines` +
+/// `quarantined_lines`, always.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCounts {
+    pub lines_read: u64,
+    /// Lines that are part of a row (continuations and STATEMENT lines included).
+    pub row_lines: u64,
+    /// Lines that are not rows, by kind (connection_received, checkpoint, blank, ...).
+    pub other_lines: BTreeMap<String, u64>,
+    pub quarantined_lines: u64,
+}
+
+impl FileCounts {
+    pub fn add(&mut self, o: &FileCounts) {
+        self.lines_read += o.lines_read;
+        self.row_lines += o.row_lines;
+        for (k, v) in &o.other_lines {
+            *self.other_lines.entry(k.clone()).or_insert(0) += v;
+        }
+        self.quarantined_lines += o.quarantined_lines;
+    }
+
+    pub fn other_total(&self) -> u64 {
+        self.other_lines.values().sum()
+    }
+
+    pub fn balanced(&self) -> bool {
+        self.lines_read == self.row_lines + self.other_total() + self.quarantined_lines
+    }
+}
+
+/// What the parser of one file needs to know about it.
+pub struct FileContext {
+    pub source_file: String,
+    pub blake3: String,
+    /// First 16 hex digits of the blake3: names this file's Parquet parts.
+    pub tag: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What parsing one file produced.
+pub struct FileOutcome {
+    pub counts: FileCounts,
+    pub rows: u64,
+    pub redactions: RuleCounts,
+    pub parts: Vec<WrittenPart>,
+    pub quarantine: Option<PathBuf>,
+    /// Writing failed: nothing of this file was kept.
+    pub error: Option<String>,
+    /// Reading stopped early (corrupt compression, I/O): what was read before is kept.
+    pub read_error: Option<String>,
+}
+
+impl FileOutcome {
+    pub fn failed(error: String) -> Self {
+        FileOutcome {
+            counts: FileCounts::default(),
+            rows: 0,
+            redactions: RuleCounts::new(),
+            parts: Vec::new(),
+            quarantine: None,
+            error: Some(error),
+            read_error: None,
+        }
+    }
+}
+
+/// One input file in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub kind: String,
+    pub compression: String,
+    pub size: u64,
+    pub blake3: String,
+    /// ingested | partial | duplicate | unrecognised | error
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub counts: FileCounts,
+    pub rows: u64,
+    pub redactions: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub files: u64,
+    pub ingested: u64,
+    pub duplicates: u64,
+    pub unrecognised: u64,
+    pub errors: u64,
+    pub lines_read: u64,
+    pub rows: u64,
+    pub other_lines: u64,
+    pub quarantined_lines: u64,
+    pub redactions: BTreeMap<String, u64>,
+}
+
+/// The result of one `agaudit ingest` (the `--json` output, schemas/ingest-summary.schema.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub case: String,
+    pub case_id: String,
+    pub ingest_id: String,
+    pub files: Vec<FileReport>,
+    pub totals: Totals,
+}
+
+impl Report {
+    /// Exit code: 2 when any file could not be read or written, else 0.
+    pub fn has_errors(&self) -> bool {
+        self.totals.errors > 0
+    }
+}
+
+/// Size and blake3 of a file, or why it could not be read.
+type Hashed = Result<(u64, String), String>;
+
+/// A file found by the walk, or a path that could not be walked.
+struct Input {
+    path: PathBuf,
+    walk_error: Option<String>,
+}
+
+pub fn run(opts: &Options) -> Result<Report, IngestError> {
+    let prefix = Prefix::compile(&opts.pg_prefix).map_err(IngestError::BadPrefix)?;
+    let case = Case::open(&opts.case_dir)?;
+    let mut manifest = case.load_manifest()?;
+    let ingest_id = case::new_id(case.root());
+    let mut label_counts = RuleCounts::new();
+    let labels: BTreeMap<String, String> = opts
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), redact::redactor().text(v, &mut label_counts).into_owned()))
+        .collect();
+
+    let inputs = discover(&opts.paths, case.root());
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|i| std::fs::metadata(&i.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let progress = if opts.progress {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    // Hash first (in parallel) so duplicate content is never parsed twice.
+    let hashed: Vec<(Input, Hashed)> = inputs
+        .into_par_iter()
+        .map(|input| {
+            let h = match &input.walk_error {
+                Some(e) => Err(e.clone()),
+                None => hash_file(&input.path),
+            };
+            (input, h)
+        })
+        .collect();
+    let known: HashMap<&str, &FileRecord> = manifest
+        .files
+        .iter()
+        .filter(|f| f.status == "ingested" || f.status == "unrecognised")
+        .map(|f| (f.blake3.as_str(), f))
+        .collect();
+    let mut first_of: HashMap<String, String> = HashMap::new();
+    let mut work = Vec::new();
+    let mut reports: Vec<(usize, FileReport, Option<FileRecord>)> = Vec::new();
+    for (idx, (input, hash)) in hashed.into_iter().enumerate() {
+        let path = input.path.to_string_lossy().into_owned();
+        match hash {
+            Err(e) => reports.push((idx, error_report(&path, e), None)),
+            Ok((size, b3)) => {
+                let earlier = known
+                    .get(b3.as_str())
+                    .map(|f| f.path.clone())
+                    .or_else(|| first_of.get(&b3).cloned());
+                match earlier {
+                    Some(earlier) => {
+                        progress.inc(size);
+                        reports.push((idx, duplicate_report(&path, size, &b3, &earlier), None));
+                    }
+                    None => {
+                        first_of.insert(b3.clone(), path.clone());
+                        work.push((idx, input.path, size, b3));
+                    }
+                }
+            }
+        }
+    }
+
+    let done: Vec<(usize, FileReport, Option<FileRecord>)> = work
+        .into_par_iter()
+        .map(|(idx, path, size, b3)| {
+            let (report, record) = ingest_one(&case, &path, size, &b3, &prefix, &labels, &ingest_id, &progress);
+            (idx, report, Some(record))
+        })
+        .collect();
+    progress.finish_and_clear();
+    reports.extend(done);
+    reports.sort_by_key(|(idx, _, _)| *idx);
+
+    let mut totals = Totals::default();
+    for (k, v) in label_counts {
+        *totals.redactions.entry(k.to_string()).or_insert(0) += v;
+    }
+    let mut files = Vec::new();
+    for (_, report, record) in reports {
+        if let Some(record) = record {
+            manifest.files.retain(|f| f.blake3 != record.blake3);
+            manifest.files.push(record);
+        }
+        totals.files += 1;
+        match report.status.as_str() {
+            "ingested" => totals.ingested += 1,
+            "duplicate" => totals.duplicates += 1,
+            "unrecognised" => totals.unrecognised += 1,
+            _ => totals.errors += 1,
+        }
+        if report.status != "duplicate" {
+            totals.lines_read += report.counts.lines_read;
+            totals.rows += report.rows;
+            totals.other_lines += report.counts.other_total();
+            totals.quarantined_lines += report.counts.quarantined_lines;
+            for (k, v) in &report.redactions {
+                *totals.redactions.entry(k.clone()).or_insert(0) += v;
+            }
+        }
+        files.push(report);
+    }
+    case.save_manifest(&manifest)?;
+    Ok(Report {
+        case: case.root().to_string_lossy().into_owned(),
+        case_id: manifest.case_id.clone(),
+        ingest_id,
+        files,
+        totals,
+    })
+}
+
+/// Files under `paths`, sorted per directory, skipping the case directory.
+fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
+    let case_canon = case_root.canonicalize().ok();
+    let mut out = Vec::new();
+    for root in paths {
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter();
+        let walker = walker.filter_entry(|e| case_canon.as_deref() != e.path().canonicalize().ok().as_deref());
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() => out.push(Input {
+                    path: e.into_path(),
+                    walk_error: None,
+                }),
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
+                    let reason = match e.io_error() {
+                        Some(io) => format!("cannot read: {io}"),
+                        None => format!("cannot walk: {e}"),
+                    };
+                    out.push(Input {
+                        path,
+                        walk_error: Some(reason),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn hash_file(path: &Path) -> Result<(u64, String), String> {
+    let mut h = blake3::Hasher::new();
+    h.update_mmap_rayon(path).map_err(|e| format!("cannot read: {e}"))?;
+    let size = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
+    Ok((size, h.finalize().to_hex().to_string()))
+}
+
+fn error_report(path: &str, message: String) -> FileReport {
+    FileReport {
+        path: path.to_string(),
+        kind: "unknown".into(),
+        compression: "none".into(),
+        size: 0,
+        blake3: String::new(),
+        status: "error".into(),
+        message: Some(message),
+        counts: FileCounts::default(),
+        rows: 0,
+        redactions: BTreeMap::new(),
+        quarantine: None,
+    }
+}
+
+fn duplicate_report(path: &str, size: u64, b3: &str, earlier: &str) -> FileReport {
+    FileReport {
+        size,
+        blake3: b3.to_string(),
+        status: "duplicate".into(),
+        message: Some(format!("same content as {earlier}, already in the case; nothing added")),
+        ..error_report(path, String::new())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ingest_one(
+    case: &Case,
+    path: &Path,
+    size: u64,
+    b3: &str,
+    prefix: &Prefix,
+    labels: &BTreeMap<String, String>,
+    ingest_id: &str,
+    progress: &ProgressBar,
+) -> (FileReport, FileRecord) {
+    let source_file = path.to_string_lossy().into_owned();
+    let tag = b3[..16].to_string();
+    let file_name = path
+        .file_name()
+        .map_or_else(|| "input".to_string(), |n| n.to_string_lossy().into_owned());
+    let quarantine_path = case.quarantine_dir().join(format!("{file_name}-{tag}.jsonl"));
+    let ctx = FileContext {
+        source_file: source_file.clone(),
+        blake3: b3.to_string(),
+        tag,
+        labels: labels.clone(),
+    };
+
+    let (kind, compression, outcome) = match framing::sniff(path, 64 << 10) {
+        Err(e) => (
+            Kind::Unknown,
+            Compression::None,
+            FileOutcome::failed(format!("cannot read: {e}")),
+        ),
+        Ok((head, compression)) => {
+            let kind = detect::detect(&head, prefix);
+            let bar = progress.clone();
+            let outcome = match framing::open(path, move |n| bar.inc(n)) {
+                Err(e) => FileOutcome::failed(format!("cannot read: {e}")),
+                Ok((reader, _)) => match kind {
+                    Kind::Postgres(format) => {
+                        pgaudit::ingest_file(&ctx, format, prefix, reader, &case.parquet_dir(), quarantine_path)
+                    }
+                    Kind::Unknown => quarantine_whole_file(&ctx, reader, quarantine_path),
+                },
+            };
+            (kind, compression, outcome)
+        }
+    };
+
+    let mut message = outcome.error.clone().or_else(|| outcome.read_error.clone());
+    let status = if outcome.error.is_some() {
+        "error"
+    } else if outcome.read_error.is_some() {
+        "partial"
+    } else if !outcome.counts.balanced() {
+        message = Some(format!(
+            "internal error: line counts do not add up ({:?}); please report this",
+            outcome.counts
+        ));
+        "error"
+    } else if kind == Kind::Unknown {
+        message = Some("content is not a PostgreSQL stderr, csvlog or jsonlog file; all lines quarantined".into());
+        "unrecognised"
+    } else {
+        "ingested"
+    };
+    let redactions: BTreeMap<String, u64> = outcome.redactions.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let quarantine = outcome.quarantine.as_deref().map(|q| case.relative(q));
+    let report = FileReport {
+        path: source_file.clone(),
+        kind: kind.name().into(),
+        compression: compression.name().into(),
+        size,
+        blake3: b3.to_string(),
+        status: status.into(),
+        message: message.clone(),
+        counts: outcome.counts.clone(),
+        rows: outcome.rows,
+        redactions: redactions.clone(),
+        quarantine: quarantine.clone(),
+    };
+    let record = FileRecord {
+        path: source_file,
+        size,
+        blake3: b3.to_string(),
+        kind: kind.name().into(),
+        compression: compression.name().into(),
+        ingest_id: ingest_id.to_string(),
+        ingested_at: case::now(),
+        labels: labels.clone(),
+        pg_prefix: matches!(kind, Kind::Postgres(pgaudit::LogFormat::Stderr)).then(|| prefix.setting().to_string()),
+        status: status.into(),
+        error: message,
+        counts: outcome.counts,
+        rows: [("db_events".to_string(), outcome.rows)]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        redactions,
+        parts: outcome.parts.iter().map(|p| case.relative(&p.path)).collect(),
+        quarantine,
+    };
+    (report, record)
+}
+
+/// A file of unknown content: count its lines and quarantine them as one entry.
+fn quarantine_whole_file(
+    ctx: &FileContext,
+    reader: Box<dyn std::io::Read + Send>,
+    quarantine_path: PathBuf,
+) -> FileOutcome {
+    let mut lines = 0u64;
+    let mut read_error = None;
+    for chunk in Framer::new(reader, Framing::Lines, Box::new(|_| true)) {
+        match chunk {
+            Ok(c) => lines += c.records.iter().map(|r| u64::from(r.lines)).sum::<u64>(),
+            Err(e) => {
+                read_error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let mut outcome = FileOutcome::failed(String::new());
+    outcome.error = None;
+    outcome.read_error = read_error;
+    outcome.counts.lines_read = lines;
+    outcome.counts.quarantined_lines = lines;
+    if lines > 0 {
+        let entry = serde_json::json!({
+            "file": ctx.source_file, "line": 1, "lines": lines,
+            "reason": "unrecognised content: not a PostgreSQL stderr, csvlog or jsonlog file (kind is detected from content, not the name)",
+        });
+        let written = std::fs::File::create(&quarantine_path).and_then(|mut f| writeln!(f, "{entry}"));
+        if let Err(e) = written {
+            outcome.error = Some(format!("cannot write {}: {e}", quarantine_path.display()));
+        }
+        outcome.quarantine = Some(quarantine_path);
+    }
+    outcome
+}

@@ -1,0 +1,465 @@
+//! log_line_prefix → a parser for the front of each stderr log line.
+//!
+//! PostgreSQL's stderr lines start with whatever the server's log_line_prefix prints. The user
+//! gives agaudit the same setting (`--pg-prefix`, default `%m [%p] `); this module compiles it
+//! into a sequence of literal text and typed fields and parses lines with it. Free-text fields
+//! (%a %u %d %r %h %b %i) end at the literal that follows them; when a value contains that
+//! literal (an application_name with a space), the parser backtracks over later occurrences until
+//! the rest of the prefix and a severity keyword fit. `%q` ends the prefix for processes without a
+//! session, exactly as the server does. Padding (`%-20a`, `%10p`) is accepted.
+//!
+//! In: the prefix setting; then one line. Out: the prefix's fields and the rest of the line.
+
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::combinator::opt;
+use nom::{IResult, Parser};
+
+use super::timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    App,            // %a
+    User,           // %u
+    Database,       // %d
+    RemoteHostPort, // %r
+    RemoteHost,     // %h
+    BackendType,    // %b
+    Pid,            // %p
+    LeaderPid,      // %P
+    TimeNoMs,       // %t
+    TimeMs,         // %m
+    TimeEpoch,      // %n
+    CommandTag,     // %i
+    SqlState,       // %e
+    SessionId,      // %c
+    LineNumber,     // %l
+    ProcessStart,   // %s
+    VirtualXid,     // %v
+    Xid,            // %x
+    QueryId,        // %Q
+}
+
+impl Field {
+    fn free_text(self) -> bool {
+        matches!(
+            self,
+            Field::App
+                | Field::User
+                | Field::Database
+                | Field::RemoteHostPort
+                | Field::RemoteHost
+                | Field::BackendType
+                | Field::CommandTag
+                | Field::VirtualXid
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Item {
+    Literal(String),
+    Field { field: Field, padded: bool },
+}
+
+/// A compiled log_line_prefix.
+#[derive(Debug, Clone)]
+pub struct Prefix {
+    setting: String,
+    items: Vec<Item>,
+    /// Index in `items` where `%q` cut the prefix for non-session processes.
+    session_only_from: Option<usize>,
+}
+
+/// Values a prefix carried on one line. Borrowed from the line.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PrefixFields<'a> {
+    pub ts: Option<i64>,
+    pub pid: Option<i32>,
+    pub user: Option<&'a str>,
+    pub database: Option<&'a str>,
+    pub application_name: Option<&'a str>,
+    pub client_addr: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub sqlstate: Option<&'a str>,
+}
+
+impl Prefix {
+    /// Compiles a log_line_prefix setting; errors name the offending escape.
+    pub fn compile(setting: &str) -> Result<Prefix, String> {
+        let mut items: Vec<Item> = Vec::new();
+        let mut session_only_from = None;
+        let mut chars = setting.char_indices().peekable();
+        let mut literal = String::new();
+        while let Some((pos, c)) = chars.next() {
+            if c != '%' {
+                literal.push(c);
+                continue;
+            }
+            let mut padded = false;
+            while let Some(&(_, p)) = chars.peek() {
+                if p == '-' || p.is_ascii_digit() {
+                    padded = true;
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let Some((_, esc)) = chars.next() else {
+                return Err(format!("--pg-prefix '{setting}' ends with a lone '%' at byte {pos}"));
+            };
+            let field = match esc {
+                '%' => {
+                    literal.push('%');
+                    continue;
+                }
+                'q' => {
+                    if !literal.is_empty() {
+                        items.push(Item::Literal(std::mem::take(&mut literal)));
+                    }
+                    session_only_from = Some(items.len());
+                    continue;
+                }
+                'a' => Field::App,
+                'u' => Field::User,
+                'd' => Field::Database,
+                'r' => Field::RemoteHostPort,
+                'h' => Field::RemoteHost,
+                'b' => Field::BackendType,
+                'p' => Field::Pid,
+                'P' => Field::LeaderPid,
+                't' => Field::TimeNoMs,
+                'm' => Field::TimeMs,
+                'n' => Field::TimeEpoch,
+                'i' => Field::CommandTag,
+                'e' => Field::SqlState,
+                'c' => Field::SessionId,
+                'l' => Field::LineNumber,
+                's' => Field::ProcessStart,
+                'v' => Field::VirtualXid,
+                'x' => Field::Xid,
+                'Q' => Field::QueryId,
+                other => {
+                    return Err(format!(
+                        "--pg-prefix '{setting}': unknown escape '%{other}' at byte {pos}; the escapes are those of postgresql.conf's log_line_prefix (%a %u %d %r %h %b %p %P %t %m %n %i %e %c %l %s %v %x %q %Q %%)"
+                    ));
+                }
+            };
+            if !literal.is_empty() {
+                items.push(Item::Literal(std::mem::take(&mut literal)));
+            }
+            items.push(Item::Field { field, padded });
+        }
+        if !literal.is_empty() {
+            items.push(Item::Literal(literal));
+        }
+        for pair in items.windows(2) {
+            if let [Item::Field { field: a, .. }, Item::Field { field: b, .. }] = pair
+                && a.free_text()
+            {
+                return Err(format!(
+                    "--pg-prefix '{setting}': {a:?} is followed directly by {b:?} with no text between them, so their boundary cannot be found; logs written with such a prefix cannot be parsed reliably"
+                ));
+            }
+        }
+        Ok(Prefix {
+            setting: setting.to_string(),
+            items,
+            session_only_from,
+        })
+    }
+
+    pub fn setting(&self) -> &str {
+        &self.setting
+    }
+
+    /// Parses the prefix at the start of `line`; returns its fields and the rest of the line,
+    /// which starts with the severity keyword. Err says what did not match, for quarantine.
+    pub fn parse<'a>(&self, line: &'a str) -> Result<(PrefixFields<'a>, &'a str), String> {
+        let mut fields = PrefixFields::default();
+        let full_err = match parse_items(&self.items, line, &mut fields) {
+            Ok(rest) => return Ok((fields, rest)),
+            Err(e) => e,
+        };
+        if let Some(cut) = self.session_only_from {
+            let mut short = PrefixFields::default();
+            if let Ok(rest) = parse_items(&self.items[..cut], line, &mut short) {
+                return Ok((short, rest));
+            }
+        }
+        Err(format!(
+            "line does not match --pg-prefix '{}': {full_err}",
+            self.setting
+        ))
+    }
+}
+
+/// Matches `items` against the start of `input`, then requires a severity keyword.
+fn parse_items<'a>(items: &[Item], input: &'a str, out: &mut PrefixFields<'a>) -> Result<&'a str, String> {
+    let Some((first, rest_items)) = items.split_first() else {
+        return if severity(input).is_some() {
+            Ok(input)
+        } else {
+            Err(format!(
+                "expected a severity (LOG:, ERROR:, STATEMENT:, ...) after the prefix, found '{}'",
+                excerpt(input)
+            ))
+        };
+    };
+    match first {
+        Item::Literal(lit) => match input.strip_prefix(lit.as_str()) {
+            Some(rest) => parse_items(rest_items, rest, out),
+            None => Err(format!("expected '{}' , found '{}'", lit, excerpt(input))),
+        },
+        Item::Field { field, padded } if field.free_text() => {
+            let input = if *padded { input.trim_start_matches(' ') } else { input };
+            // The value runs to the next literal; try each occurrence (bounded) until the rest fits.
+            let terminator = match rest_items.first() {
+                Some(Item::Literal(l)) => Some(l.as_str()),
+                _ => None,
+            };
+            let mut last_err = String::new();
+            let candidates: Vec<usize> = match terminator {
+                Some(t) => input.match_indices(t).map(|(i, _)| i).take(16).collect(),
+                None => severity_positions(input),
+            };
+            for end in candidates {
+                let mut trial = out.clone();
+                let value = &input[..end];
+                set_free_text(
+                    &mut trial,
+                    *field,
+                    if *padded { value.trim_end_matches(' ') } else { value },
+                );
+                let after = if *padded {
+                    skip_padding(&input[end..], rest_items.first())
+                } else {
+                    &input[end..]
+                };
+                match parse_items(rest_items, after, &mut trial) {
+                    Ok(rest) => {
+                        *out = trial;
+                        return Ok(rest);
+                    }
+                    Err(e) => last_err = e,
+                }
+            }
+            Err(if last_err.is_empty() {
+                format!(
+                    "expected {field:?} followed by '{}', found '{}'",
+                    terminator.unwrap_or("a severity"),
+                    excerpt(input)
+                )
+            } else {
+                last_err
+            })
+        }
+        Item::Field { field, padded } => {
+            let input = if *padded { input.trim_start_matches(' ') } else { input };
+            let consumed = typed_field(*field, input, out).map_err(|e| format!("{e} (for {field:?})"))?;
+            let rest = &input[consumed..];
+            let rest = if *padded {
+                skip_padding(rest, rest_items.first())
+            } else {
+                rest
+            };
+            parse_items(rest_items, rest, out)
+        }
+    }
+}
+
+/// Skips the spaces a padded field was filled with, leaving any the next literal starts with.
+fn skip_padding<'a>(rest: &'a str, next: Option<&Item>) -> &'a str {
+    let trimmed = rest.trim_start_matches(' ');
+    let keep = match next {
+        Some(Item::Literal(l)) => l.len() - l.trim_start_matches(' ').len(),
+        _ => 0,
+    };
+    let skipped = rest.len() - trimmed.len();
+    &rest[skipped.saturating_sub(keep)..]
+}
+
+fn set_free_text<'a>(out: &mut PrefixFields<'a>, field: Field, value: &'a str) {
+    // PostgreSQL prints "[unknown]" for a session value that is not set.
+    let value = (value != "[unknown]" && !value.is_empty()).then_some(value);
+    match field {
+        Field::App => out.application_name = value,
+        Field::User => out.user = value,
+        Field::Database => out.database = value,
+        Field::RemoteHost => out.client_addr = value,
+        Field::RemoteHostPort => {
+            out.client_addr = value.map(|v| match v.rfind('(') {
+                Some(i) if v.ends_with(')') => &v[..i],
+                _ => v,
+            })
+        }
+        _ => {}
+    }
+}
+
+/// Parses a self-delimiting field; returns bytes consumed.
+fn typed_field<'a>(field: Field, input: &'a str, out: &mut PrefixFields<'a>) -> Result<usize, String> {
+    let digits = |i: &'a str| -> IResult<&'a str, &'a str> { take_while1(|c: char| c.is_ascii_digit()).parse(i) };
+    match field {
+        Field::TimeMs | Field::TimeNoMs | Field::ProcessStart => {
+            let (ts, n) = timestamp::parse(input)?;
+            if field != Field::ProcessStart {
+                out.ts = Some(ts);
+            }
+            Ok(n)
+        }
+        Field::TimeEpoch => {
+            let (ts, n) = timestamp::parse_epoch(input)?;
+            out.ts = Some(ts);
+            Ok(n)
+        }
+        Field::Pid => {
+            let (rest, d) = digits(input).map_err(|_| format!("expected a process id, found '{}'", excerpt(input)))?;
+            out.pid = d.parse().ok();
+            Ok(input.len() - rest.len())
+        }
+        Field::LeaderPid | Field::LineNumber | Field::Xid => {
+            let (rest, _) = take_while(|c: char| c.is_ascii_digit())
+                .parse(input)
+                .map_err(|_: nom::Err<nom::error::Error<&str>>| String::new())?;
+            Ok(input.len() - rest.len())
+        }
+        Field::QueryId => {
+            let (rest, _) = (opt(tag("-")), take_while(|c: char| c.is_ascii_digit()))
+                .parse(input)
+                .map_err(|_: nom::Err<nom::error::Error<&str>>| String::new())?;
+            Ok(input.len() - rest.len())
+        }
+        Field::SqlState => {
+            let code: &str = input.get(..5).unwrap_or("");
+            if code.len() == 5 && code.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+                out.sqlstate = (code != "00000").then_some(code);
+                Ok(5)
+            } else {
+                Err(format!("expected a 5-character SQLSTATE, found '{}'", excerpt(input)))
+            }
+        }
+        Field::SessionId => {
+            let hex = |c: char| c.is_ascii_hexdigit();
+            let (rest, _) = (take_while1(hex), tag("."), take_while1(hex)).parse(input).map_err(
+                |_: nom::Err<nom::error::Error<&str>>| {
+                    format!("expected a session id like 6743a1b2.4d2, found '{}'", excerpt(input))
+                },
+            )?;
+            let n = input.len() - rest.len();
+            out.session_id = Some(&input[..n]);
+            Ok(n)
+        }
+        _ => Err(format!("{field:?} is free text")),
+    }
+}
+
+/// Severity keywords a message starts with (after the prefix), with their two spaces.
+const SEVERITIES: &[&str] = &[
+    "LOG",
+    "ERROR",
+    "FATAL",
+    "PANIC",
+    "WARNING",
+    "NOTICE",
+    "INFO",
+    "DEBUG",
+    "DEBUG1",
+    "DEBUG2",
+    "DEBUG3",
+    "DEBUG4",
+    "DEBUG5",
+    "DETAIL",
+    "HINT",
+    "QUERY",
+    "CONTEXT",
+    "LOCATION",
+    "STATEMENT",
+];
+
+/// The severity keyword at the start of `s` and the text after "KEYWORD:  ".
+pub fn severity(s: &str) -> Option<(&str, &str)> {
+    let colon = s.bytes().take(10).position(|c| c == b':')?;
+    let word = &s[..colon];
+    if !SEVERITIES.contains(&word) {
+        return None;
+    }
+    let rest = &s[colon + 1..];
+    Some((word, rest.strip_prefix("  ").unwrap_or(rest.trim_start_matches(' '))))
+}
+
+fn severity_positions(s: &str) -> Vec<usize> {
+    SEVERITIES.iter().filter_map(|sev| s.find(&format!("{sev}:"))).collect()
+}
+
+fn excerpt(s: &str) -> String {
+    let mut e: String = s.chars().take(40).collect();
+    if e.len() < s.len() {
+        e.push('…');
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_prefix() {
+        let p = Prefix::compile("%m [%p] ").unwrap();
+        let (f, rest) = p.parse("2026-11-24 10:15:26.123 UTC [4242] LOG:  AUDIT: x").unwrap();
+        assert_eq!(f.pid, Some(4242));
+        assert!(f.ts.is_some());
+        assert_eq!(rest, "LOG:  AUDIT: x");
+    }
+
+    #[test]
+    fn rich_prefix_with_q_unknown_and_spaces() {
+        let p = Prefix::compile("%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ").unwrap();
+        let line = "2026-11-24 10:15:26.123 UTC [77] ro@reporting app=my app client=127.0.0.1 session=6743a1b2.4d sqlstate=42501 ERROR:  permission denied";
+        let (f, rest) = p.parse(line).unwrap();
+        assert_eq!(f.application_name, Some("my app"));
+        assert_eq!(f.user, Some("ro"));
+        assert_eq!(f.database, Some("reporting"));
+        assert_eq!(f.client_addr, Some("127.0.0.1"));
+        assert_eq!(f.session_id, Some("6743a1b2.4d"));
+        assert_eq!(f.sqlstate, Some("42501"));
+        assert!(rest.starts_with("ERROR:"));
+        // A background process stops at %q.
+        let (f, rest) = p
+            .parse("2026-11-24 10:15:26.123 UTC [78] LOG:  checkpoint starting: time")
+            .unwrap();
+        assert_eq!((f.pid, f.user), (Some(78), None));
+        assert!(rest.starts_with("LOG:"));
+        // [unknown] application_name is null.
+        let line = "2026-11-24 10:15:26.123 UTC [77] ro@reporting app=[unknown] client=[local] session=1.2 sqlstate=00000 LOG:  x";
+        let (f, _) = p.parse(line).unwrap();
+        assert_eq!(
+            (f.application_name, f.client_addr, f.sqlstate),
+            (None, Some("[local]"), None)
+        );
+    }
+
+    #[test]
+    fn remote_host_port_and_padding_and_epoch() {
+        let p = Prefix::compile("%n %-8p %r ").unwrap();
+        let (f, rest) = p.parse("1795515326.123 42       10.0.0.5(51234) LOG:  x").unwrap();
+        assert_eq!((f.pid, f.client_addr), (Some(42), Some("10.0.0.5")));
+        assert_eq!(rest, "LOG:  x");
+    }
+
+    #[test]
+    fn wrong_prefix_errors_say_what_was_expected() {
+        let p = Prefix::compile("%t [%p]: ").unwrap();
+        let err = p.parse("2026-11-24 10:15:26.123 UTC [4242] LOG:  x").unwrap_err();
+        assert!(err.contains("--pg-prefix '%t [%p]: '"), "{err}");
+        assert!(Prefix::compile("%m %z").unwrap_err().contains("unknown escape '%z'"));
+        assert!(Prefix::compile("%a%u ").unwrap_err().contains("no text between"));
+    }
+
+    #[test]
+    fn severities() {
+        assert_eq!(severity("ERROR:  boom"), Some(("ERROR", "boom")));
+        assert_eq!(severity("STATEMENT:  select 1"), Some(("STATEMENT", "select 1")));
+        assert_eq!(severity("AUDIT: x"), None);
+    }
+}

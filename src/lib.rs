@@ -1,0 +1,12 @@
+//! agaudit: prove what AI agents did, from logs the estate already collects, offline.
+//!
+//! The pipeline flows one way through these modules: `ingest` (detect, frame, parse, redact)
+//! writes `table`s into a `case` directory; later stages read the case. `cli` is the thin edge
+//! that parses arguments and presents results via `output`.
+
+pub mod case;
+pub mod cli;
+pub mod ingest;
+pub mod output;
+pub mod redact;
+pub mod table;

@@ -1,0 +1,208 @@
+//! Redaction: nothing agaudit writes may carry a literal, a parameter value or a secret.
+//!
+//! Three entry points, one per kind of text: [`Redactor::sql`] for statements (literals out,
+//! then secrets), [`Redactor::message`] for server error messages (quoted values and numbers out,
+//! then secrets), and [`Redactor::text`] for every other text field (secrets). Each counts what
+//! it removed per rule, so the ingest summary and ingest.json can say what was redacted.
+//!
+//! In: text from parsed input. Out: text safe to write, and counts in a [`RuleCounts`].
+
+pub mod secrets;
+pub mod sql;
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+pub use secrets::RuleCounts;
+use secrets::SecretScanner;
+
+/// Count name for literals replaced in statements.
+pub const SQL_LITERAL: &str = "sql_literal";
+/// Count name for bound parameter values dropped (only their number is kept).
+pub const BOUND_PARAMETER: &str = "bound_parameter";
+/// Count name for quoted values and numbers removed from server messages.
+pub const MESSAGE_VALUE: &str = "message_value";
+
+pub struct Redactor {
+    secrets: SecretScanner,
+}
+
+/// The process-wide redactor (rules compile once).
+pub fn redactor() -> &'static Redactor {
+    static R: OnceLock<Redactor> = OnceLock::new();
+    R.get_or_init(|| Redactor {
+        secrets: SecretScanner::new(),
+    })
+}
+
+impl Redactor {
+    /// A statement with its literals replaced by `?` and secrets redacted.
+    pub fn sql(&self, statement: &str, counts: &mut RuleCounts) -> String {
+        let stripped = sql::strip_literals(statement);
+        if stripped.literals > 0 {
+            *counts.entry(SQL_LITERAL).or_insert(0) += stripped.literals;
+        }
+        match self.secrets.scan(&stripped.text, counts) {
+            Cow::Borrowed(_) => stripped.text,
+            Cow::Owned(s) => s,
+        }
+    }
+
+    /// Any other text field with secrets redacted.
+    pub fn text<'a>(&self, text: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
+        self.secrets.scan(text, counts)
+    }
+
+    /// A server message (e.g. an ERROR's primary text) with values removed: a quoted segment
+    /// stays only when the word before it names an object kind (relation "x", column "y"), since
+    /// PostgreSQL quotes both identifiers and data values the same way; numbers become `?`.
+    pub fn message(&self, message: &str, counts: &mut RuleCounts) -> String {
+        let (text, removed) = strip_message_values(message);
+        if removed > 0 {
+            *counts.entry(MESSAGE_VALUE).or_insert(0) += removed;
+        }
+        self.secrets.scan(&text, counts).into_owned()
+    }
+}
+
+/// A short, safe excerpt of raw input for quarantine entries and error messages: control
+/// characters escaped, literals stripped as in SQL, secrets redacted, at most `max` characters.
+pub fn excerpt(raw: &str, max: usize, counts: &mut RuleCounts) -> String {
+    let visible: String = raw
+        .chars()
+        .take(max * 2)
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    let safe = redactor().sql(&visible, counts);
+    let mut out: String = safe.chars().take(max).collect();
+    if out.len() < safe.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Words after which PostgreSQL quotes an identifier, not a value.
+const OBJECT_WORDS: &[&str] = &[
+    "relation",
+    "table",
+    "column",
+    "constraint",
+    "schema",
+    "function",
+    "procedure",
+    "role",
+    "database",
+    "index",
+    "sequence",
+    "type",
+    "view",
+    "extension",
+    "operator",
+    "trigger",
+    "domain",
+    "user",
+    "object",
+    "policy",
+    "publication",
+    "subscription",
+    "server",
+    "tablespace",
+    "language",
+    "collation",
+    "conversion",
+    "rule",
+    "cast",
+    "aggregate",
+    "statistics",
+    "routine",
+];
+
+fn strip_message_values(message: &str) -> (String, u64) {
+    let b = message.as_bytes();
+    let mut out = String::with_capacity(message.len());
+    let mut removed = 0;
+    let mut i = 0;
+    let mut last_word: &str = "";
+    while i < b.len() {
+        let c = b[i];
+        if c == b'"' || c == b'\'' {
+            let end = memchr::memchr(c, &b[i + 1..]).map_or(b.len(), |n| i + 1 + n + 1);
+            if c == b'"' && OBJECT_WORDS.contains(&last_word.to_ascii_lowercase().as_str()) {
+                out.push_str(&message[i..end]);
+            } else {
+                removed += 1;
+                out.push(c as char);
+                out.push('?');
+                out.push(c as char);
+            }
+            i = end;
+            last_word = "";
+        } else if c.is_ascii_digit() && !out.ends_with(|p: char| p.is_alphanumeric() || p == '_') {
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            removed += 1;
+            out.push('?');
+            last_word = "";
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            last_word = &message[start..i];
+            out.push_str(last_word);
+        } else {
+            let len = message[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&message[i..i + len]);
+            if !c.is_ascii_whitespace() {
+                last_word = "";
+            }
+            i += len;
+        }
+    }
+    (out, removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(s: &str) -> String {
+        redactor().message(s, &mut RuleCounts::new())
+    }
+
+    #[test]
+    fn messages_keep_identifiers_and_lose_values() {
+        assert_eq!(
+            msg("permission denied for table invoices"),
+            "permission denied for table invoices"
+        );
+        assert_eq!(
+            msg("duplicate key value violates unique constraint \"customers_pkey\""),
+            "duplicate key value violates unique constraint \"customers_pkey\""
+        );
+        assert_eq!(
+            msg("invalid input syntax for type integer: \"AKIA-ish\""),
+            "invalid input syntax for type integer: \"?\""
+        );
+        assert_eq!(
+            msg("value 99999 is out of range for t2"),
+            "value ? is out of range for t2"
+        );
+        assert_eq!(msg("relation \"x\" does not exist"), "relation \"x\" does not exist");
+    }
+
+    #[test]
+    fn sql_counts_literals_and_secrets() {
+        let mut c = RuleCounts::new();
+        let out = redactor().sql(
+            "update t set note = 'mail dana.planted@example.org' where id = 3",
+            &mut c,
+        );
+        assert_eq!(out, "update t set note = ? where id = ?");
+        assert_eq!(c[SQL_LITERAL], 2);
+        // A secret outside any literal (here in an identifier position) is still caught.
+        let out = redactor().sql("select AKIAZ7VQXHNP3EXAMPLE from t", &mut c);
+        assert_eq!(out, "select [REDACTED:aws_access_key_id] from t");
+    }
+}

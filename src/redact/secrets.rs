@@ -1,0 +1,278 @@
+//! Secret scanning of free text: the rules, and replacement by `[REDACTED:<rule>]`.
+//!
+//! Every text field agaudit writes passes through [`SecretScanner::scan`] last, whatever else
+//! redacted it first. Rules are regular expressions over well-known credential shapes; a match is
+//! replaced whole (or, for "key = value" rules, the value part) and counted per rule. A fast
+//! combined pre-check keeps the common case — no secret at all — to one pass over the text.
+//!
+//! In: text. Out: the same text, or a redacted copy, and a count per rule into [`RuleCounts`].
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use regex::{Regex, RegexSet};
+
+/// Redactions per rule name (also counts `sql_literal` and `bound_parameter`, see `redact`).
+pub type RuleCounts = BTreeMap<&'static str, u64>;
+
+struct Rule {
+    name: &'static str,
+    /// Replaced: the named group `secret` when present, else the whole match.
+    re: &'static str,
+}
+
+/// The rules, most specific first (a later rule never sees what an earlier one replaced).
+const RULES: &[Rule] = &[
+    Rule {
+        name: "private_key",
+        re: r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
+    },
+    Rule {
+        name: "jwt",
+        re: r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+    },
+    Rule {
+        name: "aws_access_key_id",
+        re: r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+    },
+    Rule {
+        name: "aws_secret_access_key",
+        re: r#"(?i)aws.{0,20}?(?:secret|private).{0,20}?['"\s:=]+(?P<secret>[A-Za-z0-9/+]{40})\b"#,
+    },
+    Rule {
+        name: "gcp_api_key",
+        re: r"\bAIza[0-9A-Za-z_-]{35}\b",
+    },
+    Rule {
+        name: "gcp_service_account_key",
+        re: r#""private_key_id"\s*:\s*"(?P<secret>[0-9a-f]{40})""#,
+    },
+    Rule {
+        name: "azure_storage_key",
+        re: r"(?i)AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)",
+    },
+    Rule {
+        name: "azure_sas_signature",
+        re: r"(?i)[?&]sig=(?P<secret>[A-Za-z0-9%+/=]{20,})",
+    },
+    Rule {
+        name: "azure_client_secret",
+        re: r"\b[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}\b",
+    },
+    Rule {
+        name: "github_token",
+        re: r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+    },
+    Rule {
+        name: "gitlab_token",
+        re: r"\bgl(?:pat|dt|ptt|rt|cbt|soat|ffct)-[A-Za-z0-9_-]{20,}\b",
+    },
+    Rule {
+        name: "slack_token",
+        re: r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+    },
+    Rule {
+        name: "slack_webhook",
+        re: r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+",
+    },
+    Rule {
+        name: "anthropic_api_key",
+        re: r"\bsk-ant-[A-Za-z0-9_-]{20,}",
+    },
+    Rule {
+        name: "openai_api_key",
+        re: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+    },
+    Rule {
+        name: "bearer_token",
+        re: r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)",
+    },
+    Rule {
+        name: "uri_password",
+        re: r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<secret>[^@\s/]+)@",
+    },
+    Rule {
+        name: "connection_password",
+        re: r#"(?i)\b(?:password|passwd|pwd)\s*=\s*(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"]+)"#,
+    },
+    Rule {
+        name: "sql_password",
+        re: r#"(?i)\bpassword\s+(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"<]\S*)"#,
+    },
+    Rule {
+        name: "email",
+        re: r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+    },
+];
+
+/// Names of every rule, for reports and documentation.
+pub fn rule_names() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|r| r.name)
+}
+
+/// The compiled rules. Build once ([`SecretScanner::new`]) and share.
+pub struct SecretScanner {
+    any: RegexSet,
+    rules: Vec<(&'static str, Regex)>,
+}
+
+impl Default for SecretScanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SecretScanner {
+    pub fn new() -> Self {
+        // The patterns are constants checked by the tests below; failing to compile one is a
+        // programming error, not an input error.
+        let any = RegexSet::new(RULES.iter().map(|r| r.re)).expect("secret rules compile");
+        let rules = RULES
+            .iter()
+            .map(|r| (r.name, Regex::new(r.re).expect("secret rule compiles")))
+            .collect();
+        SecretScanner { any, rules }
+    }
+
+    /// `text` with every secret replaced by `[REDACTED:<rule>]`, counting per rule.
+    pub fn scan<'a>(&self, text: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
+        let hits = self.any.matches(text);
+        if !hits.matched_any() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = text.to_string();
+        for (idx, (name, re)) in self.rules.iter().enumerate() {
+            // A rule that did not match the original may match after an earlier replacement
+            // shortened the text only if it matched before, so the set's answer is enough.
+            if !hits.matched(idx) {
+                continue;
+            }
+            let mut n = 0u64;
+            let replaced = re.replace_all(&out, |caps: &regex::Captures| {
+                n += 1;
+                let whole = caps.get(0).map_or("", |m| m.as_str());
+                match caps.name("secret") {
+                    Some(secret) => {
+                        let start = secret.start() - caps.get(0).map_or(0, |m| m.start());
+                        format!("{}[REDACTED:{name}]{}", &whole[..start], &whole[start + secret.len()..])
+                    }
+                    None => format!("[REDACTED:{name}]"),
+                }
+            });
+            if n > 0 {
+                out = replaced.into_owned();
+                *counts.entry(name).or_insert(0) += n;
+            }
+        }
+        Cow::Owned(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(s: &str) -> (String, RuleCounts) {
+        let mut c = RuleCounts::new();
+        let out = SecretScanner::new().scan(s, &mut c).into_owned();
+        (out, c)
+    }
+
+    #[test]
+    fn each_rule_redacts_its_shape() {
+        let cases = [
+            (
+                "key AKIAZ7VQXHNP3EXAMPLE here",
+                "AKIAZ7VQXHNP3EXAMPLE",
+                "aws_access_key_id",
+            ),
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws_secret_access_key",
+            ),
+            (
+                "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                "gcp_api_key",
+            ),
+            (
+                "tok ghp_0123456789abcdefghijABCDEFGHIJ012345 x",
+                "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+                "github_token",
+            ),
+            (
+                "glpat-abcdefghij0123456789",
+                "glpat-abcdefghij0123456789",
+                "gitlab_token",
+            ),
+            (
+                "xoxb-1234567890-abcdefghij",
+                "xoxb-1234567890-abcdefghij",
+                "slack_token",
+            ),
+            (
+                "sk-ant-api03-abcdefghijklmnopqrstuvwx",
+                "sk-ant-api03-abcdefghijklmnopqrstuvwx",
+                "anthropic_api_key",
+            ),
+            (
+                "sk-proj-abcdefghijklmnopqrstuvwx",
+                "sk-proj-abcdefghijklmnopqrstuvwx",
+                "openai_api_key",
+            ),
+            (
+                "Authorization: Bearer abc.def-ghi_jkl",
+                "abc.def-ghi_jkl",
+                "bearer_token",
+            ),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
+                "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+                "jwt",
+            ),
+            ("postgres://bob:s3cr3t@db:5432/x", "s3cr3t", "uri_password"),
+            (
+                "host=db user=bob password=s3cr3t dbname=x",
+                "s3cr3t",
+                "connection_password",
+            ),
+            (
+                "ALTER ROLE bob PASSWORD 'Pl4nted-Hunter2'",
+                "Pl4nted-Hunter2",
+                "sql_password",
+            ),
+            ("mail dana.planted@example.org now", "dana.planted@example.org", "email"),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
+                "MIIB",
+                "private_key",
+            ),
+        ];
+        for (input, secret, rule) in cases {
+            let (out, counts) = scan(input);
+            assert!(!out.contains(secret), "{rule}: {out}");
+            assert!(out.contains(&format!("[REDACTED:{rule}]")), "{rule}: {out}");
+            assert_eq!(counts.get(rule), Some(&1), "{rule}");
+        }
+    }
+
+    #[test]
+    fn agent_session_names_and_plain_sql_are_untouched() {
+        for s in [
+            "reporting-assistant@s3f1",
+            "select * from finance.invoices where id = ?",
+            "pgaudit",
+        ] {
+            assert_eq!(scan(s).0, s);
+        }
+    }
+
+    #[test]
+    fn pgaudit_own_redaction_is_left_alone() {
+        assert_eq!(
+            scan("ALTER ROLE bob PASSWORD <REDACTED>").0,
+            "ALTER ROLE bob PASSWORD <REDACTED>"
+        );
+    }
+}

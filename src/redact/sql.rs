@@ -1,0 +1,580 @@
+//! SQL lexing for redaction: literals out, structure in.
+//!
+//! Statements reach agaudit inside pgAudit records and error reports. Their literals are data
+//! (customer names, keys typed into a WHERE clause), so they must never be written. This module
+//! lexes PostgreSQL's lexical structure (not its grammar) and rebuilds the statement with every
+//! literal replaced by `?`: quoted strings, E'' / U&'' / B'' / X'' / N'' strings, dollar-quoted
+//! strings, and numbers. Identifiers (plain and "quoted"), keywords, operators and `$n`
+//! parameters stay. Comment bodies are dropped, except that a sqlcommenter comment keeps its keys
+//! (values become `'?'`). Anything unterminated is treated as literal to the end, so a lexing
+//! surprise can only redact more, never less.
+//!
+//! Assumes standard_conforming_strings=on (PostgreSQL's default since 9.1): in a plain '...'
+//! string a backslash is an ordinary character.
+//!
+//! In: statement text. Out: redacted text and the number of literals removed; the sqlcommenter
+//! key/value pairs of the last comment; the command tag a statement starts with.
+
+use std::collections::BTreeMap;
+
+/// One lexical token, as byte offsets into the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token {
+    Space,
+    /// Keyword or unquoted identifier.
+    Word,
+    /// "quoted identifier" (or U&"...").
+    QuotedIdent,
+    /// Any literal: string, bit string, dollar-quoted string, number.
+    Literal,
+    /// `$1`-style positional parameter.
+    Param,
+    /// `/* ... */` (nesting allowed) or `-- ...`.
+    BlockComment,
+    LineComment,
+    /// Any other single character (operators, punctuation).
+    Punct,
+}
+
+/// Splits `sql` into tokens with their byte ranges.
+pub fn tokens(sql: &str) -> Vec<(Token, usize, usize)> {
+    let b = sql.as_bytes();
+    let mut out = Vec::with_capacity(b.len() / 4 + 1);
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        let c = b[i];
+        let kind = match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0c => {
+                while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c) {
+                    i += 1;
+                }
+                Token::Space
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
+                Token::LineComment
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = block_comment_end(b, i);
+                Token::BlockComment
+            }
+            b'\'' => {
+                i = quoted_end(b, i, false);
+                Token::Literal
+            }
+            b'"' => {
+                i = quoted_end(b, i, false);
+                Token::QuotedIdent
+            }
+            b'$' => {
+                if b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    Token::Param
+                } else if let Some(end) = dollar_quoted_end(b, i) {
+                    i = end;
+                    Token::Literal
+                } else {
+                    i += 1;
+                    Token::Punct
+                }
+            }
+            b'0'..=b'9' => {
+                i = number_end(b, i);
+                Token::Literal
+            }
+            b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i = number_end(b, i);
+                Token::Literal
+            }
+            c if is_ident_start(c) => {
+                while i < b.len() && is_ident_char(b[i]) {
+                    i += 1;
+                }
+                let word = &b[start..i];
+                match b.get(i) {
+                    // E'..', B'..', X'..', N'..' are literals introduced by one letter.
+                    Some(b'\'') if word.len() == 1 && b"EeBbXxNn".contains(&word[0]) => {
+                        i = quoted_end(b, i, matches!(word[0], b'E' | b'e'));
+                        Token::Literal
+                    }
+                    // U&'..' is a literal, U&".." an identifier.
+                    Some(b'&')
+                        if word.eq_ignore_ascii_case(b"u") && matches!(b.get(i + 1), Some(b'\'') | Some(b'"')) =>
+                    {
+                        let quote = b[i + 1];
+                        i = quoted_end(b, i + 1, false);
+                        if quote == b'\'' {
+                            Token::Literal
+                        } else {
+                            Token::QuotedIdent
+                        }
+                    }
+                    _ => Token::Word,
+                }
+            }
+            _ => {
+                // One character; step over a whole UTF-8 sequence.
+                i += utf8_len(c);
+                Token::Punct
+            }
+        };
+        out.push((kind, start, i.min(b.len())));
+        i = i.min(b.len());
+    }
+    out
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xf0..=0xff => 4,
+        0xe0..=0xef => 3,
+        0xc0..=0xdf => 2,
+        _ => 1,
+    }
+}
+
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+fn is_ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// End (exclusive) of a quoted token starting at `start` (the quote); doubled quotes escape, and
+/// with `backslash` a backslash escapes the next byte. Unterminated: end of input.
+fn quoted_end(b: &[u8], start: usize, backslash: bool) -> usize {
+    let quote = b[start];
+    let mut i = start + 1;
+    while i < b.len() {
+        let c = b[i];
+        if backslash && c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if c == quote {
+            if b.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+fn block_comment_end(b: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i + 1 < b.len() {
+        if b[i] == b'/' && b[i + 1] == b'*' {
+            depth += 1;
+            i += 2;
+        } else if b[i] == b'*' && b[i + 1] == b'/' {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    b.len()
+}
+
+/// `$tag$ ... $tag$` starting at `start`; None when `start` does not open a dollar quote.
+fn dollar_quoted_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    if i < b.len() && !(b[i] == b'$' || is_ident_start(b[i])) {
+        return None;
+    }
+    while i < b.len() && b[i] != b'$' {
+        if !is_ident_char(b[i]) || b[i] == b'$' {
+            return None;
+        }
+        i += 1;
+    }
+    if i >= b.len() {
+        return None;
+    }
+    let tag = &b[start..=i];
+    let body = i + 1;
+    Some(memchr::memmem::find(&b[body..], tag).map_or(b.len(), |n| body + n + tag.len()))
+}
+
+fn number_end(b: &[u8], start: usize) -> usize {
+    let mut i = start;
+    if b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')) {
+        i += 2;
+        while i < b.len() && (b[i].is_ascii_hexdigit() || b[i] == b'_') {
+            i += 1;
+        }
+        return i;
+    }
+    let digits = |i: &mut usize| {
+        while *i < b.len() && (b[*i].is_ascii_digit() || b[*i] == b'_') {
+            *i += 1;
+        }
+    };
+    digits(&mut i);
+    if i < b.len() && b[i] == b'.' && b.get(i + 1) != Some(&b'.') {
+        i += 1;
+        digits(&mut i);
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        let mut j = i + 1;
+        if j < b.len() && matches!(b[j], b'+' | b'-') {
+            j += 1;
+        }
+        if j < b.len() && b[j].is_ascii_digit() {
+            i = j;
+            digits(&mut i);
+        }
+    }
+    i
+}
+
+/// A statement with its literals and comment bodies removed.
+pub struct Stripped {
+    pub text: String,
+    /// Literals replaced by `?`.
+    pub literals: u64,
+}
+
+/// Replaces every literal by `?` and drops comment bodies (sqlcommenter keys stay).
+pub fn strip_literals(sql: &str) -> Stripped {
+    let mut text = String::with_capacity(sql.len());
+    let mut literals = 0;
+    for (kind, s, e) in tokens(sql) {
+        match kind {
+            Token::Literal => {
+                literals += 1;
+                text.push('?');
+            }
+            Token::LineComment => text.push_str("--?"),
+            Token::BlockComment => match sqlcommenter_pairs(&sql[s..e]) {
+                Some(pairs) => {
+                    text.push_str("/*");
+                    for (n, (key, _)) in pairs.iter().enumerate() {
+                        if n > 0 {
+                            text.push(',');
+                        }
+                        text.push_str(key);
+                        text.push_str("='?'");
+                    }
+                    text.push_str("*/");
+                }
+                None => text.push_str("/*?*/"),
+            },
+            _ => text.push_str(&sql[s..e]),
+        }
+    }
+    Stripped { text, literals }
+}
+
+/// The key/value pairs of the statement's last comment, when it is a sqlcommenter comment
+/// (`/*key='value',...*/`, keys and values URL-encoded, `\'` escaping a quote in a value).
+pub fn sqlcommenter(sql: &str) -> Option<BTreeMap<String, String>> {
+    let (_, s, e) = tokens(sql)
+        .into_iter()
+        .rev()
+        .find(|(k, _, _)| *k == Token::BlockComment)?;
+    sqlcommenter_pairs(&sql[s..e]).map(|pairs| pairs.into_iter().collect())
+}
+
+/// Pairs of one block comment, in order, decoded; None unless the whole body is sqlcommenter.
+fn sqlcommenter_pairs(comment: &str) -> Option<Vec<(String, String)>> {
+    let body = comment.strip_prefix("/*")?.strip_suffix("*/")?.trim();
+    if body.is_empty() {
+        return None;
+    }
+    let b = body.as_bytes();
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    loop {
+        let eq = i + memchr::memchr(b'=', &b[i..])?;
+        let key = body[i..eq].trim();
+        if key.is_empty() || !key.bytes().all(|c| c.is_ascii_alphanumeric() || b"_-.%".contains(&c)) {
+            return None;
+        }
+        i = eq + 1;
+        if b.get(i) != Some(&b'\'') {
+            return None;
+        }
+        i += 1;
+        let mut raw = Vec::new();
+        loop {
+            match b.get(i)? {
+                b'\\' if b.get(i + 1) == Some(&b'\'') => {
+                    raw.push(b'\'');
+                    i += 2;
+                }
+                b'\'' => {
+                    i += 1;
+                    break;
+                }
+                &c => {
+                    raw.push(c);
+                    i += 1;
+                }
+            }
+        }
+        pairs.push((url_decode(key.as_bytes()), url_decode(&raw)));
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        match b.get(i) {
+            None => return Some(pairs),
+            Some(b',') => i += 1,
+            Some(_) => return None,
+        }
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+    }
+}
+
+fn url_decode(s: &[u8]) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && i + 2 < s.len()
+            && let (Some(h), Some(l)) = (hex_val(s[i + 1]), hex_val(s[i + 2]))
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// A W3C traceparent's trace id and parent (span) id, when the value is valid: version not
+/// `ff`, lower-case hex, ids not all zeros, any flags.
+pub fn traceparent(value: &str) -> Option<(String, String)> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let rest = parts.next();
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+    let valid = hex(version, 2)
+        && version != "ff"
+        && (version != "00" || rest.is_none())
+        && hex(trace, 32)
+        && hex(span, 16)
+        && hex(flags, 2)
+        && trace.bytes().any(|c| c != b'0')
+        && span.bytes().any(|c| c != b'0');
+    valid.then(|| (trace.to_string(), span.to_string()))
+}
+
+/// The command tag a statement starts with ("SELECT", "ALTER TABLE", "CREATE ROLE", ...), and
+/// whether a WITH query contains a data-modifying CTE. Used for statements the database refused,
+/// for which pgAudit wrote nothing. None when the statement has no leading keyword.
+pub fn leading_command(sql: &str) -> Option<LeadingCommand> {
+    let toks = tokens(sql);
+    let mut words = Vec::new(); // (word upper-cased, paren depth)
+    let mut depth = 0i32;
+    for (kind, s, e) in toks {
+        match kind {
+            Token::Word => words.push((sql[s..e].to_ascii_uppercase(), depth)),
+            Token::Punct if &sql[s..e] == "(" => depth += 1,
+            Token::Punct if &sql[s..e] == ")" => depth -= 1,
+            Token::Punct if &sql[s..e] == ";" && depth == 0 => break,
+            _ => {}
+        }
+        if words.len() > 4096 {
+            break;
+        }
+    }
+    let first = words.first()?.0.clone();
+    let top: Vec<&str> = words.iter().filter(|(_, d)| *d == 0).map(|(w, _)| w.as_str()).collect();
+    let nested_write = words
+        .iter()
+        .any(|(w, d)| *d > 0 && matches!(w.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE"));
+    let command = match first.as_str() {
+        "CREATE" | "ALTER" | "DROP" => object_command(&first, &top[1..]),
+        "WITH" => top
+            .iter()
+            .skip(1)
+            .find(|w| matches!(**w, "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE"))
+            .map_or_else(|| "SELECT".to_string(), |w| w.to_string()),
+        "START" => "START TRANSACTION".to_string(),
+        "COPY" => "COPY".to_string(),
+        _ => first.clone(),
+    };
+    let copy_from = first == "COPY" && top.iter().skip(1).find(|w| matches!(**w, "FROM" | "TO")) == Some(&"FROM");
+    Some(LeadingCommand {
+        command,
+        data_modifying_cte: first == "WITH" && nested_write,
+        copy_from,
+    })
+}
+
+/// What [`leading_command`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadingCommand {
+    pub command: String,
+    pub data_modifying_cte: bool,
+    pub copy_from: bool,
+}
+
+/// "CREATE" + modifiers + object type words → a command tag like PostgreSQL's.
+fn object_command(verb: &str, rest: &[&str]) -> String {
+    const MODIFIERS: &[&str] = &[
+        "OR",
+        "REPLACE",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "GLOBAL",
+        "LOCAL",
+        "UNIQUE",
+        "RECURSIVE",
+        "TRUSTED",
+        "PROCEDURAL",
+        "CONSTRAINT",
+        "DEFAULT",
+    ];
+    const TWO_WORD: &[&str] = &[
+        "MATERIALIZED",
+        "FOREIGN",
+        "EVENT",
+        "TEXT",
+        "ACCESS",
+        "USER",
+        "PRIVILEGES",
+    ];
+    let mut i = 0;
+    // ALTER DEFAULT PRIVILEGES is a command of its own.
+    if verb == "ALTER" && rest.first() == Some(&"DEFAULT") {
+        return "ALTER DEFAULT PRIVILEGES".to_string();
+    }
+    while i < rest.len() && MODIFIERS.contains(&rest[i]) {
+        i += 1;
+    }
+    let Some(kind) = rest.get(i) else {
+        return verb.to_string();
+    };
+    let mut tag = format!("{verb} {kind}");
+    let two_word = TWO_WORD.contains(kind) && (*kind != "USER" || rest.get(i + 1) == Some(&"MAPPING"));
+    if two_word && let Some(next) = rest.get(i + 1) {
+        tag.push(' ');
+        tag.push_str(next);
+        if *kind == "FOREIGN" && *next == "DATA" {
+            tag.push_str(" WRAPPER");
+        } else if *kind == "TEXT"
+            && let Some(third) = rest.get(i + 2)
+        {
+            tag.push(' ');
+            tag.push_str(third);
+        }
+    }
+    tag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strip(s: &str) -> String {
+        strip_literals(s).text
+    }
+
+    #[test]
+    fn every_literal_form_is_replaced() {
+        assert_eq!(
+            strip("select 'a''b', E'x\\'y', 42, 3.5e-3, .5 from t"),
+            "select ?, ?, ?, ?, ? from t"
+        );
+        assert_eq!(
+            strip("select U&'d\\0061t', B'1010', X'1F', N'nat', 0x1F, 1_000"),
+            "select ?, ?, ?, ?, ?, ?"
+        );
+        assert_eq!(strip("select $$secret$$, $tag$a $$ b$tag$, $1"), "select ?, ?, $1");
+        assert_eq!(
+            strip("insert into \"Odd\"\"Name\" (c1) values ('x')"),
+            "insert into \"Odd\"\"Name\" (c1) values (?)"
+        );
+        assert_eq!(
+            strip("select t1.c2 from t1 where a=-7"),
+            "select t1.c2 from t1 where a=-?"
+        );
+        assert_eq!(strip("select U&\"ident\" from x"), "select U&\"ident\" from x");
+    }
+
+    #[test]
+    fn unterminated_literal_redacts_to_the_end() {
+        let s = strip("select 'unterminated secret");
+        assert_eq!(s, "select ?");
+        assert_eq!(strip("select $x$ never closed"), "select ?");
+    }
+
+    #[test]
+    fn comments_lose_their_bodies_sqlcommenter_keeps_keys() {
+        assert_eq!(strip("select 1 -- password hunter2\n"), "select ? --?\n");
+        assert_eq!(strip("select /* nested /* x */ y */ 1"), "select /*?*/ ?");
+        assert_eq!(
+            strip("select 1 /*app='rep',traceparent='00-aa-bb-01'*/"),
+            "select ? /*app='?',traceparent='?'*/"
+        );
+    }
+
+    #[test]
+    fn sqlcommenter_last_comment_url_decoded() {
+        let m = sqlcommenter("/*x='1'*/ select 1 /*route='%2Fapi%2Fv1',q='it\\'s'*/").unwrap();
+        assert_eq!(m["route"], "/api/v1");
+        assert_eq!(m["q"], "it's");
+        assert!(sqlcommenter("select 1 /* just a comment */").is_none());
+    }
+
+    #[test]
+    fn traceparent_validation() {
+        let ok = traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00").unwrap();
+        assert_eq!(ok.0, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(ok.1, "00f067aa0ba902b7");
+        assert!(traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff").is_some());
+        assert!(traceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
+        assert!(traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
+        assert!(traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
+        assert!(traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x").is_none());
+        assert!(traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x").is_some());
+    }
+
+    #[test]
+    fn leading_commands() {
+        let c = |s: &str| leading_command(s).unwrap().command;
+        assert_eq!(c("  /* x */ update t set a = 1"), "UPDATE");
+        assert_eq!(c("ALTER TABLE finance.invoices ADD COLUMN x int"), "ALTER TABLE");
+        assert_eq!(c("create or replace temp view v as select 1"), "CREATE VIEW");
+        assert_eq!(c("create unique index i on t(a)"), "CREATE INDEX");
+        assert_eq!(c("drop materialized view v"), "DROP MATERIALIZED VIEW");
+        assert_eq!(c("create foreign data wrapper w"), "CREATE FOREIGN DATA WRAPPER");
+        assert_eq!(c("alter role bob password 'x'"), "ALTER ROLE");
+        assert_eq!(
+            c("alter default privileges grant select on tables to r"),
+            "ALTER DEFAULT PRIVILEGES"
+        );
+        assert_eq!(c("create user mapping for bob server s"), "CREATE USER MAPPING");
+        let w = leading_command("with m as (delete from a returning *) insert into b select * from m").unwrap();
+        assert_eq!(w.command, "INSERT");
+        assert!(w.data_modifying_cte);
+        let r = leading_command("with m as (select 1) select * from m").unwrap();
+        assert_eq!((r.command.as_str(), r.data_modifying_cte), ("SELECT", false));
+        assert!(leading_command("COPY t FROM STDIN").unwrap().copy_from);
+        assert!(!leading_command("COPY (select 1 from x) TO STDOUT").unwrap().copy_from);
+        assert!(leading_command("  -- only a comment").is_none());
+    }
+}

@@ -1,0 +1,73 @@
+//! agaudit-verify: the one definition of agaudit's hash chain.
+//!
+//! The ledger writer in `agaudit` calls these functions to link records, and auditors' verifiers
+//! call the same ones to recompute the chain, so writer and verifier cannot disagree. Every hash
+//! is blake3 in key-derivation mode with its own context string (domain separation), so a record
+//! hash can never be confused with a genesis hash or with any other blake3 use in agaudit.
+//!
+//! In: a case id (for the genesis), the previous link, a record's sequence number and its exact
+//! bytes. Out: 32-byte links. The exact byte layout is specified in docs/ledger.md.
+
+/// Context string of the genesis link; changing it is a format break.
+pub const GENESIS_CONTEXT: &str = "agaudit 2026-11 ledger genesis v1";
+/// Context string of a record link; changing it is a format break.
+pub const RECORD_CONTEXT: &str = "agaudit 2026-11 ledger record v1";
+
+/// A 32-byte chain link.
+pub type Link = [u8; 32];
+
+/// The link before the first record of a case's ledger.
+pub fn genesis(case_id: &str) -> Link {
+    let mut hasher = blake3::Hasher::new_derive_key(GENESIS_CONTEXT);
+    hasher.update(&(case_id.len() as u64).to_le_bytes());
+    hasher.update(case_id.as_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+/// The link after appending `record` (its exact bytes, without the line terminator) as record
+/// number `seq` to a chain whose last link is `prev`.
+///
+/// Bytes hashed, in order: `prev` (32 bytes), `seq` (u64 little-endian), the record length
+/// (u64 little-endian), the record bytes. Lengths make the encoding unambiguous.
+pub fn link(prev: &Link, seq: u64, record: &[u8]) -> Link {
+    let mut hasher = blake3::Hasher::new_derive_key(RECORD_CONTEXT);
+    hasher.update(prev);
+    hasher.update(&seq.to_le_bytes());
+    hasher.update(&(record.len() as u64).to_le_bytes());
+    hasher.update(record);
+    *hasher.finalize().as_bytes()
+}
+
+/// Lower-case hex of a link, the form links take in JSON and on the command line.
+pub fn to_hex(link: &Link) -> String {
+    blake3::Hash::from_bytes(*link).to_hex().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genesis_depends_on_case_and_differs_from_plain_blake3() {
+        assert_ne!(genesis("a"), genesis("b"));
+        assert_ne!(genesis("a"), *blake3::hash(b"a").as_bytes());
+    }
+
+    #[test]
+    fn link_changes_with_every_input() {
+        let g = genesis("case");
+        let base = link(&g, 0, b"record");
+        assert_ne!(base, link(&g, 1, b"record"), "sequence number is bound");
+        assert_ne!(base, link(&g, 0, b"recorD"), "record bytes are bound");
+        assert_ne!(base, link(&genesis("other"), 0, b"record"), "previous link is bound");
+        assert_eq!(to_hex(&base).len(), 64);
+    }
+
+    #[test]
+    fn length_prefix_prevents_boundary_shifts() {
+        // Without the length, (prev, seq, "ab") and a record that starts with part of seq could
+        // collide; with it, the encodings differ.
+        let g = genesis("case");
+        assert_ne!(link(&g, 0x6261, b""), link(&g, 0, b"ab"));
+    }
+}
