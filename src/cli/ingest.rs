@@ -83,6 +83,15 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
             f.message.as_deref().unwrap_or("failed")
         );
     }
+    for f in &report.files {
+        let c = &f.counts;
+        if f.kind == "pg_stderr" && f.rows == 0 && c.quarantined_lines * 2 > c.lines_read {
+            eprintln!(
+                "agaudit: warning: {}: most lines did not match the log_line_prefix; pass the server's setting with --pg-prefix (see the quarantine reasons)",
+                f.path
+            );
+        }
+    }
     if report.totals.quarantined_lines > 0 {
         eprintln!(
             "agaudit: warning: {} line(s) quarantined with reasons under {}/quarantine/",

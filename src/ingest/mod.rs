@@ -139,6 +139,7 @@ pub struct Totals {
     pub errors: u64,
     pub lines_read: u64,
     pub rows: u64,
+    pub row_lines: u64,
     pub other_lines: u64,
     pub quarantined_lines: u64,
     pub redactions: BTreeMap<String, u64>,
@@ -273,6 +274,7 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
         if report.status != "duplicate" {
             totals.lines_read += report.counts.lines_read;
             totals.rows += report.rows;
+            totals.row_lines += report.counts.row_lines;
             totals.other_lines += report.counts.other_total();
             totals.quarantined_lines += report.counts.quarantined_lines;
             for (k, v) in &report.redactions {

@@ -46,8 +46,12 @@ pub fn ingest_summary(r: &Report) {
     println!("{t}");
     let tot = &r.totals;
     println!(
-        "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} error(s); {} lines = {} in rows... ",
-        tot.files, tot.ingested, tot.duplicates, tot.unrecognised, tot.errors, tot.lines_read, tot.rows
+        "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} error(s)",
+        tot.files, tot.ingested, tot.duplicates, tot.unrecognised, tot.errors
+    );
+    println!(
+        "{} lines read = {} in rows + {} other + {} quarantined; {} db_events rows",
+        tot.lines_read, tot.row_lines, tot.other_lines, tot.quarantined_lines, tot.rows
     );
     if !tot.redactions.is_empty() {
         let list: Vec<String> = tot.redactions.iter().map(|(k, v)| format!("{k} {v}")).collect();
