@@ -141,8 +141,7 @@ CREATE TEMP TABLE msgs AS
       FROM read_text('{inp}')))
   WHERE text <> '';
 """.format(inp=inp)
-    return setup, """
-  src AS (SELECT msg_no, text FROM msgs)"""
+    return setup, ""     # no CTE needed: `msgs` is a table
 
 
 def stderr_msgs_lines(inp):
@@ -175,7 +174,7 @@ CREATE TEMP TABLE lines AS
                            ELSE line END, chr(10) ORDER BY rn) AS text
     FROM numbered WHERE msg_no IN (SELECT msg_no FROM multi)
     GROUP BY msg_no
-  )"""
+  ),"""
 
 
 def stderr_sql(inp, strategy="text"):
@@ -186,7 +185,7 @@ def stderr_sql(inp, strategy="text"):
     build = stderr_msgs_text if strategy == "text" else stderr_msgs_lines
     setup, msgs = build(inp)
     return setup, """
-  WITH {msgs}, pfx AS (
+  WITH {msgs} pfx AS (
     SELECT msg_no, regexp_extract(text, '{pre}', {pgroups}) AS p FROM msgs
   ), errs AS (
     -- ERROR + the STATEMENT line that follows it (same backend)

@@ -139,8 +139,13 @@ pub struct FrameError {
 /// an ERROR and its STATEMENT line in one chunk).
 pub type SplitCheck = Box<dyn Fn(&[u8]) -> bool + Send>;
 
+/// Chunk buffers handed back after parsing, so the next chunks reuse memory already faulted in
+/// instead of asking the kernel for fresh zeroed pages every megabyte.
+pub type BufferPool = std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
 /// Iterator of chunks over one input.
 pub struct Framer {
+    pool: BufferPool,
     reader: BufReader<Box<dyn Read + Send>>,
     framing: Framing,
     can_split: SplitCheck,
@@ -162,6 +167,7 @@ struct LineRead {
 impl Framer {
     pub fn new(reader: Box<dyn Read + Send>, framing: Framing, can_split: SplitCheck) -> Self {
         Framer {
+            pool: BufferPool::default(),
             reader: BufReader::with_capacity(256 << 10, reader),
             framing,
             can_split,
@@ -171,6 +177,11 @@ impl Framer {
             in_quote: false,
             done: false,
         }
+    }
+
+    /// The pool this framer takes chunk buffers from; return them with [`recycle`].
+    pub fn pool(&self) -> BufferPool {
+        self.pool.clone()
     }
 
     /// Lines read so far.
@@ -271,8 +282,15 @@ impl Framer {
             let continues = match self.framing {
                 Framing::Lines => false,
                 Framing::TabContinued => line.first() == Some(&b'\t') && !chunk.records.is_empty(),
-                Framing::Csv => self.in_quote,
+                Framing::Csv => self.in_quote && !chunk.records.is_empty(),
             };
+            // A new record starts here: end the chunk first if it is full and may end here. Decided
+            // before the line's quotes count, since a carried line is framed again next chunk.
+            if !continues && line_start >= CHUNK_BYTES && !chunk.records.is_empty() && (self.can_split)(line) {
+                let bytes = chunk.data.split_off(line_start);
+                self.carry = Some((bytes, read));
+                return Ok(Some(chunk));
+            }
             if self.framing == Framing::Csv && read.quotes_odd {
                 self.in_quote = !self.in_quote;
             }
@@ -298,12 +316,6 @@ impl Framer {
                 }
                 continue;
             }
-            // A new record starts here. End the chunk first if it is full and may end here.
-            if line_start >= CHUNK_BYTES && !chunk.records.is_empty() && (self.can_split)(line) {
-                let bytes = chunk.data.split_off(line_start);
-                self.carry = Some((bytes, read));
-                return Ok(Some(chunk));
-            }
             let problem = read.truncated.then_some(RecordProblem::TooLong);
             if problem.is_some() {
                 chunk.data.truncate(line_start);
@@ -322,6 +334,15 @@ impl Framer {
             rec.problem = Some(RecordProblem::UnterminatedQuote);
         }
         Ok((!chunk.records.is_empty()).then_some(chunk))
+    }
+}
+
+/// Gives a parsed chunk's buffer back to its framer's pool (a few are kept, the rest freed).
+pub fn recycle(pool: &BufferPool, chunk: Chunk) {
+    if let Ok(mut p) = pool.lock()
+        && p.len() < 8
+    {
+        p.push(chunk.data);
     }
 }
 
@@ -381,6 +402,20 @@ mod tests {
         let r = frame(&input, Framing::Lines);
         assert_eq!(r.len(), 200_000);
         assert!(r.iter().enumerate().all(|(i, rec)| rec.0 == i as u64 + 1));
+    }
+
+    #[test]
+    fn csv_records_straddling_chunk_boundaries_stay_whole() {
+        let mut input = String::new();
+        for i in 0..40_000 {
+            input.push_str(&format!("{i},\"multi\nline \"\"quoted\"\" field padding padding\",x\n"));
+        }
+        let r = frame(&input, Framing::Csv);
+        assert_eq!(r.len(), 40_000);
+        for (i, rec) in r.iter().enumerate() {
+            assert_eq!((rec.0, rec.1, rec.3), (2 * i as u64 + 1, 2, None));
+            assert!(rec.2.starts_with(&format!("{i},\"multi\nline")), "{}", rec.2);
+        }
     }
 
     #[test]

@@ -136,10 +136,11 @@ impl SecretScanner {
 
     /// `text` with every secret replaced by `[REDACTED:<rule>]`, counting per rule.
     pub fn scan<'a>(&self, text: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
-        let hits = self.any.matches(text);
-        if !hits.matched_any() {
+        // is_match stops at the first hit and is much cheaper than collecting every rule.
+        if !self.any.is_match(text) {
             return Cow::Borrowed(text);
         }
+        let hits = self.any.matches(text);
         let mut out = text.to_string();
         for (idx, (name, re)) in self.rules.iter().enumerate() {
             // A rule that did not match the original may match after an earlier replacement

@@ -23,7 +23,7 @@ use std::sync::Mutex;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::ingest::framing::{Chunk, Framer, Framing, Record, RecordProblem, SplitCheck};
+use crate::ingest::framing::{self, Chunk, Framer, Framing, Record, RecordProblem, SplitCheck};
 use crate::ingest::{FileContext, FileCounts, FileOutcome};
 use crate::redact::{self, RuleCounts};
 use crate::table::db_events::{self, DbEvent, DbEventsBuilder, FileColumns};
@@ -235,6 +235,25 @@ fn quarantined(chunk: &Chunk, line: u64, lines: u32, reason: String, counts: &mu
 /// Rows are handed to Arrow in batches of this many per date partition.
 const BATCH_ROWS: usize = 16 * 1024;
 
+/// The `date=` partition of the last day seen: logs are in time order, so formatting a date per
+/// row would be wasted work.
+#[derive(Default)]
+struct DateCache {
+    day: Option<i64>,
+    text: String,
+}
+
+impl DateCache {
+    fn partition(&mut self, ts: Option<i64>) -> String {
+        let day = ts.map(|t| t.div_euclid(86_400_000_000));
+        if day != self.day || self.text.is_empty() {
+            self.day = day;
+            self.text = date_partition(ts);
+        }
+        self.text.clone()
+    }
+}
+
 /// Restores file order and writes rows and quarantine entries.
 struct Sink {
     next_seq: u64,
@@ -245,6 +264,7 @@ struct Sink {
     quarantine_path: PathBuf,
     quarantine: Option<BufWriter<File>>,
     source_file: String,
+    dates: DateCache,
     counts: FileCounts,
     rows: u64,
     redactions: RuleCounts,
@@ -271,7 +291,7 @@ impl Sink {
             self.write_quarantine(q)?;
         }
         for ev in out.events {
-            let date = date_partition(ev.ts);
+            let date = self.dates.partition(ev.ts);
             let builder = self
                 .builders
                 .entry(date.clone())
@@ -348,6 +368,7 @@ pub fn ingest_file(
         quarantine_path: quarantine_path.clone(),
         quarantine: None,
         source_file: ctx.source_file.clone(),
+        dates: DateCache::default(),
         counts: FileCounts::default(),
         rows: 0,
         redactions: RuleCounts::new(),
@@ -359,10 +380,12 @@ pub fn ingest_file(
         _ => Box::new(|_| true),
     };
     let framer = Framer::new(reader, format.framing(), can_split);
+    let pool = framer.pool();
     let frame_error: Mutex<Option<String>> = Mutex::new(None);
     framer.par_bridge().for_each(|chunk| match chunk {
         Ok(chunk) => {
             let out = process_chunk(&chunk, format, prefix);
+            framing::recycle(&pool, chunk);
             sink.lock().unwrap_or_else(|p| p.into_inner()).accept(out);
         }
         Err(e) => {
