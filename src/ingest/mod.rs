@@ -327,11 +327,26 @@ fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
     out
 }
 
+/// Size and blake3 of a file's raw bytes. Streams fixed-size blocks (hashed with rayon inside
+/// each block) rather than mapping the file: a mapping would count the whole file in the
+/// process's resident memory, and memory must stay flat whatever the input size.
 fn hash_file(path: &Path) -> Result<(u64, String), String> {
-    let mut h = blake3::Hasher::new();
-    h.update_mmap_rayon(path).map_err(|e| format!("cannot read: {e}"))?;
-    let size = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
-    Ok((size, h.finalize().to_hex().to_string()))
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 4 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot read after byte {size}: {e}")),
+        };
+        hasher.update_rayon(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hasher.finalize().to_hex().to_string()))
 }
 
 fn error_report(path: &str, message: String) -> FileReport {
