@@ -142,6 +142,19 @@ fn cell(col: &dyn Array, i: usize) -> Option<String> {
     Some("<other>".into())
 }
 
+/// Asserts lines_read = row_lines + other lines + quarantined lines; returns lines_read.
+fn balanced_lines(counts: &Value) -> u64 {
+    let n = |v: &Value| v.as_u64().unwrap();
+    let other: u64 = counts["other_lines"].as_object().unwrap().values().map(n).sum();
+    let read = n(&counts["lines_read"]);
+    assert_eq!(
+        read,
+        n(&counts["row_lines"]) + other + n(&counts["quarantined_lines"]),
+        "{counts}"
+    );
+    read
+}
+
 fn expected() -> Value {
     serde_json::from_slice(&fs::read(fixture("expected.json")).unwrap()).unwrap()
 }
@@ -249,22 +262,11 @@ fn counts_add_up_and_custody_is_recorded() {
     for (f, path) in json["files"].as_array().unwrap().iter().zip(&files) {
         let bytes = fs::read(path).unwrap();
         let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        let c = &f["counts"];
-        let other: u64 = c["other_lines"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum();
         assert_eq!(
-            c["lines_read"].as_u64().unwrap(),
+            balanced_lines(&f["counts"]),
             lines,
             "{}: every line is read",
             path.display()
-        );
-        assert_eq!(
-            c["row_lines"].as_u64().unwrap() + other + c["quarantined_lines"].as_u64().unwrap(),
-            lines
         );
         assert_eq!(f["rows"].as_u64().unwrap(), want_rows);
         assert_eq!(f["blake3"].as_str().unwrap(), blake3::hash(&bytes).to_hex().as_str());
@@ -470,18 +472,7 @@ fn bad_input_is_reported_by_file_and_line_and_counts_still_add_up() {
     assert_eq!(files["junk.bin"]["status"], "unrecognised");
     assert_eq!(files["empty.log"]["counts"]["lines_read"], 0);
     for f in files.values() {
-        let c = &f["counts"];
-        let other: u64 = c["other_lines"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum();
-        assert_eq!(
-            c["lines_read"].as_u64().unwrap(),
-            c["row_lines"].as_u64().unwrap() + other + c["quarantined_lines"].as_u64().unwrap(),
-            "{f}"
-        );
+        balanced_lines(&f["counts"]);
     }
     // Quarantine entries name file and line and say why.
     let q = fs::read_to_string(
