@@ -93,30 +93,33 @@ pub enum Parsed<'a> {
     },
 }
 
-/// The severity keywords PostgreSQL writes, as static strings.
+/// The severity keywords PostgreSQL writes before a message, and the follow-up keywords
+/// (DETAIL, STATEMENT, ...) that start the lines belonging to the message before them.
+pub const SEVERITIES: &[&str] = &[
+    "LOG",
+    "ERROR",
+    "FATAL",
+    "PANIC",
+    "WARNING",
+    "NOTICE",
+    "INFO",
+    "DEBUG",
+    "DEBUG1",
+    "DEBUG2",
+    "DEBUG3",
+    "DEBUG4",
+    "DEBUG5",
+    "DETAIL",
+    "HINT",
+    "QUERY",
+    "CONTEXT",
+    "LOCATION",
+    "STATEMENT",
+];
+
+/// `s` as one of [`SEVERITIES`], as a static string.
 pub fn known_severity(s: &str) -> Option<&'static str> {
-    const ALL: &[&str] = &[
-        "LOG",
-        "ERROR",
-        "FATAL",
-        "PANIC",
-        "WARNING",
-        "NOTICE",
-        "INFO",
-        "DEBUG",
-        "DEBUG1",
-        "DEBUG2",
-        "DEBUG3",
-        "DEBUG4",
-        "DEBUG5",
-        "DETAIL",
-        "HINT",
-        "QUERY",
-        "CONTEXT",
-        "LOCATION",
-        "STATEMENT",
-    ];
-    ALL.iter().find(|k| **k == s).copied()
+    SEVERITIES.iter().find(|k| **k == s).copied()
 }
 
 /// An empty string means "not set" in csvlog and jsonlog.

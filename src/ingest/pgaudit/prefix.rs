@@ -14,7 +14,7 @@ use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::combinator::opt;
 use nom::{IResult, Parser};
 
-use super::timestamp;
+use super::{known_severity, timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -353,42 +353,19 @@ fn typed_field<'a>(field: Field, input: &'a str, out: &mut PrefixFields<'a>) -> 
     }
 }
 
-/// Severity keywords a message starts with (after the prefix), with their two spaces.
-const SEVERITIES: &[&str] = &[
-    "LOG",
-    "ERROR",
-    "FATAL",
-    "PANIC",
-    "WARNING",
-    "NOTICE",
-    "INFO",
-    "DEBUG",
-    "DEBUG1",
-    "DEBUG2",
-    "DEBUG3",
-    "DEBUG4",
-    "DEBUG5",
-    "DETAIL",
-    "HINT",
-    "QUERY",
-    "CONTEXT",
-    "LOCATION",
-    "STATEMENT",
-];
-
 /// The severity keyword at the start of `s` and the text after "KEYWORD:  ".
-pub fn severity(s: &str) -> Option<(&str, &str)> {
+pub fn severity(s: &str) -> Option<(&'static str, &str)> {
     let colon = s.bytes().take(10).position(|c| c == b':')?;
-    let word = &s[..colon];
-    if !SEVERITIES.contains(&word) {
-        return None;
-    }
+    let word = known_severity(&s[..colon])?;
     let rest = &s[colon + 1..];
     Some((word, rest.strip_prefix("  ").unwrap_or(rest.trim_start_matches(' '))))
 }
 
 fn severity_positions(s: &str) -> Vec<usize> {
-    SEVERITIES.iter().filter_map(|sev| s.find(&format!("{sev}:"))).collect()
+    super::SEVERITIES
+        .iter()
+        .filter_map(|sev| s.find(&format!("{sev}:")))
+        .collect()
 }
 
 fn excerpt(s: &str) -> String {

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use super::prefix::{self, Prefix};
-use super::{Message, Parsed, known_severity, record_text};
+use super::{Message, Parsed, record_text};
 use crate::ingest::framing::{Chunk, Record};
 
 const FOLLOW_UPS: &[&str] = &["DETAIL", "HINT", "QUERY", "CONTEXT", "LOCATION", "STATEMENT"];
@@ -59,7 +59,7 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, prefix: &Prefix, out: &mut
             });
         }
     };
-    let Some((severity, body)) = prefix::severity(rest).and_then(|(s, b)| Some((known_severity(s)?, b))) else {
+    let Some((severity, body)) = prefix::severity(rest) else {
         let reason = "expected a severity (LOG:, ERROR:, ...) after the log_line_prefix".to_string();
         return out.push(Parsed::Invalid {
             line: r.line,
