@@ -355,7 +355,19 @@ fn no_planted_secret_or_literal_is_written_anywhere() {
     let dir = tempfile::tempdir().unwrap();
     // Include a broken copy so quarantine entries exist and are checked too.
     let broken = dir.path().join("broken.log");
-    fs::write(&broken, raw.replace("LOG:  AUDIT: SESSION,", "LOG:  AUDIT: SESSION,x")).unwrap();
+    // Lines that fail the prefix and the pgAudit record carry literals near their start, where an
+    // error message quoting the input would pick them up.
+    let mut lines: Vec<String> = raw
+        .replace("LOG:  AUDIT: SESSION,", "LOG:  AUDIT: SESSION,x")
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.insert(
+        1,
+        "'Acme Corp' 'Globex' LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,x,<none>".to_string(),
+    );
+    lines.insert(2, "2026-11-24 10:00:00 'Initech' [1] LOG:  x".to_string());
+    fs::write(&broken, lines.join("\n") + "\n").unwrap();
     let files: Vec<PathBuf> = FORMATS.iter().map(|(f, _)| fixture(f)).collect();
     let mut refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     refs.push(&broken);

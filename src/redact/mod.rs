@@ -65,17 +65,28 @@ impl Redactor {
     }
 }
 
-/// A short, safe excerpt of raw input for quarantine entries and error messages: control
-/// characters escaped, literals stripped as in SQL, secrets redacted, at most `max` characters.
-pub fn excerpt(raw: &str, max: usize, counts: &mut RuleCounts) -> String {
-    let visible: String = raw
+/// The shape of raw input, for quarantine entries and error reasons: upper-case letters become
+/// `A`, lower-case `a`, other letters `x`, digits `9`, control characters `?`; spaces and ASCII
+/// punctuation stay; at most `max` characters. A shape shows why a line did not parse
+/// (`9999-99-99 99:99:99.999 AAA [99]` against the prefix expected) without carrying any of its
+/// data: input that fails to parse may start inside a literal, so stripping literals is not
+/// enough. The file and line point the reader at the raw evidence itself.
+pub fn shape(raw: &str, max: usize) -> String {
+    let mut out: String = raw
         .chars()
-        .take(max * 2)
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .take(max)
+        .map(|c| match c {
+            'A'..='Z' => 'A',
+            'a'..='z' => 'a',
+            '0'..='9' => '9',
+            c if c.is_alphabetic() => 'x',
+            c if c.is_numeric() => '9',
+            ' ' => ' ',
+            c if c.is_ascii_punctuation() => c,
+            _ => '?',
+        })
         .collect();
-    let safe = redactor().sql(&visible, counts);
-    let mut out: String = safe.chars().take(max).collect();
-    if out.len() < safe.len() {
+    if raw.chars().nth(max).is_some() {
         out.push('…');
     }
     out
@@ -190,6 +201,16 @@ mod tests {
             "value ? is out of range for t2"
         );
         assert_eq!(msg("relation \"x\" does not exist"), "relation \"x\" does not exist");
+    }
+
+    #[test]
+    fn shape_keeps_structure_not_data() {
+        assert_eq!(
+            shape("2026-11-24 10:00:00 'Acme' Ünï", 40),
+            "9999-99-99 99:99:99 'Aaaa' xax"
+        );
+        assert_eq!(shape("abcdef", 3), "aaa…");
+        assert_eq!(shape("a\tb", 5), "a?a");
     }
 
     #[test]

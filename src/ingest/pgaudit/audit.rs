@@ -287,8 +287,9 @@ pub fn refused_object(message: &str) -> Option<(String, String)> {
     Some((kind.to_ascii_uppercase(), name.to_string()))
 }
 
+/// What a malformed field looked like: its shape only, never its data.
 fn short(s: &str) -> String {
-    s.chars().take(24).collect()
+    crate::redact::shape(s, 24)
 }
 
 #[cfg(test)]

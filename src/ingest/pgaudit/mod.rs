@@ -230,8 +230,9 @@ fn quarantined(chunk: &Chunk, line: u64, lines: u32, reason: String, counts: &mu
     Quarantined {
         line,
         lines,
+        // Reasons quote input only as its shape; the scan is a second net.
         reason: redact::redactor().text(&reason, counts).into_owned(),
-        excerpt: redact::excerpt(&first, 160, counts),
+        excerpt: redact::shape(&first, 160),
     }
 }
 

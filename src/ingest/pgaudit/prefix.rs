@@ -368,12 +368,9 @@ fn severity_positions(s: &str) -> Vec<usize> {
         .collect()
 }
 
+/// What the input looked like where parsing stopped: its shape only, never its data.
 fn excerpt(s: &str) -> String {
-    let mut e: String = s.chars().take(40).collect();
-    if e.len() < s.len() {
-        e.push('…');
-    }
-    e
+    crate::redact::shape(s, 40)
 }
 
 #[cfg(test)]

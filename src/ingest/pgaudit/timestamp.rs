@@ -149,8 +149,9 @@ fn expected(s: &str) -> String {
     )
 }
 
+/// What the input looked like where parsing stopped: its shape only, never its data.
 fn excerpt(s: &str) -> String {
-    s.chars().take(32).collect()
+    crate::redact::shape(s, 32)
 }
 
 #[cfg(test)]
