@@ -61,9 +61,19 @@ impl FileCounts {
         self.lines_read += o.lines_read;
         self.row_lines += o.row_lines;
         for (k, v) in &o.other_lines {
-            *self.other_lines.entry(k.clone()).or_insert(0) += v;
+            self.add_other(k, *v);
         }
         self.quarantined_lines += o.quarantined_lines;
+    }
+
+    /// Counts `n` lines of another kind; allocates the key only the first time a kind is seen.
+    pub fn add_other(&mut self, kind: &str, n: u64) {
+        match self.other_lines.get_mut(kind) {
+            Some(v) => *v += n,
+            None => {
+                self.other_lines.insert(kind.to_string(), n);
+            }
+        }
     }
 
     pub fn other_total(&self) -> u64 {
@@ -100,12 +110,19 @@ pub struct FileOutcome {
 impl FileOutcome {
     pub fn failed(error: String) -> Self {
         FileOutcome {
+            error: Some(error),
+            ..FileOutcome::empty()
+        }
+    }
+
+    pub fn empty() -> Self {
+        FileOutcome {
             counts: FileCounts::default(),
             rows: 0,
             redactions: RuleCounts::new(),
             parts: Vec::new(),
             quarantine: None,
-            error: Some(error),
+            error: None,
             read_error: None,
         }
     }
@@ -494,8 +511,7 @@ fn quarantine_whole_file(
             }
         }
     }
-    let mut outcome = FileOutcome::failed(String::new());
-    outcome.error = None;
+    let mut outcome = FileOutcome::empty();
     outcome.read_error = read_error;
     outcome.counts.lines_read = lines;
     outcome.counts.quarantined_lines = lines;

@@ -195,17 +195,13 @@ fn process_chunk(chunk: &Chunk, format: LogFormat, prefix: &Prefix) -> ChunkOut 
                     out.counts.row_lines += u64::from(msg.lines);
                     out.events.push(*ev);
                 }
-                Classified::Other(kind) => {
-                    *out.counts.other_lines.entry(kind.to_string()).or_insert(0) += u64::from(msg.lines)
-                }
+                Classified::Other(kind) => out.counts.add_other(kind, u64::from(msg.lines)),
                 Classified::Invalid(reason) => {
                     out.quarantine
                         .push(quarantined(chunk, msg.line, msg.lines, reason, &mut out.redactions))
                 }
             },
-            Parsed::Counted { lines, kind } => {
-                *out.counts.other_lines.entry(kind.to_string()).or_insert(0) += u64::from(lines)
-            }
+            Parsed::Counted { lines, kind } => out.counts.add_other(kind, u64::from(lines)),
             Parsed::Invalid { line, lines, reason } => {
                 out.quarantine
                     .push(quarantined(chunk, line, lines, reason, &mut out.redactions))
