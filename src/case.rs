@@ -40,6 +40,44 @@ pub struct IngestManifest {
     pub files: Vec<FileRecord>,
 }
 
+/// What became of one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    /// Read to its end; every line is in a row, a count or the quarantine.
+    Ingested,
+    /// Reading stopped early (corrupt compression, I/O); what was read before is kept.
+    Partial,
+    /// Same content as a file already in the case (only in reports, never in ingest.json).
+    Duplicate,
+    /// Not a kind agaudit reads; all its lines are quarantined.
+    Unrecognised,
+    /// Could not be read or written; nothing of it was kept.
+    Error,
+}
+
+impl FileStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileStatus::Ingested => "ingested",
+            FileStatus::Partial => "partial",
+            FileStatus::Duplicate => "duplicate",
+            FileStatus::Unrecognised => "unrecognised",
+            FileStatus::Error => "error",
+        }
+    }
+
+    /// Whether the case holds this file's content completely (so the same content is skipped).
+    pub fn complete(self) -> bool {
+        matches!(self, FileStatus::Ingested | FileStatus::Unrecognised)
+    }
+
+    /// Whether the exit code must say an input could not be used.
+    pub fn is_error(self) -> bool {
+        matches!(self, FileStatus::Partial | FileStatus::Error)
+    }
+}
+
 /// One raw file as ingested.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -53,8 +91,7 @@ pub struct FileRecord {
     pub labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pg_prefix: Option<String>,
-    /// ingested | partial (read error part-way) | unrecognised | error
-    pub status: String,
+    pub status: FileStatus,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
     pub counts: FileCounts,

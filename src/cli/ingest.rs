@@ -72,11 +72,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
     } else if !args.quiet {
         output::ingest_summary(&report);
     }
-    for f in report
-        .files
-        .iter()
-        .filter(|f| f.status == "error" || f.status == "partial")
-    {
+    for f in report.files.iter().filter(|f| f.status.is_error()) {
         eprintln!(
             "agaudit: error: {}: {}",
             f.path,

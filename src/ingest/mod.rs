@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::case::{self, Case, CaseError, FileRecord};
+use crate::case::{self, Case, CaseError, FileRecord, FileStatus};
 use crate::redact::{self, RuleCounts};
 use crate::table::writer::WrittenPart;
 use detect::Kind;
@@ -136,8 +136,7 @@ pub struct FileReport {
     pub compression: String,
     pub size: u64,
     pub blake3: String,
-    /// ingested | partial | duplicate | unrecognised | error
-    pub status: String,
+    pub status: FileStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub counts: FileCounts,
@@ -231,7 +230,7 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
     let known: HashMap<&str, &FileRecord> = manifest
         .files
         .iter()
-        .filter(|f| f.status == "ingested" || f.status == "unrecognised")
+        .filter(|f| f.status.complete())
         .map(|f| (f.blake3.as_str(), f))
         .collect();
     let mut first_of: HashMap<String, String> = HashMap::new();
@@ -282,13 +281,13 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
             manifest.files.push(record);
         }
         totals.files += 1;
-        match report.status.as_str() {
-            "ingested" => totals.ingested += 1,
-            "duplicate" => totals.duplicates += 1,
-            "unrecognised" => totals.unrecognised += 1,
-            _ => totals.errors += 1,
+        match report.status {
+            FileStatus::Ingested => totals.ingested += 1,
+            FileStatus::Duplicate => totals.duplicates += 1,
+            FileStatus::Unrecognised => totals.unrecognised += 1,
+            FileStatus::Partial | FileStatus::Error => totals.errors += 1,
         }
-        if report.status != "duplicate" {
+        if report.status != FileStatus::Duplicate {
             totals.lines_read += report.counts.lines_read;
             totals.rows += report.rows;
             totals.row_lines += report.counts.row_lines;
@@ -373,7 +372,7 @@ fn error_report(path: &str, message: String) -> FileReport {
         compression: "none".into(),
         size: 0,
         blake3: String::new(),
-        status: "error".into(),
+        status: FileStatus::Error,
         message: Some(message),
         counts: FileCounts::default(),
         rows: 0,
@@ -386,7 +385,7 @@ fn duplicate_report(path: &str, size: u64, b3: &str, earlier: &str) -> FileRepor
     FileReport {
         size,
         blake3: b3.to_string(),
-        status: "duplicate".into(),
+        status: FileStatus::Duplicate,
         message: Some(format!("same content as {earlier}, already in the case; nothing added")),
         ..error_report(path, String::new())
     }
@@ -440,20 +439,20 @@ fn ingest_one(
 
     let mut message = outcome.error.clone().or_else(|| outcome.read_error.clone());
     let status = if outcome.error.is_some() {
-        "error"
+        FileStatus::Error
     } else if outcome.read_error.is_some() {
-        "partial"
+        FileStatus::Partial
     } else if !outcome.counts.balanced() {
         message = Some(format!(
             "internal error: line counts do not add up ({:?}); please report this",
             outcome.counts
         ));
-        "error"
+        FileStatus::Error
     } else if kind == Kind::Unknown {
         message = Some("content is not a PostgreSQL stderr, csvlog or jsonlog file; all lines quarantined".into());
-        "unrecognised"
+        FileStatus::Unrecognised
     } else {
-        "ingested"
+        FileStatus::Ingested
     };
     let redactions: BTreeMap<String, u64> = outcome.redactions.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let quarantine = outcome.quarantine.as_deref().map(|q| case.relative(q));
@@ -463,7 +462,7 @@ fn ingest_one(
         compression: compression.name().into(),
         size,
         blake3: b3.to_string(),
-        status: status.into(),
+        status,
         message: message.clone(),
         counts: outcome.counts.clone(),
         rows: outcome.rows,
@@ -480,7 +479,7 @@ fn ingest_one(
         ingested_at: case::now(),
         labels: labels.clone(),
         pg_prefix: matches!(kind, Kind::Postgres(pgaudit::LogFormat::Stderr)).then(|| prefix.setting().to_string()),
-        status: status.into(),
+        status,
         error: message,
         counts: outcome.counts,
         rows: [("db_events".to_string(), outcome.rows)]

@@ -35,7 +35,7 @@ pub fn ingest_summary(r: &Report) {
         t.add_row(vec![
             Cell::new(&f.path),
             Cell::new(&f.kind),
-            Cell::new(&f.status),
+            Cell::new(f.status.name()),
             num(f.counts.lines_read),
             num(f.rows),
             num(f.counts.row_lines),
