@@ -578,11 +578,13 @@ fn man_pages_completions_and_schemas_are_current() {
         clap_complete::generate(shell, &mut cmd.clone(), "agaudit", &mut buf);
         generated.push((root().join("completions").join(file), buf));
     }
-    let schema = agaudit::table::schema_json("db_events", &agaudit::table::db_events::schema());
-    generated.push((
-        root().join("schemas/db_events.arrow.json"),
-        (serde_json::to_string_pretty(&schema).unwrap() + "\n").into_bytes(),
-    ));
+    for (table, schema) in agaudit::table::all() {
+        let json = agaudit::table::schema_json(table, &schema);
+        generated.push((
+            root().join(format!("schemas/{table}.arrow.json")),
+            (serde_json::to_string_pretty(&json).unwrap() + "\n").into_bytes(),
+        ));
+    }
     let bless = std::env::var_os("BLESS").is_some();
     for (path, bytes) in generated {
         if bless {

@@ -11,7 +11,10 @@
 pub mod csv;
 pub mod detect;
 pub mod framing;
+pub mod mcp;
+pub mod otlp;
 pub mod pgaudit;
+pub mod sink;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -97,7 +100,8 @@ pub struct FileContext {
 /// What parsing one file produced.
 pub struct FileOutcome {
     pub counts: FileCounts,
-    pub rows: u64,
+    /// Rows written, per table.
+    pub rows: BTreeMap<&'static str, u64>,
     pub redactions: RuleCounts,
     pub parts: Vec<WrittenPart>,
     pub quarantine: Option<PathBuf>,
@@ -118,7 +122,7 @@ impl FileOutcome {
     pub fn empty() -> Self {
         FileOutcome {
             counts: FileCounts::default(),
-            rows: 0,
+            rows: BTreeMap::new(),
             redactions: RuleCounts::new(),
             parts: Vec::new(),
             quarantine: None,
@@ -140,7 +144,10 @@ pub struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub counts: FileCounts,
+    /// Rows written, all tables together.
     pub rows: u64,
+    /// Rows written per table (db_events, spans, log_events, tool_hints).
+    pub tables: BTreeMap<String, u64>,
     pub redactions: BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<String>,
@@ -155,6 +162,8 @@ pub struct Totals {
     pub errors: u64,
     pub lines_read: u64,
     pub rows: u64,
+    /// Rows written per table.
+    pub tables: BTreeMap<String, u64>,
     pub row_lines: u64,
     pub other_lines: u64,
     pub quarantined_lines: u64,
@@ -290,6 +299,9 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
         if report.status != FileStatus::Duplicate {
             totals.lines_read += report.counts.lines_read;
             totals.rows += report.rows;
+            for (t, n) in &report.tables {
+                *totals.tables.entry(t.clone()).or_insert(0) += n;
+            }
             totals.row_lines += report.counts.row_lines;
             totals.other_lines += report.counts.other_total();
             totals.quarantined_lines += report.counts.quarantined_lines;
@@ -376,6 +388,7 @@ fn error_report(path: &str, message: String) -> FileReport {
         message: Some(message),
         counts: FileCounts::default(),
         rows: 0,
+        tables: BTreeMap::new(),
         redactions: BTreeMap::new(),
         quarantine: None,
     }
@@ -430,6 +443,8 @@ fn ingest_one(
                     Kind::Postgres(format) => {
                         pgaudit::ingest_file(&ctx, format, prefix, reader, &case.parquet_dir(), quarantine_path)
                     }
+                    Kind::Otlp(layout) => otlp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
+                    Kind::Mcp(layout) => mcp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
                     Kind::Unknown => quarantine_whole_file(&ctx, reader, quarantine_path),
                 },
             };
@@ -449,12 +464,18 @@ fn ingest_one(
         ));
         FileStatus::Error
     } else if kind == Kind::Unknown {
-        message = Some("content is not a PostgreSQL stderr, csvlog or jsonlog file; all lines quarantined".into());
+        message = Some(UNRECOGNISED.into());
         FileStatus::Unrecognised
     } else {
         FileStatus::Ingested
     };
     let redactions: BTreeMap<String, u64> = outcome.redactions.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let tables: BTreeMap<String, u64> = outcome
+        .rows
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(t, n)| (t.to_string(), *n))
+        .collect();
     let quarantine = outcome.quarantine.as_deref().map(|q| case.relative(q));
     let report = FileReport {
         path: source_file.clone(),
@@ -465,7 +486,8 @@ fn ingest_one(
         status,
         message: message.clone(),
         counts: outcome.counts.clone(),
-        rows: outcome.rows,
+        rows: tables.values().sum(),
+        tables: tables.clone(),
         redactions: redactions.clone(),
         quarantine: quarantine.clone(),
     };
@@ -482,16 +504,15 @@ fn ingest_one(
         status,
         error: message,
         counts: outcome.counts,
-        rows: [("db_events".to_string(), outcome.rows)]
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .collect(),
+        rows: tables,
         redactions,
         parts: outcome.parts.iter().map(|p| case.relative(&p.path)).collect(),
         quarantine,
     };
     (report, record)
 }
+
+const UNRECOGNISED: &str = "content is not a PostgreSQL stderr, csvlog or jsonlog log, OTLP JSON traces or logs, or MCP tools/list JSON; all lines quarantined";
 
 /// A file of unknown content: count its lines and quarantine them as one entry.
 fn quarantine_whole_file(
@@ -517,7 +538,7 @@ fn quarantine_whole_file(
     if lines > 0 {
         let entry = serde_json::json!({
             "file": ctx.source_file, "line": 1, "lines": lines,
-            "reason": "unrecognised content: not a PostgreSQL stderr, csvlog or jsonlog file (kind is detected from content, not the name)",
+            "reason": format!("unrecognised content: {UNRECOGNISED} (the kind is detected from content, not the name)"),
         });
         let written = std::fs::File::create(&quarantine_path).and_then(|mut f| writeln!(f, "{entry}"));
         if let Err(e) = written {

@@ -50,8 +50,17 @@ pub fn ingest_summary(r: &Report) {
         tot.files, tot.ingested, tot.duplicates, tot.unrecognised, tot.errors
     );
     println!(
-        "{} lines read = {} in rows + {} other + {} quarantined; {} db_events rows",
-        tot.lines_read, tot.row_lines, tot.other_lines, tot.quarantined_lines, tot.rows
+        "{} lines read = {} in rows + {} other + {} quarantined",
+        tot.lines_read, tot.row_lines, tot.other_lines, tot.quarantined_lines
+    );
+    let tables: Vec<String> = tot.tables.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    println!(
+        "rows written: {}",
+        if tables.is_empty() {
+            "none".to_string()
+        } else {
+            tables.join(", ")
+        }
     );
     if !tot.redactions.is_empty() {
         let list: Vec<String> = tot.redactions.iter().map(|(k, v)| format!("{k} {v}")).collect();

@@ -14,7 +14,9 @@ use arrow_array::builder::{
     Int32Builder, Int64Builder, MapBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{ArrowError, DataType, Schema, SchemaRef, TimeUnit};
+
+use super::columns::{field, string_map};
 
 pub const TABLE: &str = "db_events";
 
@@ -70,18 +72,6 @@ pub struct FileColumns {
     pub labels: BTreeMap<String, String>,
 }
 
-fn field(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
-    Field::new(name, data_type, nullable).with_metadata([("description", description)])
-}
-
-fn labels_type() -> DataType {
-    let entries = Fields::from(vec![
-        Field::new("key", DataType::Utf8, false),
-        Field::new("value", DataType::Utf8, true),
-    ]);
-    DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), false)
-}
-
 /// The Arrow schema of `db_events` (mirrored in schemas/db_events.arrow.json).
 pub fn schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
@@ -122,12 +112,7 @@ pub fn schema() -> SchemaRef {
                     true,
                     "the server label given at ingest (--label server=NAME)",
                 ),
-                field(
-                    "labels",
-                    labels_type(),
-                    false,
-                    "every --label KEY=VALUE given at ingest",
-                ),
+                field("labels", string_map(), false, "every --label KEY=VALUE given at ingest"),
                 field("db_user", Utf8, true, "database role of the session"),
                 field("database", Utf8, true, "database name"),
                 field("application_name", Utf8, true, "application_name; null when unset"),

@@ -7,10 +7,24 @@
 //!
 //! In: rows from the ingest stages. Out: Parquet part files.
 
+pub mod columns;
 pub mod db_events;
+pub mod log_events;
+pub mod spans;
+pub mod tool_hints;
 pub mod writer;
 
-use arrow_schema::{DataType, Schema};
+use arrow_schema::{DataType, Schema, SchemaRef};
+
+/// Every table agaudit writes, with its schema.
+pub fn all() -> Vec<(&'static str, SchemaRef)> {
+    vec![
+        (db_events::TABLE, db_events::schema()),
+        (spans::TABLE, spans::schema()),
+        (log_events::TABLE, log_events::schema()),
+        (tool_hints::TABLE, tool_hints::schema()),
+    ]
+}
 
 /// The schema as JSON (name, Arrow type, nullable per field), the form committed in schemas/.
 pub fn schema_json(table: &str, schema: &Schema) -> serde_json::Value {
@@ -37,6 +51,7 @@ fn type_name(t: &DataType) -> String {
         DataType::UInt32 => "uint32".into(),
         DataType::UInt64 => "uint64".into(),
         DataType::Boolean => "bool".into(),
+        DataType::Float64 => "float64".into(),
         DataType::Timestamp(unit, tz) => format!("timestamp[{unit:?}, tz={}]", tz.as_deref().unwrap_or("none")),
         DataType::Map(f, _) => format!("map<{}>", type_name(f.data_type())),
         DataType::Struct(fields) => format!(

@@ -15,19 +15,13 @@ pub mod stderr;
 pub mod timestamp;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use rayon::iter::{ParallelBridge, ParallelIterator};
-
-use crate::ingest::framing::{self, Chunk, Framer, Framing, Record, RecordProblem, SplitCheck};
-use crate::ingest::{FileContext, FileCounts, FileOutcome};
-use crate::redact::{self, RuleCounts};
-use crate::table::db_events::{self, DbEvent, DbEventsBuilder, FileColumns};
-use crate::table::writer::{PartitionedWriter, date_partition};
+use crate::ingest::framing::{Chunk, Framer, Framing, Record, SplitCheck};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch, run_chunks};
+use crate::ingest::{FileContext, FileOutcome};
+use crate::table::db_events::{self, DbEventsBuilder, FileColumns};
 use audit::Classified;
 use prefix::Prefix;
 
@@ -138,47 +132,16 @@ pub fn record_text<'a>(chunk: &'a Chunk, r: &Record) -> Result<&'a str, String> 
     })
 }
 
-/// One parsed chunk, ready for the ordered sink.
-struct ChunkOut {
-    seq: u64,
-    events: Vec<DbEvent>,
-    counts: FileCounts,
-    quarantine: Vec<Quarantined>,
-    redactions: RuleCounts,
-}
-
-struct Quarantined {
-    line: u64,
-    lines: u32,
-    reason: String,
-    excerpt: String,
-}
-
-fn process_chunk(chunk: &Chunk, format: LogFormat, prefix: &Prefix) -> ChunkOut {
-    let mut out = ChunkOut {
-        seq: chunk.seq,
-        events: Vec::new(),
-        counts: FileCounts::default(),
-        quarantine: Vec::new(),
-        redactions: RuleCounts::new(),
-    };
+fn process_chunk(chunk: &Chunk, format: LogFormat, prefix: &Prefix, file: &FileColumns) -> ChunkOut {
+    let mut out = ChunkOut::new(chunk.seq);
     let mut parsed = Vec::with_capacity(chunk.records.len());
     for r in &chunk.records {
         out.counts.lines_read += u64::from(r.lines);
         if let Some(problem) = r.problem {
-            let reason = match problem {
-                RecordProblem::TooLong => format!(
-                    "record longer than the {} MiB limit (agaudit keeps records up to that size)",
-                    crate::ingest::framing::MAX_RECORD_BYTES >> 20
-                ),
-                RecordProblem::UnterminatedQuote => {
-                    "unterminated quoted CSV field: the record never closes its quote".to_string()
-                }
-            };
             parsed.push(Parsed::Invalid {
                 line: r.line,
                 lines: r.lines,
-                reason,
+                reason: sink::problem_reason(problem),
             });
             continue;
         }
@@ -188,149 +151,39 @@ fn process_chunk(chunk: &Chunk, format: LogFormat, prefix: &Prefix) -> ChunkOut 
             LogFormat::Jsonlog => parsed.push(jsonlog::parse_record(chunk, r)),
         }
     }
+    let mut dates: DatePartitions<DbEventsBuilder> = DatePartitions::default();
     for p in parsed {
         match p {
             Parsed::Message(msg) => match audit::classify(&msg, &mut out.redactions) {
                 Classified::Audit(ev) | Classified::Error(ev) => {
                     out.counts.row_lines += u64::from(msg.lines);
-                    out.events.push(*ev);
+                    dates
+                        .for_micros(ev.ts, || DbEventsBuilder::new(file.clone()))
+                        .append(&ev);
                 }
                 Classified::Other(kind) => out.counts.add_other(kind, u64::from(msg.lines)),
                 Classified::Invalid(reason) => {
-                    out.quarantine
-                        .push(quarantined(chunk, msg.line, msg.lines, reason, &mut out.redactions))
+                    out.quarantine(sink::record_at(chunk, msg.line), msg.line, msg.lines, &reason)
                 }
             },
             Parsed::Counted { lines, kind } => out.counts.add_other(kind, u64::from(lines)),
             Parsed::Invalid { line, lines, reason } => {
-                out.quarantine
-                    .push(quarantined(chunk, line, lines, reason, &mut out.redactions))
+                out.quarantine(sink::record_at(chunk, line), line, lines, &reason)
             }
         }
     }
-    out.counts.quarantined_lines = out.quarantine.iter().map(|q| u64::from(q.lines)).sum();
+    for (date, mut builder) in dates.builders {
+        match builder.finish() {
+            Ok(batch) => out.batches.push(TableBatch {
+                table: db_events::TABLE,
+                date,
+                batch,
+            }),
+            // A builder/schema mismatch is a bug; the line counts stay honest and the file fails.
+            Err(e) => out.error = Some(format!("internal error building db_events: {e}")),
+        }
+    }
     out
-}
-
-fn quarantined(chunk: &Chunk, line: u64, lines: u32, reason: String, counts: &mut RuleCounts) -> Quarantined {
-    let first = chunk
-        .records
-        .iter()
-        .find(|r| r.line <= line && line < r.line + u64::from(r.lines))
-        .map(|r| {
-            let bytes = chunk.bytes(r);
-            let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
-            String::from_utf8_lossy(&bytes[..end.min(400)]).into_owned()
-        })
-        .unwrap_or_default();
-    Quarantined {
-        line,
-        lines,
-        // Reasons quote input only as its shape; the scan is a second net.
-        reason: redact::redactor().text(&reason, counts).into_owned(),
-        excerpt: redact::shape(&first, 160),
-    }
-}
-
-/// Rows are handed to Arrow in batches of this many per date partition.
-const BATCH_ROWS: usize = 16 * 1024;
-
-/// The `date=` partition of the last day seen: logs are in time order, so formatting a date per
-/// row would be wasted work.
-#[derive(Default)]
-struct DateCache {
-    day: Option<i64>,
-    text: String,
-}
-
-impl DateCache {
-    fn partition(&mut self, ts: Option<i64>) -> String {
-        let day = ts.map(|t| t.div_euclid(86_400_000_000));
-        if day != self.day || self.text.is_empty() {
-            self.day = day;
-            self.text = date_partition(ts);
-        }
-        self.text.clone()
-    }
-}
-
-/// Restores file order and writes rows and quarantine entries.
-struct Sink {
-    next_seq: u64,
-    pending: BTreeMap<u64, ChunkOut>,
-    file: FileColumns,
-    builders: BTreeMap<String, DbEventsBuilder>,
-    writer: Option<PartitionedWriter>,
-    quarantine_path: PathBuf,
-    quarantine: Option<BufWriter<File>>,
-    source_file: String,
-    dates: DateCache,
-    counts: FileCounts,
-    rows: u64,
-    redactions: RuleCounts,
-    error: Option<String>,
-}
-
-impl Sink {
-    fn accept(&mut self, out: ChunkOut) {
-        self.pending.insert(out.seq, out);
-        while let Some(out) = self.pending.remove(&self.next_seq) {
-            self.next_seq += 1;
-            if let Err(e) = self.absorb(out) {
-                self.error.get_or_insert(e);
-            }
-        }
-    }
-
-    fn absorb(&mut self, out: ChunkOut) -> Result<(), String> {
-        self.counts.add(&out.counts);
-        for (k, v) in out.redactions {
-            *self.redactions.entry(k).or_insert(0) += v;
-        }
-        for q in &out.quarantine {
-            self.write_quarantine(q)?;
-        }
-        for ev in out.events {
-            let date = self.dates.partition(ev.ts);
-            let builder = self
-                .builders
-                .entry(date.clone())
-                .or_insert_with(|| DbEventsBuilder::new(self.file.clone()));
-            builder.append(&ev);
-            self.rows += 1;
-            if builder.len() >= BATCH_ROWS {
-                self.flush(&date)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self, date: &str) -> Result<(), String> {
-        let Some(builder) = self.builders.get_mut(date) else {
-            return Ok(());
-        };
-        if builder.is_empty() {
-            return Ok(());
-        }
-        let batch = builder.finish().map_err(|e| format!("building db_events batch: {e}"))?;
-        match &mut self.writer {
-            Some(w) => w.write(date, &batch).map_err(|e| e.to_string()),
-            None => Ok(()),
-        }
-    }
-
-    fn write_quarantine(&mut self, q: &Quarantined) -> Result<(), String> {
-        if self.quarantine.is_none() {
-            let f = File::create(&self.quarantine_path)
-                .map_err(|e| format!("cannot create {}: {e}", self.quarantine_path.display()))?;
-            self.quarantine = Some(BufWriter::new(f));
-        }
-        let entry = serde_json::json!({
-            "file": self.source_file, "line": q.line, "lines": q.lines, "reason": q.reason, "excerpt": q.excerpt,
-        });
-        let w = self.quarantine.as_mut().expect("created above");
-        writeln!(w, "{entry}").map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))
-    }
 }
 
 /// Parses one PostgreSQL log file end to end.
@@ -349,83 +202,20 @@ pub fn ingest_file(
         server: ctx.labels.get("server").cloned(),
         labels: ctx.labels.clone(),
     };
-    let metadata = vec![
-        ("agaudit.table".to_string(), db_events::TABLE.to_string()),
-        ("agaudit.source_blake3".to_string(), ctx.blake3.clone()),
-    ];
-    let table_dir = table_root.join(db_events::TABLE);
-    let writer = match PartitionedWriter::new(&table_dir, &ctx.tag, db_events::schema(), metadata) {
-        Ok(w) => w,
-        Err(e) => return FileOutcome::failed(e.to_string()),
+    let sink = match Sink::new(
+        ctx,
+        table_root,
+        &[(db_events::TABLE, db_events::schema())],
+        quarantine_path,
+    ) {
+        Ok(s) => s,
+        Err(e) => return FileOutcome::failed(e),
     };
-    let _ = std::fs::remove_file(&quarantine_path);
-    let sink = Mutex::new(Sink {
-        next_seq: 0,
-        pending: BTreeMap::new(),
-        file,
-        builders: BTreeMap::new(),
-        writer: Some(writer),
-        quarantine_path: quarantine_path.clone(),
-        quarantine: None,
-        source_file: ctx.source_file.clone(),
-        dates: DateCache::default(),
-        counts: FileCounts::default(),
-        rows: 0,
-        redactions: RuleCounts::new(),
-        error: None,
-    });
     let split_prefix = prefix.clone();
     let can_split: SplitCheck = match format {
         LogFormat::Stderr => Box::new(move |line| stderr::may_start_chunk(line, &split_prefix)),
         _ => Box::new(|_| true),
     };
     let framer = Framer::new(reader, format.framing(), can_split);
-    let pool = framer.pool();
-    let frame_error: Mutex<Option<String>> = Mutex::new(None);
-    framer.par_bridge().for_each(|chunk| match chunk {
-        Ok(chunk) => {
-            let out = process_chunk(&chunk, format, prefix);
-            framing::recycle(&pool, chunk);
-            sink.lock().unwrap_or_else(|p| p.into_inner()).accept(out);
-        }
-        Err(e) => {
-            frame_error
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_or_insert(e.to_string());
-        }
-    });
-    let mut sink = sink.into_inner().unwrap_or_else(|p| p.into_inner());
-    let dates: Vec<String> = sink.builders.keys().cloned().collect();
-    for date in dates {
-        if let Err(e) = sink.flush(&date) {
-            sink.error.get_or_insert(e);
-        }
-    }
-    if let Some(mut q) = sink.quarantine.take()
-        && let Err(e) = q.flush()
-    {
-        sink.error
-            .get_or_insert(format!("cannot write {}: {e}", quarantine_path.display()));
-    }
-    let writer = sink.writer.take().expect("writer is set until here");
-    let mut outcome = FileOutcome {
-        counts: sink.counts.clone(),
-        rows: sink.rows,
-        redactions: sink.redactions.clone(),
-        parts: Vec::new(),
-        quarantine: (sink.counts.quarantined_lines > 0).then_some(quarantine_path),
-        error: sink.error.clone(),
-        read_error: frame_error.into_inner().unwrap_or_else(|p| p.into_inner()),
-    };
-    if outcome.error.is_some() {
-        let _ = writer.abort();
-        outcome.rows = 0;
-        return outcome;
-    }
-    match writer.finish() {
-        Ok(parts) => outcome.parts = parts,
-        Err(e) => outcome.error = Some(e.to_string()),
-    }
-    outcome
+    run_chunks(framer, sink, |chunk| process_chunk(chunk, format, prefix, &file))
 }

@@ -1,0 +1,899 @@
+//! OpenTelemetry OTLP JSON (traces and logs) → the `spans`, `log_events` and `tool_hints` tables.
+//!
+//! Two layouts: the Collector's file exporter (JSON lines, one export request per line, parsed
+//! in parallel in chunks) and a single OTLP/HTTP JSON request body (one document, possibly
+//! pretty-printed). Each request either becomes rows — every span and log record, redacted, with
+//! the semantic-convention fields lifted into columns by [`semconv`] — or is quarantined whole
+//! with the reason (a request is the unit the exporter wrote, so it is kept or refused as one).
+//!
+//! In: a decompressed reader over one OTLP JSON file. Out: Parquet parts, quarantine, counts.
+
+pub mod model;
+pub mod semconv;
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use model::{AnyValue, Enum, KeyValue, Request};
+use semconv::{Hint, LogTarget, SpanTarget};
+
+use crate::ingest::framing::{Chunk, Framer, Framing};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch, run_chunks};
+use crate::ingest::{FileContext, FileOutcome};
+use crate::redact::{self, RuleCounts};
+use crate::table::columns::{Source, TableBuilder};
+use crate::table::log_events::{self, LogEventRow};
+use crate::table::spans::{self, SEMCONV_COUNT, SpanRow};
+use crate::table::tool_hints::{self, Hints, ToolHintRow};
+
+/// How the requests are laid out in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One request per line (the Collector's file exporter).
+    Lines,
+    /// One request in the whole file (an OTLP/HTTP JSON body).
+    Document,
+}
+
+/// A single-document file larger than this is refused (the file exporter's JSON lines have no
+/// such limit: they are streamed).
+pub const MAX_DOCUMENT_BYTES: usize = 256 << 20;
+
+/// The tables an OTLP file writes to.
+pub fn tables() -> Vec<(&'static str, arrow_schema::SchemaRef)> {
+    vec![
+        (spans::TABLE, spans::schema()),
+        (log_events::TABLE, log_events::schema()),
+        (tool_hints::TABLE, tool_hints::schema()),
+    ]
+}
+
+pub fn ingest_file(
+    ctx: &FileContext,
+    layout: Layout,
+    reader: Box<dyn Read + Send>,
+    table_root: &Path,
+    quarantine_path: PathBuf,
+) -> FileOutcome {
+    let source = Source {
+        file: ctx.source_file.clone(),
+        blake3: ctx.blake3.clone(),
+        labels: ctx.labels.clone(),
+    };
+    let sink = match Sink::new(ctx, table_root, &tables(), quarantine_path) {
+        Ok(s) => s,
+        Err(e) => return FileOutcome::failed(e),
+    };
+    match layout {
+        Layout::Lines => {
+            let framer = Framer::new(reader, Framing::Lines, Box::new(|_| true));
+            run_chunks(framer, sink, |chunk| process_chunk(chunk, &source))
+        }
+        Layout::Document => ingest_document(reader, sink, &source),
+    }
+}
+
+/// Builders of one chunk, per table and date partition.
+#[derive(Default)]
+struct Builders {
+    spans: DatePartitions<TableBuilder>,
+    logs: DatePartitions<TableBuilder>,
+    hints: DatePartitions<TableBuilder>,
+}
+
+impl Builders {
+    fn into_batches(self, out: &mut ChunkOut) {
+        let all = [
+            (spans::TABLE, self.spans),
+            (log_events::TABLE, self.logs),
+            (tool_hints::TABLE, self.hints),
+        ];
+        for (table, parts) in all {
+            for (date, mut b) in parts.builders {
+                match b.finish() {
+                    Ok(batch) => out.batches.push(TableBatch { table, date, batch }),
+                    Err(e) => out.error = Some(format!("internal error building {table}: {e}")),
+                }
+            }
+        }
+    }
+}
+
+fn process_chunk(chunk: &Chunk, source: &Source) -> ChunkOut {
+    let mut out = ChunkOut::new(chunk.seq);
+    let mut builders = Builders::default();
+    for r in &chunk.records {
+        out.counts.lines_read += u64::from(r.lines);
+        let bytes = chunk.bytes(r);
+        match r.problem {
+            Some(problem) => out.quarantine(bytes, r.line, r.lines, &sink::problem_reason(problem)),
+            None => process_request(bytes, r.line, r.lines, source, &mut out, &mut builders),
+        }
+    }
+    builders.into_batches(&mut out);
+    out
+}
+
+fn ingest_document(mut reader: Box<dyn Read + Send>, mut sink: Sink, source: &Source) -> FileOutcome {
+    let mut bytes = Vec::new();
+    let read = (&mut reader)
+        .take(MAX_DOCUMENT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes);
+    let mut out = ChunkOut::new(0);
+    let mut read_error = read.err().map(|e| format!("cannot read: {e}"));
+    let mut lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        lines += 1;
+    }
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        // Count the rest of the lines so the totals still add up, without keeping them.
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64,
+                Err(e) => {
+                    read_error.get_or_insert(format!("cannot read: {e}"));
+                    break;
+                }
+            }
+        }
+        let lines32 = u32::try_from(lines).unwrap_or(u32::MAX);
+        out.counts.lines_read = lines;
+        out.quarantine(
+            &bytes[..bytes.len().min(400)],
+            1,
+            lines32,
+            &format!(
+                "a single OTLP JSON document larger than {} MiB: write one request per line (the Collector's file exporter does) so it can be streamed",
+                MAX_DOCUMENT_BYTES >> 20
+            ),
+        );
+        // lines may exceed u32: keep the counts exact.
+        out.counts.quarantined_lines = lines;
+    } else {
+        out.counts.lines_read = lines;
+        let mut builders = Builders::default();
+        let lines32 = u32::try_from(lines).unwrap_or(u32::MAX);
+        process_request(&bytes, 1, lines32, source, &mut out, &mut builders);
+        builders.into_batches(&mut out);
+    }
+    sink.accept(out);
+    sink.finish(read_error)
+}
+
+/// Rows made from one request, kept apart until the whole request converted.
+#[derive(Default)]
+struct Rows<'r> {
+    spans: Vec<SpanRow<'r>>,
+    logs: Vec<LogEventRow<'r>>,
+    hints: Vec<ToolHintRow>,
+}
+
+/// One export request (a JSON line or the whole document): rows, or one quarantine entry.
+fn process_request(bytes: &[u8], line: u64, lines: u32, source: &Source, out: &mut ChunkOut, b: &mut Builders) {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        out.counts.add_other("blank", u64::from(lines));
+        return;
+    }
+    let request: Request = match serde_json::from_slice(bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            out.quarantine(bytes, line, lines, &json_error(&e, "an OTLP JSON export request"));
+            return;
+        }
+    };
+    if request.resource_spans.is_empty() && request.resource_logs.is_empty() {
+        if request.resource_metrics.is_some() || request.resource_profiles.is_some() {
+            out.quarantine(
+                bytes,
+                line,
+                lines,
+                "OTLP metrics or profiles: agaudit ingests traces and logs only",
+            );
+        } else {
+            out.counts.add_other("otlp_empty_request", u64::from(lines));
+        }
+        return;
+    }
+    let mut counts = RuleCounts::new();
+    let mut rows = Rows::default();
+    let converted = convert_spans(&request, line, &mut rows, &mut counts)
+        .and_then(|()| convert_logs(&request, line, &mut rows, &mut counts));
+    if let Err(reason) = converted {
+        out.quarantine(bytes, line, lines, &reason);
+        return;
+    }
+    for (k, v) in counts {
+        *out.redactions.entry(k).or_insert(0) += v;
+    }
+    if rows.spans.is_empty() && rows.logs.is_empty() {
+        out.counts.add_other("otlp_empty_request", u64::from(lines));
+        return;
+    }
+    out.counts.row_lines += u64::from(lines);
+    let new = || TableBuilder::new(spans::schema());
+    for s in &rows.spans {
+        s.append(b.spans.for_micros(micros(s.start_time), new), source);
+    }
+    let new = || TableBuilder::new(log_events::schema());
+    for l in &rows.logs {
+        l.append(b.logs.for_micros(micros(l.time.or(l.observed_time)), new), source);
+    }
+    let new = || TableBuilder::new(tool_hints::schema());
+    for h in &rows.hints {
+        h.append(b.hints.for_micros(micros(h.seen_at), new), source);
+    }
+}
+
+fn micros(ns: Option<i64>) -> Option<i64> {
+    ns.map(|n| n.div_euclid(1000))
+}
+
+/// A JSON error as a reason: kind and position, never the input's values (serde quotes the
+/// offending value in some messages, so everything between quotes is dropped).
+pub fn json_error(e: &serde_json::Error, expected: &str) -> String {
+    let msg = e.to_string();
+    let msg = match (msg.find('"'), msg.rfind('"')) {
+        (Some(a), Some(b)) if b > a => format!("{}<value>{}", &msg[..a], &msg[b + 1..]),
+        _ => msg,
+    };
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "valid JSON, but not",
+        serde_json::error::Category::Eof => "truncated JSON, expected",
+    };
+    match e.classify() {
+        serde_json::error::Category::Data => format!("{what} {expected}: {msg}"),
+        serde_json::error::Category::Eof => format!("{what} the rest of {expected}: {msg}"),
+        _ => format!("{what} (expected {expected}): {msg}"),
+    }
+}
+
+/// An id as lower-case hex of `digits` digits; empty or all zeros (invalid per W3C) → None.
+fn hex_id(v: Option<&Cow<'_, str>>, digits: usize, at: &dyn Fn() -> String) -> Result<Option<String>, String> {
+    let Some(v) = v.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.len() != digits || !v.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{}: expected {digits} hex digits (OTLP JSON encodes ids as hex, not base64), found {} characters",
+            at(),
+            v.chars().count()
+        ));
+    }
+    Ok(v.bytes().any(|c| c != b'0').then(|| v.to_ascii_lowercase()))
+}
+
+fn nanos(v: Option<model::Fixed64>, at: &dyn Fn() -> String) -> Result<Option<i64>, String> {
+    match v {
+        None | Some(model::Fixed64(0)) => Ok(None),
+        Some(model::Fixed64(n)) => i64::try_from(n)
+            .map(Some)
+            .map_err(|_| format!("{}: timestamp {n} ns is after the year 2262", at())),
+    }
+}
+
+const KIND_NAMES: &[&str] = &[
+    "SPAN_KIND_UNSPECIFIED",
+    "SPAN_KIND_INTERNAL",
+    "SPAN_KIND_SERVER",
+    "SPAN_KIND_CLIENT",
+    "SPAN_KIND_PRODUCER",
+    "SPAN_KIND_CONSUMER",
+];
+const KINDS: &[&str] = &["unspecified", "internal", "server", "client", "producer", "consumer"];
+const STATUS_NAMES: &[&str] = &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+const STATUSES: &[&str] = &["unset", "ok", "error"];
+
+fn enum_name(v: Option<&Enum>, proto: &[&str], names: &[&'static str]) -> &'static str {
+    match v.map(|e| e.number(proto)) {
+        None => names[0],
+        Some(Some(n)) => usize::try_from(n)
+            .ok()
+            .and_then(|i| names.get(i))
+            .copied()
+            .unwrap_or("unknown"),
+        Some(None) => "unknown",
+    }
+}
+
+/// A value as text: strings as they are, numbers in decimal, arrays and maps as JSON, bytes only
+/// as their length.
+fn render<'r>(v: &'r AnyValue<'_>) -> Cow<'r, str> {
+    if let Some(s) = &v.string_value {
+        return Cow::Borrowed(s.as_ref());
+    }
+    match to_json(v) {
+        serde_json::Value::String(s) => Cow::Owned(s),
+        serde_json::Value::Null => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+fn to_json(v: &AnyValue<'_>) -> serde_json::Value {
+    use serde_json::Value;
+    if let Some(s) = &v.string_value {
+        Value::String(s.to_string())
+    } else if let Some(b) = v.bool_value {
+        Value::Bool(b)
+    } else if let Some(i) = v.int_value {
+        Value::from(i.0)
+    } else if let Some(d) = v.double_value {
+        serde_json::Number::from_f64(d.0).map_or_else(|| Value::String(d.0.to_string()), Value::Number)
+    } else if let Some(a) = &v.array_value {
+        Value::Array(a.values.iter().map(to_json).collect())
+    } else if let Some(kv) = &v.kvlist_value {
+        Value::Object(
+            kv.values
+                .iter()
+                .map(|e| (e.key.to_string(), e.value.as_ref().map_or(Value::Null, to_json)))
+                .collect(),
+        )
+    } else if let Some(b) = &v.bytes_value {
+        let padding = b.bytes().rev().take_while(|c| *c == b'=').count();
+        Value::String(format!("[bytes: {}]", (b.len() * 3 / 4).saturating_sub(padding)))
+    } else {
+        Value::Null
+    }
+}
+
+/// Secret-scans `s`, keeping the borrow when nothing was found.
+fn scan<'r>(s: Cow<'r, str>, counts: &mut RuleCounts) -> Cow<'r, str> {
+    match redact::redactor().text(&s, counts) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(o) => Cow::Owned(o),
+    }
+}
+
+fn payload(len: usize) -> Cow<'static, str> {
+    Cow::Owned(format!("[payload: {len} bytes]"))
+}
+
+/// A key/value pair as stored in an attribute map: key and value scanned, payloads as length.
+fn stored<'r>(kv: &'r KeyValue<'_>, counts: &mut RuleCounts) -> (Cow<'r, str>, Cow<'r, str>) {
+    let value = kv.value.as_ref().map_or(Cow::Borrowed(""), render);
+    let value = if semconv::is_payload(&kv.key) {
+        payload(value.len())
+    } else {
+        scan(value, counts)
+    };
+    (scan(Cow::Borrowed(kv.key.as_ref()), counts), value)
+}
+
+fn int_of(v: &AnyValue<'_>) -> Option<i64> {
+    v.int_value
+        .map(|i| i.0)
+        .or_else(|| v.string_value.as_deref().and_then(|s| s.trim().parse().ok()))
+        .or_else(|| v.double_value.filter(|d| d.0.fract() == 0.0).map(|d| d.0 as i64))
+}
+
+/// Attribute key/value pairs as stored in a map column.
+type Pairs<'r> = Vec<(Cow<'r, str>, Cow<'r, str>)>;
+
+/// Attributes of one level (resource, scope or span) sorted into lifted and kept.
+struct Level<'r> {
+    /// (target, rank in SPAN_KEYS, the attribute)
+    lifted: Vec<(SpanTarget, usize, &'r KeyValue<'r>)>,
+    kept: Pairs<'r>,
+}
+
+impl<'r> Level<'r> {
+    fn of(attrs: &'r [KeyValue<'r>], counts: &mut RuleCounts) -> Level<'r> {
+        let mut level = Level {
+            lifted: Vec::new(),
+            kept: Vec::new(),
+        };
+        for kv in attrs {
+            match semconv::span_target(&kv.key) {
+                Some((target, rank)) if kv.value.is_some() => level.lifted.push((target, rank, kv)),
+                _ => level.kept.push(stored(kv, counts)),
+            }
+        }
+        level
+    }
+}
+
+/// The winning attribute per target across levels (span over scope over resource; within a
+/// level, the earlier row of SPAN_KEYS). Losers go back to their level's map.
+fn lift<'r>(levels: [&Level<'r>; 3], counts: &mut RuleCounts) -> (Vec<Option<&'r KeyValue<'r>>>, [Pairs<'r>; 3]) {
+    let mut best: Vec<Option<(usize, usize, &'r KeyValue<'r>)>> = vec![None; TARGETS];
+    for (li, level) in levels.iter().enumerate() {
+        for &(target, rank, kv) in &level.lifted {
+            let slot = &mut best[target_index(target)];
+            let better = match slot {
+                None => true,
+                Some((bl, br, _)) => li > *bl || (li == *bl && rank < *br),
+            };
+            if better {
+                *slot = Some((li, rank, kv));
+            }
+        }
+    }
+    let mut kept: [Pairs<'r>; 3] = [levels[0].kept.clone(), levels[1].kept.clone(), levels[2].kept.clone()];
+    for (li, level) in levels.iter().enumerate() {
+        for &(target, _, kv) in &level.lifted {
+            let won = best[target_index(target)].is_some_and(|(_, _, w)| std::ptr::eq(w, kv));
+            if !won {
+                kept[li].push(stored(kv, counts));
+            }
+        }
+    }
+    (best.into_iter().map(|b| b.map(|(_, _, kv)| kv)).collect(), kept)
+}
+
+const TARGETS: usize = SEMCONV_COUNT + 7;
+
+fn target_index(t: SpanTarget) -> usize {
+    match t {
+        SpanTarget::Text(i) => i,
+        SpanTarget::ServiceName => SEMCONV_COUNT,
+        SpanTarget::ProcessPid => SEMCONV_COUNT + 1,
+        SpanTarget::HostName => SEMCONV_COUNT + 2,
+        SpanTarget::McpServer => SEMCONV_COUNT + 3,
+        SpanTarget::DbQuery => SEMCONV_COUNT + 4,
+        SpanTarget::ServerPort => SEMCONV_COUNT + 5,
+        SpanTarget::PeerPort => SEMCONV_COUNT + 6,
+    }
+}
+
+/// `AGENT@SESSION` → (AGENT, SESSION); otherwise (the name, None).
+fn split_agent<'r>(name: Option<Cow<'r, str>>) -> (Option<Cow<'r, str>>, Option<Cow<'r, str>>) {
+    match name {
+        Some(n) => match n.split_once('@') {
+            Some((a, s)) if !a.is_empty() && !s.is_empty() => (Some(Cow::Owned(a.into())), Some(Cow::Owned(s.into()))),
+            _ => (Some(n), None),
+        },
+        None => (None, None),
+    }
+}
+
+fn convert_spans<'r>(
+    req: &'r Request<'r>,
+    line: u64,
+    rows: &mut Rows<'r>,
+    counts: &mut RuleCounts,
+) -> Result<(), String> {
+    let empty = Level {
+        lifted: Vec::new(),
+        kept: Vec::new(),
+    };
+    for (ri, rs) in req.resource_spans.iter().enumerate() {
+        let resource = rs.resource.as_ref().map(|r| Level::of(&r.attributes, counts));
+        for (si, ss) in rs.scope_spans.iter().enumerate() {
+            let scope = ss.scope.as_ref();
+            let scope_level = scope.map(|s| Level::of(&s.attributes, counts));
+            for (pi, sp) in ss.spans.iter().enumerate() {
+                let at = |field: &str| format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}].{field}");
+                let span_level = Level::of(&sp.attributes, counts);
+                let (won, [res_kept, scope_kept, span_kept]) = lift(
+                    [
+                        resource.as_ref().unwrap_or(&empty),
+                        scope_level.as_ref().unwrap_or(&empty),
+                        &span_level,
+                    ],
+                    counts,
+                );
+                let text = |i: usize, counts: &mut RuleCounts| -> Option<Cow<'r, str>> {
+                    won[i]
+                        .and_then(|kv| kv.value.as_ref())
+                        .map(|v| scan(render(v), counts))
+                        .filter(|v| !v.is_empty())
+                };
+                let int = |i: usize| won[i].and_then(|kv| kv.value.as_ref()).and_then(int_of);
+                let trace_id = hex_id(sp.trace_id.as_ref(), 32, &|| at("traceId"))?
+                    .ok_or_else(|| format!("{}: a span must have a trace id", at("traceId")))?;
+                let span_id = hex_id(sp.span_id.as_ref(), 16, &|| at("spanId"))?
+                    .ok_or_else(|| format!("{}: a span must have a span id", at("spanId")))?;
+                let mut semconv: [Option<Cow<'r, str>>; SEMCONV_COUNT] = Default::default();
+                for (i, slot) in semconv.iter_mut().enumerate() {
+                    *slot = text(i, counts);
+                }
+                let service_name = text(target_index(SpanTarget::ServiceName), counts);
+                let kind = enum_name(sp.kind.as_ref(), KIND_NAMES, KINDS);
+                let tool_name = semconv[6].clone();
+                let split = tool_name.as_deref().and_then(semconv::split_mcp_tool_name);
+                let server = match split {
+                    Some((s, _)) => Some(Cow::Owned(s.to_string())),
+                    None => text(target_index(SpanTarget::McpServer), counts).or_else(|| {
+                        (semconv[8].is_some() && kind == "server")
+                            .then(|| service_name.clone())
+                            .flatten()
+                    }),
+                };
+                let tool = match split {
+                    Some((_, t)) => Some(Cow::Owned(t.to_string())),
+                    None => tool_name.clone(),
+                };
+                let (agent, agent_session) = split_agent(semconv[0].clone());
+                let agent = agent.or_else(|| semconv[1].clone());
+                let session = agent_session
+                    .or_else(|| semconv[2].clone())
+                    .or_else(|| semconv[3].clone());
+                let query_raw = won[target_index(SpanTarget::DbQuery)]
+                    .and_then(|kv| kv.value.as_ref())
+                    .map(render);
+                let query_tp = query_raw.as_deref().and_then(|q| {
+                    redact::sql::sqlcommenter(q)
+                        .and_then(|kv| kv.get("traceparent").and_then(|v| redact::sql::traceparent(v)))
+                });
+                let start_time = nanos(sp.start_time_unix_nano, &|| at("startTimeUnixNano"))?;
+                let status = sp.status.as_ref();
+                let row = SpanRow {
+                    start_time,
+                    end_time: nanos(sp.end_time_unix_nano, &|| at("endTimeUnixNano"))?,
+                    parent_span_id: hex_id(sp.parent_span_id.as_ref(), 16, &|| at("parentSpanId"))?,
+                    trace_state: sp
+                        .trace_state
+                        .as_ref()
+                        .filter(|t| !t.is_empty())
+                        .map(|t| scan(Cow::Borrowed(t.as_ref()), counts)),
+                    name: sp.name.as_ref().map(|n| scan(Cow::Borrowed(n.as_ref()), counts)),
+                    kind,
+                    status: enum_name(status.and_then(|s| s.code.as_ref()), STATUS_NAMES, STATUSES),
+                    status_message: status
+                        .and_then(|s| s.message.as_deref())
+                        .filter(|m| !m.is_empty())
+                        .map(|m| redact::redactor().message(m, counts)),
+                    service_name,
+                    process_pid: int(target_index(SpanTarget::ProcessPid)),
+                    host_name: text(target_index(SpanTarget::HostName), counts),
+                    agent,
+                    session,
+                    server,
+                    tool,
+                    db_query: query_raw.as_deref().map(|q| redact::redactor().sql(q, counts)),
+                    query_trace_id: query_tp.as_ref().map(|t| t.0.clone()),
+                    query_span_id: query_tp.map(|t| t.1),
+                    server_port: int(target_index(SpanTarget::ServerPort)).and_then(|p| i32::try_from(p).ok()),
+                    peer_port: int(target_index(SpanTarget::PeerPort)).and_then(|p| i32::try_from(p).ok()),
+                    scope_name: scope
+                        .and_then(|s| s.name.as_ref())
+                        .map(|n| scan(Cow::Borrowed(n.as_ref()), counts)),
+                    scope_version: scope
+                        .and_then(|s| s.version.as_ref())
+                        .map(|n| scan(Cow::Borrowed(n.as_ref()), counts)),
+                    attributes: span_kept,
+                    scope_attributes: scope_kept,
+                    resource_attributes: res_kept,
+                    events: events_json(sp, &at, counts)?,
+                    links: links_json(sp, &at, counts)?,
+                    source_line: line,
+                    trace_id,
+                    span_id,
+                    semconv,
+                };
+                if let Some(hint) = span_hints(&row, &sp.attributes) {
+                    rows.hints.push(hint);
+                }
+                rows.spans.push(row);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn attributes_json(attrs: &[KeyValue<'_>], counts: &mut RuleCounts) -> serde_json::Value {
+    serde_json::Value::Object(
+        attrs
+            .iter()
+            .map(|kv| {
+                let (k, v) = stored(kv, counts);
+                (k.into_owned(), serde_json::Value::String(v.into_owned()))
+            })
+            .collect(),
+    )
+}
+
+fn events_json(
+    sp: &model::Span<'_>,
+    at: &dyn Fn(&str) -> String,
+    counts: &mut RuleCounts,
+) -> Result<Option<String>, String> {
+    if sp.events.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(sp.events.len());
+    for (i, e) in sp.events.iter().enumerate() {
+        let time = nanos(e.time_unix_nano, &|| at(&format!("events[{i}].timeUnixNano")))?;
+        out.push(serde_json::json!({
+            "time_unix_nano": time.map(|t| t.to_string()),
+            "name": e.name.as_deref().map(|n| scan(Cow::Borrowed(n), counts).into_owned()),
+            "attributes": attributes_json(&e.attributes, counts),
+        }));
+    }
+    Ok(Some(serde_json::Value::Array(out).to_string()))
+}
+
+fn links_json(
+    sp: &model::Span<'_>,
+    at: &dyn Fn(&str) -> String,
+    counts: &mut RuleCounts,
+) -> Result<Option<String>, String> {
+    if sp.links.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(sp.links.len());
+    for (i, l) in sp.links.iter().enumerate() {
+        out.push(serde_json::json!({
+            "trace_id": hex_id(l.trace_id.as_ref(), 32, &|| at(&format!("links[{i}].traceId")))?,
+            "span_id": hex_id(l.span_id.as_ref(), 16, &|| at(&format!("links[{i}].spanId")))?,
+            "attributes": attributes_json(&l.attributes, counts),
+        }));
+    }
+    Ok(Some(serde_json::Value::Array(out).to_string()))
+}
+
+/// A claim carried as span attributes (`…annotations.readOnlyHint` and friends).
+fn span_hints(row: &SpanRow<'_>, attrs: &[KeyValue<'_>]) -> Option<ToolHintRow> {
+    let mut hints = Hints::default();
+    for kv in attrs {
+        let Some(hint) = semconv::hint_of(&kv.key) else {
+            continue;
+        };
+        let Some(value) = kv.value.as_ref().and_then(|v| {
+            v.bool_value
+                .or_else(|| v.string_value.as_deref().and_then(|s| s.parse().ok()))
+        }) else {
+            continue;
+        };
+        match hint {
+            Hint::ReadOnly => hints.read_only = Some(value),
+            Hint::Destructive => hints.destructive = Some(value),
+            Hint::Idempotent => hints.idempotent = Some(value),
+            Hint::OpenWorld => hints.open_world = Some(value),
+        }
+    }
+    if hints.is_empty() {
+        return None;
+    }
+    let tool = row.tool.as_deref()?.to_string();
+    let server = row.server.as_deref().map(str::to_string);
+    Some(ToolHintRow {
+        claim_digest: tool_hints::claim_digest(server.as_deref(), &tool, None, hints),
+        server,
+        tool,
+        title: None,
+        hints,
+        origin: tool_hints::origin::SPAN_ATTRIBUTE,
+        listing: None,
+        seen_at: row.start_time,
+        trace_id: Some(row.trace_id.clone()),
+        span_id: Some(row.span_id.clone()),
+        source_line: row.source_line,
+    })
+}
+
+/// A body that is an event name: dotted lower-case identifiers (claude_code.tool_result).
+fn looks_like_event_name(s: &str) -> bool {
+    s.len() <= 128
+        && s.contains('.')
+        && s.split('.').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        })
+}
+
+fn convert_logs<'r>(
+    req: &'r Request<'r>,
+    line: u64,
+    rows: &mut Rows<'r>,
+    counts: &mut RuleCounts,
+) -> Result<(), String> {
+    for (ri, rl) in req.resource_logs.iter().enumerate() {
+        let resource_attrs: &[KeyValue<'_>] = rl.resource.as_ref().map_or(&[], |r| &r.attributes);
+        let mut service_name = None;
+        let mut resource_kept = Vec::new();
+        let mut resource_lifted = Vec::new();
+        for kv in resource_attrs {
+            if kv.key == "service.name" {
+                service_name = kv.value.as_ref().map(|v| scan(render(v), counts));
+            } else if let Some(t) = semconv::log_target(&kv.key) {
+                resource_lifted.push((t, kv));
+            } else {
+                resource_kept.push(stored(kv, counts));
+            }
+        }
+        for (si, sl) in rl.scope_logs.iter().enumerate() {
+            let scope_name = sl
+                .scope
+                .as_ref()
+                .and_then(|s| s.name.as_ref())
+                .map(|n| scan(Cow::Borrowed(n.as_ref()), counts));
+            for (li, lr) in sl.log_records.iter().enumerate() {
+                let at = |field: &str| format!("resourceLogs[{ri}].scopeLogs[{si}].logRecords[{li}].{field}");
+                let mut row = LogEventRow {
+                    time: nanos(lr.time_unix_nano, &|| at("timeUnixNano"))?,
+                    observed_time: nanos(lr.observed_time_unix_nano, &|| at("observedTimeUnixNano"))?,
+                    severity_number: lr
+                        .severity_number
+                        .as_ref()
+                        .and_then(|e| e.number(&[]))
+                        .and_then(|n| i32::try_from(n).ok())
+                        .filter(|n| *n != 0),
+                    severity_text: lr
+                        .severity_text
+                        .as_ref()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| scan(Cow::Borrowed(s.as_ref()), counts)),
+                    event_name: lr
+                        .event_name
+                        .as_ref()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| scan(Cow::Borrowed(s.as_ref()), counts)),
+                    trace_id: hex_id(lr.trace_id.as_ref(), 32, &|| at("traceId"))?,
+                    span_id: hex_id(lr.span_id.as_ref(), 16, &|| at("spanId"))?,
+                    service_name: service_name.clone(),
+                    resource_attributes: resource_kept.clone(),
+                    scope_name: scope_name.clone(),
+                    source_line: line,
+                    ..Default::default()
+                };
+                let mut prompt_len = None;
+                let mut params: Option<(Option<String>, Option<String>)> = None;
+                // Resource first, so the record's own attributes overwrite.
+                let lifted = resource_lifted.iter().map(|(t, kv)| (Some(*t), *kv));
+                let own = lr.attributes.iter().map(|kv| (semconv::log_target(&kv.key), kv));
+                for (target, kv) in lifted.chain(own) {
+                    let Some(value) = kv.value.as_ref() else {
+                        row.attributes.push(stored(kv, counts));
+                        continue;
+                    };
+                    let text = |counts: &mut RuleCounts| Some(scan(render(value), counts));
+                    match target {
+                        None => row.attributes.push(stored(kv, counts)),
+                        Some(LogTarget::EventName) => {
+                            if row.event_name.is_none() {
+                                row.event_name = text(counts);
+                            }
+                        }
+                        Some(LogTarget::AgentName) => {
+                            let (a, s) = split_agent(text(counts));
+                            row.agent = a;
+                            if s.is_some() {
+                                row.session = s;
+                            }
+                        }
+                        Some(LogTarget::SessionId) => row.session_id = text(counts),
+                        Some(LogTarget::UserAccountUuid) => row.user_account_uuid = text(counts),
+                        Some(LogTarget::UserEmail) => row.user_email = text(counts),
+                        Some(LogTarget::UserId) => row.user_id = text(counts),
+                        Some(LogTarget::OrganizationId) => row.organization_id = text(counts),
+                        Some(LogTarget::ToolName) => row.tool_name = text(counts),
+                        Some(LogTarget::ToolUseId) => row.tool_use_id = text(counts),
+                        Some(LogTarget::Decision) => row.decision = text(counts),
+                        Some(LogTarget::DecisionSource) => row.decision_source = text(counts),
+                        Some(LogTarget::Success) => {
+                            row.success = value.bool_value.or(match value.string_value.as_deref() {
+                                Some("true") => Some(true),
+                                Some("false") => Some(false),
+                                _ => None,
+                            })
+                        }
+                        Some(LogTarget::DurationMs) => {
+                            row.duration_ms = value
+                                .double_value
+                                .map(|d| d.0)
+                                .or_else(|| value.int_value.map(|i| i.0 as f64))
+                                .or_else(|| value.string_value.as_deref().and_then(|s| s.trim().parse().ok()))
+                        }
+                        Some(LogTarget::Error) => {
+                            row.error = Some(redact::redactor().message(&render(value), counts));
+                        }
+                        Some(LogTarget::PromptLength) => row.prompt_length = int_of(value),
+                        Some(LogTarget::Prompt) => {
+                            prompt_len = Some(render(value).len() as i64);
+                            row.attributes.push(stored(kv, counts));
+                        }
+                        Some(LogTarget::ToolParameters) => {
+                            params = Some(mcp_names_of(&render(value), counts));
+                            row.attributes.push(stored(kv, counts));
+                        }
+                    }
+                }
+                row.prompt_length = row.prompt_length.or(prompt_len);
+                if row.session.is_none() {
+                    row.session = row.session_id.clone();
+                }
+                let body = lr.body.as_ref().map(render).filter(|b| !b.is_empty());
+                if row.event_name.is_none()
+                    && let Some(b) = body.as_deref().filter(|b| looks_like_event_name(b))
+                {
+                    row.event_name = Some(Cow::Owned(b.to_string()));
+                }
+                row.body = body.map(|b| scan(b, counts).into_owned());
+                let split = row.tool_name.as_deref().and_then(semconv::split_mcp_tool_name);
+                let (p_server, p_tool) = params.unwrap_or_default();
+                row.server = p_server
+                    .map(Cow::Owned)
+                    .or_else(|| split.map(|(s, _)| Cow::Owned(s.to_string())));
+                row.tool = p_tool
+                    .map(Cow::Owned)
+                    .or_else(|| split.map(|(_, t)| Cow::Owned(t.to_string())))
+                    .or_else(|| row.tool_name.clone());
+                rows.logs.push(row);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// mcp_server_name and mcp_tool_name of Claude Code's tool_parameters JSON (the rest of it is
+/// payload and is not kept).
+fn mcp_names_of(params: &str, counts: &mut RuleCounts) -> (Option<String>, Option<String>) {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(params) else {
+        return (None, None);
+    };
+    let get = |k: &str, counts: &mut RuleCounts| {
+        map.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|s| redact::redactor().text(s, counts).into_owned())
+    };
+    (get("mcp_server_name", counts), get("mcp_tool_name", counts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(json: &str) -> Result<(Vec<String>, usize, usize), String> {
+        let req: Request = serde_json::from_str(json).map_err(|e| json_error(&e, "x"))?;
+        let mut rows = Rows::default();
+        let mut counts = RuleCounts::new();
+        convert_spans(&req, 1, &mut rows, &mut counts)?;
+        convert_logs(&req, 1, &mut rows, &mut counts)?;
+        let names = rows
+            .spans
+            .iter()
+            .map(|s| format!("{}/{}/{:?}/{:?}", s.kind, s.status, s.agent, s.session))
+            .collect();
+        Ok((names, rows.logs.len(), rows.hints.len()))
+    }
+
+    #[test]
+    fn lookup_order_span_over_scope_over_resource() {
+        let json = r#"{"resourceSpans":[{"resource":{"attributes":[
+              {"key":"gen_ai.agent.name","value":{"stringValue":"from-resource"}},
+              {"key":"service.name","value":{"stringValue":"svc"}}]},
+            "scopeSpans":[{"scope":{"name":"s","attributes":[{"key":"gen_ai.agent.name","value":{"stringValue":"from-scope"}}]},
+            "spans":[
+              {"traceId":"0123456789abcdef0123456789abcdef","spanId":"0123456789abcdef","kind":3,
+               "attributes":[{"key":"gen_ai.agent.name","value":{"stringValue":"alice@s1"}}]},
+              {"traceId":"0123456789abcdef0123456789abcdef","spanId":"0123456789abcde0","status":{"code":2}}]}]}]}"#;
+        let (names, _, _) = convert(json).unwrap();
+        assert_eq!(names[0], r#"client/unset/Some("alice")/Some("s1")"#);
+        assert_eq!(names[1], r#"unspecified/error/Some("from-scope")/None"#);
+    }
+
+    #[test]
+    fn bad_ids_name_the_span() {
+        let json = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"S/ePRjV3vbM=","spanId":"0123456789abcdef"}]}]}]}"#;
+        let e = convert(json).unwrap_err();
+        assert!(e.contains("resourceSpans[0].scopeSpans[0].spans[0].traceId"), "{e}");
+        assert!(e.contains("not base64"), "{e}");
+    }
+
+    #[test]
+    fn json_errors_never_quote_values() {
+        let e = serde_json::from_str::<Request>(
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":true}]}]}]}"#,
+        )
+        .unwrap_err();
+        let r = json_error(&e, "an OTLP JSON export request");
+        assert!(r.starts_with("valid JSON, but not"), "{r}");
+        let e = serde_json::from_str::<Request>(r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"},"timeUnixNano":"AKIAZ7VQXHNP3EXAMPLE"}]}]}]}"#).unwrap_err();
+        let r = json_error(&e, "x");
+        assert!(!r.contains("AKIA"), "{r}");
+    }
+
+    #[test]
+    fn event_names_from_body() {
+        assert!(looks_like_event_name("claude_code.tool_result"));
+        assert!(!looks_like_event_name("user said hello."));
+        assert!(!looks_like_event_name("plain"));
+    }
+}

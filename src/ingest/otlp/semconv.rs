@@ -1,0 +1,229 @@
+//! The one mapping from OpenTelemetry attribute keys to agaudit columns.
+//!
+//! The GenAI and MCP semantic conventions are still in development and keys move (db.system
+//! became db.system.name, db.statement became db.query.text). Every key agaudit lifts into a
+//! column is in [`SPAN_KEYS`] or [`LOG_KEYS`]: to follow a rename, add a row. Keys not listed
+//! stay in the row's attribute maps, so nothing is lost. Payload keys (prompts, messages, tool
+//! arguments and results) are never stored: only their length. docs/formats.md shows the tables.
+//!
+//! In: an attribute key. Out: where its value goes.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Where a span attribute's value goes. `Text(i)` is column i of `spans::SEMCONV_COLUMNS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanTarget {
+    Text(usize),
+    ServiceName,
+    ProcessPid,
+    HostName,
+    McpServer,
+    DbQuery,
+    ServerPort,
+    PeerPort,
+}
+
+/// Span, scope and resource attributes lifted into `spans` columns. When several rows fill the
+/// same column (a current key and its older name), the first listed that is present wins; a key
+/// on the span wins over the scope, and the scope over the resource.
+pub const SPAN_KEYS: &[(&str, SpanTarget)] = &[
+    ("gen_ai.agent.name", SpanTarget::Text(0)),
+    ("gen_ai.agent.id", SpanTarget::Text(1)),
+    ("gen_ai.conversation.id", SpanTarget::Text(2)),
+    ("session.id", SpanTarget::Text(3)),
+    ("enduser.id", SpanTarget::Text(4)),
+    ("gen_ai.operation.name", SpanTarget::Text(5)),
+    ("gen_ai.tool.name", SpanTarget::Text(6)),
+    ("gen_ai.tool.call.id", SpanTarget::Text(7)),
+    ("mcp.method.name", SpanTarget::Text(8)),
+    ("mcp.session.id", SpanTarget::Text(9)),
+    ("db.system.name", SpanTarget::Text(10)),
+    ("db.system", SpanTarget::Text(10)),
+    ("db.namespace", SpanTarget::Text(11)),
+    ("db.name", SpanTarget::Text(11)),
+    ("db.operation.name", SpanTarget::Text(12)),
+    ("db.operation", SpanTarget::Text(12)),
+    ("db.collection.name", SpanTarget::Text(13)),
+    ("db.sql.table", SpanTarget::Text(13)),
+    ("server.address", SpanTarget::Text(14)),
+    ("network.peer.address", SpanTarget::Text(15)),
+    ("service.name", SpanTarget::ServiceName),
+    ("process.pid", SpanTarget::ProcessPid),
+    ("host.name", SpanTarget::HostName),
+    ("mcp.server.name", SpanTarget::McpServer),
+    ("db.query.text", SpanTarget::DbQuery),
+    ("db.statement", SpanTarget::DbQuery),
+    ("server.port", SpanTarget::ServerPort),
+    ("network.peer.port", SpanTarget::PeerPort),
+];
+
+/// Where a log record attribute's value goes (`log_events` columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTarget {
+    EventName,
+    AgentName,
+    SessionId,
+    UserAccountUuid,
+    UserEmail,
+    UserId,
+    OrganizationId,
+    ToolName,
+    ToolUseId,
+    Decision,
+    DecisionSource,
+    Success,
+    DurationMs,
+    Error,
+    PromptLength,
+    /// The prompt text: only its length is kept (in prompt_length when that is absent).
+    Prompt,
+    /// A JSON string whose mcp_server_name / mcp_tool_name are read; the rest is payload.
+    ToolParameters,
+}
+
+/// Log record attributes lifted into `log_events` columns (Claude Code's event attributes and
+/// the conventions' identity keys).
+pub const LOG_KEYS: &[(&str, LogTarget)] = &[
+    ("event.name", LogTarget::EventName),
+    ("gen_ai.agent.name", LogTarget::AgentName),
+    ("session.id", LogTarget::SessionId),
+    ("user.account_uuid", LogTarget::UserAccountUuid),
+    ("user.email", LogTarget::UserEmail),
+    ("user.id", LogTarget::UserId),
+    ("organization.id", LogTarget::OrganizationId),
+    ("tool_name", LogTarget::ToolName),
+    ("tool_use_id", LogTarget::ToolUseId),
+    ("decision", LogTarget::Decision),
+    ("source", LogTarget::DecisionSource),
+    ("success", LogTarget::Success),
+    ("duration_ms", LogTarget::DurationMs),
+    ("error", LogTarget::Error),
+    ("prompt_length", LogTarget::PromptLength),
+    ("prompt", LogTarget::Prompt),
+    ("tool_parameters", LogTarget::ToolParameters),
+];
+
+/// Attributes whose values are payloads (what the user or model said, what a tool was given or
+/// returned): stored only as `[payload: N bytes]`.
+pub const PAYLOAD_KEYS: &[&str] = &[
+    "prompt",
+    "tool_parameters",
+    "tool_input",
+    "tool_output",
+    "tool_result",
+    "gen_ai.prompt",
+    "gen_ai.completion",
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+    "gen_ai.tool.definitions",
+    "mcp.request.params",
+    "mcp.response.result",
+    "http.request.body",
+    "http.response.body",
+];
+
+/// Key prefixes whose values are payloads (bound query parameters, prompt/completion parts).
+pub const PAYLOAD_PREFIXES: &[&str] = &["db.query.parameter.", "gen_ai.prompt.", "gen_ai.completion."];
+
+pub fn is_payload(key: &str) -> bool {
+    PAYLOAD_KEYS.contains(&key) || PAYLOAD_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+pub fn span_target(key: &str) -> Option<(SpanTarget, usize)> {
+    static MAP: OnceLock<HashMap<&'static str, (SpanTarget, usize)>> = OnceLock::new();
+    MAP.get_or_init(|| SPAN_KEYS.iter().enumerate().map(|(i, (k, t))| (*k, (*t, i))).collect())
+        .get(key)
+        .copied()
+}
+
+pub fn log_target(key: &str) -> Option<LogTarget> {
+    static MAP: OnceLock<HashMap<&'static str, LogTarget>> = OnceLock::new();
+    MAP.get_or_init(|| LOG_KEYS.iter().map(|(k, t)| (*k, *t)).collect())
+        .get(key)
+        .copied()
+}
+
+/// Which MCP annotation a span attribute states, for keys `<prefix>annotations.<hint>` with the
+/// hint in the specification's camelCase (readOnlyHint) or snake_case (read_only_hint).
+pub fn hint_of(key: &str) -> Option<Hint> {
+    let (_, hint) = key.rsplit_once("annotations.")?;
+    Some(match hint {
+        "readOnlyHint" | "read_only_hint" => Hint::ReadOnly,
+        "destructiveHint" | "destructive_hint" => Hint::Destructive,
+        "idempotentHint" | "idempotent_hint" => Hint::Idempotent,
+        "openWorldHint" | "open_world_hint" => Hint::OpenWorld,
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    ReadOnly,
+    Destructive,
+    Idempotent,
+    OpenWorld,
+}
+
+/// `mcp__SERVER__TOOL` → (SERVER, TOOL); `mcp__plugin_P_SERVER__TOOL` → (SERVER, TOOL), where
+/// the plugin name P ends at the first `_` (plugin names are kebab-case; server names may hold
+/// underscores). Anything else → None (a built-in tool such as Bash). Claude Code's
+/// tool_parameters name the server and tool exactly and win over this split.
+pub fn split_mcp_tool_name(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix("mcp__")?;
+    let (server, tool) = rest.split_once("__")?;
+    if server.is_empty() || tool.is_empty() {
+        return None;
+    }
+    let server = match server.strip_prefix("plugin_") {
+        Some(p) => p.split_once('_').map_or(p, |(_, s)| s),
+        None => server,
+    };
+    (!server.is_empty()).then_some((server, tool))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::spans::SEMCONV_COLUMNS;
+
+    #[test]
+    fn every_text_target_is_a_column() {
+        for (k, t) in SPAN_KEYS {
+            if let SpanTarget::Text(i) = t {
+                assert!(*i < SEMCONV_COLUMNS.len(), "{k}");
+            }
+        }
+        // Each semconv column is filled by at least one key.
+        for i in 0..SEMCONV_COLUMNS.len() {
+            assert!(SPAN_KEYS.iter().any(|(_, t)| *t == SpanTarget::Text(i)), "{i}");
+        }
+    }
+
+    #[test]
+    fn mcp_tool_names() {
+        assert_eq!(
+            split_mcp_tool_name("mcp__reporting__query_reports"),
+            Some(("reporting", "query_reports"))
+        );
+        assert_eq!(
+            split_mcp_tool_name("mcp__plugin_acme-tools_git_hub__create_issue"),
+            Some(("git_hub", "create_issue"))
+        );
+        assert_eq!(split_mcp_tool_name("Bash"), None);
+        assert_eq!(split_mcp_tool_name("mcp____x"), None);
+    }
+
+    #[test]
+    fn hints_and_payloads() {
+        assert_eq!(hint_of("mcp.tool.annotations.readOnlyHint"), Some(Hint::ReadOnly));
+        assert_eq!(hint_of("annotations.open_world_hint"), Some(Hint::OpenWorld));
+        assert_eq!(hint_of("readOnlyHint"), None);
+        assert!(is_payload("db.query.parameter.0"));
+        assert!(is_payload("gen_ai.input.messages"));
+        assert!(!is_payload("gen_ai.tool.name"));
+    }
+}

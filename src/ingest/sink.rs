@@ -1,0 +1,290 @@
+//! The ordered sink every parser feeds: restores file order, writes Parquet and quarantine.
+//!
+//! Parsers turn chunks of one file into [`ChunkOut`]s in parallel (rows already redacted and
+//! built into Arrow batches per table and date partition). Chunks finish out of order; the sink
+//! takes them back in sequence so parts, quarantine entries and counts are deterministic, and it
+//! is the only place that touches the case directory for that file.
+//!
+//! In: [`ChunkOut`]s of one file. Out: a [`FileOutcome`] (parts, quarantine file, counts).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use std::sync::Mutex;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use rayon::iter::{ParallelBridge, ParallelIterator};
+
+use crate::ingest::framing::{self, Chunk, Framer, MAX_RECORD_BYTES, RecordProblem};
+use crate::ingest::{FileContext, FileCounts, FileOutcome};
+use crate::redact::{self, RuleCounts};
+use crate::table::writer::{PartitionedWriter, date_partition};
+
+/// Rows of one table and date partition, from one chunk.
+pub struct TableBatch {
+    pub table: &'static str,
+    pub date: String,
+    pub batch: RecordBatch,
+}
+
+/// A quarantined record: where it is, why, and its shape (never its text).
+pub struct Quarantined {
+    pub line: u64,
+    pub lines: u32,
+    pub reason: String,
+    pub excerpt: String,
+}
+
+/// One parsed chunk.
+pub struct ChunkOut {
+    pub seq: u64,
+    pub batches: Vec<TableBatch>,
+    pub counts: FileCounts,
+    pub quarantine: Vec<Quarantined>,
+    pub redactions: RuleCounts,
+    /// A bug surfaced while building this chunk's batches: the file fails, nothing is kept.
+    pub error: Option<String>,
+}
+
+impl ChunkOut {
+    pub fn new(seq: u64) -> Self {
+        ChunkOut {
+            seq,
+            batches: Vec::new(),
+            counts: FileCounts::default(),
+            quarantine: Vec::new(),
+            redactions: RuleCounts::new(),
+            error: None,
+        }
+    }
+
+    /// Quarantines lines `line..line+lines`, whose raw text starts with `raw`, with `reason`.
+    /// Only the first line's shape is kept, never its text; the secret scan over the reason is
+    /// a second net (reasons quote input only as its shape).
+    pub fn quarantine(&mut self, raw: &[u8], line: u64, lines: u32, reason: &str) {
+        let end = memchr::memchr(b'\n', raw).unwrap_or(raw.len()).min(400);
+        let first = String::from_utf8_lossy(&raw[..end]);
+        self.counts.quarantined_lines += u64::from(lines);
+        self.quarantine.push(Quarantined {
+            line,
+            lines,
+            reason: redact::redactor().text(reason, &mut self.redactions).into_owned(),
+            excerpt: redact::shape(&first, 160),
+        });
+    }
+}
+
+/// The raw bytes of the record of `chunk` that holds `line` (empty when none does).
+pub fn record_at(chunk: &Chunk, line: u64) -> &[u8] {
+    chunk
+        .records
+        .iter()
+        .find(|r| r.line <= line && line < r.line + u64::from(r.lines))
+        .map_or(&[], |r| chunk.bytes(r))
+}
+
+/// Why the framer could not deliver a record whole.
+pub fn problem_reason(problem: RecordProblem) -> String {
+    match problem {
+        RecordProblem::TooLong => format!(
+            "record longer than the {} MiB limit (agaudit keeps records up to that size)",
+            MAX_RECORD_BYTES >> 20
+        ),
+        RecordProblem::UnterminatedQuote => "unterminated quoted CSV field: the record never closes its quote".into(),
+    }
+}
+
+/// Batches rows per date partition inside one chunk; logs are in time order, so the date is
+/// formatted only when the day changes.
+pub struct DatePartitions<B> {
+    day: Option<i64>,
+    text: String,
+    pub builders: BTreeMap<String, B>,
+}
+
+impl<B> Default for DatePartitions<B> {
+    fn default() -> Self {
+        DatePartitions {
+            day: None,
+            text: String::new(),
+            builders: BTreeMap::new(),
+        }
+    }
+}
+
+impl<B> DatePartitions<B> {
+    /// The builder for the day of `ts_micros` (microseconds since the epoch, UTC).
+    pub fn for_micros(&mut self, ts_micros: Option<i64>, new: impl FnOnce() -> B) -> &mut B {
+        let day = ts_micros.map(|t| t.div_euclid(86_400_000_000));
+        if day != self.day || self.text.is_empty() {
+            self.day = day;
+            self.text = date_partition(ts_micros);
+        }
+        if !self.builders.contains_key(&self.text) {
+            self.builders.insert(self.text.clone(), new());
+        }
+        self.builders.get_mut(&self.text).expect("inserted above")
+    }
+}
+
+/// Restores file order and writes each table's batches and the quarantine.
+pub struct Sink {
+    next_seq: u64,
+    pending: BTreeMap<u64, ChunkOut>,
+    writers: BTreeMap<&'static str, PartitionedWriter>,
+    quarantine_path: PathBuf,
+    quarantine: Option<BufWriter<File>>,
+    source_file: String,
+    counts: FileCounts,
+    rows: BTreeMap<&'static str, u64>,
+    redactions: RuleCounts,
+    error: Option<String>,
+}
+
+impl Sink {
+    /// A sink for one file whose rows go to `tables`. Every table's stale parts for this file
+    /// are removed now, so a re-run never leaves rows an earlier run wrote.
+    pub fn new(
+        ctx: &FileContext,
+        table_root: &Path,
+        tables: &[(&'static str, SchemaRef)],
+        quarantine_path: PathBuf,
+    ) -> Result<Sink, String> {
+        let mut writers = BTreeMap::new();
+        for (table, schema) in tables {
+            let metadata = vec![
+                ("agaudit.table".to_string(), table.to_string()),
+                ("agaudit.source_blake3".to_string(), ctx.blake3.clone()),
+            ];
+            let w = PartitionedWriter::new(&table_root.join(table), &ctx.tag, schema.clone(), metadata)
+                .map_err(|e| e.to_string())?;
+            writers.insert(*table, w);
+        }
+        let _ = std::fs::remove_file(&quarantine_path);
+        Ok(Sink {
+            next_seq: 0,
+            pending: BTreeMap::new(),
+            writers,
+            quarantine_path,
+            quarantine: None,
+            source_file: ctx.source_file.clone(),
+            counts: FileCounts::default(),
+            rows: BTreeMap::new(),
+            redactions: RuleCounts::new(),
+            error: None,
+        })
+    }
+
+    pub fn accept(&mut self, out: ChunkOut) {
+        self.pending.insert(out.seq, out);
+        while let Some(out) = self.pending.remove(&self.next_seq) {
+            self.next_seq += 1;
+            if let Err(e) = self.absorb(out) {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn absorb(&mut self, out: ChunkOut) -> Result<(), String> {
+        if let Some(e) = out.error {
+            return Err(e);
+        }
+        self.counts.add(&out.counts);
+        for (k, v) in out.redactions {
+            *self.redactions.entry(k).or_insert(0) += v;
+        }
+        for q in &out.quarantine {
+            self.write_quarantine(q)?;
+        }
+        for tb in out.batches {
+            *self.rows.entry(tb.table).or_insert(0) += tb.batch.num_rows() as u64;
+            let w = self
+                .writers
+                .get_mut(tb.table)
+                .ok_or_else(|| format!("internal error: no writer for table {}", tb.table))?;
+            w.write(&tb.date, &tb.batch).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn write_quarantine(&mut self, q: &Quarantined) -> Result<(), String> {
+        if self.quarantine.is_none() {
+            let f = File::create(&self.quarantine_path)
+                .map_err(|e| format!("cannot create {}: {e}", self.quarantine_path.display()))?;
+            self.quarantine = Some(BufWriter::new(f));
+        }
+        let entry = serde_json::json!({
+            "file": self.source_file, "line": q.line, "lines": q.lines, "reason": q.reason, "excerpt": q.excerpt,
+        });
+        let w = self.quarantine.as_mut().expect("created above");
+        writeln!(w, "{entry}").map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))
+    }
+
+    /// Closes the parts (or removes them all when writing failed) and says what was kept.
+    /// `read_error`: reading stopped early; what was read before is kept.
+    pub fn finish(mut self, read_error: Option<String>) -> FileOutcome {
+        if !self.pending.is_empty() && self.error.is_none() {
+            self.error = Some(format!(
+                "internal error: {} parsed chunks never reached the sink in order",
+                self.pending.len()
+            ));
+        }
+        if let Some(mut q) = self.quarantine.take()
+            && let Err(e) = q.flush()
+        {
+            self.error
+                .get_or_insert(format!("cannot write {}: {e}", self.quarantine_path.display()));
+        }
+        let mut outcome = FileOutcome {
+            counts: self.counts.clone(),
+            rows: self.rows.clone(),
+            redactions: self.redactions.clone(),
+            parts: Vec::new(),
+            quarantine: (self.counts.quarantined_lines > 0).then(|| self.quarantine_path.clone()),
+            error: self.error.clone(),
+            read_error,
+        };
+        let writers = std::mem::take(&mut self.writers);
+        if outcome.error.is_some() {
+            for (_, w) in writers {
+                let _ = w.abort();
+            }
+            outcome.rows.clear();
+            return outcome;
+        }
+        for (_, w) in writers {
+            match w.finish() {
+                Ok(parts) => outcome.parts.extend(parts),
+                Err(e) => {
+                    outcome.error.get_or_insert(e.to_string());
+                }
+            }
+        }
+        outcome
+    }
+}
+
+/// Parses a file's chunks in parallel with `parse` and feeds them to `sink` in order.
+pub fn run_chunks(framer: Framer, sink: Sink, parse: impl Fn(&Chunk) -> ChunkOut + Sync) -> FileOutcome {
+    let sink = Mutex::new(sink);
+    let pool = framer.pool();
+    let frame_error: Mutex<Option<String>> = Mutex::new(None);
+    framer.par_bridge().for_each(|chunk| match chunk {
+        Ok(chunk) => {
+            let out = parse(&chunk);
+            framing::recycle(&pool, chunk);
+            sink.lock().unwrap_or_else(|p| p.into_inner()).accept(out);
+        }
+        Err(e) => {
+            frame_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(e.to_string());
+        }
+    });
+    let read_error = frame_error.into_inner().unwrap_or_else(|p| p.into_inner());
+    sink.into_inner().unwrap_or_else(|p| p.into_inner()).finish(read_error)
+}
