@@ -8,7 +8,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use arrow_array::{Array, Int32Array, Int64Array, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow_array::{
+    Array, BooleanArray, Float64Array, Int32Array, Int64Array, MapArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray, TimestampNanosecondArray, UInt32Array, UInt64Array,
+};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -72,10 +75,18 @@ fn ingest_json(case: &Path, paths: &[&Path]) -> (Value, Output) {
     (json, out)
 }
 
+#[path = "cli/otlp.rs"]
+mod otlp;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
+    table_rows(case, "db_events")
+}
+
+/// Every row of `table` in the case, each column rendered as an optional string.
+fn table_rows(case: &Path, table: &str) -> Vec<BTreeMap<String, Option<String>>> {
     let mut out = Vec::new();
-    for part in parquet_files(&case.join("parquet/db_events")) {
+    for part in parquet_files(&case.join("parquet").join(table)) {
         for batch in read_parquet(&part) {
             for i in 0..batch.num_rows() {
                 let mut row = BTreeMap::new();
@@ -139,7 +150,34 @@ fn cell(col: &dyn Array, i: usize) -> Option<String> {
     if let Some(a) = any.downcast_ref::<UInt64Array>() {
         return Some(a.value(i).to_string());
     }
-    Some("<other>".into())
+    if let Some(a) = any.downcast_ref::<BooleanArray>() {
+        return Some(a.value(i).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<Float64Array>() {
+        return Some(a.value(i).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<TimestampNanosecondArray>() {
+        return Some(a.value(i).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<TimestampMicrosecondArray>() {
+        return Some(a.value(i).to_string());
+    }
+    if let Some(a) = any.downcast_ref::<MapArray>() {
+        // key=value pairs, one per line: what a reader of the map column sees.
+        let entries = a.value(i);
+        let (keys, values) = (entries.column(0), entries.column(1));
+        let pairs: Vec<String> = (0..entries.len())
+            .map(|j| {
+                format!(
+                    "{}={}",
+                    cell(keys.as_ref(), j).unwrap_or_default(),
+                    cell(values.as_ref(), j).unwrap_or_default()
+                )
+            })
+            .collect();
+        return Some(pairs.join("\n"));
+    }
+    panic!("cell(): no rendering for {:?}", col.data_type())
 }
 
 /// Asserts lines_read = row_lines + other lines + quarantined lines; returns lines_read.

@@ -72,7 +72,7 @@ pub fn schema() -> SchemaRef {
                     "event_name",
                     Utf8,
                     true,
-                    "the record's eventName, else its event.name attribute, else a body that is an event name (e.g. claude_code.tool_result)",
+                    "the record's eventName, else a body that is an event name and ends with the event.name attribute (Claude Code: body claude_code.tool_result, event.name tool_result), else the event.name attribute, else a body that is an event name",
                 ),
                 field("trace_id", Utf8, true, "trace id of the span active when it was logged"),
                 field("span_id", Utf8, true, "span id of the span active when it was logged"),
@@ -98,7 +98,7 @@ pub fn schema() -> SchemaRef {
                     "tool_name",
                     Utf8,
                     true,
-                    "tool_name attribute as given (e.g. Bash, mcp__reporting__query_reports)",
+                    "tool_name (Claude Code) or gen_ai.tool.name, as given (e.g. Bash, mcp__reporting__query_reports)",
                 ),
                 field("tool_use_id", Utf8, true, "tool_use_id attribute (ties tool_decision to tool_result)"),
                 field(

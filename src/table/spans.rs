@@ -148,7 +148,7 @@ pub fn schema() -> SchemaRef {
                     "tool",
                     Utf8,
                     true,
-                    "MCP tool: TOOL of mcp__SERVER__TOOL, else gen_ai.tool.name",
+                    "MCP tool: TOOL of mcp__SERVER__TOOL, else gen_ai.tool.name, else for a tools/call span the tool its name ends with (\"tools/call TOOL\", the MCP conventions' span name)",
                 ),
                 field(
                     "db_query",

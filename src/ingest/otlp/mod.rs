@@ -357,6 +357,8 @@ fn stored<'r>(kv: &'r KeyValue<'_>, counts: &mut RuleCounts) -> (Cow<'r, str>, C
     let value = kv.value.as_ref().map_or(Cow::Borrowed(""), render);
     let value = if semconv::is_payload(&kv.key) {
         payload(value.len())
+    } else if semconv::MESSAGE_KEYS.contains(&kv.key.as_ref()) {
+        Cow::Owned(redact::redactor().message(&value, counts))
     } else {
         scan(value, counts)
     };
@@ -503,9 +505,18 @@ fn convert_spans<'r>(
                             .flatten()
                     }),
                 };
+                // The MCP conventions name a tools/call span "{method} {tool}"; SDKs that omit
+                // gen_ai.tool.name (the Python SDK's own spans) name the tool only there.
+                let named_in_span = || {
+                    let method = semconv[8].as_deref()?;
+                    let name = sp.name.as_deref()?;
+                    let (before, last) = name.rsplit_once(' ')?;
+                    (method == "tools/call" && before.ends_with(method) && !last.is_empty())
+                        .then(|| scan(Cow::Owned(last.to_string()), counts))
+                };
                 let tool = match split {
                     Some((_, t)) => Some(Cow::Owned(t.to_string())),
-                    None => tool_name.clone(),
+                    None => tool_name.clone().or_else(named_in_span),
                 };
                 let (agent, agent_session) = split_agent(semconv[0].clone());
                 let agent = agent.or_else(|| semconv[1].clone());
@@ -799,8 +810,14 @@ fn convert_logs<'r>(
                     row.session = row.session_id.clone();
                 }
                 let body = lr.body.as_ref().map(render).filter(|b| !b.is_empty());
-                if row.event_name.is_none()
+                // Claude Code writes the qualified name in the body (claude_code.tool_result)
+                // and the short one in event.name (tool_result): the qualified one is kept.
+                if lr.event_name.as_ref().is_none_or(|e| e.is_empty())
                     && let Some(b) = body.as_deref().filter(|b| looks_like_event_name(b))
+                    && row
+                        .event_name
+                        .as_deref()
+                        .is_none_or(|short| b.strip_suffix(short).is_some_and(|ns| ns.ends_with('.')))
                 {
                     row.event_name = Some(Cow::Owned(b.to_string()));
                 }
@@ -888,6 +905,34 @@ mod tests {
         let e = serde_json::from_str::<Request>(r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"},"timeUnixNano":"AKIAZ7VQXHNP3EXAMPLE"}]}]}]}"#).unwrap_err();
         let r = json_error(&e, "x");
         assert!(!r.contains("AKIA"), "{r}");
+    }
+
+    #[test]
+    fn secrets_found_even_behind_json_escapes() {
+        let req = |v: &str| {
+            format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0123456789abcdef0123456789abcdef","spanId":"0123456789abcdef","attributes":[{{"key":"note","value":{{"stringValue":"{v}"}}}},{{"key":"exception.message","value":{{"stringValue":"bad input 'x1' in 42"}}}},{{"key":"gen_ai.tool.call.arguments","value":{{"stringValue":"{{}}"}}}}]}}]}}]}}]}}"#
+            )
+        };
+        for v in ["key AKIAZ7VQXHNP3EXAMPLE", "key \\u0041KIAZ7VQXHNP3EXAMPLE", "plain"] {
+            let json = req(v);
+            let r: Request = serde_json::from_str(&json).unwrap();
+            let mut rows = Rows::default();
+            let mut counts = RuleCounts::new();
+            convert_spans(&r, 1, &mut rows, &mut counts).unwrap();
+            let attrs = &rows.spans[0].attributes;
+            let note = &attrs.iter().find(|(k, _)| k == "note").unwrap().1;
+            assert!(!note.contains("AKIA"), "{v}: {note}");
+            assert_eq!(
+                note.contains("[REDACTED:aws_access_key_id]"),
+                v != "plain",
+                "{v}: {note}"
+            );
+            let msg = &attrs.iter().find(|(k, _)| k == "exception.message").unwrap().1;
+            assert_eq!(msg, "bad input '?' in ?");
+            let args = &attrs.iter().find(|(k, _)| k == "gen_ai.tool.call.arguments").unwrap().1;
+            assert_eq!(args, "[payload: 2 bytes]");
+        }
     }
 
     #[test]

@@ -93,9 +93,12 @@ pub const LOG_KEYS: &[(&str, LogTarget)] = &[
     ("user.id", LogTarget::UserId),
     ("organization.id", LogTarget::OrganizationId),
     ("tool_name", LogTarget::ToolName),
+    ("gen_ai.tool.name", LogTarget::ToolName),
     ("tool_use_id", LogTarget::ToolUseId),
     ("decision", LogTarget::Decision),
+    ("decision_type", LogTarget::Decision),
     ("source", LogTarget::DecisionSource),
+    ("decision_source", LogTarget::DecisionSource),
     ("success", LogTarget::Success),
     ("duration_ms", LogTarget::DurationMs),
     ("error", LogTarget::Error),
@@ -124,7 +127,12 @@ pub const PAYLOAD_KEYS: &[&str] = &[
     "mcp.response.result",
     "http.request.body",
     "http.response.body",
+    "exception.stacktrace",
 ];
+
+/// Attributes holding error messages: values (quoted data, numbers) are removed from them as
+/// from PostgreSQL's messages, since an exception message often quotes the offending input.
+pub const MESSAGE_KEYS: &[&str] = &["exception.message", "error.message", "db.response.message"];
 
 /// Key prefixes whose values are payloads (bound query parameters, prompt/completion parts).
 pub const PAYLOAD_PREFIXES: &[&str] = &["db.query.parameter.", "gen_ai.prompt.", "gen_ai.completion."];
@@ -150,6 +158,10 @@ pub fn log_target(key: &str) -> Option<LogTarget> {
 /// Which MCP annotation a span attribute states, for keys `<prefix>annotations.<hint>` with the
 /// hint in the specification's camelCase (readOnlyHint) or snake_case (read_only_hint).
 pub fn hint_of(key: &str) -> Option<Hint> {
+    // Called for every span attribute: reject the common case before searching.
+    if !(key.ends_with("Hint") || key.ends_with("_hint")) {
+        return None;
+    }
     let (_, hint) = key.rsplit_once("annotations.")?;
     Some(match hint {
         "readOnlyHint" | "read_only_hint" => Hint::ReadOnly,
