@@ -91,7 +91,12 @@ pub fn schema() -> SchemaRef {
                 ),
                 field("session_id", Utf8, true, "session.id (Claude Code: one per CLI session)"),
                 field("user_account_uuid", Utf8, true, "user.account_uuid (Claude Code)"),
-                field("user_email", Utf8, true, "user.email (Claude Code, when signed in with OAuth)"),
+                field(
+                    "user_email",
+                    Utf8,
+                    true,
+                    "user.email (Claude Code) after the secret scan: the e-mail rule redacts addresses, so this only shows one was sent; user_account_uuid identifies the account",
+                ),
                 field("user_id", Utf8, true, "user.id (Claude Code: anonymous installation id)"),
                 field("organization_id", Utf8, true, "organization.id (Claude Code)"),
                 field(
