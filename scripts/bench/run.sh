@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# agaudit vs DuckDB: ingest the same synthetic pgAudit log into Parquet.
+# agaudit vs DuckDB: ingest the same synthetic log into Parquet.
 #
 #   scripts/bench/run.sh [--sizes "100 300 1000"] [--runs 3] [--agaudit PATH]
 #                        [--formats "csvlog stderr"] [--seed 42]
 #
-# For each format and size (MB = 10^6 bytes) it generates a log once with
-# scripts/bench/gen_pgaudit.py (cached in ${AGAUDIT_BENCH_DIR:-/var/tmp/agaudit-bench},
-# keyed by the generator's hash), then runs each tool --runs times, timing
-# wall clock and peak RSS with /usr/bin/time -f '%e %M':
+# Formats: csvlog, stderr (PostgreSQL 15 + pgAudit, scripts/bench/gen_pgaudit.py)
+# and otlp (OpenTelemetry Collector file-exporter JSON lines of
+# ExportTraceServiceRequest, scripts/bench/gen_otlp.py; not in the default
+# --formats, ask for it with --formats otlp or --formats "csvlog stderr otlp").
+# For each format and size (MB = 10^6 bytes) it generates the input once
+# (cached in ${AGAUDIT_BENCH_DIR:-/var/tmp/agaudit-bench}, keyed by the
+# generator's hash), then runs each tool --runs times, timing wall clock and
+# peak RSS with /usr/bin/time -f '%e %M':
 #   agaudit: agaudit ingest FILE --case DIR --quiet --json
-#            (+ --pg-prefix '%m [%p] %q%u@%d app=%a ' for stderr)
-#   duckdb:  python3 scripts/bench/duckdb_ingest.py (a fresh process, all cores)
+#            (+ --pg-prefix '%m [%p] %q%u@%d app=%a ' for stderr;
+#             otlp is detected from the content)
+#   duckdb:  python3 scripts/bench/duckdb_ingest.py (csvlog, stderr) or
+#            scripts/bench/duckdb_otlp.py (otlp), a fresh process, all cores
 # and prints a Markdown table of medians (also saved with the raw numbers in
 # $AGAUDIT_BENCH_DIR/results/<UTC timestamp>/).  See docs/benchmarks.md.
 #
 # --agaudit PATH that does not exist: agaudit is skipped (DuckDB still runs).
+# If agaudit fails on a file (e.g. a format it does not read), the run is
+# marked failed in the table and DuckDB's numbers are still reported; for
+# otlp, an agaudit run that writes no rows (file "unrecognised") counts as
+# failed too.
 # The default PATH (target/release/agaudit) is built with
 # `cargo build --release` when missing.
 set -euo pipefail
@@ -48,7 +58,7 @@ done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 for s in $SIZES; do [[ "$s" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "bad size: $s"; done
 for f in $FORMATS; do
-    case "$f" in csvlog|stderr) ;; *) die "bad format: $f (csvlog|stderr)" ;; esac
+    case "$f" in csvlog|stderr|otlp) ;; *) die "bad format: $f (csvlog|stderr|otlp)" ;; esac
 done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -94,10 +104,13 @@ fi
 
 # ---------------------------------------------------------------- data
 GEN_HASH="$(sha256sum "$HERE/gen_pgaudit.py" | cut -c1-8)"
+OTLP_GEN_HASH="$(sha256sum "$HERE/gen_otlp.py" | cut -c1-8)"
 data_file() { # format size -> path
-    local ext=csv
-    [ "$1" = stderr ] && ext=log
-    echo "$BENCH_DIR/data/pgaudit-$1-${2}mb-s$SEED-g$GEN_HASH.$ext"
+    case "$1" in
+        otlp) echo "$BENCH_DIR/data/otlp-traces-${2}mb-s$SEED-g$OTLP_GEN_HASH.jsonl" ;;
+        stderr) echo "$BENCH_DIR/data/pgaudit-$1-${2}mb-s$SEED-g$GEN_HASH.log" ;;
+        *) echo "$BENCH_DIR/data/pgaudit-$1-${2}mb-s$SEED-g$GEN_HASH.csv" ;;
+    esac
 }
 for fmt in $FORMATS; do
     for size in $SIZES; do
@@ -106,8 +119,13 @@ for fmt in $FORMATS; do
             echo "== reusing $f" >&2
         else
             echo "== generating $f" >&2
-            "$PY" "$HERE/gen_pgaudit.py" --format "$fmt" --size-mb "$size" \
-                --seed "$SEED" --out "$f" 2>"$f.gen.json.tmp"
+            if [ "$fmt" = otlp ]; then
+                "$PY" "$HERE/gen_otlp.py" --size "$size" \
+                    --seed "$SEED" --out "$f" 2>"$f.gen.json.tmp"
+            else
+                "$PY" "$HERE/gen_pgaudit.py" --format "$fmt" --size-mb "$size" \
+                    --seed "$SEED" --out "$f" 2>"$f.gen.json.tmp"
+            fi
             mv "$f.gen.json.tmp" "$f.gen.json"   # counts the generator wrote
             cat "$f.gen.json" >&2
         fi
@@ -188,6 +206,14 @@ for fmt in $FORMATS; do
                     echo "   agaudit failed ($status): $(tail -n5 "$WORK/agaudit.err")" >&2
                 fi
                 rows="$(agaudit_rows "$WORK/agaudit.out" "$case_dir")"
+                # an agaudit that does not read OTLP yet exits 0 with the file
+                # "unrecognised" and 0 rows: count that run as failed, not as
+                # a (very fast) ingest
+                if [ "$fmt" = otlp ] && { [ "$status" = ok ] || [ "$status" = exit1 ]; } \
+                    && { [ -z "$rows" ] || [ "$rows" = 0 ]; }; then
+                    status=norows
+                    echo "   agaudit wrote no rows for $fmt (OTLP not supported?): counted as failed" >&2
+                fi
                 outb="$(du -sb "$case_dir" 2>/dev/null | cut -f1 || true)"
                 record "$fmt" "$size" "$bytes" agaudit "$run" "$status" \
                     "$WORK/agaudit.time" "$rows" "$outb"
@@ -195,11 +221,17 @@ for fmt in $FORMATS; do
                 rm -rf "$case_dir"
             fi
             pq="$WORK/duckdb.parquet"
-            rm -f "$pq"
+            rm -rf "$pq"
             echo "== duckdb  $fmt ${size}MB run $run" >&2
             status=ok
-            run_timed duckdb -- "$PY" "$HERE/duckdb_ingest.py" --format "$fmt" \
-                --input "$f" --output "$pq" || status="exit$?"
+            if [ "$fmt" = otlp ]; then
+                # writes $pq/spans.parquet ($pq is a directory here)
+                run_timed duckdb -- "$PY" "$HERE/duckdb_otlp.py" \
+                    --input "$f" --output "$pq" || status="exit$?"
+            else
+                run_timed duckdb -- "$PY" "$HERE/duckdb_ingest.py" --format "$fmt" \
+                    --input "$f" --output "$pq" || status="exit$?"
+            fi
             [ "$status" = ok ] || echo "   duckdb failed ($status): $(tail -n5 "$WORK/duckdb.err")" >&2
             # its JSON line: rows written, and seconds spent inside DuckDB
             # (the wall time also counts starting Python + importing duckdb)
@@ -209,10 +241,10 @@ try:
     print(d["rows"], d["seconds"])
 except Exception: print("- -")' "$WORK/duckdb.out")
             [ "$rows" = - ] && rows="" && inner=""
-            outb="$(stat -c %s "$pq" 2>/dev/null || true)"
+            outb="$(du -sb "$pq" 2>/dev/null | cut -f1 || true)"
             record "$fmt" "$size" "$bytes" duckdb "$run" "$status" \
                 "$WORK/duckdb.time" "$rows" "$outb" "$inner"
-            rm -f "$pq"
+            rm -rf "$pq"
         done
     done
 done
@@ -220,14 +252,18 @@ done
 # ---------------------------------------------------------------- report
 {
     echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "agaudit: $AGAUDIT_VERSION ($AGAUDIT); duckdb: $DUCKDB_VERSION (python, threads=$(nproc)); runs: $RUNS; seed: $SEED; generator: $GEN_HASH; date: $STAMP"
+    gens="$GEN_HASH"
+    case " $FORMATS " in *" otlp "*) gens="$gens, otlp $OTLP_GEN_HASH" ;; esac
+    echo "agaudit: $AGAUDIT_VERSION ($AGAUDIT); duckdb: $DUCKDB_VERSION (python, threads=$(nproc)); runs: $RUNS; seed: $SEED; generator: $gens; date: $STAMP"
     for fmt in $FORMATS; do
         for size in $SIZES; do
             f="$(data_file "$fmt" "$size")"
             exp="$("$PY" -c 'import json,sys
 try: print(json.load(open(sys.argv[1]))["expected_rows"])
 except Exception: print("?")' "$f.gen.json" 2>/dev/null)"
-            echo "input: $(basename "$f"): $(stat -c %s "$f") bytes, $exp pgAudit + refused entries"
+            what="pgAudit + refused entries"
+            [ "$fmt" = otlp ] && what="spans"
+            echo "input: $(basename "$f"): $(stat -c %s "$f") bytes, $exp $what"
         done
     done
     echo
@@ -269,6 +305,8 @@ for key in sorted(summary, key=lambda k: (k[0], k[1], order.get(k[2], 9))):
         name += " (%d/%d runs failed)" % (s["failed"], s["n"])
     if any(r["status"] == "exit1" for r in groups[key]):
         name += " (exit 1)"
+    if any(r["status"] == "norows" for r in groups[key]):
+        name += " (no rows)"
     print("| %s | %.0f | %s | %s | %s | %s | %s | %s |" % (
         fmt, s["mb"], name, f(s["wall"], "{:.2f}"), f(s["mbps"], "{:.1f}"),
         f(s["rps"], "{:,.0f}"), f(s["rss"] and s["rss"] / 1024, "{:.0f}"),
