@@ -22,6 +22,14 @@ fn fixture(set: &str, name: &str) -> PathBuf {
     }
 }
 
+/// The OTLP and MCP fixture files a whole case is built from (the pretty-printed body repeats
+/// spans of traces.jsonl, so it is left out).
+pub fn fixture_files() -> Vec<PathBuf> {
+    let otlp = ["traces.jsonl", "logs.jsonl", "claude-code-logs.jsonl"].map(|f| fixture("otlp", f));
+    let mcp = ["traffic.jsonl", "traffic-code-helper.jsonl", "tools-list.json"].map(|f| fixture("mcp", f));
+    otlp.into_iter().chain(mcp).collect()
+}
+
 fn expected(set: &str) -> Value {
     serde_json::from_slice(&fs::read(fixture(set, "expected.json")).unwrap()).unwrap()
 }

@@ -8,6 +8,8 @@ Usage: read_case.py CASE_DIR SUMMARY_JSON EXPECTED_JSON
 - the ingest --json summary and CASE/ingest.json validate against schemas/ (when the
   jsonschema package is installed; ./scripts/test installs it).
 Counts must equal what expected.json (written by the fixture workload) declares, per format.
+Every other table in the summary (spans, log_events, tool_hints) must be read by pyarrow and
+DuckDB with the row count the summary reports, and its columns must match schemas/<table>.arrow.json.
 """
 import collections
 import json
@@ -61,6 +63,23 @@ if jsonschema is not None:
             jsonschema.validate(json.loads(doc.read_text()), json.loads((repo / "schemas" / schema).read_text()))
         except jsonschema.ValidationError as e:
             failures.append(f"{doc.name} does not follow schemas/{schema}: {e.message} at {list(e.absolute_path)}")
+
+summary = json.loads(summary_path.read_text())
+for name, count in summary["totals"].get("tables", {}).items():
+    if name == "db_events":
+        continue
+    t = ds.dataset(case / "parquet" / name, format="parquet", partitioning="hive").to_table()
+    if t.num_rows != count:
+        failures.append(f"pyarrow {name}: {t.num_rows} rows != summary {count}")
+    declared = [f["name"] for f in json.loads((repo / "schemas" / f"{name}.arrow.json").read_text())["fields"]]
+    got = [n for n in t.schema.names if n != "date"]
+    if got != declared:
+        failures.append(f"{name} columns {got} != schemas/{name}.arrow.json {declared}")
+    if duckdb is not None:
+        glob = str(case / "parquet" / name / "**" / "*.parquet")
+        ((n,),) = duckdb.sql(f"select count(*) from read_parquet('{glob}', hive_partitioning=true)").fetchall()
+        if n != count:
+            failures.append(f"duckdb {name}: {n} rows != summary {count}")
 
 if failures:
     print("\n".join(failures))
