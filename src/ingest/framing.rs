@@ -354,6 +354,49 @@ impl Iterator for Framer {
     }
 }
 
+/// A file read whole, for formats whose unit is the document (an OTLP/HTTP body, a tools/list
+/// result): its first `max` bytes are kept, and lines are counted over all of it so the line
+/// totals add up even when it is too big to keep.
+pub struct Document {
+    pub bytes: Vec<u8>,
+    pub lines: u64,
+    /// The file is longer than `max`; `bytes` holds only its start.
+    pub too_big: bool,
+    pub read_error: Option<String>,
+}
+
+pub fn read_document(mut reader: Box<dyn Read + Send>, max: usize) -> Document {
+    let mut doc = Document {
+        bytes: Vec::new(),
+        lines: 0,
+        too_big: false,
+        read_error: None,
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let mut last = None;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                doc.read_error = Some(format!("cannot read: {e}"));
+                break;
+            }
+        };
+        let block = &buf[..n];
+        doc.lines += memchr::memchr_iter(b'\n', block).count() as u64;
+        last = block.last().copied();
+        let room = max.saturating_sub(doc.bytes.len());
+        doc.bytes.extend_from_slice(&block[..room.min(n)]);
+        doc.too_big |= n > room;
+    }
+    if last.is_some_and(|b| b != b'\n') {
+        doc.lines += 1;
+    }
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +417,15 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_document_counts_every_line_even_when_too_big() {
+        let doc = read_document(Box::new(&b"a\nb\nc"[..]), 3);
+        assert_eq!((doc.lines, doc.too_big, doc.bytes.as_slice()), (3, true, &b"a\nb"[..]));
+        let doc = read_document(Box::new(&b"{}\n"[..]), 10);
+        assert_eq!((doc.lines, doc.too_big), (1, false));
+        assert_eq!(read_document(Box::new(&b""[..]), 10).lines, 0);
     }
 
     #[test]

@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::ingest::framing::{Framer, Framing};
+use crate::ingest::framing::{self, Framer, Framing};
 use crate::ingest::otlp::json_error;
 use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch};
 use crate::ingest::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
-use crate::table::columns::{Source, TableBuilder};
+use crate::table::columns::TableBuilder;
 use crate::table::tool_hints::{self, Hints, ToolHintRow, origin};
 
 /// How the file holds its messages.
@@ -49,15 +49,11 @@ struct State {
 pub fn ingest_file(
     ctx: &FileContext,
     layout: Layout,
-    mut reader: Box<dyn Read + Send>,
+    reader: Box<dyn Read + Send>,
     table_root: &Path,
     quarantine_path: PathBuf,
 ) -> FileOutcome {
-    let source = Source {
-        file: ctx.source_file.clone(),
-        blake3: ctx.blake3.clone(),
-        labels: ctx.labels.clone(),
-    };
+    let source = ctx.source();
     let mut sink = match Sink::new(
         ctx,
         table_root,
@@ -87,38 +83,30 @@ pub fn ingest_file(
     let mut read_error = None;
     match layout {
         Layout::Document => {
-            let mut bytes = Vec::new();
-            if let Err(e) = (&mut reader)
-                .take(MAX_DOCUMENT_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-            {
-                read_error = Some(format!("cannot read: {e}"));
-            }
-            let mut lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
-            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-                lines += 1;
-            }
-            let lines32 = u32::try_from(lines).unwrap_or(u32::MAX);
-            out.counts.lines_read = lines;
-            if bytes.len() > MAX_DOCUMENT_BYTES {
+            let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
+            read_error = doc.read_error;
+            out.counts.lines_read = doc.lines;
+            let lines32 = u32::try_from(doc.lines).unwrap_or(u32::MAX);
+            if doc.too_big {
                 let reason = format!("an MCP document larger than {} MiB", MAX_DOCUMENT_BYTES >> 20);
-                out.quarantine(&bytes, 1, lines32, &reason);
+                out.quarantine(&doc.bytes, 1, lines32, &reason);
+                out.counts.quarantined_lines = doc.lines;
             } else {
-                let got = serde_json::from_slice::<Value>(&bytes)
+                let got = serde_json::from_slice::<Value>(&doc.bytes)
                     .map_err(|e| json_error(&e, "a tools/list JSON-RPC response or result"))
                     .and_then(|v| listing_of(&v, &mut state, &mut out.redactions, 1, origin::TOOLS_LIST));
                 match got {
                     Ok(Some(found)) if !found.is_empty() => {
-                        out.counts.row_lines += lines;
+                        out.counts.row_lines += doc.lines;
                         rows.extend(found);
                     }
                     Ok(_) => out.quarantine(
-                        &bytes,
+                        &doc.bytes,
                         1,
                         lines32,
                         "not a tools/list result: expected a JSON-RPC response whose result has a tools list, or a bare {\"tools\": [...]} object",
                     ),
-                    Err(reason) => out.quarantine(&bytes, 1, lines32, &reason),
+                    Err(reason) => out.quarantine(&doc.bytes, 1, lines32, &reason),
                 }
             }
         }

@@ -97,6 +97,17 @@ pub struct FileContext {
     pub labels: BTreeMap<String, String>,
 }
 
+impl FileContext {
+    /// The provenance columns of every row from this file.
+    pub fn source(&self) -> crate::table::columns::Source {
+        crate::table::columns::Source {
+            file: self.source_file.clone(),
+            blake3: self.blake3.clone(),
+            labels: self.labels.clone(),
+        }
+    }
+}
+
 /// What parsing one file produced.
 pub struct FileOutcome {
     pub counts: FileCounts,

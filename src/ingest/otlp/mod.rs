@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use model::{AnyValue, Enum, KeyValue, Request};
 use semconv::{Hint, LogTarget, SpanTarget};
 
-use crate::ingest::framing::{Chunk, Framer, Framing};
+use crate::ingest::framing::{self, Chunk, Framer, Framing};
 use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch, run_chunks};
 use crate::ingest::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
@@ -56,11 +56,7 @@ pub fn ingest_file(
     table_root: &Path,
     quarantine_path: PathBuf,
 ) -> FileOutcome {
-    let source = Source {
-        file: ctx.source_file.clone(),
-        blake3: ctx.blake3.clone(),
-        labels: ctx.labels.clone(),
-    };
+    let source = ctx.source();
     let sink = match Sink::new(ctx, table_root, &tables(), quarantine_path) {
         Ok(s) => s,
         Err(e) => return FileOutcome::failed(e),
@@ -115,52 +111,30 @@ fn process_chunk(chunk: &Chunk, source: &Source) -> ChunkOut {
     out
 }
 
-fn ingest_document(mut reader: Box<dyn Read + Send>, mut sink: Sink, source: &Source) -> FileOutcome {
-    let mut bytes = Vec::new();
-    let read = (&mut reader)
-        .take(MAX_DOCUMENT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes);
+fn ingest_document(reader: Box<dyn Read + Send>, mut sink: Sink, source: &Source) -> FileOutcome {
+    let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
     let mut out = ChunkOut::new(0);
-    let mut read_error = read.err().map(|e| format!("cannot read: {e}"));
-    let mut lines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        lines += 1;
-    }
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        // Count the rest of the lines so the totals still add up, without keeping them.
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64,
-                Err(e) => {
-                    read_error.get_or_insert(format!("cannot read: {e}"));
-                    break;
-                }
-            }
-        }
-        let lines32 = u32::try_from(lines).unwrap_or(u32::MAX);
-        out.counts.lines_read = lines;
+    out.counts.lines_read = doc.lines;
+    let lines = u32::try_from(doc.lines).unwrap_or(u32::MAX);
+    if doc.too_big {
         out.quarantine(
-            &bytes[..bytes.len().min(400)],
+            &doc.bytes,
             1,
-            lines32,
+            lines,
             &format!(
                 "a single OTLP JSON document larger than {} MiB: write one request per line (the Collector's file exporter does) so it can be streamed",
                 MAX_DOCUMENT_BYTES >> 20
             ),
         );
         // lines may exceed u32: keep the counts exact.
-        out.counts.quarantined_lines = lines;
+        out.counts.quarantined_lines = doc.lines;
     } else {
-        out.counts.lines_read = lines;
         let mut builders = Builders::default();
-        let lines32 = u32::try_from(lines).unwrap_or(u32::MAX);
-        process_request(&bytes, 1, lines32, source, &mut out, &mut builders);
+        process_request(&doc.bytes, 1, lines, source, &mut out, &mut builders);
         builders.into_batches(&mut out);
     }
     sink.accept(out);
-    sink.finish(read_error)
+    sink.finish(doc.read_error)
 }
 
 /// Rows made from one request, kept apart until the whole request converted.
