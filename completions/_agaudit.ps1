@@ -32,7 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
         'agaudit;ingest' {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory to write into (created if missing)')
             [CompletionResult]::new('--pg-prefix', '--pg-prefix', [CompletionResultType]::ParameterName, 'The server''s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)')
-            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no table; errors and warnings still go to stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar and no table; errors and warnings still go to stderr')

@@ -28,7 +28,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;ingest'= {
             cand --case 'Case directory to write into (created if missing)'
             cand --pg-prefix 'The server''s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)'
-            cand --label 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE'
+            cand --label 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result'
             cand --json 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table'
             cand -q 'No progress bar and no table; errors and warnings still go to stderr'
             cand --quiet 'No progress bar and no table; errors and warnings still go to stderr'

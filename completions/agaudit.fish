@@ -30,7 +30,7 @@ complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "ingest" -d 'Ingest 
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l case -d 'Case directory to write into (created if missing)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l pg-prefix -d 'The server\'s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l label -d 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l label -d 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l json -d 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s q -l quiet -d 'No progress bar and no table; errors and warnings still go to stderr'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s h -l help -d 'Print help (see more with \'--help\')'

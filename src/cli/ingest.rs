@@ -14,8 +14,10 @@ use crate::output;
 /// Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody.
 ///
 /// Walks files and directories, detects each file's kind from its content (PostgreSQL stderr,
-/// csvlog or jsonlog with pgAudit entries), reads .gz and .zst transparently, and writes the
-/// db_events table under CASE/parquet/. Every line becomes part of a row, a counted other line, or
+/// csvlog or jsonlog with pgAudit entries; OpenTelemetry OTLP JSON traces and logs, as JSON lines
+/// or one request body; MCP tools/list results and captured MCP traffic), reads .gz and .zst
+/// transparently, and writes the db_events, spans, log_events and tool_hints tables under
+/// CASE/parquet/. Every line becomes part of a row, a counted other line, or
 /// a quarantined line (CASE/quarantine/) with a reason. Literals, parameter values and secrets
 /// are never written. Content already in the case is not added twice.
 #[derive(Debug, Args)]
@@ -33,7 +35,8 @@ pub struct IngestArgs {
     pub pg_prefix: String,
 
     /// Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label
-    /// names database resources: SERVER/DATABASE/SCHEMA.TABLE.
+    /// names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP
+    /// server of a tools/list file that carries no initialize result.
     #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
 

@@ -21,8 +21,8 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// agaudit: prove what AI agents did, from the logs your estate already collects.
 ///
-/// agaudit reads PostgreSQL pgAudit logs (and, as they land, OpenTelemetry, MCP tools/list dumps
-/// and ebpf-capture files), normalises them to Parquet in a case directory, and keeps a chain of
+/// agaudit reads PostgreSQL pgAudit logs, OpenTelemetry OTLP JSON traces and logs, MCP
+/// tools/list dumps (and, as it lands, ebpf-capture files), normalises them to Parquet in a case directory, and keeps a chain of
 /// custody of every raw file. It never opens a network connection.
 #[derive(Debug, Parser)]
 #[command(name = "agaudit", version, propagate_version = true, max_term_width = 100)]
