@@ -26,7 +26,13 @@ fn fixture(set: &str, name: &str) -> PathBuf {
 /// spans of traces.jsonl, so it is left out).
 pub fn fixture_files() -> Vec<PathBuf> {
     let otlp = ["traces.jsonl", "logs.jsonl", "claude-code-logs.jsonl"].map(|f| fixture("otlp", f));
-    let mcp = ["traffic.jsonl", "traffic-code-helper.jsonl", "tools-list.json"].map(|f| fixture("mcp", f));
+    let mcp = [
+        "traffic.jsonl",
+        "traffic-code-helper.jsonl",
+        "traffic-data-export.jsonl",
+        "tools-list.json",
+    ]
+    .map(|f| fixture("mcp", f));
     otlp.into_iter().chain(mcp).collect()
 }
 
@@ -255,6 +261,7 @@ fn tools_list_claims_match_the_server_definitions() {
     let files: Vec<PathBuf> = [
         "traffic.jsonl",
         "traffic-code-helper.jsonl",
+        "traffic-data-export.jsonl",
         "tools-list.json",
         "tools-list-result.json",
     ]
