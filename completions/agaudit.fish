@@ -27,6 +27,9 @@ end
 complete -c agaudit -n "__fish_agaudit_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_needs_command" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "ingest" -d 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l case -d 'Case directory to write into (created if missing)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l pg-prefix -d 'The server\'s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)' -r
@@ -35,5 +38,32 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l json -d 'Prin
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s q -l quiet -d 'No progress bar and no table; errors and warnings still go to stderr'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s V -l version -d 'Print version'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest help" -f -a "ingest" -d 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and not __fish_seen_subcommand_from check help" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'
+complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l case -d 'Case directory (written by ingest)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l policy -d 'Policy file (HCL, docs/policy.md)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l json -d 'Print the summary as JSON (schemas/correlate-summary.schema.json)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l case -d 'Case directory' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l agent -d 'Only records of this agent: AGENT or AGENT@SESSION, globs allowed (e.g. \'report*\')' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l resource -d 'Only records on this resource or below it (a policy resource pattern, globs allowed)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l outcome -d 'Only records with this outcome: allow or DENY' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l kind -d 'Only records of this kind: action, ingest, policy, checkpoint, finding, view' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l since -d 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l until -d 'Only records before this time (same forms as --since)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'One JSON object per record (all fields, full hashes) instead of a table'
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "ingest" -d 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'

@@ -6,7 +6,10 @@
 
 pub mod case;
 pub mod cli;
+pub mod correlate;
 pub mod ingest;
+pub mod ledger;
 pub mod output;
+pub mod policy;
 pub mod redact;
 pub mod table;

@@ -6,5 +6,11 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Like other Unix tools, end quietly when the reader of stdout goes away (`agaudit log |
+    // head`) instead of panicking on the failed write; Rust ignores SIGPIPE by default.
+    // SAFETY: called first thing, before any other thread exists; restores the default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     agaudit::cli::run()
 }

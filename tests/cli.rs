@@ -78,6 +78,9 @@ fn ingest_json(case: &Path, paths: &[&Path]) -> (Value, Output) {
 #[path = "cli/otlp.rs"]
 mod otlp;
 
+#[path = "cli/correlate.rs"]
+mod correlate;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")
@@ -410,14 +413,23 @@ fn no_planted_secret_or_literal_is_written_anywhere() {
     let mut refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     refs.push(&broken);
     let table = ingest(case.path(), &refs, &["--label", "server=prod-postgres"]);
+    // Correlation's outputs (actions, ledger, its terminal summary and log) are checked too.
+    let policy = root().join("fixtures/policy/agents.hcl");
+    let c = case.path().to_str().unwrap();
+    let correlated = agaudit(&["correlate", "--case", c, "--policy", policy.to_str().unwrap()]);
+    assert!(case.path().join("ledger/ledger.log").exists(), "{correlated:?}");
+    let log = agaudit(&["log", "--case", c]);
     let json_case = tempfile::tempdir().unwrap();
     let (json, json_out) = ingest_json(json_case.path(), &refs);
     assert!(
         json["totals"]["quarantined_lines"].as_u64().unwrap() > 0,
         "the broken copy is quarantined"
     );
-    for (case, out) in [(case.path(), &table), (json_case.path(), &json_out)] {
-        let written = everything_written(case, &[out]);
+    for (case, outs) in [
+        (case.path(), vec![&table, &correlated, &log]),
+        (json_case.path(), vec![&json_out]),
+    ] {
+        let written = everything_written(case, &outs);
         for s in secrets.iter().chain(&literals) {
             assert!(!written.contains(s), "'{s}' leaked into the case or terminal output");
         }
@@ -651,17 +663,39 @@ fn independent_readers_agree() {
     let (json, _) = ingest_json(case.path(), &refs);
     let summary = case.path().join("summary.json");
     fs::write(&summary, serde_json::to_vec(&json).unwrap()).unwrap();
-    let out = Command::new("python3")
-        .arg(root().join("tests/interop/read_case.py"))
-        .arg(case.path())
-        .arg(&summary)
-        .arg(fixture("expected.json"))
-        .output()
-        .expect("python3 is needed for the interoperability test: run ./scripts/test");
-    assert!(
-        out.status.success(),
-        "independent reader disagreed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let policy = root().join("fixtures/policy/agents.hcl");
+    let correlated = agaudit(&[
+        "correlate",
+        "--case",
+        case.path().to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--json",
+    ]);
+    let correlate_summary = case.path().join("correlate.json");
+    fs::write(&correlate_summary, &correlated.stdout).unwrap();
+    let readers = [
+        vec![
+            root().join("tests/interop/read_case.py"),
+            case.path().to_path_buf(),
+            summary.clone(),
+            fixture("expected.json"),
+            correlate_summary,
+        ],
+        // The ledger and evidence row hashes, recomputed from docs/ledger.md alone.
+        vec![root().join("tests/interop/verify_ledger.py"), case.path().to_path_buf()],
+    ];
+    for args in readers {
+        let out = Command::new("python3")
+            .args(&args)
+            .output()
+            .expect("python3 is needed for the interoperability test: run ./scripts/test");
+        assert!(
+            out.status.success(),
+            "independent reader {} disagreed:\n{}{}",
+            args[0].display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

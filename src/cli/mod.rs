@@ -6,7 +6,10 @@
 //!
 //! In: process arguments. Out: the command's output and an exit code.
 
+pub mod correlate;
 pub mod ingest;
+pub mod log;
+pub mod policy;
 
 use std::process::ExitCode;
 
@@ -34,6 +37,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Ingest(ingest::IngestArgs),
+    Policy(policy::PolicyArgs),
+    Correlate(correlate::CorrelateArgs),
+    Log(log::LogArgs),
 }
 
 /// The clap command, for man pages and completions.
@@ -46,6 +52,9 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => ingest::run(args),
+        Command::Policy(args) => policy::run(args),
+        Command::Correlate(args) => correlate::run(args),
+        Command::Log(args) => log::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -68,3 +68,75 @@ pub fn ingest_summary(r: &Report) {
     }
     println!("case {} (id {}), ingest {}", r.case, r.case_id, r.ingest_id);
 }
+
+/// What correlation found: counts by confidence and verdict, violations, unattributed per
+/// principal, and what the ledger gained.
+pub fn correlate_summary(s: &crate::correlate::Summary) {
+    let list = |m: &std::collections::BTreeMap<&'static str, u64>| {
+        m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+    };
+    println!("{} action(s): {}", s.actions, list(&s.by_conf));
+    println!("verdicts: {}", list(&s.by_verdict));
+    if !s.violations.is_empty() {
+        let mut t = table(&["violation", "actions"]);
+        for (v, n) in &s.violations {
+            t.add_row(vec![Cell::new(v), num(*n)]);
+        }
+        println!("{t}");
+    }
+    if !s.unattributed_by_principal.is_empty() {
+        let mut t = table(&["principal", "unattributed actions"]);
+        for (p, n) in &s.unattributed_by_principal {
+            t.add_row(vec![Cell::new(p), num(*n)]);
+        }
+        println!("{t}");
+    }
+    if s.duplicates_folded > 0 {
+        println!(
+            "{} evidence row(s) were the same statement in another log format: kept as corroboration",
+            s.duplicates_folded
+        );
+    }
+    println!(
+        "ledger: {} record(s) appended, {} already present; head at record {}",
+        s.ledger_appended, s.ledger_already, s.ledger_head_seq
+    );
+}
+
+/// Ledger records as a table: one row per record, the common fields as columns and the rest
+/// of a record's fields in `detail`; hashes shortened for display only.
+pub fn ledger_table(records: &[Vec<(String, String)>]) {
+    const COLUMNS: [&str; 10] = [
+        "seq", "ts", "kind", "agent", "tool", "resource", "op", "outcome", "conf", "policy",
+    ];
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    header.extend(["detail", "hash"]);
+    let mut t = table(&header);
+    for r in records {
+        let get = |k: &str| {
+            r.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        };
+        let mut row: Vec<Cell> = COLUMNS.iter().map(|c| Cell::new(get(c))).collect();
+        let detail: Vec<String> = r
+            .iter()
+            .filter(|(k, _)| !COLUMNS.contains(&k.as_str()) && k != "prev" && k != "hash")
+            .map(|(k, v)| {
+                // Full hashes stay in the ledger and in --json; the table shows their first 12.
+                let hex_tail = v.len() >= 64 && v[v.len() - 64..].bytes().all(|b| b.is_ascii_hexdigit());
+                let v = if hex_tail {
+                    format!("{}…", &v[..v.len() - 52])
+                } else {
+                    v.clone()
+                };
+                format!("{k}={v}")
+            })
+            .collect();
+        row.push(Cell::new(detail.join(" ")));
+        row.push(Cell::new(format!("{}…", &get("hash")[..get("hash").len().min(12)])));
+        t.add_row(row);
+    }
+    println!("{t}");
+}

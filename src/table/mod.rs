@@ -7,6 +7,7 @@
 //!
 //! In: rows from the ingest stages. Out: Parquet part files.
 
+pub mod actions;
 pub mod columns;
 pub mod db_events;
 pub mod log_events;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<(&'static str, SchemaRef)> {
         (spans::TABLE, spans::schema()),
         (log_events::TABLE, log_events::schema()),
         (tool_hints::TABLE, tool_hints::schema()),
+        (actions::TABLE, actions::schema()),
     ]
 }
 

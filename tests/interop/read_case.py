@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reads an agaudit case with independent readers and checks it against the workload.
 
-Usage: read_case.py CASE_DIR SUMMARY_JSON EXPECTED_JSON
+Usage: read_case.py CASE_DIR SUMMARY_JSON EXPECTED_JSON [CORRELATE_JSON]
 
 - pyarrow reads CASE/parquet/db_events as a hive-partitioned dataset;
 - DuckDB (when installed) runs the same count in SQL over the same files;
@@ -10,6 +10,8 @@ Usage: read_case.py CASE_DIR SUMMARY_JSON EXPECTED_JSON
 Counts must equal what expected.json (written by the fixture workload) declares, per format.
 Every other table in the summary (spans, log_events, tool_hints) must be read by pyarrow and
 DuckDB with the row count the summary reports, and its columns must match schemas/<table>.arrow.json.
+With CORRELATE_JSON (correlate --json), it must follow schemas/correlate-summary.schema.json and
+the actions table must hold its number of rows with the schema's columns.
 """
 import collections
 import json
@@ -19,6 +21,7 @@ import sys
 import pyarrow.dataset as ds
 
 case, summary_path, expected_path = map(pathlib.Path, sys.argv[1:4])
+correlate_path = pathlib.Path(sys.argv[4]) if len(sys.argv) > 4 else None
 repo = pathlib.Path(__file__).resolve().parents[2]
 expected = json.loads(expected_path.read_text())
 want = collections.Counter((r["class"], r["outcome"]) for r in expected["rows"])
@@ -58,14 +61,17 @@ if jsonschema is not None:
     for doc, schema in [
         (summary_path, "ingest-summary.schema.json"),
         (case / "ingest.json", "ingest.schema.json"),
-    ]:
+    ] + ([(correlate_path, "correlate-summary.schema.json")] if correlate_path else []):
         try:
             jsonschema.validate(json.loads(doc.read_text()), json.loads((repo / "schemas" / schema).read_text()))
         except jsonschema.ValidationError as e:
             failures.append(f"{doc.name} does not follow schemas/{schema}: {e.message} at {list(e.absolute_path)}")
 
 summary = json.loads(summary_path.read_text())
-for name, count in summary["totals"].get("tables", {}).items():
+tables = dict(summary["totals"].get("tables", {}))
+if correlate_path:
+    tables["actions"] = json.loads(correlate_path.read_text())["actions"]
+for name, count in tables.items():
     if name == "db_events":
         continue
     t = ds.dataset(case / "parquet" / name, format="parquet", partitioning="hive").to_table()

@@ -8,6 +8,8 @@
 //! In: a case id (for the genesis), the previous link, a record's sequence number and its exact
 //! bytes. Out: 32-byte links. The exact byte layout is specified in docs/ledger.md.
 
+pub mod ledger;
+
 /// Context string of the genesis link; changing it is a format break.
 pub const GENESIS_CONTEXT: &str = "agaudit 2026-11 ledger genesis v1";
 /// Context string of a record link; changing it is a format break.

@@ -1,0 +1,83 @@
+//! `agaudit correlate`: arguments and presentation; the work is in `crate::correlate`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use super::{EXIT_FINDINGS, EXIT_OK};
+use crate::case::Case;
+use crate::policy::Severity;
+
+/// Correlate a case against a policy: attribute every observed access, judge it, write the
+/// actions table and append the evidence to the hash-chained ledger.
+///
+/// Joins db_events (pgAudit), spans and tool_hints: identity from application_name AGENT@SESSION
+/// and from sqlcommenter traceparents followed through the span chain; each action is
+/// attributed, approximate (with the reason) or unattributed (counted per principal, never
+/// attached to an agent). Writes CASE/parquet/actions/ (replacing the previous run's) and
+/// appends ingest, policy and action records to CASE/ledger/ledger.log; running again on the
+/// same case and policy appends nothing. Exit 1 when an action violated the policy and the
+/// source shows it went through (the control failed).
+#[derive(Debug, Args)]
+pub struct CorrelateArgs {
+    /// Case directory (written by ingest).
+    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
+    pub case: PathBuf,
+
+    /// Policy file (HCL, docs/policy.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+
+    /// Print the summary as JSON (schemas/correlate-summary.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
+    let loaded = super::policy::load(&args.policy)?;
+    let name = args.policy.display().to_string();
+    let errors: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        for d in &errors {
+            eprint!("{}", d.render(&name, &loaded.text));
+        }
+        bail!(
+            "{name} has {} error(s); fix them (agaudit policy check {name})",
+            errors.len()
+        );
+    }
+    if !args.case.join(crate::case::INGEST_JSON).exists() {
+        bail!(
+            "{} is not a case: it has no ingest.json; run agaudit ingest --case {} first",
+            args.case.display(),
+            args.case.display()
+        );
+    }
+    let case = Case::open(&args.case)?;
+    let manifest = case.load_manifest()?;
+    let (summary, recovered) = crate::correlate::run(case.root(), &manifest, &loaded.policy, &name, &loaded.blake3)
+        .context("correlate failed")?;
+    if let Some(r) = recovered {
+        eprintln!(
+            "agaudit: warning: the ledger ended in an incomplete record (line {}, {} bytes at offset {}): an append was interrupted. \
+             Its bytes were moved to {} (blake3 {}) and the recovery is recorded in the ledger.",
+            r.line,
+            r.len,
+            r.offset,
+            r.saved_to.display(),
+            r.blake3
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        crate::output::correlate_summary(&summary);
+    }
+    let failed_controls = summary.by_verdict.get("violation_allowed").copied().unwrap_or(0);
+    Ok(if failed_controls > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}

@@ -1,0 +1,278 @@
+//! Database accesses: each pgAudit row becomes an access with an identity and its confidence.
+//!
+//! Identity comes from two independent places: the session's application_name
+//! (AGENT@SESSION) and the statement's sqlcommenter traceparent, followed through the span
+//! chain to the span that names the agent. The rules (docs/correlation.md): both agreeing, or
+//! either alone on a role that is not shared, is `attributed` (the pgAudit row corroborates the
+//! outcome); application_name alone on a shared role, a conflict, or only a time overlap with
+//! exactly one database span is `approximate`; nothing is `unattributed`. The same statement
+//! logged in several formats (stderr, csvlog, jsonlog of one server) is one access whose other
+//! rows corroborate it.
+//!
+//! In: db_events batches, the span index, the policy's shared principals. Out: [`Access`]es.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType, UInt64Type};
+use arrow_array::{Array, RecordBatch};
+
+use super::load::{self, opt, strings};
+use super::spans::SpanIndex;
+use super::{Access, Conf};
+use crate::policy::{Class, Policy};
+
+/// How far outside a database span's interval a statement may be logged and still overlap it
+/// (client and server clocks, and the server logging at executor end).
+const OVERLAP_SLACK_NS: i64 = 1_000_000_000;
+
+/// Database client spans sorted by start, for the time-overlap fallback.
+pub struct DbSpans {
+    by_start: Vec<(i64, i64, usize)>,
+    longest: i64,
+}
+
+impl DbSpans {
+    pub fn new(index: &SpanIndex) -> DbSpans {
+        let mut by_start: Vec<(i64, i64, usize)> = index
+            .spans
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_db_client())
+            .filter_map(|(i, s)| Some((s.start?, s.end.or(s.start)?, i)))
+            .collect();
+        by_start.sort_unstable();
+        let longest = by_start.iter().map(|(s, e, _)| e - s).max().unwrap_or(0);
+        DbSpans { by_start, longest }
+    }
+
+    /// Database spans whose interval (with slack) contains `ts` and whose namespace is
+    /// `database` (or unknown).
+    fn overlapping(&self, index: &SpanIndex, ts: i64, database: Option<&str>) -> Vec<usize> {
+        let hi = self.by_start.partition_point(|&(s, _, _)| s <= ts + OVERLAP_SLACK_NS);
+        let lo_start = ts - OVERLAP_SLACK_NS - self.longest;
+        let mut out = Vec::new();
+        for &(start, end, i) in self.by_start[..hi].iter().rev() {
+            if start < lo_start {
+                break;
+            }
+            if end + OVERLAP_SLACK_NS < ts {
+                continue;
+            }
+            let ns = index.spans[i].db_namespace.as_deref();
+            if ns.is_none() || database.is_none() || ns == database {
+                out.push(i);
+            }
+        }
+        out
+    }
+}
+
+/// Turns one db_events batch into accesses (identity resolved, not yet judged).
+pub fn accesses(
+    batch: &RecordBatch,
+    index: &SpanIndex,
+    db_spans: &DbSpans,
+    policy: &Policy,
+) -> Result<Vec<Access>, String> {
+    let s = |name| strings(batch, name);
+    let (file, blake3, server, user) = (s("source_file")?, s("source_blake3")?, s("server")?, s("db_user")?);
+    let (database, agent, session) = (s("database")?, s("agent")?, s("session")?);
+    let (session_id, class, command) = (s("session_id")?, s("class")?, s("command")?);
+    let (object_type, object_name, outcome, sqlstate) =
+        (s("object_type")?, s("object_name")?, s("outcome")?, s("sqlstate")?);
+    let (trace, span) = (s("trace_id")?, s("span_id")?);
+    let col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or_else(|| format!("expected column `{name}` in db_events"))
+    };
+    let ts = col("ts")?.as_primitive::<TimestampMicrosecondType>();
+    let line = col("source_line")?.as_primitive::<UInt64Type>();
+    let pid = col("backend_pid")?.as_primitive::<Int32Type>();
+    let stmt = col("statement_id")?.as_primitive::<Int64Type>();
+    let sub = col("substatement_id")?.as_primitive::<Int64Type>();
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let ts_ns = ts.is_valid(i).then(|| ts.value(i) * 1000);
+        let principal = opt(user, i).map(str::to_string);
+        let database_name = opt(database, i);
+        let class_name = opt(class, i).unwrap_or("");
+        let access_class = Class::of_pgaudit(class_name);
+
+        // Identity from the trace.
+        let traced = match (opt(trace, i), opt(span, i)) {
+            (Some(t), Some(sp)) => Some((t, sp, index.find(t, sp))),
+            _ => None,
+        };
+        let chain = traced.and_then(|(_, _, found)| found).map(|k| (k, &index.chains[k]));
+        let app = opt(agent, i).map(|a| (a.to_string(), opt(session, i).map(str::to_string)));
+        let shared = principal.as_deref().is_some_and(|p| policy.is_shared_principal(p));
+        let role = principal.as_deref().unwrap_or("?");
+
+        let mut a = Access {
+            ts: ts_ns,
+            principal: principal.clone(),
+            class: access_class,
+            command: opt(command, i).map(str::to_string),
+            source_outcome: opt(outcome, i).unwrap_or("ok").to_string(),
+            evidence_table: "db_events",
+            evidence_file: file.value(i).to_string(),
+            evidence_line: line.value(i),
+            evidence_blake3: blake3.value(i).to_string(),
+            evidence_row_hash: load::row_hash(batch, i),
+            ..Access::default()
+        };
+        if let Some((k, c)) = chain {
+            let s = &index.spans[k];
+            a.trace_id = Some(s.trace_hex.clone());
+            a.span_id = Some(s.id_hex.clone());
+            a.tool.clone_from(&c.tool);
+            a.mcp_server.clone_from(&c.mcp_server);
+            a.corroboration.push(s.reference());
+            if let Some(agent_span) = c.agent_span {
+                a.corroboration.push(index.spans[agent_span].reference());
+            }
+        }
+        let trace_agent = chain.and_then(|(_, c)| c.agent.clone());
+        let sp = traced.map_or("", |t| t.1);
+        let via_trace = |sp: &str| format!("sqlcommenter traceparent → span {sp} → its span chain names the agent");
+        (a.agent, a.conf, a.reason) = match (&app, &trace_agent, traced) {
+            (Some(app), Some(tr), _) if app == tr => (
+                Some(app.clone()),
+                Conf::Attributed,
+                format!(
+                    "application_name and {} agree; outcome from the pgAudit row",
+                    via_trace(sp)
+                ),
+            ),
+            (Some(app), Some(tr), _) => (
+                Some(tr.clone()),
+                Conf::Approximate,
+                format!(
+                    "conflict: application_name says {} but {} {}; the trace is kept",
+                    show(app),
+                    via_trace(sp),
+                    show(tr)
+                ),
+            ),
+            (None, Some(tr), _) => (
+                Some(tr.clone()),
+                Conf::Attributed,
+                format!("{}; outcome from the pgAudit row", via_trace(sp)),
+            ),
+            (Some(app), None, _) if shared => (
+                Some(app.clone()),
+                Conf::Approximate,
+                format!(
+                    "only application_name, which any client of the shared role {role} can set; no trace context corroborates it"
+                ),
+            ),
+            (Some(app), None, _) => (
+                Some(app.clone()),
+                Conf::Attributed,
+                "application_name AGENT@SESSION on the session; outcome from the pgAudit row".to_string(),
+            ),
+            (None, None, Some((t, _, found))) => {
+                let why = if found.is_some() {
+                    format!("traceparent names span {sp} of trace {t}, but no span of that trace names an agent")
+                } else {
+                    format!(
+                        "traceparent names span {sp} of trace {t}, which is not among the case's spans (ingest that trace)"
+                    )
+                };
+                (None, Conf::Unattributed, why)
+            }
+            (None, None, None) => match ts_ns.map(|t| db_spans.overlapping(index, t, database_name)) {
+                Some(c) if c.len() == 1 && index.chains[c[0]].agent.is_some() => {
+                    let k = c[0];
+                    let sp = &index.spans[k];
+                    let chain = &index.chains[k];
+                    a.tool.clone_from(&chain.tool);
+                    a.mcp_server.clone_from(&chain.mcp_server);
+                    a.trace_id = Some(sp.trace_hex.clone());
+                    a.span_id = Some(sp.id_hex.clone());
+                    a.corroboration.push(sp.reference());
+                    (
+                        chain.agent.clone(),
+                        Conf::Approximate,
+                        format!(
+                            "inferred: no application_name and no trace context; the only database span overlapping it in time is {}",
+                            sp.id_hex
+                        ),
+                    )
+                }
+                Some(c) if c.len() > 1 => (
+                    None,
+                    Conf::Unattributed,
+                    format!(
+                        "no application_name and no trace context; {} database spans overlap it in time, so none can be chosen",
+                        c.len()
+                    ),
+                ),
+                _ if shared => (
+                    None,
+                    Conf::Unattributed,
+                    format!("shared role {role} with no application_name and no trace context"),
+                ),
+                _ => (
+                    None,
+                    Conf::Unattributed,
+                    "no application_name and no trace context".to_string(),
+                ),
+            },
+        };
+
+        // Resource: SERVER/DATABASE[/OBJECT]; an unqualified table named by an error message
+        // is qualified from the db span's collection when that ends in the same name.
+        let srv = opt(server, i).unwrap_or("unknown-server");
+        let mut resource = match database_name {
+            Some(db) => format!("{srv}/{db}"),
+            None => srv.to_string(),
+        };
+        if let (Some(obj), Some(_)) = (opt(object_name, i), database_name) {
+            let qualified = if obj.contains('.') || opt(object_type, i) == Some("SCHEMA") {
+                obj.to_string()
+            } else {
+                chain
+                    .and_then(|(k, _)| index.spans[k].db_collection.as_deref())
+                    .filter(|c| c.rsplit_once('.').is_some_and(|(_, t)| t == obj))
+                    .unwrap_or(obj)
+                    .to_string()
+            };
+            resource.push('/');
+            resource.push_str(&qualified);
+        }
+        a.resource = resource;
+        a.dedupe = Some(dedupe_key(&[
+            srv,
+            opt(session_id, i).unwrap_or(""),
+            &(if pid.is_valid(i) { pid.value(i) } else { 0 }).to_string(),
+            &(if stmt.is_valid(i) { stmt.value(i) } else { -1 }).to_string(),
+            &(if sub.is_valid(i) { sub.value(i) } else { -1 }).to_string(),
+            // Milliseconds: what every log format of one server prints.
+            &(if ts.is_valid(i) { ts.value(i) / 1000 } else { 0 }).to_string(),
+            class_name,
+            opt(command, i).unwrap_or(""),
+            opt(object_name, i).unwrap_or(""),
+            opt(outcome, i).unwrap_or(""),
+            opt(sqlstate, i).unwrap_or(""),
+        ]));
+        out.push(a);
+    }
+    Ok(out)
+}
+
+fn show((agent, session): &(String, Option<String>)) -> String {
+    match session {
+        Some(s) => format!("{agent}@{s}"),
+        None => agent.clone(),
+    }
+}
+
+fn dedupe_key(parts: &[&str]) -> u128 {
+    let mut h = blake3::Hasher::new();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    u128::from_le_bytes(h.finalize().as_bytes()[..16].try_into().unwrap_or([0; 16]))
+}

@@ -1,0 +1,498 @@
+//! Correlation: from normalised evidence to attributed, judged actions, written as evidence.
+//!
+//! Reads the case's db_events, spans and tool_hints (kernel_events join here once the capture
+//! issue lands), resolves who did each access and how sure that is ([`db`], [`spans`]), judges
+//! it against the policy, writes the `actions` table (replacing the previous run's) and appends
+//! the chain of custody, the policy used and every action to the ledger — idempotently, so the
+//! same case and policy give the same actions in the same order and no duplicate records.
+//!
+//! In: a case directory and a parsed policy. Out: CASE/parquet/actions/, ledger records, and a
+//! [`Summary`].
+
+pub mod db;
+pub mod load;
+pub mod spans;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::case::IngestManifest;
+use crate::ledger::{Appended, Ledger, Record};
+use crate::policy::{Class, Judgement, Policy};
+use crate::table::actions::{self, ActionRow};
+use crate::table::columns::TableBuilder;
+use crate::table::writer::{PartitionedWriter, date_partition};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorrelateError {
+    #[error("{0}")]
+    Case(String),
+    #[error(transparent)]
+    Write(#[from] crate::table::writer::WriteError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+}
+
+/// How sure an attribution is (DESIGN.md: identity).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conf {
+    Attributed,
+    Approximate,
+    #[default]
+    Unattributed,
+}
+
+impl Conf {
+    pub fn name(self) -> &'static str {
+        match self {
+            Conf::Attributed => "attributed",
+            Conf::Approximate => "approximate",
+            Conf::Unattributed => "unattributed",
+        }
+    }
+}
+
+/// One observed access before judgement.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub ts: Option<i64>,
+    pub agent: Option<(String, Option<String>)>,
+    pub principal: Option<String>,
+    pub tool: Option<String>,
+    pub mcp_server: Option<String>,
+    pub resource: String,
+    pub class: Class,
+    pub command: Option<String>,
+    pub source_outcome: String,
+    pub conf: Conf,
+    pub reason: String,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub evidence_table: &'static str,
+    pub evidence_file: String,
+    pub evidence_line: u64,
+    pub evidence_blake3: String,
+    pub evidence_row_hash: String,
+    pub corroboration: Vec<String>,
+    /// Same access seen in several rows (one statement in several log formats).
+    pub dedupe: Option<u128>,
+}
+
+/// Accesses with the same agent, resource and class get the same judgement.
+type JudgeKey<'a> = (Option<&'a (String, Option<String>)>, &'a str, Class);
+
+/// What a run produced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub actions: u64,
+    /// Evidence rows folded into another action (the same statement in another log format).
+    pub duplicates_folded: u64,
+    pub by_conf: BTreeMap<&'static str, u64>,
+    pub by_verdict: BTreeMap<&'static str, u64>,
+    pub violations: BTreeMap<&'static str, u64>,
+    /// Unattributed actions per principal: shown, never attached to an agent.
+    pub unattributed_by_principal: BTreeMap<String, u64>,
+    pub policy_blake3: String,
+    pub ledger_appended: u64,
+    pub ledger_already: u64,
+    pub ledger_head_seq: u64,
+}
+
+/// Correlates the case at `case_root` under `policy` (whose file is `policy_path` with bytes
+/// hashing to `policy_blake3`).
+pub fn run(
+    case_root: &Path,
+    manifest: &IngestManifest,
+    policy: &Policy,
+    policy_path: &str,
+    policy_blake3: &str,
+) -> Result<(Summary, Option<crate::ledger::Recovered>), CorrelateError> {
+    // Open the ledger first: a tampered ledger stops the run before anything is written.
+    let mut ledger = Ledger::open(case_root, &manifest.case_id)?;
+    let recovered = ledger.recovered().cloned();
+
+    let span_parts = load::table(case_root, manifest, "spans").map_err(CorrelateError::Case)?;
+    let span_batches: Vec<_> = span_parts.into_iter().flat_map(|p| p.batches).collect();
+    let index = spans::SpanIndex::build(&span_batches).map_err(CorrelateError::Case)?;
+    drop(span_batches);
+    let db_spans = db::DbSpans::new(&index);
+    let claims = claims(case_root, manifest)?;
+
+    let db_parts = load::table(case_root, manifest, "db_events").map_err(CorrelateError::Case)?;
+    let db_batches: Vec<_> = db_parts.into_iter().flat_map(|p| p.batches).collect();
+    let per_batch: Vec<Vec<Access>> = db_batches
+        .par_iter()
+        .map(|b| db::accesses(b, &index, &db_spans, policy))
+        .collect::<Result<_, _>>()
+        .map_err(CorrelateError::Case)?;
+    drop(db_batches);
+
+    let mut summary = Summary {
+        policy_blake3: policy_blake3.to_string(),
+        ..Summary::default()
+    };
+    // Fold the same statement logged in several formats into its first row.
+    let mut accesses: Vec<Access> = Vec::new();
+    let mut first: HashMap<u128, usize> = HashMap::new();
+    let mut traced_spans: HashSet<(String, String)> = HashSet::new();
+    for a in per_batch.into_iter().flatten() {
+        if let (Some(t), Some(s)) = (&a.trace_id, &a.span_id) {
+            traced_spans.insert((t.clone(), s.clone()));
+        }
+        match a.dedupe.and_then(|k| first.get(&k).copied()) {
+            Some(i) => {
+                let r = format!("db_events:{}:{}", a.evidence_file, a.evidence_line);
+                accesses[i].corroboration.push(r);
+                summary.duplicates_folded += 1;
+            }
+            None => {
+                if let Some(k) = a.dedupe {
+                    first.insert(k, accesses.len());
+                }
+                accesses.push(a);
+            }
+        }
+    }
+    qualify_tables(&mut accesses);
+    accesses.extend(span_accesses(&index, &traced_spans, policy));
+    accesses.par_sort_by(|a, b| {
+        (a.ts, &a.evidence_file, a.evidence_line, a.evidence_table).cmp(&(
+            b.ts,
+            &b.evidence_file,
+            b.evidence_line,
+            b.evidence_table,
+        ))
+    });
+
+    let rows: Vec<ActionRow> = accesses
+        .par_chunks(64 * 1024)
+        .flat_map_iter(|chunk| {
+            let mut cache: HashMap<JudgeKey<'_>, Judgement> = HashMap::new();
+            chunk
+                .iter()
+                .map(|a| {
+                    let j = cache
+                        .entry((a.agent.as_ref(), a.resource.as_str(), a.class))
+                        .or_insert_with(|| {
+                            let agent = a.agent.as_ref().map(|(n, s)| (n.as_str(), s.as_deref()));
+                            policy.judge(agent, &a.resource, a.class)
+                        })
+                        .clone();
+                    action_row(a, j, &claims)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+
+    for r in &rows {
+        summary.actions += 1;
+        *summary.by_conf.entry(r.conf).or_default() += 1;
+        *summary.by_verdict.entry(r.verdict).or_default() += 1;
+        if let Some(v) = r.violation {
+            *summary.violations.entry(v).or_default() += 1;
+        }
+        if r.conf == "unattributed" {
+            let p = r.principal.clone().unwrap_or_else(|| "(unknown)".into());
+            *summary.unattributed_by_principal.entry(p).or_default() += 1;
+        }
+    }
+    write_actions(case_root, &rows)?;
+
+    let mut records: Vec<Record> = manifest
+        .files
+        .iter()
+        .map(|f| Record {
+            kind: "ingest",
+            ts: f.ingested_at.clone(),
+            fields: vec![
+                ("path", f.path.clone()),
+                ("size", f.size.to_string()),
+                ("blake3", f.blake3.clone()),
+                ("format", f.kind.clone()),
+                ("status", f.status.name().to_string()),
+            ],
+        })
+        .collect();
+    records.push(Record {
+        kind: "policy",
+        ts: crate::ledger::now(),
+        fields: vec![("path", policy_path.to_string()), ("blake3", policy_blake3.to_string())],
+    });
+    records.extend(rows.iter().map(action_record));
+    let Appended { new, already, head_seq } = ledger.append(records)?;
+    summary.ledger_appended = new;
+    summary.ledger_already = already;
+    summary.ledger_head_seq = head_seq;
+    Ok((summary, recovered))
+}
+
+/// PostgreSQL's permission errors name a table without its schema (`permission denied for
+/// table orders`). When exactly one schema-qualified table of that name was seen on the same
+/// server and database, the resource is qualified with it and the reason says it was inferred;
+/// otherwise the unqualified name stays.
+fn qualify_tables(accesses: &mut [Access]) {
+    let mut known: HashMap<(String, String), HashSet<String>> = HashMap::new();
+    for a in accesses.iter() {
+        if let Some((db, object)) = a.resource.rsplit_once('/')
+            && let Some((_, table)) = object.split_once('.')
+            && a.evidence_table == "db_events"
+        {
+            known
+                .entry((db.to_string(), table.to_string()))
+                .or_default()
+                .insert(object.to_string());
+        }
+    }
+    for a in accesses.iter_mut().filter(|a| a.evidence_table == "db_events") {
+        let Some((db, object)) = a.resource.rsplit_once('/') else {
+            continue;
+        };
+        if object.contains('.') || db.matches('/').count() != 1 {
+            continue;
+        }
+        if let Some(names) = known.get(&(db.to_string(), object.to_string()))
+            && names.len() == 1
+            && let Some(q) = names.iter().next()
+        {
+            a.reason.push_str(&format!(
+                "; the source names table {object} without a schema: {q} is inferred (the only {object} seen in {db})"
+            ));
+            a.resource = format!("{db}/{q}");
+        }
+    }
+}
+
+/// Accesses seen only in telemetry: outgoing network calls, and database spans whose
+/// statement no pgAudit row shows. Their outcome is the span's own word: never `attributed`.
+fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, policy: &Policy) -> Vec<Access> {
+    let mut out = Vec::new();
+    for (i, s) in index.spans.iter().enumerate() {
+        let is_db = s.is_db_client();
+        if !(is_db || s.is_network_client()) {
+            continue;
+        }
+        if is_db && traced.contains(&(s.trace_hex.clone(), s.id_hex.clone())) {
+            continue;
+        }
+        let chain = &index.chains[i];
+        let address = match (&s.server_address, s.server_port) {
+            (Some(h), Some(p)) => Some(format!("{h}:{p}")),
+            _ => None,
+        };
+        let endpoint = address.as_deref().and_then(|a| policy.endpoint_for(a));
+        let resource = if is_db {
+            let server = endpoint
+                .map(str::to_string)
+                .or(address.clone())
+                .unwrap_or("unknown-server".into());
+            [Some(server), s.db_namespace.clone(), s.db_collection.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("/")
+        } else {
+            endpoint.map_or_else(
+                || format!("tcp://{}", address.clone().unwrap_or_default()),
+                str::to_string,
+            )
+        };
+        let who = if chain.agent.is_some() {
+            "its span chain names the agent"
+        } else {
+            "no span of its trace names an agent"
+        };
+        let what = if is_db {
+            "database span with no pgAudit row for its statement"
+        } else {
+            "outgoing connection reported by telemetry"
+        };
+        let mut corroboration = Vec::new();
+        if let Some(k) = chain.agent_span {
+            corroboration.push(index.spans[k].reference());
+        }
+        out.push(Access {
+            ts: s.start,
+            agent: chain.agent.clone(),
+            principal: None,
+            tool: chain.tool.clone(),
+            mcp_server: chain.mcp_server.clone(),
+            resource,
+            class: if is_db { Class::Write } else { Class::Network },
+            command: if is_db { s.name.clone() } else { Some("connect".into()) },
+            source_outcome: if s.status.as_deref() == Some("error") {
+                "error"
+            } else {
+                "ok"
+            }
+            .into(),
+            conf: if chain.agent.is_some() {
+                Conf::Approximate
+            } else {
+                Conf::Unattributed
+            },
+            reason: format!(
+                "{what}; {who}; outcome from telemetry only (no database or kernel record corroborates it)"
+            ),
+            trace_id: Some(s.trace_hex.clone()),
+            span_id: Some(s.id_hex.clone()),
+            evidence_table: "spans",
+            evidence_file: s.source_file.clone(),
+            evidence_line: s.source_line,
+            evidence_blake3: s.source_blake3.clone(),
+            evidence_row_hash: s.row_hash.clone().unwrap_or_default(),
+            corroboration,
+            dedupe: None,
+        });
+    }
+    out
+}
+
+/// (MCP server, tool) → the tool's effective readOnlyHint in its latest listing.
+fn claims(case_root: &Path, manifest: &IngestManifest) -> Result<HashMap<(String, String), bool>, CorrelateError> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int32Type;
+    let parts = load::table(case_root, manifest, "tool_hints").map_err(CorrelateError::Case)?;
+    let mut latest: HashMap<(String, String), (i32, bool)> = HashMap::new();
+    for batch in parts.iter().flat_map(|p| &p.batches) {
+        let server = load::strings(batch, "server").map_err(CorrelateError::Case)?;
+        let tool = load::strings(batch, "tool").map_err(CorrelateError::Case)?;
+        let (Some(ro), Some(listing)) = (
+            batch.column_by_name("effective_read_only"),
+            batch.column_by_name("listing"),
+        ) else {
+            return Err(CorrelateError::Case(
+                "tool_hints lacks effective_read_only or listing".into(),
+            ));
+        };
+        let (ro, listing) = (ro.as_boolean(), listing.as_primitive::<Int32Type>());
+        for i in 0..batch.num_rows() {
+            let Some(s) = load::opt(server, i) else { continue };
+            let n = if listing.is_valid(i) { listing.value(i) } else { 0 };
+            let key = (s.to_string(), tool.value(i).to_string());
+            let slot = latest.entry(key).or_insert((n, ro.value(i)));
+            if n >= slot.0 {
+                *slot = (n, ro.value(i));
+            }
+        }
+    }
+    Ok(latest.into_iter().map(|(k, (_, ro))| (k, ro)).collect())
+}
+
+fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>) -> ActionRow {
+    let outcome = if a.source_outcome == "refused" { "DENY" } else { "allow" };
+    let verdict = match (j.violation, outcome) {
+        (None, _) if j.rule.is_none() && a.agent.is_none() => "not_judged",
+        (None, _) => "ok",
+        (Some(_), "DENY") => "violation_refused",
+        (Some(_), _) => "violation_allowed",
+    };
+    let claimed_read_only = match (&a.mcp_server, &a.tool) {
+        (Some(s), Some(t)) => claims.get(&(s.clone(), t.clone())).copied(),
+        _ => None,
+    };
+    let id = blake3::Hasher::new_derive_key("agaudit 2026-11 action id v1")
+        .update(a.evidence_table.as_bytes())
+        .update(a.evidence_row_hash.as_bytes())
+        .finalize();
+    ActionRow {
+        action_id: id.to_hex()[..32].to_string(),
+        ts: a.ts,
+        agent: a.agent.as_ref().map(|(n, _)| n.clone()),
+        session: a.agent.as_ref().and_then(|(_, s)| s.clone()),
+        principal: a.principal.clone(),
+        tool: a.tool.clone(),
+        mcp_server: a.mcp_server.clone(),
+        resource: a.resource.clone(),
+        op: a.class.op(),
+        class: a.class.name(),
+        command: a.command.clone(),
+        outcome,
+        source_outcome: a.source_outcome.clone(),
+        violation: j.violation,
+        rule: j.rule,
+        on_violation: j.on_violation.map(|o| o.name()),
+        verdict,
+        conf: a.conf.name(),
+        reason: a.reason.clone(),
+        claimed_read_only,
+        trace_id: a.trace_id.clone(),
+        span_id: a.span_id.clone(),
+        evidence_table: a.evidence_table,
+        evidence_file: a.evidence_file.clone(),
+        evidence_line: a.evidence_line,
+        evidence_blake3: a.evidence_blake3.clone(),
+        evidence_row_hash: a.evidence_row_hash.clone(),
+        corroboration: (!a.corroboration.is_empty()).then(|| a.corroboration.join(" ")),
+    }
+}
+
+/// The ledger record of an action: the fields an auditor reads, in a fixed order; absent
+/// values are left out.
+fn action_record(r: &ActionRow) -> Record {
+    let ts =
+        r.ts.and_then(|t| chrono::DateTime::from_timestamp_nanos(t).into())
+            .map(|t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+            .unwrap_or_else(|| "unknown".into());
+    let agent = r.agent.as_ref().map(|a| match &r.session {
+        Some(s) => format!("{a}@{s}"),
+        None => a.clone(),
+    });
+    let mut fields: Vec<(&'static str, String)> = Vec::new();
+    let mut put = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            fields.push((k, v));
+        }
+    };
+    put("agent", agent);
+    put("principal", r.principal.clone());
+    put("tool", r.tool.clone());
+    put("resource", Some(r.resource.clone()));
+    put("op", Some(r.op.to_string()));
+    put("class", Some(r.class.to_string()));
+    put("outcome", Some(r.outcome.to_string()));
+    put("conf", Some(r.conf.to_string()));
+    put("policy", r.violation.map(str::to_string));
+    put("verdict", Some(r.verdict.to_string()));
+    put("action", Some(r.action_id.clone()));
+    put(
+        "evidence",
+        Some(format!("{}:{}", r.evidence_table, r.evidence_row_hash)),
+    );
+    Record {
+        kind: "action",
+        ts,
+        fields,
+    }
+}
+
+/// Replaces the actions table with this run's rows, partitioned by date.
+fn write_actions(case_root: &Path, rows: &[ActionRow]) -> Result<(), CorrelateError> {
+    let dir = case_root.join("parquet").join(actions::TABLE);
+    let mut writer = PartitionedWriter::new(&dir, "correlate", actions::schema(), vec![])?;
+    let mut by_date: BTreeMap<String, Vec<&ActionRow>> = BTreeMap::new();
+    for r in rows {
+        by_date
+            .entry(date_partition(r.ts.map(|t| t / 1000)))
+            .or_default()
+            .push(r);
+    }
+    for (date, rows) in by_date {
+        for chunk in rows.chunks(64 * 1024) {
+            let mut b = TableBuilder::new(actions::schema());
+            for r in chunk {
+                r.append(&mut b);
+            }
+            let batch = b
+                .finish()
+                .map_err(|e| CorrelateError::Case(format!("actions batch: {e}")))?;
+            writer.write(&date, &batch)?;
+        }
+    }
+    writer.finish()?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The span index: every span by (trace id, span id), with what its chain of parents says.
+//!
+//! A database client span rarely names its agent; its ancestors do (db span → MCP server
+//! tools/call span → client tools/call span → execute_tool span → invoke_agent span). Each span
+//! is resolved once to the nearest ancestor-or-self naming an agent, a tool and an MCP server.
+//! Cycles and absurd depths in hostile input stop the walk instead of looping.
+//!
+//! In: `spans` record batches. Out: [`SpanIndex`] (compact, shared read-only across threads).
+
+use std::collections::HashMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::{Array, RecordBatch};
+
+use super::load::{self, opt, strings};
+
+/// Deeper chains than this are cut (no real trace nests so deep; a hostile one might loop).
+const MAX_DEPTH: usize = 64;
+
+#[derive(Debug, Clone, Default)]
+pub struct Span {
+    pub trace: u128,
+    pub id: u64,
+    pub parent: Option<u64>,
+    pub trace_hex: String,
+    pub id_hex: String,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub agent: Option<String>,
+    pub session: Option<String>,
+    pub tool: Option<String>,
+    pub mcp_server: Option<String>,
+    pub mcp_method: Option<String>,
+    pub db_system: Option<String>,
+    pub db_namespace: Option<String>,
+    pub db_collection: Option<String>,
+    pub server_address: Option<String>,
+    pub server_port: Option<i32>,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub source_file: String,
+    pub source_line: u64,
+    pub source_blake3: String,
+    /// Only for spans that can be an action's own evidence (client spans).
+    pub row_hash: Option<String>,
+}
+
+impl Span {
+    pub fn is_db_client(&self) -> bool {
+        self.db_system.is_some()
+    }
+
+    /// An outgoing network call (HTTP and the like), not a database or MCP protocol span.
+    pub fn is_network_client(&self) -> bool {
+        self.kind.as_deref() == Some("client")
+            && self.db_system.is_none()
+            && self.mcp_method.is_none()
+            && self.server_address.is_some()
+            && self.server_port.is_some()
+    }
+
+    pub fn reference(&self) -> String {
+        format!("spans:{}:{}", self.source_file, self.source_line)
+    }
+}
+
+/// What a span's chain of ancestors says about who and what.
+#[derive(Debug, Clone, Default)]
+pub struct Chain {
+    pub agent: Option<(String, Option<String>)>,
+    /// The span that named the agent.
+    pub agent_span: Option<usize>,
+    pub tool: Option<String>,
+    pub mcp_server: Option<String>,
+}
+
+pub struct SpanIndex {
+    pub spans: Vec<Span>,
+    by_id: HashMap<(u128, u64), usize>,
+    pub chains: Vec<Chain>,
+}
+
+pub fn parse_trace(hex: &str) -> Option<u128> {
+    (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok()).flatten()
+}
+
+pub fn parse_span(hex: &str) -> Option<u64> {
+    (hex.len() == 16).then(|| u64::from_str_radix(hex, 16).ok()).flatten()
+}
+
+impl SpanIndex {
+    pub fn build(batches: &[RecordBatch]) -> Result<SpanIndex, String> {
+        let mut spans = Vec::new();
+        for batch in batches {
+            read_batch(batch, &mut spans)?;
+        }
+        let mut by_id = HashMap::with_capacity(spans.len());
+        for (i, s) in spans.iter().enumerate() {
+            // The first occurrence wins: the same span exported twice is one span.
+            by_id.entry((s.trace, s.id)).or_insert(i);
+        }
+        let chains = (0..spans.len()).map(|i| resolve(&spans, &by_id, i)).collect();
+        Ok(SpanIndex { spans, by_id, chains })
+    }
+
+    pub fn find(&self, trace: &str, span: &str) -> Option<usize> {
+        let key = (parse_trace(trace)?, parse_span(span)?);
+        self.by_id.get(&key).copied()
+    }
+}
+
+fn resolve(spans: &[Span], by_id: &HashMap<(u128, u64), usize>, start: usize) -> Chain {
+    let mut chain = Chain::default();
+    let mut at = Some(start);
+    for _ in 0..MAX_DEPTH {
+        let Some(i) = at else { break };
+        let s = &spans[i];
+        if chain.agent.is_none()
+            && let Some(agent) = &s.agent
+        {
+            chain.agent = Some((agent.clone(), s.session.clone()));
+            chain.agent_span = Some(i);
+        }
+        if chain.tool.is_none() {
+            chain.tool.clone_from(&s.tool);
+        }
+        if chain.mcp_server.is_none() {
+            chain.mcp_server.clone_from(&s.mcp_server);
+        }
+        if chain.agent.is_some() && chain.tool.is_some() && chain.mcp_server.is_some() {
+            break;
+        }
+        at = s.parent.and_then(|p| by_id.get(&(s.trace, p)).copied());
+    }
+    chain
+}
+
+fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), String> {
+    let s = |name| strings(batch, name);
+    let (trace, id, parent) = (s("trace_id")?, s("span_id")?, s("parent_span_id")?);
+    let (name, kind, status) = (s("name")?, s("kind")?, s("status")?);
+    let (agent, session, tool, tool_name) = (s("agent")?, s("session")?, s("tool")?, s("tool_name")?);
+    let (server, method) = (s("server")?, s("mcp_method")?);
+    let (db_system, db_ns, db_coll, addr) = (
+        s("db_system")?,
+        s("db_namespace")?,
+        s("db_collection")?,
+        s("server_address")?,
+    );
+    let (file, blake3) = (s("source_file")?, s("source_blake3")?);
+    let col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or_else(|| format!("expected column `{name}` in spans"))
+    };
+    let port = col("server_port")?.as_primitive::<Int32Type>();
+    let line = col("source_line")?.as_primitive::<UInt64Type>();
+    let start = col("start_time")?.as_primitive::<TimestampNanosecondType>();
+    let end = col("end_time")?.as_primitive::<TimestampNanosecondType>();
+    let owned = |a, i| opt(a, i).map(str::to_string);
+    for i in 0..batch.num_rows() {
+        let (Some(t), Some(sp)) = (parse_trace(trace.value(i)), parse_span(id.value(i))) else {
+            continue;
+        };
+        let mut span = Span {
+            trace: t,
+            id: sp,
+            parent: opt(parent, i).and_then(parse_span),
+            trace_hex: trace.value(i).to_string(),
+            id_hex: id.value(i).to_string(),
+            name: owned(name, i),
+            kind: owned(kind, i),
+            status: owned(status, i),
+            agent: owned(agent, i),
+            session: owned(session, i),
+            tool: owned(tool, i).or_else(|| owned(tool_name, i)),
+            mcp_server: owned(server, i),
+            mcp_method: owned(method, i),
+            db_system: owned(db_system, i),
+            db_namespace: owned(db_ns, i),
+            db_collection: owned(db_coll, i),
+            server_address: owned(addr, i),
+            server_port: port.is_valid(i).then(|| port.value(i)),
+            start: start.is_valid(i).then(|| start.value(i)),
+            end: end.is_valid(i).then(|| end.value(i)),
+            source_file: file.value(i).to_string(),
+            source_line: line.value(i),
+            source_blake3: blake3.value(i).to_string(),
+            row_hash: None,
+        };
+        if span.is_db_client() || span.is_network_client() {
+            span.row_hash = Some(load::row_hash(batch, i));
+        }
+        out.push(span);
+    }
+    Ok(())
+}

@@ -1,0 +1,473 @@
+//! The case's append-only, hash-chained ledger: CASE/ledger/ledger.log.
+//!
+//! Stages hand this module [`Record`]s (action, finding, ingest, policy, view); it verifies the
+//! existing chain before touching it, skips records already present (so re-running a stage does
+//! not duplicate evidence), appends the new ones with one write and an fsync, closes each batch
+//! with a checkpoint, and keeps CASE/ledger/head (the last sequence number and hash) so that a
+//! ledger cut back at a record boundary is noticed too. The line format and the hashing are
+//! agaudit-verify's ([`agaudit_verify::ledger`]): writer and verifier share one definition.
+//!
+//! An append interrupted by a crash leaves a torn last line. The next open detects it, moves its
+//! bytes to CASE/ledger/torn-OFFSET.bin, cuts the file back to the last complete record and
+//! records the recovery (offset, length, blake3 of the torn bytes) in a checkpoint: reported,
+//! never silently accepted, never silently dropped.
+//!
+//! In: a case directory and records. Out: ledger.log, head, and what was appended.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use agaudit_verify::ledger::{self as chain, ChainError, Verified};
+use agaudit_verify::{Link, genesis, to_hex};
+
+pub const LEDGER_DIR: &str = "ledger";
+pub const LEDGER_FILE: &str = "ledger.log";
+pub const HEAD_FILE: &str = "head";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot use {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{path} does not verify at {error}. The ledger was altered after it was written; \
+         keep this copy as evidence and restore the ledger from a signed bundle or backup"
+    )]
+    Chain { path: PathBuf, error: ChainError },
+    #[error(
+        "{path} holds {records} records but {head} says the ledger reached record {head_seq}: \
+         records were cut from its end; restore it from a signed bundle or backup"
+    )]
+    Truncated {
+        path: PathBuf,
+        head: PathBuf,
+        records: u64,
+        head_seq: u64,
+    },
+    #[error(
+        "{path}: record {seq} has hash {found} but {head} recorded {expected} for it: \
+         the ledger was rewritten; restore it from a signed bundle or backup"
+    )]
+    HeadMismatch {
+        path: PathBuf,
+        head: PathBuf,
+        seq: u64,
+        expected: String,
+        found: String,
+    },
+    #[error("{path} belongs to case {found}, not to this case ({expected})")]
+    OtherCase {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+}
+
+/// One record to append: its kind, its time, then its fields in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub kind: &'static str,
+    /// RFC 3339 UTC; for actions the access's time, for ingest the ingest time.
+    pub ts: String,
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl Record {
+    fn body(&self) -> String {
+        let mut fields: Vec<(&str, &str)> = vec![("ts", &self.ts), ("kind", self.kind)];
+        fields.extend(self.fields.iter().map(|(k, v)| (*k, v.as_str())));
+        chain::render(&fields)
+    }
+}
+
+/// A torn tail found on open and moved aside.
+#[derive(Debug, Clone)]
+pub struct Recovered {
+    pub line: u64,
+    pub offset: u64,
+    pub len: u64,
+    pub blake3: String,
+    pub saved_to: PathBuf,
+}
+
+/// What one append did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// New records written (not counting the closing checkpoint).
+    pub new: u64,
+    /// Records skipped because the ledger already holds them.
+    pub already: u64,
+    /// Sequence number of the last record now in the ledger.
+    pub head_seq: u64,
+}
+
+/// An open, verified ledger ready for appends.
+pub struct Ledger {
+    path: PathBuf,
+    head_path: PathBuf,
+    file: File,
+    head: Link,
+    seq: u64,
+    /// 128-bit digests of every record body present, for idempotent appends.
+    bodies: HashSet<u128>,
+    last_policy: Option<String>,
+    pending_recovery: Option<Recovered>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
+    move |source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn digest(body: &str) -> u128 {
+    let h = blake3::Hasher::new_derive_key("agaudit 2026-11 ledger body digest v1")
+        .update(body.as_bytes())
+        .finalize();
+    u128::from_le_bytes(h.as_bytes()[..16].try_into().unwrap_or([0; 16]))
+}
+
+pub fn ledger_path(case_root: &Path) -> PathBuf {
+    case_root.join(LEDGER_DIR).join(LEDGER_FILE)
+}
+
+/// Reads and verifies a ledger without changing it (for `agaudit log` and checks): the lines of
+/// its complete records and the verification result. Errors when the chain is broken or the
+/// head file says records are missing.
+pub fn read(case_root: &Path) -> Result<(Vec<String>, Verified), LedgerError> {
+    let path = ledger_path(case_root);
+    let bytes = fs::read(&path).map_err(io(&path))?;
+    let verified = chain::verify(&bytes).map_err(|error| LedgerError::Chain {
+        path: path.clone(),
+        error,
+    })?;
+    let complete = verified.torn.as_ref().map_or(bytes.len(), |t| t.offset as usize);
+    let text = String::from_utf8_lossy(&bytes[..complete]);
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    check_head(
+        &path,
+        &case_root.join(LEDGER_DIR).join(HEAD_FILE),
+        &lines,
+        verified.records,
+    )?;
+    Ok((lines, verified))
+}
+
+fn check_head(path: &Path, head_path: &Path, lines: &[String], records: u64) -> Result<(), LedgerError> {
+    let Ok(text) = fs::read_to_string(head_path) else {
+        return Ok(());
+    };
+    let fields = chain::fields(text.trim_end()).unwrap_or_default();
+    let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+    let (Some(seq), Some(hash)) = (get("seq").and_then(|s| s.parse::<u64>().ok()), get("hash")) else {
+        return Ok(());
+    };
+    if seq > records {
+        return Err(LedgerError::Truncated {
+            path: path.to_path_buf(),
+            head: head_path.to_path_buf(),
+            records,
+            head_seq: seq,
+        });
+    }
+    if seq == 0 {
+        return Ok(());
+    }
+    let line = &lines[(seq - 1) as usize];
+    let found = chain::split_hash(line.as_bytes())
+        .map(|(_, h)| h.to_string())
+        .unwrap_or_default();
+    if found != hash {
+        return Err(LedgerError::HeadMismatch {
+            path: path.to_path_buf(),
+            head: head_path.to_path_buf(),
+            seq,
+            expected: hash,
+            found,
+        });
+    }
+    Ok(())
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger of the case `case_id` at `case_root`, verifying
+    /// it; a torn last record is moved aside and reported (see the module docs).
+    pub fn open(case_root: &Path, case_id: &str) -> Result<Ledger, LedgerError> {
+        let dir = case_root.join(LEDGER_DIR);
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join(LEDGER_FILE);
+        let head_path = dir.join(HEAD_FILE);
+        let mut file = File::options()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io(&path))?;
+        let verified = chain::verify(&bytes).map_err(|error| LedgerError::Chain {
+            path: path.clone(),
+            error,
+        })?;
+        if let Some(found) = &verified.case_id
+            && found != case_id
+        {
+            return Err(LedgerError::OtherCase {
+                path,
+                expected: case_id.to_string(),
+                found: found.clone(),
+            });
+        }
+        let mut pending_recovery = None;
+        if let Some(torn) = &verified.torn {
+            let torn_bytes = &bytes[torn.offset as usize..];
+            let saved_to = dir.join(format!("torn-{}.bin", torn.offset));
+            fs::write(&saved_to, torn_bytes).map_err(io(&saved_to))?;
+            File::open(&saved_to)
+                .and_then(|f| f.sync_all())
+                .map_err(io(&saved_to))?;
+            file.set_len(torn.offset).map_err(io(&path))?;
+            file.sync_all().map_err(io(&path))?;
+            pending_recovery = Some(Recovered {
+                line: torn.line,
+                offset: torn.offset,
+                len: torn.len,
+                blake3: blake3::hash(torn_bytes).to_hex().to_string(),
+                saved_to,
+            });
+            bytes.truncate(torn.offset as usize);
+        }
+        file.seek(SeekFrom::End(0)).map_err(io(&path))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        check_head(&path, &head_path, &lines, verified.records)?;
+        let mut bodies = HashSet::with_capacity(lines.len());
+        let mut last_policy = None;
+        for line in &lines {
+            let Some(body) = chain::body_of(line) else { continue };
+            bodies.insert(digest(body));
+            if body.contains(" kind=policy ") {
+                last_policy = chain::fields(body)
+                    .ok()
+                    .and_then(|f| f.into_iter().find(|(k, _)| *k == "blake3").map(|(_, v)| v));
+            }
+        }
+        let mut ledger = Ledger {
+            path,
+            head_path,
+            file,
+            head: if verified.records == 0 {
+                genesis(case_id)
+            } else {
+                verified.head
+            },
+            seq: verified.records,
+            bodies,
+            last_policy,
+            pending_recovery,
+        };
+        if ledger.seq == 0 {
+            let opened = Record {
+                kind: "checkpoint",
+                ts: now(),
+                fields: vec![("case", case_id.to_string()), ("note", "opened".into())],
+            };
+            ledger.write(vec![opened.body()])?;
+        }
+        Ok(ledger)
+    }
+
+    /// A torn tail found (and moved aside) when this ledger was opened, if any.
+    pub fn recovered(&self) -> Option<&Recovered> {
+        self.pending_recovery.as_ref()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends the records the ledger does not already hold, then a checkpoint; one write and
+    /// one fsync for the whole batch. A policy record is skipped when the last policy recorded
+    /// has the same blake3 (the policy in force did not change).
+    pub fn append(&mut self, records: impl IntoIterator<Item = Record>) -> Result<Appended, LedgerError> {
+        let mut bodies = Vec::new();
+        let mut appended = Appended::default();
+        if let Some(r) = &self.pending_recovery {
+            let note = Record {
+                kind: "checkpoint",
+                ts: now(),
+                fields: vec![
+                    ("note", "torn_tail_recovered".into()),
+                    ("torn_line", r.line.to_string()),
+                    ("torn_offset", r.offset.to_string()),
+                    ("torn_bytes", r.len.to_string()),
+                    ("torn_blake3", r.blake3.clone()),
+                    ("torn_saved_to", format!("{LEDGER_DIR}/torn-{}.bin", r.offset)),
+                ],
+            };
+            bodies.push(note.body());
+        }
+        for record in records {
+            if record.kind == "policy" {
+                let b3 = record
+                    .fields
+                    .iter()
+                    .find(|(k, _)| *k == "blake3")
+                    .map(|(_, v)| v.clone());
+                if b3.is_some() && b3 == self.last_policy {
+                    appended.already += 1;
+                    continue;
+                }
+                self.last_policy = b3;
+            }
+            let body = record.body();
+            if !self.bodies.insert(digest(&body)) {
+                appended.already += 1;
+                continue;
+            }
+            appended.new += 1;
+            bodies.push(body);
+        }
+        if appended.new > 0 || self.pending_recovery.is_some() {
+            let closing = Record {
+                kind: "checkpoint",
+                ts: now(),
+                fields: vec![("appended", appended.new.to_string())],
+            };
+            bodies.push(closing.body());
+            self.write(bodies)?;
+            self.pending_recovery = None;
+        }
+        appended.head_seq = self.seq;
+        Ok(appended)
+    }
+
+    fn write(&mut self, bodies: Vec<String>) -> Result<(), LedgerError> {
+        let mut out = String::with_capacity(bodies.iter().map(|b| b.len() + 180).sum());
+        let (mut head, mut seq) = (self.head, self.seq);
+        for body in &bodies {
+            seq += 1;
+            let (line, next) = chain::record_line(&head, seq, body);
+            out.push_str(&line);
+            head = next;
+        }
+        self.file.write_all(out.as_bytes()).map_err(io(&self.path))?;
+        self.file.sync_data().map_err(io(&self.path))?;
+        self.head = head;
+        self.seq = seq;
+        // The head file is a hint for truncation detection; replace it atomically.
+        let tmp = self.head_path.with_extension("tmp");
+        let text = format!("seq={seq} hash={}\n", to_hex(&head));
+        let write_tmp = || -> std::io::Result<()> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        };
+        write_tmp().map_err(io(&tmp))?;
+        fs::rename(&tmp, &self.head_path).map_err(io(&self.head_path))?;
+        Ok(())
+    }
+}
+
+/// Wall-clock time now, RFC 3339 UTC with seconds.
+pub fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(n: u32) -> Record {
+        Record {
+            kind: "action",
+            ts: "2026-06-08T09:14:02Z".into(),
+            fields: vec![("agent", format!("a@s{n}")), ("resource", "db/x".into())],
+        }
+    }
+
+    #[test]
+    fn appends_are_idempotent_and_new_evidence_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(dir.path(), "case-x").unwrap();
+        let a = l.append([action(1), action(2)]).unwrap();
+        assert_eq!((a.new, a.already, a.head_seq), (2, 0, 4), "opened + 2 + checkpoint");
+        drop(l);
+        let mut l = Ledger::open(dir.path(), "case-x").unwrap();
+        let b = l.append([action(1), action(2)]).unwrap();
+        assert_eq!(
+            (b.new, b.already, b.head_seq),
+            (0, 2, 4),
+            "nothing new, nothing written"
+        );
+        let c = l.append([action(1), action(3)]).unwrap();
+        assert_eq!((c.new, c.already, c.head_seq), (1, 1, 6));
+        let (lines, v) = read(dir.path()).unwrap();
+        assert_eq!((lines.len(), v.records), (6, 6));
+        assert!(matches!(
+            Ledger::open(dir.path(), "other"),
+            Err(LedgerError::OtherCase { .. })
+        ));
+    }
+
+    #[test]
+    fn a_torn_tail_at_any_byte_is_recovered_and_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(dir.path(), "c").unwrap();
+        l.append([action(1)]).unwrap();
+        let full = fs::read(ledger_path(dir.path())).unwrap();
+        let before = full.len();
+        l.append([action(2)]).unwrap();
+        let grown = fs::read(ledger_path(dir.path())).unwrap();
+        drop(l);
+        // Cut inside the second batch at every byte: as after a kill -9 mid-write.
+        for cut in (before + 1..grown.len()).step_by(7) {
+            let case = tempfile::tempdir().unwrap();
+            fs::create_dir_all(case.path().join(LEDGER_DIR)).unwrap();
+            fs::write(ledger_path(case.path()), &grown[..cut]).unwrap();
+            let (_, v) = read(case.path()).unwrap();
+            assert!(v.records >= 3, "complete records still verify");
+            let torn = grown[..cut].last() != Some(&b'\n');
+            let mut l = Ledger::open(case.path(), "c").unwrap();
+            assert_eq!(l.recovered().is_some(), torn, "cut at {cut}");
+            l.append([action(2)]).unwrap();
+            let (lines, v) = read(case.path()).unwrap();
+            assert!(v.torn.is_none());
+            if torn {
+                assert!(lines.iter().any(|x| x.contains("note=torn_tail_recovered")));
+                let saved = fs::read_dir(case.path().join(LEDGER_DIR))
+                    .unwrap()
+                    .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("torn-"))
+                    .count();
+                assert_eq!(saved, 1);
+            }
+            assert!(lines.iter().any(|x| x.contains("agent=a@s2")));
+        }
+    }
+
+    #[test]
+    fn truncation_at_a_record_boundary_is_caught_by_the_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(dir.path(), "c").unwrap();
+        l.append([action(1), action(2)]).unwrap();
+        drop(l);
+        let path = ledger_path(dir.path());
+        let text = fs::read_to_string(&path).unwrap();
+        let keep: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        fs::write(&path, keep).unwrap();
+        assert!(matches!(
+            read(dir.path()),
+            Err(LedgerError::Truncated {
+                records: 2,
+                head_seq: 4,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Ledger::open(dir.path(), "c"),
+            Err(LedgerError::Truncated { .. })
+        ));
+    }
+}

@@ -1,0 +1,380 @@
+//! The policy: which agent may do what to which resource, and what a violation means.
+//!
+//! A policy is an HCL file (docs/policy.md defines the language). [`parse`] turns its text into a
+//! [`Policy`] plus [`Diagnostic`]s (errors and warnings, each at a line and column); [`check`]
+//! adds the warnings about rules that can never match or that compete. Correlation asks
+//! [`Policy::judge`] for the rule that governs one access and whether the access violates it.
+//!
+//! In: the policy file's text. Out: the model, diagnostics, and judgements.
+
+pub mod check;
+pub mod parse;
+pub mod pattern;
+
+use std::fmt;
+
+pub use check::check;
+pub use parse::parse;
+
+/// What an agent may do to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    None,
+    Read,
+    Write,
+    ReadWrite,
+}
+
+impl Access {
+    pub const NAMES: &'static str = "none, read, write, readwrite";
+
+    pub fn from_name(s: &str) -> Option<Access> {
+        Some(match s {
+            "none" => Access::None,
+            "read" => Access::Read,
+            "write" => Access::Write,
+            "readwrite" => Access::ReadWrite,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::None => "none",
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::ReadWrite => "readwrite",
+        }
+    }
+
+    /// Whether this level lets an access of `class` through (before deny lists).
+    pub fn allows(self, class: Class) -> bool {
+        match self {
+            Access::None => false,
+            Access::Read => class == Class::Read,
+            Access::Write => class != Class::Read,
+            Access::ReadWrite => true,
+        }
+    }
+}
+
+/// The class of an access: what pgAudit classes and kernel operations map onto
+/// (the table is in docs/policy.md and [`Class::of_pgaudit`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    Read,
+    /// The default: an access of unknown class is never treated as weaker than a write.
+    #[default]
+    Write,
+    Ddl,
+    Role,
+    Function,
+    Exec,
+    Network,
+}
+
+impl Class {
+    pub const ALL: [Class; 7] = [
+        Class::Read,
+        Class::Write,
+        Class::Ddl,
+        Class::Role,
+        Class::Function,
+        Class::Exec,
+        Class::Network,
+    ];
+    pub const NAMES: &'static str = "read, write, ddl, role, function, exec, network";
+
+    pub fn from_name(s: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Read => "read",
+            Class::Write => "write",
+            Class::Ddl => "ddl",
+            Class::Role => "role",
+            Class::Function => "function",
+            Class::Exec => "exec",
+            Class::Network => "network",
+        }
+    }
+
+    /// The class of a pgAudit CLASS field. MISC_SET (SET, RESET) only changes the session's own
+    /// settings, so it counts as a read; MISC (VACUUM, CHECKPOINT, DISCARD, …) changes server
+    /// state, so it counts as a write. An unknown class is treated as a write: never weaker.
+    pub fn of_pgaudit(class: &str) -> Class {
+        match class {
+            "READ" | "MISC_SET" => Class::Read,
+            "DDL" => Class::Ddl,
+            "ROLE" => Class::Role,
+            "FUNCTION" => Class::Function,
+            _ => Class::Write,
+        }
+    }
+
+    /// R for reads, RW for everything that can change state.
+    pub fn op(self) -> &'static str {
+        if self == Class::Read { "R" } else { "RW" }
+    }
+}
+
+/// What the policy asks for when a rule is violated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnViolation {
+    /// Refuse at access time and alert: a violation that went through means the control failed.
+    BlockAndAlert,
+    /// Let it through but alert.
+    Alert,
+    /// Record only.
+    Log,
+}
+
+impl OnViolation {
+    pub const NAMES: &'static str = "block_and_alert, alert, log";
+
+    pub fn from_name(s: &str) -> Option<OnViolation> {
+        Some(match s {
+            "block_and_alert" => OnViolation::BlockAndAlert,
+            "alert" => OnViolation::Alert,
+            "log" => OnViolation::Log,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OnViolation::BlockAndAlert => "block_and_alert",
+            OnViolation::Alert => "alert",
+            OnViolation::Log => "log",
+        }
+    }
+}
+
+/// A position in the policy file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One `resource "PATTERN" { … }` rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub pattern: String,
+    pub access: Access,
+    pub deny: Vec<Class>,
+    pub pos: Pos,
+}
+
+/// An `agent "NAME[@SESSION]" { … }` block, or the `default { … }` block (name None).
+#[derive(Debug, Clone)]
+pub struct AgentBlock {
+    pub name: Option<String>,
+    pub rules: Vec<Rule>,
+    pub on_violation: OnViolation,
+    pub pos: Pos,
+}
+
+/// `endpoint "RESOURCE" { address = [...] }`: network addresses that are this resource.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub resource: String,
+    pub addresses: Vec<String>,
+    pub pos: Pos,
+}
+
+/// `principal "ROLE" { shared = true }`: a database role (or service account) many use.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub name: String,
+    pub shared: bool,
+    pub pos: Pos,
+}
+
+/// The whole policy.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub agents: Vec<AgentBlock>,
+    pub default: Option<AgentBlock>,
+    pub endpoints: Vec<Endpoint>,
+    pub principals: Vec<Principal>,
+}
+
+/// An error or warning at a place in the policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub pos: Pos,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Diagnostic {
+    /// `FILE:LINE:COL: error: MESSAGE` then the line and a caret under the column.
+    pub fn render(&self, file: &str, text: &str) -> String {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let line = text.lines().nth(self.pos.line.saturating_sub(1)).unwrap_or("");
+        let gutter = self.pos.line.to_string();
+        let caret_at = line
+            .chars()
+            .take(self.pos.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect::<String>();
+        format!(
+            "{file}:{}:{}: {kind}: {}\n{gutter} | {line}\n{} | {caret_at}^\n",
+            self.pos.line,
+            self.pos.column,
+            self.message,
+            " ".repeat(gutter.len())
+        )
+    }
+}
+
+/// How one access stands against the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// The rule that governs it (`agent NAME / resource PATTERN`), or why none does.
+    pub rule: Option<String>,
+    /// The violated rule's name (read_only_violation, …), None when the access is allowed.
+    pub violation: Option<&'static str>,
+    /// What the governing block asks for on a violation.
+    pub on_violation: Option<OnViolation>,
+}
+
+impl Policy {
+    /// The block that governs AGENT (at SESSION): `agent "A@S"` beats `agent "A"` beats a glob
+    /// beats `default`; among globs the most specific (see [`pattern::Specificity`]) wins.
+    pub fn block_for(&self, agent: &str, session: Option<&str>) -> Option<&AgentBlock> {
+        let full = session.map(|s| format!("{agent}@{s}"));
+        let mut best: Option<(pattern::Specificity, &AgentBlock)> = None;
+        for block in &self.agents {
+            let Some(name) = &block.name else { continue };
+            let subject = if name.contains('@') {
+                match &full {
+                    Some(f) => f.as_str(),
+                    None => continue,
+                }
+            } else {
+                agent
+            };
+            if !pattern::glob(name.as_bytes(), subject.as_bytes()) {
+                continue;
+            }
+            let wild = name.chars().filter(|&c| c == '*' || c == '?').count();
+            let spec = pattern::Specificity {
+                depth: usize::from(name.contains('@')),
+                literals: name.len() - wild,
+                fewer_wildcards: -(wild as i64),
+            };
+            if best.as_ref().is_none_or(|(b, _)| spec > *b) {
+                best = Some((spec, block));
+            }
+        }
+        best.map(|(_, b)| b).or(self.default.as_ref())
+    }
+
+    /// Judges an access by AGENT@SESSION (None: nobody could be tied to it) of `class` on
+    /// `resource`.
+    pub fn judge(&self, agent: Option<(&str, Option<&str>)>, resource: &str, class: Class) -> Judgement {
+        let block = match agent {
+            Some((a, s)) => self.block_for(a, s),
+            None => self.default.as_ref(),
+        };
+        let Some(block) = block else {
+            return match agent {
+                Some(_) => Judgement {
+                    rule: None,
+                    violation: Some("unknown_agent"),
+                    on_violation: None,
+                },
+                // Unattributed and no default block: nothing in the policy speaks to it.
+                None => Judgement {
+                    rule: None,
+                    violation: None,
+                    on_violation: None,
+                },
+            };
+        };
+        let block_name = block
+            .name
+            .as_deref()
+            .map_or("default".to_string(), |n| format!("agent {n}"));
+        let Some(rule) = block.most_specific(resource) else {
+            return Judgement {
+                rule: Some(block_name),
+                violation: Some("unlisted_resource"),
+                on_violation: Some(block.on_violation),
+            };
+        };
+        let violation = match rule.access {
+            _ if rule.access.allows(class) => rule.deny.contains(&class).then(|| deny_name(class)),
+            Access::None => Some("no_access_violation"),
+            Access::Read => Some("read_only_violation"),
+            Access::Write | Access::ReadWrite => Some("write_only_violation"),
+        };
+        Judgement {
+            rule: Some(format!("{block_name} / resource {}", rule.pattern)),
+            violation,
+            on_violation: Some(block.on_violation),
+        }
+    }
+
+    pub fn is_shared_principal(&self, principal: &str) -> bool {
+        self.principals.iter().any(|p| p.shared && p.name == principal)
+    }
+
+    /// The endpoint resource a network address (`HOST:PORT`) belongs to, if one is declared.
+    pub fn endpoint_for(&self, address: &str) -> Option<&str> {
+        self.endpoints
+            .iter()
+            .find(|e| {
+                e.addresses
+                    .iter()
+                    .any(|a| pattern::glob(a.as_bytes(), address.as_bytes()))
+            })
+            .map(|e| e.resource.as_str())
+    }
+}
+
+fn deny_name(class: Class) -> &'static str {
+    match class {
+        Class::Read => "deny_read_violation",
+        Class::Write => "deny_write_violation",
+        Class::Ddl => "deny_ddl_violation",
+        Class::Role => "deny_role_violation",
+        Class::Function => "deny_function_violation",
+        Class::Exec => "deny_exec_violation",
+        Class::Network => "deny_network_violation",
+    }
+}
+
+impl AgentBlock {
+    /// The rule that covers `resource` most specifically; the first declared wins a tie.
+    pub fn most_specific(&self, resource: &str) -> Option<&Rule> {
+        let mut best: Option<(pattern::Specificity, &Rule)> = None;
+        for rule in &self.rules {
+            if let Some(spec) = pattern::covers(&rule.pattern, resource)
+                && best.as_ref().is_none_or(|(b, _)| spec > *b)
+            {
+                best = Some((spec, rule));
+            }
+        }
+        best.map(|(_, r)| r)
+    }
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}

@@ -1,0 +1,342 @@
+//! Correlation and the ledger on the real fixtures, checked against the workload's own record
+//! of who did what (the actor_agent / actor_session / actor_tool keys of
+//! fixtures/pgaudit/expected.json, declared next to each statement by the workload scripts).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{FORMATS, agaudit, expected, fixture, ingest, root, table_rows};
+
+type Row = BTreeMap<String, Option<String>>;
+
+fn policy() -> PathBuf {
+    root().join("fixtures/policy/agents.hcl")
+}
+
+/// A case holding every fixture (all three pgAudit formats, OTLP, MCP), correlated once.
+fn correlated_case() -> (tempfile::TempDir, Vec<Row>, Value) {
+    let case = tempfile::TempDir::new().unwrap();
+    let mut files: Vec<PathBuf> = FORMATS.iter().map(|(f, _)| fixture(f)).collect();
+    files.extend(super::otlp::fixture_files());
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = ingest(case.path(), &refs, &["--label", "server=prod-postgres"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = correlate(case.path(), &["--json"]);
+    let actions = table_rows(case.path(), "actions");
+    (case, actions, summary)
+}
+
+fn correlate(case: &Path, extra: &[&str]) -> Value {
+    let policy = policy();
+    let mut args = vec![
+        "correlate",
+        "--case",
+        case.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = agaudit(&args);
+    // Exit 1: the fixtures hold violations that went through (the lying tool's write).
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn s(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+fn get<'a>(r: &'a Row, k: &str) -> Option<&'a str> {
+    r.get(k).and_then(|v| v.as_deref())
+}
+
+#[test]
+fn every_attributed_action_names_the_agent_the_workload_says_did_it() {
+    let (_case, actions, summary) = correlated_case();
+    let rows = expected()["rows"].as_array().unwrap().clone();
+    // Every workload statement is one action (the three log formats fold into one), plus the
+    // outgoing connections seen in telemetry.
+    let from_db: Vec<&Row> = actions
+        .iter()
+        .filter(|a| get(a, "evidence_table") == Some("db_events"))
+        .collect();
+    assert_eq!(from_db.len(), rows.len(), "one action per statement");
+    assert_eq!(summary["duplicates_folded"], Value::from(2 * rows.len() as u64));
+
+    // Actors by trace context (exact) and by the session's identity (the set it may be).
+    let by_trace: BTreeMap<(String, String), &Value> = rows
+        .iter()
+        .filter_map(|r| Some(((s(&r["trace_id"])?, s(&r["span_id"])?), r)))
+        .collect();
+    let mut actors_of: BTreeMap<(Option<String>, String, String), BTreeSet<Option<String>>> = BTreeMap::new();
+    for r in &rows {
+        let actor = s(&r["actor_agent"]).map(|a| format!("{a}@{}", s(&r["actor_session"]).unwrap_or_default()));
+        let key = (
+            s(&r["db_user"]),
+            s(&r["command"]).unwrap_or_default(),
+            s(&r["outcome"]).unwrap(),
+        );
+        actors_of.entry(key).or_default().insert(actor);
+    }
+    let mut checked_by_trace = 0;
+    for a in &from_db {
+        let conf = get(a, "conf").unwrap();
+        let agent = get(a, "agent").map(|ag| format!("{ag}@{}", get(a, "session").unwrap_or_default()));
+        match conf {
+            "unattributed" => assert!(agent.is_none(), "unattributed never names an agent: {a:?}"),
+            _ => assert!(agent.is_some(), "{a:?}"),
+        }
+        if let (Some(t), Some(sp)) = (get(a, "trace_id"), get(a, "span_id")) {
+            let r = by_trace[&(t.to_string(), sp.to_string())];
+            let want = s(&r["actor_agent"]).map(|x| format!("{x}@{}", s(&r["actor_session"]).unwrap()));
+            assert_eq!(agent, want, "traced action attributed to the wrong agent: {a:?}");
+            assert_eq!(get(a, "tool").map(str::to_string), s(&r["actor_tool"]), "{a:?}");
+            checked_by_trace += 1;
+        } else if agent.is_some() {
+            let key = (
+                get(a, "principal").map(str::to_string),
+                get(a, "command").unwrap_or_default().to_string(),
+                if get(a, "outcome") == Some("DENY") {
+                    "refused"
+                } else {
+                    "ok_or_failed"
+                }
+                .to_string(),
+            );
+            let candidates: BTreeSet<Option<String>> = actors_of
+                .iter()
+                .filter(|((u, c, o), _)| {
+                    *u == key.0
+                        && *c == key.1
+                        && (o == &key.2 || (key.2 == "ok_or_failed" && (o == "ok" || o == "failed")))
+                })
+                .flat_map(|(_, v)| v.iter().cloned())
+                .collect();
+            assert!(
+                candidates.contains(&agent),
+                "action attributed to {agent:?}, but the workload's statements of that shape were done by {candidates:?}: {a:?}"
+            );
+        }
+    }
+    // The MCP workload's statements all carry a traceparent of a span in the case.
+    let mcp_rows: u64 = expected()["rows_added_by"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(
+        checked_by_trace, mcp_rows,
+        "every statement with a known span was checked by its trace"
+    );
+    // Statements whose workload actor is nobody are never attributed.
+    let nobody = rows.iter().filter(|r| r["actor_agent"].is_null()).count();
+    let unattributed = from_db
+        .iter()
+        .filter(|a| get(a, "conf") == Some("unattributed"))
+        .count();
+    assert_eq!(unattributed, nobody);
+}
+
+#[test]
+fn the_lying_tool_its_refusal_the_shared_role_and_the_ledger() {
+    let (case, actions, summary) = correlated_case();
+    let find = |pred: &dyn Fn(&Row) -> bool| -> Vec<&Row> { actions.iter().filter(|a| pred(a)).collect() };
+
+    // refresh_summary claims readOnlyHint=true; its UPDATE went through for reporting-assistant.
+    let lied = find(&|a| get(a, "tool") == Some("refresh_summary") && get(a, "class") == Some("write"));
+    assert_eq!(lied.len(), 2, "{lied:?}");
+    let went_through = lied.iter().find(|a| get(a, "outcome") == Some("allow")).unwrap();
+    assert_eq!(get(went_through, "agent"), Some("reporting-assistant"));
+    assert_eq!(get(went_through, "session"), Some("q8n5"));
+    assert_eq!(get(went_through, "conf"), Some("attributed"));
+    assert_eq!(get(went_through, "violation"), Some("read_only_violation"));
+    assert_eq!(get(went_through, "verdict"), Some("violation_allowed"));
+    assert_eq!(get(went_through, "claimed_read_only"), Some("true"));
+    assert_eq!(
+        get(went_through, "resource"),
+        Some("prod-postgres/reporting/finance.invoices")
+    );
+    // ...and was refused for code-helper: the control worked.
+    let refused = lied.iter().find(|a| get(a, "outcome") == Some("DENY")).unwrap();
+    assert_eq!(get(refused, "agent"), Some("code-helper"));
+    assert_eq!(get(refused, "violation"), Some("read_only_violation"));
+    assert_eq!(get(refused, "verdict"), Some("violation_refused"));
+    assert_eq!(get(refused, "source_outcome"), Some("refused"));
+
+    // The shared role with trace context: attributed through the trace alone.
+    let traced_shared = find(&|a| get(a, "principal") == Some("svc_shared") && get(a, "agent").is_some());
+    assert!(!traced_shared.is_empty());
+    for a in &traced_shared {
+        assert_eq!(get(a, "agent"), Some("data-export-job"));
+        assert_eq!(get(a, "conf"), Some("attributed"));
+        assert!(
+            get(a, "reason").unwrap().starts_with("sqlcommenter traceparent"),
+            "{a:?}"
+        );
+    }
+    // Without trace context: unattributed, counted per principal.
+    let untraced_shared = find(&|a| get(a, "principal") == Some("svc_shared") && get(a, "agent").is_none());
+    let declared = expected()["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["db_user"] == "svc_shared" && r["trace_id"].is_null())
+        .count();
+    assert_eq!(untraced_shared.len(), declared);
+    assert_eq!(
+        summary["unattributed_by_principal"]["svc_shared"],
+        Value::from(declared as u64)
+    );
+
+    // Every action has its evidence row: the hash of a db_events row that exists.
+    let db_rows = table_rows(case.path(), "db_events");
+    let files: BTreeSet<(String, String)> = db_rows
+        .iter()
+        .map(|r| (r["source_file"].clone().unwrap(), r["source_line"].clone().unwrap()))
+        .collect();
+    for a in actions.iter().filter(|a| get(a, "evidence_table") == Some("db_events")) {
+        let key = (
+            get(a, "evidence_file").unwrap().to_string(),
+            get(a, "evidence_line").unwrap().to_string(),
+        );
+        assert!(files.contains(&key), "{a:?}");
+        assert_eq!(get(a, "evidence_row_hash").unwrap().len(), 64);
+    }
+
+    // The ledger: opened + one ingest record per file + policy + every action + checkpoint.
+    let manifest: Value = serde_json::from_slice(&fs::read(case.path().join("ingest.json")).unwrap()).unwrap();
+    let n_files = manifest["files"].as_array().unwrap().len();
+    let log = agaudit(&["log", "--case", case.path().to_str().unwrap(), "--json"]);
+    assert_eq!(log.status.code(), Some(0), "{}", String::from_utf8_lossy(&log.stderr));
+    let records: Vec<Value> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 1 + n_files + 1 + actions.len() + 1);
+    assert_eq!(summary["ledger_head_seq"], Value::from(records.len() as u64));
+    let first_lie = records
+        .iter()
+        .find(|r| r["tool"] == "refresh_summary" && r["outcome"] == "allow" && r["class"] == "write")
+        .unwrap();
+    assert_eq!(first_lie["agent"], "reporting-assistant@q8n5");
+    assert_eq!(first_lie["policy"], "read_only_violation");
+    assert_eq!(first_lie["hash"].as_str().unwrap().len(), 64);
+    let denied = agaudit(&[
+        "log",
+        "--case",
+        case.path().to_str().unwrap(),
+        "--outcome",
+        "DENY",
+        "--agent",
+        "code-helper@h2v6",
+        "--json",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&denied.stdout).lines().count(),
+        2,
+        "legacy_cleanup and refresh_summary"
+    );
+
+    // Same case, same policy: nothing appended; the same actions in the same order.
+    let again = correlate(case.path(), &["--json"]);
+    assert_eq!(again["ledger_appended"], Value::from(0));
+    assert_eq!(again["ledger_head_seq"], summary["ledger_head_seq"]);
+    assert_eq!(table_rows(case.path(), "actions"), actions);
+}
+
+#[test]
+fn a_tampered_ledger_is_located_and_a_torn_one_recovered() {
+    let (case, _, _) = correlated_case();
+    let path = case.path().join("ledger/ledger.log");
+    let original = fs::read_to_string(&path).unwrap();
+
+    // Edit one record (an R access made to look like RW): `log` names that line and exits 1.
+    let edited = original.replacen(" op=R ", " op=RW ", 1);
+    let line = original[..original.find(" op=R ").unwrap()].matches('\n').count() + 1;
+    fs::write(&path, &edited).unwrap();
+    let out = agaudit(&["log", "--case", case.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("does not verify at line {line}:")), "{err}");
+    let policy = policy();
+    let args = [
+        "correlate",
+        "--case",
+        case.path().to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ];
+    let refused = agaudit(&args);
+    assert_eq!(refused.status.code(), Some(2), "a broken chain stops correlate");
+
+    // Cut the last record in half (a kill -9 mid-append): log reports it, correlate moves it
+    // aside, records the recovery, and the chain verifies again.
+    let cut = original.len() - 40;
+    fs::write(&path, &original[..cut]).unwrap();
+    let _ = fs::remove_file(case.path().join("ledger/head"));
+    let out = agaudit(&["log", "--case", case.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete record"));
+    let out = agaudit(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was interrupted"));
+    let out = agaudit(&[
+        "log",
+        "--case",
+        case.path().to_str().unwrap(),
+        "--kind",
+        "checkpoint",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("torn_tail_recovered"));
+    let saved: Vec<_> = fs::read_dir(case.path().join("ledger"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("torn-"))
+        .collect();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(
+        fs::read(saved[0].path()).unwrap(),
+        original.as_bytes()[original[..cut].rfind('\n').unwrap() + 1..cut]
+    );
+}
+
+#[test]
+fn policy_check_shows_errors_with_a_caret_and_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.hcl");
+    fs::write(
+        &bad,
+        "agent \"a\" {\n  resource \"prod-postgres/db\" {\n    access = \"reed\"\n  }\n  resource \"http://x\" { access = \"read\" }\n}\n",
+    )
+    .unwrap();
+    let out = agaudit(&["policy", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":3:14: error: unknown access level \"reed\""), "{err}");
+    assert!(err.contains("3 |     access = \"reed\"\n  |              ^"), "{err}");
+    assert!(
+        err.contains(":5:12: error: resource \"http://x\": unknown resource scheme"),
+        "{err}"
+    );
+
+    let policy = policy();
+    let warn = dir.path().join("warn.hcl");
+    fs::write(
+        &warn,
+        "agent \"a\" {\n  resource \"db/x\" { access = \"read\" }\n  resource \"db/x\" { access = \"none\" }\n}\n",
+    )
+    .unwrap();
+    let out = agaudit(&["policy", "check", warn.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":3:3: warning: never matches"));
+
+    let out = agaudit(&["policy", "check", policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
