@@ -47,7 +47,8 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn pos(&self, span: Option<std::ops::Range<usize>>) -> Pos {
         let offset = span.map_or(0, |r| r.start).min(self.text.len());
-        let before = &self.text[..offset];
+        // hcl-edit spans start at tokens, so on char boundaries; `get` keeps a surprise harmless.
+        let before = self.text.get(..offset).unwrap_or(self.text);
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         Pos { line, column }
