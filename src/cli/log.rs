@@ -86,7 +86,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             "{} of {} record(s) shown; chain verified from genesis to record {}",
             shown.len(),
             lines.len(),
-            verified.records
+            verified.last_seq
         );
     }
     if let Some(t) = verified.torn {
@@ -109,12 +109,10 @@ fn keep(args: &LogArgs, r: &[(String, String)]) -> bool {
     if args.since.as_deref().is_some_and(|s| ts < s) || args.until.as_deref().is_some_and(|u| ts >= u) {
         return false;
     }
-    if let Some(want) = &args.agent {
-        let Some(agent) = get("agent") else { return false };
-        let name = agent.split('@').next().unwrap_or(agent);
-        if !pattern::glob(want.as_bytes(), agent.as_bytes()) && !pattern::glob(want.as_bytes(), name.as_bytes()) {
-            return false;
-        }
+    if let Some(want) = &args.agent
+        && !get("agent").is_some_and(|agent| ledger::agent_matches(want, agent))
+    {
+        return false;
     }
     if let Some(want) = &args.resource {
         let Some(resource) = get("resource") else { return false };

@@ -150,7 +150,7 @@ pub fn read(case_root: &Path) -> Result<(Vec<String>, Verified), LedgerError> {
         &path,
         &case_root.join(LEDGER_DIR).join(HEAD_FILE),
         &lines,
-        verified.records,
+        verified.last_seq,
     )?;
     Ok((lines, verified))
 }
@@ -242,7 +242,7 @@ impl Ledger {
         file.seek(SeekFrom::End(0)).map_err(io(&path))?;
         let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
-        check_head(&path, &head_path, &lines, verified.records)?;
+        check_head(&path, &head_path, &lines, verified.last_seq)?;
         let mut bodies = HashSet::with_capacity(lines.len());
         let mut last_policy = None;
         for line in &lines {
@@ -258,12 +258,12 @@ impl Ledger {
             path,
             head_path,
             file,
-            head: if verified.records == 0 {
+            head: if verified.last_seq == 0 {
                 genesis(case_id)
             } else {
                 verified.head
             },
-            seq: verified.records,
+            seq: verified.last_seq,
             bodies,
             last_policy,
             pending_recovery,
@@ -372,6 +372,14 @@ impl Ledger {
 }
 
 /// Wall-clock time now, RFC 3339 UTC with seconds.
+/// Whether the `agent` of a record (AGENT or AGENT@SESSION) matches `want` (AGENT or
+/// AGENT@SESSION, globs allowed): `report*` matches every session of every reporting agent.
+pub fn agent_matches(want: &str, agent: &str) -> bool {
+    let name = agent.split('@').next().unwrap_or(agent);
+    crate::policy::pattern::glob(want.as_bytes(), agent.as_bytes())
+        || crate::policy::pattern::glob(want.as_bytes(), name.as_bytes())
+}
+
 pub fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -405,7 +413,7 @@ mod tests {
         let c = l.append([action(1), action(3)]).unwrap();
         assert_eq!((c.new, c.already, c.head_seq), (1, 1, 6));
         let (lines, v) = read(dir.path()).unwrap();
-        assert_eq!((lines.len(), v.records), (6, 6));
+        assert_eq!((lines.len(), v.last_seq), (6, 6));
         assert!(matches!(
             Ledger::open(dir.path(), "other"),
             Err(LedgerError::OtherCase { .. })
@@ -428,7 +436,7 @@ mod tests {
             fs::create_dir_all(case.path().join(LEDGER_DIR)).unwrap();
             fs::write(ledger_path(case.path()), &grown[..cut]).unwrap();
             let (_, v) = read(case.path()).unwrap();
-            assert!(v.records >= 3, "complete records still verify");
+            assert!(v.last_seq >= 3, "complete records still verify");
             let torn = grown[..cut].last() != Some(&b'\n');
             let mut l = Ledger::open(case.path(), "c").unwrap();
             assert_eq!(l.recovered().is_some(), torn, "cut at {cut}");

@@ -11,12 +11,14 @@
 
 use crate::{Link, genesis, link, to_hex};
 
-/// What a valid ledger ends with.
+/// What a valid ledger (or slice of one) ends with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// Number of complete, verified records (= the last sequence number).
-    pub records: u64,
-    /// The last record's link (the genesis link when there are none).
+    /// Sequence number of the last complete, verified record (the anchor's when there are none).
+    pub last_seq: u64,
+    /// Number of complete, verified records.
+    pub count: u64,
+    /// The last record's link (the anchor when there are none).
     pub head: Link,
     /// The case the chain is anchored to (from the first record).
     pub case_id: Option<String>,
@@ -73,6 +75,16 @@ pub fn split_hash(line: &[u8]) -> Option<(&[u8], &str)> {
 /// quote, `=` or backslash) or double-quoted with `\\`, `\"`, `\n`, `\r`, `\t` and `\xHH` escapes.
 pub fn fields(record: &str) -> Result<Vec<(&str, String)>, String> {
     let mut out = Vec::new();
+    scan(record, |key, raw, quoted| {
+        out.push((key, if quoted { decode(raw) } else { raw.to_string() }));
+    })?;
+    Ok(out)
+}
+
+/// Walks the fields of `record`, checking the syntax [`fields`] describes, and hands each to
+/// `each` as (key, raw value, quoted) — a quoted value still escaped, without its quotes. Nothing
+/// is allocated, so verifying a million records does not build a million strings.
+pub fn scan<'a>(record: &'a str, mut each: impl FnMut(&'a str, &'a str, bool)) -> Result<(), String> {
     let mut rest = record;
     while !rest.is_empty() {
         let eq = rest
@@ -87,49 +99,81 @@ pub fn fields(record: &str) -> Result<Vec<(&str, String)>, String> {
             return Err(format!("expected a key of a-z, 0-9 and _ at `{}`", preview(rest)));
         }
         rest = &rest[eq + 1..];
-        let (value, after) = if let Some(quoted) = rest.strip_prefix('"') {
-            unquote(quoted)?
+        let after = if let Some(quoted) = rest.strip_prefix('"') {
+            let len = quoted_len(quoted)?;
+            each(key, &quoted[..len], true);
+            &quoted[len + 1..]
         } else {
-            let end = rest.find(' ').unwrap_or(rest.len());
-            let v = &rest[..end];
-            if v.is_empty() || v.contains(['"', '=', '\\']) {
+            // One pass finds the end of the value and any character that needs quoting.
+            let b = rest.as_bytes();
+            let mut end = 0;
+            while end < b.len() && b[end] != b' ' {
+                if matches!(b[end], b'"' | b'=' | b'\\') {
+                    return Err(format!("value of `{key}` must be quoted"));
+                }
+                end += 1;
+            }
+            if end == 0 {
                 return Err(format!("value of `{key}` must be quoted"));
             }
-            (v.to_string(), &rest[end..])
+            each(key, &rest[..end], false);
+            &rest[end..]
         };
-        out.push((key, value));
         rest = match after.strip_prefix(' ') {
             Some(r) if !r.is_empty() => r,
             None if after.is_empty() => after,
             _ => return Err(format!("expected one space after the value of `{key}`")),
         };
     }
-    Ok(out)
+    Ok(())
 }
 
-fn unquote(s: &str) -> Result<(String, &str), String> {
-    let mut out = String::new();
-    let mut chars = s.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Ok((out, &s[i + 1..])),
-            '\\' => match chars.next().map(|(_, c)| c) {
-                Some('\\') => out.push('\\'),
-                Some('"') => out.push('"'),
-                Some('n') => out.push('\n'),
-                Some('r') => out.push('\r'),
-                Some('t') => out.push('\t'),
-                Some('x') => {
-                    let hex: String = (0..2).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
-                    let byte = u8::from_str_radix(&hex, 16).map_err(|_| format!("bad \\x escape `\\x{hex}`"))?;
-                    out.push(char::from(byte));
+/// Length of a quoted value's body (up to its closing quote), checking every escape.
+fn quoted_len(s: &str) -> Result<usize, String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => return Ok(i),
+            b'\\' => match b.get(i + 1) {
+                Some(b'\\' | b'"' | b'n' | b'r' | b't') => i += 2,
+                Some(b'x') => {
+                    let hex = s.get(i + 2..i + 4).unwrap_or("");
+                    if hex.len() != 2 || u8::from_str_radix(hex, 16).is_err() {
+                        return Err(format!("bad \\x escape `\\x{hex}`"));
+                    }
+                    i += 4;
                 }
-                other => return Err(format!("unknown escape `\\{}`", other.unwrap_or(' '))),
+                other => return Err(format!("unknown escape `\\{}`", other.map_or(' ', |&c| c as char))),
             },
-            c => out.push(c),
+            _ => i += 1,
         }
     }
     Err("unterminated quoted value".into())
+}
+
+/// Decodes the escapes of a quoted value that [`scan`] accepted.
+fn decode(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(char::from(u8::from_str_radix(&hex, 16).unwrap_or(b'?')));
+            }
+            Some(c) => out.push(c),
+            None => {}
+        }
+    }
+    out
 }
 
 /// Writes `value` as a logfmt value: bare when it is made only of safe characters, quoted
@@ -162,78 +206,199 @@ fn preview(s: &str) -> String {
     s.chars().take(24).collect()
 }
 
-/// Verifies a whole ledger.
+/// Where a chain starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// At the beginning of a case's ledger: the first record is seq 1, names its `case`, and
+    /// its `prev` is that case's genesis link.
+    Genesis,
+    /// After record `seq`, whose link is `link`: a slice of a ledger (an evidence bundle).
+    After { seq: u64, link: Link },
+}
+
+/// Verifies a whole ledger: [`verify_from`] the genesis.
+pub fn verify(bytes: &[u8]) -> Result<Verified, ChainError> {
+    verify_from(bytes, Anchor::Genesis)
+}
+
+/// Verifies a ledger or a contiguous slice of one, starting at `anchor`.
 ///
 /// Every complete line (ending in `\n`) must be a record whose `seq` is one more than the
-/// previous record's (the first is 1), whose `prev` is the previous record's `hash` (the first
-/// record's is the genesis link of its `case`), and whose `hash` is [`link`] over its bytes. Bytes
-/// after the last newline are a torn record, reported in [`Verified::torn`], never verified.
-pub fn verify(bytes: &[u8]) -> Result<Verified, ChainError> {
+/// previous record's (the first is 1, or the anchor's + 1), whose `prev` is the previous record's
+/// `hash` (the first record's is the genesis link of its `case`, or the anchor's link), and whose
+/// `hash` is [`link`] over its bytes. Bytes after the last newline are a torn record, reported in
+/// [`Verified::torn`], never verified.
+pub fn verify_from(bytes: &[u8], anchor: Anchor) -> Result<Verified, ChainError> {
+    let (last_seq, head) = match anchor {
+        Anchor::Genesis => (0, [0; 32]),
+        Anchor::After { seq, link } => (seq, link),
+    };
     let mut verified = Verified {
-        records: 0,
-        head: [0; 32],
+        last_seq,
+        count: 0,
+        head,
         case_id: None,
         torn: None,
     };
-    let mut offset = 0usize;
-    let mut line_no = 0u64;
-    while offset < bytes.len() {
-        line_no += 1;
-        let Some(len) = bytes[offset..].iter().position(|&b| b == b'\n') else {
-            verified.torn = Some(Torn {
-                line: line_no,
-                offset: offset as u64,
-                len: (bytes.len() - offset) as u64,
-            });
-            break;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    // Each record's own checks and hash do not depend on the others: done in parallel. The links
+    // between records are then checked in order, so the first bad line is the one reported.
+    let parsed = parallel_lines(&bytes[..complete], |first, line| {
+        parse_record(line, first && anchor == Anchor::Genesis)
+    });
+    let line_count = parsed.len();
+    for (i, p) in parsed.into_iter().enumerate() {
+        let err = |reason: String| ChainError {
+            line: i as u64 + 1,
+            reason,
         };
-        let line = &bytes[offset..offset + len];
-        let err = |reason: String| ChainError { line: line_no, reason };
-        let text = std::str::from_utf8(line).map_err(|_| err("not UTF-8".into()))?;
-        let (record, stated) =
-            split_hash(line).ok_or_else(|| err("expected the line to end with ` hash=` and 64 hex digits".into()))?;
-        let record_text = &text[..record.len()];
-        let fields = fields(record_text).map_err(err)?;
-        let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_str());
-        let seq: u64 = get("seq")
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| err("expected seq=NUMBER".into()))?;
-        if fields.first().map(|(k, _)| *k) != Some("seq") {
-            return Err(err("expected seq to be the first field".into()));
-        }
-        if seq != verified.records + 1 {
+        let p = p.map_err(err)?;
+        if p.seq != verified.last_seq + 1 {
             return Err(err(format!(
-                "expected seq={} (records are numbered from 1 without gaps), found seq={seq}: a record was removed, inserted or moved",
-                verified.records + 1
+                "expected seq={} (records are numbered from 1 without gaps), found seq={}: a record was removed, inserted or moved",
+                verified.last_seq + 1,
+                p.seq
             )));
         }
-        let prev = if seq == 1 {
-            let case = get("case")
+        let prev = if anchor == Anchor::Genesis && p.seq == 1 {
+            let case = p
+                .case
                 .ok_or_else(|| err("expected the first record to name its case= (the chain's anchor)".into()))?;
-            verified.case_id = Some(case.to_string());
-            genesis(case)
+            let g = genesis(&case);
+            verified.case_id = Some(case);
+            g
         } else {
             verified.head
         };
-        let stated_prev = get("prev").ok_or_else(|| err("expected prev=".into()))?;
-        if stated_prev != to_hex(&prev) {
+        if p.prev != Some(prev) {
             return Err(err(format!(
-                "expected prev={} (the previous record's hash), found prev={stated_prev}",
-                to_hex(&prev)
+                "expected prev={} (the previous record's hash), found prev={}",
+                to_hex(&prev),
+                p.prev_text
             )));
         }
-        let computed = link(&prev, seq, record);
-        if to_hex(&computed) != stated {
+        if p.computed != Some(p.stated) {
+            let computed = p.computed.map(|c| to_hex(&c)).unwrap_or_default();
             return Err(err(format!(
-                "the record's bytes hash to {} but the line says hash={stated}: the record was edited",
-                to_hex(&computed)
+                "the record's bytes hash to {computed} but the line says hash={}: the record was edited",
+                to_hex(&p.stated)
             )));
         }
-        verified.records = seq;
-        verified.head = computed;
-        offset += len + 1;
+        verified.last_seq = p.seq;
+        verified.count += 1;
+        verified.head = p.stated;
+    }
+    if complete < bytes.len() {
+        verified.torn = Some(Torn {
+            line: line_count as u64 + 1,
+            offset: complete as u64,
+            len: (bytes.len() - complete) as u64,
+        });
     }
     Ok(verified)
+}
+
+/// One record line checked on its own.
+struct Parsed<'a> {
+    seq: u64,
+    /// The stated `prev`, decoded (None when it is not 64 hex digits), and as written.
+    prev: Option<Link>,
+    prev_text: &'a str,
+    stated: Link,
+    /// The link over the record's bytes from its stated `prev` and `seq` (equal to the real
+    /// link once the linking pass has checked that `prev` and `seq` are the expected ones).
+    computed: Option<Link>,
+    /// The `case` field, read only for a ledger's first record.
+    case: Option<String>,
+}
+
+fn parse_record(line: &[u8], want_case: bool) -> Result<Parsed<'_>, String> {
+    let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
+    let (record, stated) =
+        split_hash(line).ok_or_else(|| "expected the line to end with ` hash=` and 64 hex digits".to_string())?;
+    let record_text = &text[..record.len()];
+    let (mut first, mut seq, mut prev, mut case) = (None, None, None, None);
+    scan(record_text, |key, raw, quoted| {
+        first.get_or_insert(key);
+        match key {
+            "seq" if seq.is_none() => seq = Some(raw),
+            "prev" if prev.is_none() => prev = Some(raw),
+            "case" if want_case && case.is_none() => case = Some(if quoted { decode(raw) } else { raw.to_string() }),
+            _ => {}
+        }
+    })?;
+    let seq: u64 = seq
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| "expected seq=NUMBER".to_string())?;
+    if first != Some("seq") {
+        return Err("expected seq to be the first field".into());
+    }
+    let prev_text = prev.ok_or_else(|| "expected prev=".to_string())?;
+    let prev = from_hex(prev_text);
+    Ok(Parsed {
+        seq,
+        prev,
+        prev_text,
+        stated: from_hex(stated).unwrap_or_default(),
+        computed: prev.map(|p| link(&p, seq, record)),
+        case,
+    })
+}
+
+/// A 64-hex-digit link, decoded.
+pub fn from_hex(s: &str) -> Option<Link> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        let pair = s.get(2 * i..2 * i + 2)?;
+        if !pair.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+            return None;
+        }
+        *b = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// `f` over every newline-terminated line of `bytes` (without its newline), in order, on as
+/// many threads as there are cores: each thread splits and handles its own stretch of the bytes,
+/// cut at line boundaries (std threads: the verifier keeps its dependencies to blake3,
+/// minisign-verify and tar). `f` is told whether the line is the first of all.
+fn parallel_lines<'a, R: Send>(bytes: &'a [u8], f: impl Fn(bool, &'a [u8]) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let run = |start: usize, part: &'a [u8]| -> Vec<R> {
+        part.split_inclusive(|&b| b == b'\n')
+            .enumerate()
+            .map(|(i, l)| f(start == 0 && i == 0, &l[..l.len() - 1]))
+            .collect()
+    };
+    if threads == 1 || bytes.len() < 1 << 20 {
+        return run(0, bytes);
+    }
+    let mut cuts = vec![0];
+    for t in 1..threads {
+        let from = (bytes.len() * t / threads).max(*cuts.last().unwrap_or(&0));
+        match bytes[from..].iter().position(|&b| b == b'\n') {
+            Some(nl) if from + nl + 1 < bytes.len() => cuts.push(from + nl + 1),
+            _ => break,
+        }
+    }
+    cuts.push(bytes.len());
+    std::thread::scope(|scope| {
+        let run = &run;
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                scope.spawn(move || run(a, &bytes[a..b]))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Renders `fields` as logfmt, in order, separated by single spaces: a record's body.
@@ -294,7 +459,7 @@ mod tests {
     fn round_trip_and_field_parsing() {
         let bytes = ledger(4);
         let v = verify(&bytes).unwrap();
-        assert_eq!(v.records, 4);
+        assert_eq!((v.last_seq, v.count), (4, 4));
         assert_eq!(v.case_id.as_deref(), Some("case-1"));
         assert!(v.torn.is_none());
         let line2 = std::str::from_utf8(&bytes).unwrap().lines().nth(1).unwrap();
@@ -333,7 +498,7 @@ mod tests {
         let last_start = bytes[..bytes.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
         for cut in last_start + 1..bytes.len() {
             let v = verify(&bytes[..cut]).unwrap();
-            assert_eq!(v.records, 2);
+            assert_eq!(v.last_seq, 2);
             assert_eq!(
                 v.torn,
                 Some(Torn {
@@ -350,8 +515,12 @@ mod tests {
         let mut s = String::new();
         quote("a b=\"c\"\\\u{1}", &mut s);
         assert_eq!(s, r#""a b=\"c\"\\\x01""#);
-        let (v, rest) = unquote(&s[1..]).unwrap();
-        assert_eq!((v.as_str(), rest), ("a b=\"c\"\\\u{1}", ""));
+        let line = format!("k={s}");
+        let f = fields(&line).unwrap();
+        assert_eq!(f, vec![("k", "a b=\"c\"\\\u{1}".to_string())]);
+        assert!(fields("k=\"\\q\"").unwrap_err().contains("unknown escape"));
+        assert!(fields("k=\"\\x4\"").unwrap_err().contains("bad \\x escape"));
+        assert!(fields("k=\"open").unwrap_err().contains("unterminated"));
         let mut e = String::new();
         quote("", &mut e);
         assert_eq!(e, "\"\"");

@@ -7,8 +7,17 @@
 //!
 //! In: a case id (for the genesis), the previous link, a record's sequence number and its exact
 //! bytes. Out: 32-byte links. The exact byte layout is specified in docs/ledger.md.
+//!
+//! The crate also holds everything that decides whether an evidence bundle is valid (archive,
+//! manifest, bundle, report, cli) and the small `agaudit-verify` binary, with no dependency
+//! beyond blake3, minisign-verify and tar, so that an auditor can read all of it.
 
+pub mod archive;
+pub mod bundle;
+pub mod cli;
 pub mod ledger;
+pub mod manifest;
+pub mod report;
 
 /// Context string of the genesis link; changing it is a format break.
 pub const GENESIS_CONTEXT: &str = "agaudit 2026-11 ledger genesis v1";

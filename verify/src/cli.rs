@@ -1,0 +1,110 @@
+//! The verify command, shared by the `agaudit-verify` binary and `agaudit verify`: read the
+//! files, verify, print, choose the exit code. Kept here so that both front ends behave the same
+//! byte for byte.
+//!
+//! In: arguments (or parsed [`Options`]). Out: the report on stdout, problems with the input on
+//! stderr, and an exit code: 0 valid, 1 evidence invalid, 2 unusable input.
+
+use std::path::{Path, PathBuf};
+
+use minisign_verify::PublicKey;
+
+use crate::{bundle, report};
+
+/// The exit codes.
+pub const VALID: u8 = 0;
+pub const INVALID: u8 = 1;
+pub const UNUSABLE: u8 = 2;
+
+/// A usage problem (empty: help was asked for).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bundle: PathBuf,
+    pub pubkey: PathBuf,
+    pub against: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// Parses `BUNDLE --pubkey FILE [--against OLDER] [--json]`.
+pub fn parse(args: &[String]) -> Result<Options, Usage> {
+    let (mut bundle, mut pubkey, mut against, mut json) = (None, None, None, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| Usage(format!("{name} expects a file")))
+        };
+        match a.as_str() {
+            "-h" | "--help" => return Err(Usage(String::new())),
+            "--pubkey" | "-p" => pubkey = Some(value("--pubkey")?),
+            "--against" => against = Some(value("--against")?),
+            "--json" => json = true,
+            s if s.starts_with('-') => return Err(Usage(format!("unknown option {s}"))),
+            s if bundle.is_none() => bundle = Some(PathBuf::from(s)),
+            s => return Err(Usage(format!("unexpected argument {s}: one bundle at a time"))),
+        }
+    }
+    Ok(Options {
+        bundle: bundle.ok_or_else(|| Usage("expected a BUNDLE to verify".into()))?,
+        pubkey: pubkey.ok_or_else(|| {
+            Usage("expected --pubkey FILE: the signer's public key, as you received it outside the bundle".into())
+        })?,
+        against,
+        json,
+    })
+}
+
+/// Parses and runs.
+pub fn run(args: &[String], program: &str) -> Result<u8, Usage> {
+    Ok(execute(&parse(args)?, program))
+}
+
+/// Verifies and prints; returns the exit code.
+pub fn execute(o: &Options, program: &str) -> u8 {
+    let unusable = |msg: String| {
+        eprintln!("{program}: {msg}");
+        UNUSABLE
+    };
+    let key = match read_key(&o.pubkey) {
+        Ok(k) => k,
+        Err(e) => return unusable(e),
+    };
+    let bytes = match std::fs::read(&o.bundle) {
+        Ok(b) => b,
+        Err(e) => return unusable(format!("cannot read bundle {}: {e}", o.bundle.display())),
+    };
+    let older = match &o.against {
+        None => None,
+        Some(p) => match std::fs::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => return unusable(format!("cannot read older bundle {}: {e}", p.display())),
+        },
+    };
+    let r = bundle::verify(&bytes, &key, older.as_deref());
+    let name = o.bundle.display().to_string();
+    if o.json {
+        let against = o.against.as_ref().map(|p| p.display().to_string());
+        println!("{}", report::json(&name, against.as_deref(), &r));
+    } else {
+        print!("{}", report::text(&name, &r));
+    }
+    if r.valid() { VALID } else { INVALID }
+}
+
+/// Reads a minisign public key file (`untrusted comment:` line, then the key), or a file holding
+/// only the base64 key.
+pub fn read_key(path: &Path) -> Result<PublicKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read public key {}: {e}", path.display()))?;
+    PublicKey::decode(&text)
+        .or_else(|_| PublicKey::from_base64(text.trim()))
+        .map_err(|e| {
+            format!(
+                "{} is not a minisign public key ({e}): expected the .pub file written by agaudit keygen or minisign -G",
+                path.display()
+            )
+        })
+}
