@@ -29,6 +29,9 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Work with policy files (the language is in docs/policy.md)')
             [CompletionResult]::new('correlate', 'correlate', [CompletionResultType]::ParameterValue, 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print the case''s ledger records as a table, after verifying the whole hash chain')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify an evidence bundle against your copy of the signer''s public key')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -97,11 +100,49 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agaudit;keygen' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of FILE')
+            [CompletionResult]::new('--no-password', '--no-password', [CompletionResultType]::ParameterName, 'Leave the secret key unencrypted (for throw-away keys and automation you protect otherwise)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agaudit;export' {
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only actions and findings before this time (same forms as --since)')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only actions and findings of this agent: AGENT or AGENT@SESSION, globs allowed')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agaudit;verify' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The signer''s public key (a minisign .pub file), obtained outside the bundle')
+            [CompletionResult]::new('--pubkey', '--pubkey', [CompletionResultType]::ParameterName, 'The signer''s public key (a minisign .pub file), obtained outside the bundle')
+            [CompletionResult]::new('--against', '--against', [CompletionResultType]::ParameterName, 'An older bundle of the same case that this one must extend')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/verify.schema.json) instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agaudit;help' {
             [CompletionResult]::new('ingest', 'ingest', [CompletionResultType]::ParameterValue, 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Work with policy files (the language is in docs/policy.md)')
             [CompletionResult]::new('correlate', 'correlate', [CompletionResultType]::ParameterValue, 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print the case''s ledger records as a table, after verifying the whole hash chain')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify an evidence bundle against your copy of the signer''s public key')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -119,6 +160,15 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;help;log' {
+            break
+        }
+        'agaudit;help;keygen' {
+            break
+        }
+        'agaudit;help;export' {
+            break
+        }
+        'agaudit;help;verify' {
             break
         }
         'agaudit;help;help' {

@@ -19,11 +19,17 @@ _agaudit() {
             agaudit,correlate)
                 cmd="agaudit__subcmd__correlate"
                 ;;
+            agaudit,export)
+                cmd="agaudit__subcmd__export"
+                ;;
             agaudit,help)
                 cmd="agaudit__subcmd__help"
                 ;;
             agaudit,ingest)
                 cmd="agaudit__subcmd__ingest"
+                ;;
+            agaudit,keygen)
+                cmd="agaudit__subcmd__keygen"
                 ;;
             agaudit,log)
                 cmd="agaudit__subcmd__log"
@@ -31,8 +37,14 @@ _agaudit() {
             agaudit,policy)
                 cmd="agaudit__subcmd__policy"
                 ;;
+            agaudit,verify)
+                cmd="agaudit__subcmd__verify"
+                ;;
             agaudit__subcmd__help,correlate)
                 cmd="agaudit__subcmd__help__subcmd__correlate"
+                ;;
+            agaudit__subcmd__help,export)
+                cmd="agaudit__subcmd__help__subcmd__export"
                 ;;
             agaudit__subcmd__help,help)
                 cmd="agaudit__subcmd__help__subcmd__help"
@@ -40,11 +52,17 @@ _agaudit() {
             agaudit__subcmd__help,ingest)
                 cmd="agaudit__subcmd__help__subcmd__ingest"
                 ;;
+            agaudit__subcmd__help,keygen)
+                cmd="agaudit__subcmd__help__subcmd__keygen"
+                ;;
             agaudit__subcmd__help,log)
                 cmd="agaudit__subcmd__help__subcmd__log"
                 ;;
             agaudit__subcmd__help,policy)
                 cmd="agaudit__subcmd__help__subcmd__policy"
+                ;;
+            agaudit__subcmd__help,verify)
+                cmd="agaudit__subcmd__help__subcmd__verify"
                 ;;
             agaudit__subcmd__help__subcmd__policy,check)
                 cmd="agaudit__subcmd__help__subcmd__policy__subcmd__check"
@@ -68,7 +86,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version ingest policy correlate log help"
+            opts="-h -V --help --version ingest policy correlate log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,8 +121,50 @@ _agaudit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agaudit__subcmd__export)
+            opts="-h -V --case --key --out --since --until --agent --password-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agaudit__subcmd__help)
-            opts="ingest policy correlate log help"
+            opts="ingest policy correlate log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -118,6 +178,20 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help__subcmd__correlate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -146,6 +220,20 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help__subcmd__ingest)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__help__subcmd__keygen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -201,6 +289,20 @@ _agaudit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agaudit__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agaudit__subcmd__ingest)
             opts="-q -h -V --case --pg-prefix --label --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -217,6 +319,28 @@ _agaudit() {
                     return 0
                     ;;
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__keygen)
+            opts="-h -V --out --no-password --password-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -332,6 +456,32 @@ _agaudit() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__verify)
+            opts="-p -h -V --pubkey --against --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pubkey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --against)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

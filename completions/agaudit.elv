@@ -26,6 +26,9 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
+            cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
+            cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
+            cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agaudit;ingest'= {
@@ -85,11 +88,46 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agaudit;keygen'= {
+            cand --out 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub'
+            cand --password-file 'Read the password from the first line of FILE'
+            cand --no-password 'Leave the secret key unencrypted (for throw-away keys and automation you protect otherwise)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agaudit;export'= {
+            cand --case 'Case directory'
+            cand --key 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others'
+            cand --out 'Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar'
+            cand --since 'Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08)'
+            cand --until 'Only actions and findings before this time (same forms as --since)'
+            cand --agent 'Only actions and findings of this agent: AGENT or AGENT@SESSION, globs allowed'
+            cand --password-file 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agaudit;verify'= {
+            cand -p 'The signer''s public key (a minisign .pub file), obtained outside the bundle'
+            cand --pubkey 'The signer''s public key (a minisign .pub file), obtained outside the bundle'
+            cand --against 'An older bundle of the same case that this one must extend'
+            cand --json 'One JSON object (schemas/verify.schema.json) instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agaudit;help'= {
             cand ingest 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
+            cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
+            cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
+            cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agaudit;help;ingest'= {
@@ -102,6 +140,12 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;help;correlate'= {
         }
         &'agaudit;help;log'= {
+        }
+        &'agaudit;help;keygen'= {
+        }
+        &'agaudit;help;export'= {
+        }
+        &'agaudit;help;verify'= {
         }
         &'agaudit;help;help'= {
         }

@@ -30,6 +30,9 @@ complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "ingest" -d 'Ingest 
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "keygen" -d 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "verify" -d 'Verify an evidence bundle against your copy of the signer\'s public key'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l case -d 'Case directory to write into (created if missing)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l pg-prefix -d 'The server\'s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)' -r
@@ -61,9 +64,31 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l until -d 'Only r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'One JSON object per record (all fields, full hashes) instead of a table'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s V -l version -d 'Print version'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "ingest" -d 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l out -d 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l password-file -d 'Read the password from the first line of FILE' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l no-password -d 'Leave the secret key unencrypted (for throw-away keys and automation you protect otherwise)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l case -d 'Case directory' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l key -d 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l out -d 'Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l since -d 'Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l until -d 'Only actions and findings before this time (same forms as --since)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l agent -d 'Only actions and findings of this agent: AGENT or AGENT@SESSION, globs allowed' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l password-file -d 'Read the secret key\'s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s p -l pubkey -d 'The signer\'s public key (a minisign .pub file), obtained outside the bundle' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -l against -d 'An older bundle of the same case that this one must extend' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -l json -d 'One JSON object (schemas/verify.schema.json) instead of text'
+complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "ingest" -d 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "keygen" -d 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "verify" -d 'Verify an evidence bundle against your copy of the signer\'s public key'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate log keygen export verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agaudit -n "__fish_agaudit_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'

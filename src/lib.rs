@@ -4,6 +4,7 @@
 //! writes `table`s into a `case` directory; later stages read the case. `cli` is the thin edge
 //! that parses arguments and presents results via `output`.
 
+pub mod bundle;
 pub mod case;
 pub mod cli;
 pub mod correlate;

@@ -81,6 +81,9 @@ mod otlp;
 #[path = "cli/correlate.rs"]
 mod correlate;
 
+#[path = "cli/bundle.rs"]
+mod bundle;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

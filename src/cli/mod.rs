@@ -7,9 +7,12 @@
 //! In: process arguments. Out: the command's output and an exit code.
 
 pub mod correlate;
+pub mod export;
 pub mod ingest;
+pub mod keygen;
 pub mod log;
 pub mod policy;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -26,7 +29,9 @@ pub const EXIT_ERROR: u8 = 2;
 ///
 /// agaudit reads PostgreSQL pgAudit logs, OpenTelemetry OTLP JSON traces and logs, MCP
 /// tools/list dumps (and, as it lands, ebpf-capture files), normalises them to Parquet in a case directory, and keeps a chain of
-/// custody of every raw file. It never opens a network connection.
+/// custody of every raw file. It correlates them into attributed actions judged against a policy,
+/// keeps them in a hash-chained ledger, and exports minisign-signed evidence bundles that
+/// auditors verify on their own. It never opens a network connection.
 #[derive(Debug, Parser)]
 #[command(name = "agaudit", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -40,6 +45,9 @@ pub enum Command {
     Policy(policy::PolicyArgs),
     Correlate(correlate::CorrelateArgs),
     Log(log::LogArgs),
+    Keygen(keygen::KeygenArgs),
+    Export(export::ExportArgs),
+    Verify(verify::VerifyArgs),
 }
 
 /// The clap command, for man pages and completions.
@@ -55,6 +63,9 @@ pub fn run() -> ExitCode {
         Command::Policy(args) => policy::run(args),
         Command::Correlate(args) => correlate::run(args),
         Command::Log(args) => log::run(args),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

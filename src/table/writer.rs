@@ -55,6 +55,17 @@ pub struct WrittenPart {
 }
 
 /// The `date=` partition of a timestamp in microseconds.
+/// How every Parquet file agaudit writes is encoded (zstd level 1, bounded row groups, the
+/// writer's version and `metadata` in the footer).
+pub fn properties(metadata: Vec<KeyValue>) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("agaudit {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(metadata))
+        .build()
+}
+
 pub fn date_partition(ts_micros: Option<i64>) -> String {
     match ts_micros.and_then(chrono::DateTime::from_timestamp_micros) {
         Some(t) => t.format("%Y-%m-%d").to_string(),
@@ -96,12 +107,7 @@ impl PartitionedWriter {
                 path: tmp.clone(),
                 source,
             })?;
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-                .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-                .set_created_by(format!("agaudit {}", env!("CARGO_PKG_VERSION")))
-                .set_key_value_metadata(Some(self.metadata.clone()))
-                .build();
+            let props = properties(self.metadata.clone());
             let writer =
                 ArrowWriter::try_new(file, self.schema.clone(), Some(props)).map_err(|source| WriteError::Parquet {
                     path: tmp.clone(),

@@ -17,7 +17,7 @@ fn policy() -> PathBuf {
 }
 
 /// A case holding every fixture (all three pgAudit formats, OTLP, MCP), correlated once.
-fn correlated_case() -> (tempfile::TempDir, Vec<Row>, Value) {
+pub(super) fn correlated_case() -> (tempfile::TempDir, Vec<Row>, Value) {
     let case = tempfile::TempDir::new().unwrap();
     let mut files: Vec<PathBuf> = FORMATS.iter().map(|(f, _)| fixture(f)).collect();
     files.extend(super::otlp::fixture_files());

@@ -1,0 +1,383 @@
+//! Exporting evidence bundles: a signed, contiguous slice of the case's ledger with the matching
+//! actions (and findings) as Parquet, for an auditor to verify on their own.
+//!
+//! The filters (agent, time) choose which action and finding records matter; the slice runs
+//! from the first to the last of them, keeping every record in between, so that the chain can
+//! be recomputed from the slice's anchor. The manifest (agaudit-verify's format) lists every
+//! member's blake3, the range, the policy in force and the ingest record of every raw file; it is
+//! signed with minisign, and the archive is written by agaudit-verify's own writer, so what
+//! export writes is by construction what verify reads. The bundle is written to a temporary file
+//! and renamed, so a crash never leaves a half bundle under the final name; the export itself is
+//! then recorded in the ledger (`export` record).
+//!
+//! In: the case directory, filters, an unlocked secret key, the output path. Out: the bundle
+//! file and what it holds.
+
+pub mod keys;
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use agaudit_verify::ledger::{fields, split_hash};
+use agaudit_verify::manifest::{self, Custody, FORMAT_VERSION, LEDGER, MANIFEST, Manifest, Member, SIGNATURE};
+use agaudit_verify::{genesis, to_hex};
+use arrow_array::{BooleanArray, RecordBatch, StringArray};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use walkdir::WalkDir;
+
+use crate::ledger::{self, Ledger, Record};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    #[error("cannot use {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot read or write Parquet {path}: {reason}")]
+    Parquet { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Nothing(String),
+    #[error("{path} already exists; choose another --out or remove it (agaudit never overwrites a bundle)")]
+    Exists { path: PathBuf },
+    #[error("signing the manifest failed: {0}")]
+    Sign(String),
+}
+
+/// What to export.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Records at or after this time (RFC 3339 UTC or a prefix of it).
+    pub since: Option<String>,
+    /// Records before this time.
+    pub until: Option<String>,
+    /// AGENT or AGENT@SESSION, globs allowed.
+    pub agent: Option<String>,
+}
+
+impl Filter {
+    fn is_empty(&self) -> bool {
+        self.since.is_none() && self.until.is_none() && self.agent.is_none()
+    }
+
+    fn pairs(&self) -> Vec<(String, String)> {
+        [("since", &self.since), ("until", &self.until), ("agent", &self.agent)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
+            .collect()
+    }
+
+    /// Whether an evidence record (action, finding) with this time and agent is selected.
+    fn selects(&self, ts: &str, agent: Option<&str>) -> bool {
+        self.since.as_deref().is_none_or(|s| ts >= s)
+            && self.until.as_deref().is_none_or(|u| ts < u)
+            && self
+                .agent
+                .as_deref()
+                .is_none_or(|want| agent.is_some_and(|a| ledger::agent_matches(want, a)))
+    }
+}
+
+/// What was exported.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub out: PathBuf,
+    pub manifest: Manifest,
+    pub manifest_blake3: String,
+    pub key_id: String,
+    /// Rows per Parquet member.
+    pub rows: Vec<(String, u64)>,
+    pub bundle_bytes: u64,
+}
+
+/// A ledger record as export sees it.
+struct Line {
+    text: String,
+    kind: String,
+    ts: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Line {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.fields.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Exports the slice of `case_root`'s ledger that `filter` selects, signed with `sk`, to `out`.
+pub fn export(
+    case_root: &Path,
+    filter: &Filter,
+    sk: &minisign::SecretKey,
+    out: &Path,
+) -> Result<Exported, ExportError> {
+    if out.exists() {
+        return Err(ExportError::Exists { path: out.into() });
+    }
+    let (texts, verified) = ledger::read(case_root)?;
+    let case_id = verified.case_id.clone().unwrap_or_default();
+    let lines: Vec<Line> = texts.into_iter().map(parse_line).collect();
+    let selected: Vec<usize> = (0..lines.len())
+        .filter(|&i| {
+            filter.is_empty()
+                || (matches!(lines[i].kind.as_str(), "action" | "finding")
+                    && filter.selects(&lines[i].ts, lines[i].get("agent")))
+        })
+        .collect();
+    let (Some(&lo), Some(&hi)) = (selected.first(), selected.last()) else {
+        return Err(ExportError::Nothing(format!(
+            "no action or finding record in the ledger matches the filters ({}); agaudit log shows what is there",
+            describe(filter)
+        )));
+    };
+    let slice = &lines[lo..=hi];
+    let anchor = if lo == 0 {
+        to_hex(&genesis(&case_id))
+    } else {
+        hash_of(&lines[lo - 1].text)
+    };
+    let ledger_bytes: Vec<u8> = slice.iter().flat_map(|l| [l.text.as_bytes(), b"\n"].concat()).collect();
+
+    // Evidence rows: the actions (and findings) the selected records name.
+    let selected_ids: HashSet<&str> = selected
+        .iter()
+        .filter_map(|&i| lines[i].get("action").or_else(|| lines[i].get("finding")))
+        .collect();
+    let mut parquet_members: Vec<(String, Vec<u8>, u64)> = Vec::new();
+    for (table, id_column) in [("actions", "action_id"), ("findings", "finding_id")] {
+        if let Some((bytes, rows)) = table_member(case_root, table, id_column, &selected_ids)? {
+            parquet_members.push((format!("{table}.parquet"), bytes, rows));
+        }
+    }
+
+    // Chain of custody: the policy in force at the slice's start and those inside it, and the
+    // ingest record of every raw file the case was correlated from up to the slice's end
+    // (identity and outcome of any action may rest on any of them).
+    let in_force = lines[..lo].iter().rposition(|l| l.kind == "policy");
+    let mut custody = Vec::new();
+    for (i, l) in lines[..=hi].iter().enumerate() {
+        let wanted = match l.kind.as_str() {
+            "policy" => Some(i) == in_force || i >= lo,
+            "ingest" => true,
+            _ => false,
+        };
+        if wanted {
+            custody.push(Custody {
+                record: l.kind.clone(),
+                seq: i as u64 + 1,
+                hash: hash_of(&l.text),
+                path: l.get("path").unwrap_or("").to_string(),
+                blake3: l.get("blake3").unwrap_or("").to_string(),
+            });
+        }
+    }
+
+    let mut members: Vec<Member> = parquet_members
+        .iter()
+        .map(|(name, bytes, rows)| Member {
+            name: name.clone(),
+            bytes: bytes.len() as u64,
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+            rows: Some(*rows),
+        })
+        .collect();
+    members.push(Member {
+        name: LEDGER.into(),
+        bytes: ledger_bytes.len() as u64,
+        blake3: blake3::hash(&ledger_bytes).to_hex().to_string(),
+        rows: None,
+    });
+    members.sort_by(|a, b| a.name.cmp(&b.name));
+    let now = chrono::Utc::now();
+    let m = Manifest {
+        format_version: FORMAT_VERSION,
+        agaudit_version: env!("CARGO_PKG_VERSION").into(),
+        case_id: case_id.clone(),
+        exported: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        first_seq: lo as u64 + 1,
+        last_seq: hi as u64 + 1,
+        records: slice.len() as u64,
+        anchor,
+        head: hash_of(&slice[slice.len() - 1].text),
+        first_ts: slice[0].ts.clone(),
+        last_ts: slice[slice.len() - 1].ts.clone(),
+        ledger_seq: verified.last_seq,
+        ledger_head: to_hex(&verified.head),
+        filters: filter.pairs(),
+        members,
+        custody,
+    };
+    let manifest_text = manifest::render(&m);
+    let manifest_blake3 = blake3::hash(manifest_text.as_bytes()).to_hex().to_string();
+    let pk = minisign::PublicKey::from_secret_key(sk).map_err(|e| ExportError::Sign(e.to_string()))?;
+    let signature = minisign::sign(
+        Some(&pk),
+        sk,
+        manifest_text.as_bytes(),
+        Some(&m.trusted_comment(&manifest_blake3)),
+        Some(&m.untrusted_comment()),
+    )
+    .map_err(|e| ExportError::Sign(e.to_string()))?
+    .into_string();
+
+    let mut archive_members: Vec<(&str, &[u8])> = vec![
+        (MANIFEST, manifest_text.as_bytes()),
+        (SIGNATURE, signature.as_bytes()),
+        (LEDGER, &ledger_bytes),
+    ];
+    for (name, bytes, _) in &parquet_members {
+        archive_members.push((name, bytes));
+    }
+    let archive = agaudit_verify::archive::write(&m.directory(), &archive_members, now.timestamp().max(0) as u64)
+        .map_err(|source| ExportError::Io {
+            path: out.into(),
+            source,
+        })?;
+    write_atomically(out, &archive)?;
+
+    let key_id = keys::key_id(&pk);
+    let file_name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut ledger = Ledger::open(case_root, &case_id)?;
+    ledger.append([Record {
+        kind: "export",
+        ts: crate::case::now(),
+        fields: vec![
+            ("bundle", file_name),
+            ("first_seq", m.first_seq.to_string()),
+            ("last_seq", m.last_seq.to_string()),
+            ("head", m.head.clone()),
+            ("manifest", manifest_blake3.clone()),
+            ("key", key_id.clone()),
+        ],
+    }])?;
+    Ok(Exported {
+        out: out.into(),
+        rows: parquet_members.iter().map(|(n, _, r)| (n.clone(), *r)).collect(),
+        manifest: m,
+        manifest_blake3,
+        key_id,
+        bundle_bytes: archive.len() as u64,
+    })
+}
+
+fn parse_line(text: String) -> Line {
+    let record_len = split_hash(text.as_bytes()).map_or(text.len(), |(r, _)| r.len());
+    let fields: Vec<(String, String)> = fields(&text[..record_len])
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    Line {
+        kind: get("kind"),
+        ts: get("ts"),
+        fields,
+        text,
+    }
+}
+
+fn hash_of(line: &str) -> String {
+    split_hash(line.as_bytes())
+        .map(|(_, h)| h.to_string())
+        .unwrap_or_default()
+}
+
+fn describe(filter: &Filter) -> String {
+    let pairs = filter.pairs();
+    if pairs.is_empty() {
+        return "no filters".into();
+    }
+    pairs
+        .iter()
+        .map(|(k, v)| format!("--{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The rows of `table` whose `id_column` is among `ids`, as one Parquet file in memory, with
+/// their count. None when the case has no such table or no row is selected.
+fn table_member(
+    case_root: &Path,
+    table: &str,
+    id_column: &str,
+    ids: &HashSet<&str>,
+) -> Result<Option<(Vec<u8>, u64)>, ExportError> {
+    let dir = case_root.join("parquet").join(table);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let mut parts: Vec<PathBuf> = WalkDir::new(&dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    let pq = |path: &Path, e: &dyn std::fmt::Display| ExportError::Parquet {
+        path: path.into(),
+        reason: e.to_string(),
+    };
+    let mut writer: Option<ArrowWriter<Vec<u8>>> = None;
+    let mut rows = 0u64;
+    for part in &parts {
+        let file = fs::File::open(part).map_err(|source| ExportError::Io {
+            path: part.clone(),
+            source,
+        })?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| pq(part, &e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| pq(part, &e))?;
+            let keep = keep_mask(&batch, id_column, ids).map_err(|e| pq(part, &e))?;
+            let kept = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| pq(part, &e))?;
+            if kept.num_rows() == 0 {
+                continue;
+            }
+            rows += kept.num_rows() as u64;
+            if writer.is_none() {
+                let props = crate::table::writer::properties(vec![]);
+                writer = Some(ArrowWriter::try_new(Vec::new(), kept.schema(), Some(props)).map_err(|e| pq(part, &e))?);
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write(&kept).map_err(|e| pq(part, &e))?;
+            }
+        }
+    }
+    let Some(writer) = writer else {
+        return Ok(None);
+    };
+    let bytes = writer.into_inner().map_err(|e| pq(&dir, &e))?;
+    Ok(Some((bytes, rows)))
+}
+
+fn keep_mask(batch: &RecordBatch, id_column: &str, ids: &HashSet<&str>) -> Result<BooleanArray, String> {
+    let col: &StringArray = crate::correlate::load::strings(batch, id_column)?;
+    Ok(col.iter().map(|v| Some(v.is_some_and(|v| ids.contains(v)))).collect())
+}
+
+fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExportError::Io { path, source }
+    };
+    let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, out).map_err(io(out))
+}

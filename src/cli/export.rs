@@ -1,0 +1,84 @@
+//! `agaudit export`: a signed evidence bundle of the case's ledger, for auditors.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::EXIT_OK;
+use crate::bundle::keys::{self, Password};
+use crate::bundle::{self, Filter};
+
+/// Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions
+/// (and findings) as Parquet, and a minisign-signed manifest, in one tar archive.
+///
+/// The filters select action and finding records; the slice runs from the first to the last
+/// of them and keeps every record in between, so the chain can be recomputed. Without filters
+/// the whole ledger is exported. The export is recorded in the ledger. Auditors check the
+/// bundle with `agaudit verify` or `agaudit-verify` and your public key.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Case directory.
+    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
+    pub case: PathBuf,
+
+    /// Secret key (from agaudit keygen or minisign -G); must not be readable by group or others.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar.
+    #[arg(long, value_name = "BUNDLE")]
+    pub out: PathBuf,
+
+    /// Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only actions and findings before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Only actions and findings of this agent: AGENT or AGENT@SESSION, globs allowed.
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+
+    /// Read the secret key's password from the first line of FILE (else AGAUDIT_KEY_PASSWORD,
+    /// else a prompt on a terminal).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
+    let sk = keys::unlock(&args.key, || Password::resolve(args.password_file.as_deref(), false))?;
+    let filter = Filter {
+        since: args.since,
+        until: args.until,
+        agent: args.agent,
+    };
+    let e = bundle::export(&args.case, &filter, &sk, &args.out)?;
+    let m = &e.manifest;
+    println!(
+        "exported records {}..{} ({} records, {} .. {}) of case {} to {} ({} bytes)",
+        m.first_seq,
+        m.last_seq,
+        m.records,
+        m.first_ts,
+        m.last_ts,
+        m.case_id,
+        e.out.display(),
+        e.bundle_bytes
+    );
+    for (name, rows) in &e.rows {
+        println!("  {name}: {rows} rows");
+    }
+    println!(
+        "  {} custody records (the policy in force, the ingest record of every raw file); head {}",
+        m.custody.len(),
+        m.head
+    );
+    println!("signed by key ID {}; manifest blake3 {}", e.key_id, e.manifest_blake3);
+    println!(
+        "verify with: agaudit verify {} --pubkey PUBLIC_KEY.pub",
+        e.out.display()
+    );
+    Ok(EXIT_OK)
+}

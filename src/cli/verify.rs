@@ -1,0 +1,41 @@
+//! `agaudit verify`: check an evidence bundle (the same code as the agaudit-verify binary).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Verify an evidence bundle against your copy of the signer's public key.
+///
+/// Checks, each reported valid or INVALID with its location: the archive; the manifest's
+/// minisign signature (with the key you give, never one inside the bundle); every member's
+/// blake3; the ledger slice's hash chain from its anchor to its head; the custody records;
+/// and with --against, that this bundle extends an older one. Exit 0 valid, 1 invalid,
+/// 2 unusable input. Verifying a bundle does not touch any case.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle to verify.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+
+    /// The signer's public key (a minisign .pub file), obtained outside the bundle.
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pub pubkey: PathBuf,
+
+    /// An older bundle of the same case that this one must extend.
+    #[arg(long, value_name = "OLDER_BUNDLE")]
+    pub against: Option<PathBuf>,
+
+    /// One JSON object (schemas/verify.schema.json) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
+    let options = agaudit_verify::cli::Options {
+        bundle: args.bundle,
+        pubkey: args.pubkey,
+        against: args.against,
+        json: args.json,
+    };
+    Ok(agaudit_verify::cli::execute(&options, "agaudit"))
+}
