@@ -20,8 +20,8 @@ pub const PASSWORD_ENV: &str = "AGAUDIT_KEY_PASSWORD";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("cannot use {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot use {path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{path} already exists; agaudit never overwrites a key: choose another --out or remove it")]
     Exists { path: PathBuf },
     #[error(
@@ -56,7 +56,7 @@ impl Password {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
                 path: path.to_path_buf(),
-                source,
+                error: source,
             })?;
             return Ok(Password::Given(text.lines().next().unwrap_or("").to_string()));
         }
@@ -140,7 +140,7 @@ pub fn generate(prefix: &Path, password: Password) -> Result<Generated, KeyError
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
     let io = |source| KeyError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let mut f = OpenOptions::new()
         .write(true)
@@ -163,7 +163,7 @@ pub fn key_id(pk: &PublicKey) -> String {
 pub fn unlock(path: &Path, password: impl FnOnce() -> Result<Password, KeyError>) -> Result<SecretKey, KeyError> {
     let meta = std::fs::metadata(path).map_err(|source| KeyError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     })?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -174,7 +174,7 @@ pub fn unlock(path: &Path, password: impl FnOnce() -> Result<Password, KeyError>
     }
     let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     })?;
     let not_a_key = |e: minisign::PError| KeyError::NotAKey {
         path: path.to_path_buf(),

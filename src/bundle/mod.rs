@@ -34,8 +34,8 @@ use crate::ledger::{self, Ledger, Record};
 pub enum ExportError {
     #[error(transparent)]
     Ledger(#[from] ledger::LedgerError),
-    #[error("cannot use {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot use {path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("cannot read or write Parquet {path}: {reason}")]
     Parquet { path: PathBuf, reason: String },
     #[error("{0}")]
@@ -116,7 +116,15 @@ pub fn export(
     if out.exists() {
         return Err(ExportError::Exists { path: out.into() });
     }
-    let (texts, verified) = ledger::read(case_root)?;
+    let (texts, verified) = match ledger::read(case_root) {
+        Err(ledger::LedgerError::Io { path, error }) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ExportError::Nothing(format!(
+                "{} does not exist: there is nothing to export yet; run agaudit ingest and agaudit correlate on this case first",
+                path.display()
+            )));
+        }
+        other => other?,
+    };
     let case_id = verified.case_id.clone().unwrap_or_default();
     let lines: Vec<Line> = texts.into_iter().map(parse_line).collect();
     let selected: Vec<usize> = (0..lines.len())
@@ -233,7 +241,7 @@ pub fn export(
     let archive = agaudit_verify::archive::write(&m.directory(), &archive_members, now.timestamp().max(0) as u64)
         .map_err(|source| ExportError::Io {
             path: out.into(),
-            source,
+            error: source,
         })?;
     write_atomically(out, &archive)?;
 
@@ -334,7 +342,7 @@ fn table_member(
     for part in &parts {
         let file = fs::File::open(part).map_err(|source| ExportError::Io {
             path: part.clone(),
-            source,
+            error: source,
         })?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.build())
@@ -374,7 +382,7 @@ fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let tmp = PathBuf::from(tmp);
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| ExportError::Io { path, source }
+        move |source| ExportError::Io { path, error: source }
     };
     let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
     f.write_all(bytes).map_err(io(&tmp))?;

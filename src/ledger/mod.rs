@@ -28,8 +28,8 @@ pub const HEAD_FILE: &str = "head";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("cannot use {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot use {path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error(
         "{path} does not verify at {error}. The ledger was altered after it was written; \
          keep this copy as evidence and restore the ledger from a signed bundle or backup"
@@ -118,7 +118,7 @@ pub struct Ledger {
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
     move |source| LedgerError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }
 
