@@ -182,7 +182,7 @@ pub fn run(
                             policy.judge(agent, &a.resource, a.class)
                         })
                         .clone();
-                    action_row(a, j, &claims)
+                    action_row(a, j, &claims, policy.is_production(&a.resource))
                 })
                 .collect::<Vec<_>>()
         })
@@ -383,7 +383,7 @@ fn claims(case_root: &Path, manifest: &IngestManifest) -> Result<HashMap<(String
     Ok(latest.into_iter().map(|(k, (_, ro))| (k, ro)).collect())
 }
 
-fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>) -> ActionRow {
+fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>, production: bool) -> ActionRow {
     let outcome = if a.source_outcome == "refused" { "DENY" } else { "allow" };
     let verdict = match (j.violation, outcome) {
         (None, _) if j.rule.is_none() && a.agent.is_none() => "not_judged",
@@ -408,6 +408,7 @@ fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>
         tool: a.tool.clone(),
         mcp_server: a.mcp_server.clone(),
         resource: a.resource.clone(),
+        production,
         op: a.class.op(),
         class: a.class.name(),
         command: a.command.clone(),

@@ -182,6 +182,8 @@ pub struct AgentBlock {
 pub struct Endpoint {
     pub resource: String,
     pub addresses: Vec<String>,
+    /// `production = true`: a write through a tool that claimed read-only is critical here.
+    pub production: bool,
     pub pos: Pos,
 }
 
@@ -334,6 +336,15 @@ impl Policy {
     }
 
     /// The endpoint resource a network address (`HOST:PORT`) belongs to, if one is declared.
+    /// Whether `resource` lies on an endpoint the policy marks `production = true` (its first
+    /// path segment, or the whole resource, names the endpoint).
+    pub fn is_production(&self, resource: &str) -> bool {
+        let server = resource.split('/').next().unwrap_or(resource);
+        self.endpoints
+            .iter()
+            .any(|e| e.production && (e.resource == server || e.resource == resource))
+    }
+
     pub fn endpoint_for(&self, address: &str) -> Option<&str> {
         self.endpoints
             .iter()

@@ -276,8 +276,13 @@ impl Parser<'_> {
     fn endpoint(&mut self, block: &Block) -> Option<Endpoint> {
         let resource = self.one_label(block, "endpoint \"RESOURCE\" (e.g. endpoint \"prod-postgres\")")?;
         let mut addresses = Vec::new();
+        let mut production = false;
         for structure in block.body.iter() {
             match structure {
+                Structure::Attribute(a) if a.key.as_str() == "production" => match &a.value {
+                    Expression::Bool(b) => production = *b.value(),
+                    other => self.error(other.span(), "production takes true or false".into()),
+                },
                 Structure::Attribute(a) if a.key.as_str() == "address" => {
                     for (value, span) in self.strings(a) {
                         match value.rsplit_once(':') {
@@ -289,7 +294,10 @@ impl Parser<'_> {
                 Structure::Attribute(a) if a.key.as_str() == "description" => {
                     self.string(a);
                 }
-                other => self.error(other.span(), "an endpoint block holds address (and description)".into()),
+                other => self.error(
+                    other.span(),
+                    "an endpoint block holds address (and production, description)".into(),
+                ),
             }
         }
         if addresses.is_empty() {
@@ -302,6 +310,7 @@ impl Parser<'_> {
         Some(Endpoint {
             resource,
             addresses,
+            production,
             pos: self.pos(block.span()),
         })
     }
@@ -431,7 +440,10 @@ mod tests {
     fn judges_by_most_specific_rule() {
         let text = r#"
 principal "svc_shared" { shared = true }
-endpoint "prod-postgres" { address = ["127.0.0.1:54329"] }
+endpoint "prod-postgres" {
+  address    = ["127.0.0.1:54329"]
+  production = true
+}
 agent "reporting-assistant" {
   resource "prod-postgres/reporting" { access = "read" }
   resource "prod-postgres/reporting/finance.*" { access = "none" }
@@ -476,5 +488,7 @@ agent "reporting-assistant@breakglass" {
         );
         assert!(policy.is_shared_principal("svc_shared"));
         assert_eq!(policy.endpoint_for("127.0.0.1:54329"), Some("prod-postgres"));
+        assert!(policy.is_production("prod-postgres/reporting/public.orders"));
+        assert!(!policy.is_production("tcp://127.0.0.1:80"));
     }
 }

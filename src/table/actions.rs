@@ -26,6 +26,7 @@ pub struct ActionRow {
     pub tool: Option<String>,
     pub mcp_server: Option<String>,
     pub resource: String,
+    pub production: bool,
     pub op: &'static str,
     pub class: &'static str,
     pub command: Option<String>,
@@ -77,6 +78,12 @@ pub fn schema() -> SchemaRef {
                     Utf8,
                     false,
                     "SERVER/DATABASE[/SCHEMA.TABLE], file:///path, tcp://HOST:PORT (or a declared endpoint), s3://bucket/key",
+                ),
+                field(
+                    "production",
+                    Boolean,
+                    false,
+                    "the resource lies on an endpoint the policy marks production = true",
                 ),
                 field("op", Utf8, false, "R (read) or RW (anything that can change state)"),
                 field("class", Utf8, false, "read | write | ddl | role | function | exec | network (docs/policy.md)"),
@@ -142,6 +149,7 @@ impl ActionRow {
             .str(self.principal.as_deref());
         r.str(self.tool.as_deref()).str(self.mcp_server.as_deref());
         r.str(Some(&self.resource))
+            .bool(Some(self.production))
             .str(Some(self.op))
             .str(Some(self.class))
             .str(self.command.as_deref());
