@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('ingest', 'ingest', [CompletionResultType]::ParameterValue, 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Work with policy files (the language is in docs/policy.md)')
             [CompletionResult]::new('correlate', 'correlate', [CompletionResultType]::ParameterValue, 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print the case''s ledger records as a table, after verifying the whole hash chain')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
@@ -79,6 +80,16 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (written by ingest)')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file (HCL, docs/policy.md)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as JSON (schemas/correlate-summary.schema.json)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agaudit;diff' {
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (ingested and correlated)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/diff.schema.json) instead of the table')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -139,6 +150,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('ingest', 'ingest', [CompletionResultType]::ParameterValue, 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Work with policy files (the language is in docs/policy.md)')
             [CompletionResult]::new('correlate', 'correlate', [CompletionResultType]::ParameterValue, 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print the case''s ledger records as a table, after verifying the whole hash chain')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
@@ -157,6 +169,9 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;help;correlate' {
+            break
+        }
+        'agaudit;help;diff' {
             break
         }
         'agaudit;help;log' {

@@ -19,6 +19,9 @@ _agaudit() {
             agaudit,correlate)
                 cmd="agaudit__subcmd__correlate"
                 ;;
+            agaudit,diff)
+                cmd="agaudit__subcmd__diff"
+                ;;
             agaudit,export)
                 cmd="agaudit__subcmd__export"
                 ;;
@@ -42,6 +45,9 @@ _agaudit() {
                 ;;
             agaudit__subcmd__help,correlate)
                 cmd="agaudit__subcmd__help__subcmd__correlate"
+                ;;
+            agaudit__subcmd__help,diff)
+                cmd="agaudit__subcmd__help__subcmd__diff"
                 ;;
             agaudit__subcmd__help,export)
                 cmd="agaudit__subcmd__help__subcmd__export"
@@ -86,7 +92,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version ingest policy correlate log keygen export verify help"
+            opts="-h -V --help --version ingest policy correlate diff log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -112,6 +118,28 @@ _agaudit() {
                     ;;
                 --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__diff)
+            opts="-h -V --case --json --fail-on --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical high medium low none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -164,7 +192,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help)
-            opts="ingest policy correlate log keygen export verify help"
+            opts="ingest policy correlate diff log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,6 +206,20 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help__subcmd__correlate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

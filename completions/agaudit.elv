@@ -25,6 +25,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand ingest 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
+            cand diff 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
@@ -69,6 +70,15 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --case 'Case directory (written by ingest)'
             cand --policy 'Policy file (HCL, docs/policy.md)'
             cand --json 'Print the summary as JSON (schemas/correlate-summary.schema.json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agaudit;diff'= {
+            cand --case 'Case directory (ingested and correlated)'
+            cand --fail-on 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)'
+            cand --json 'One JSON object (schemas/diff.schema.json) instead of the table'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -124,6 +134,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand ingest 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
+            cand diff 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
@@ -138,6 +149,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;help;policy;check'= {
         }
         &'agaudit;help;correlate'= {
+        }
+        &'agaudit;help;diff'= {
         }
         &'agaudit;help;log'= {
         }

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod case;
 pub mod cli;
 pub mod correlate;
+pub mod diff;
 pub mod ingest;
 pub mod ledger;
 pub mod output;

@@ -84,6 +84,9 @@ mod correlate;
 #[path = "cli/bundle.rs"]
 mod bundle;
 
+#[path = "cli/diff.rs"]
+mod diff;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

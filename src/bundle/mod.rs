@@ -25,8 +25,6 @@ use agaudit_verify::manifest::{self, Custody, FORMAT_VERSION, LEDGER, MANIFEST, 
 use agaudit_verify::{genesis, to_hex};
 use arrow_array::{BooleanArray, RecordBatch, StringArray};
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use walkdir::WalkDir;
 
 use crate::ledger::{self, Ledger, Record};
 
@@ -321,53 +319,32 @@ fn table_member(
     id_column: &str,
     ids: &HashSet<&str>,
 ) -> Result<Option<(Vec<u8>, u64)>, ExportError> {
-    let dir = case_root.join("parquet").join(table);
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let mut parts: Vec<PathBuf> = WalkDir::new(&dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .collect();
-    parts.sort();
-    let pq = |path: &Path, e: &dyn std::fmt::Display| ExportError::Parquet {
-        path: path.into(),
+    let path = case_root.join("parquet").join(table);
+    let pq = |e: &dyn std::fmt::Display| ExportError::Parquet {
+        path: path.clone(),
         reason: e.to_string(),
     };
     let mut writer: Option<ArrowWriter<Vec<u8>>> = None;
     let mut rows = 0u64;
-    for part in &parts {
-        let file = fs::File::open(part).map_err(|source| ExportError::Io {
-            path: part.clone(),
-            error: source,
-        })?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.build())
-            .map_err(|e| pq(part, &e))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| pq(part, &e))?;
-            let keep = keep_mask(&batch, id_column, ids).map_err(|e| pq(part, &e))?;
-            let kept = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| pq(part, &e))?;
-            if kept.num_rows() == 0 {
-                continue;
-            }
-            rows += kept.num_rows() as u64;
-            if writer.is_none() {
-                let props = crate::table::writer::properties(vec![]);
-                writer = Some(ArrowWriter::try_new(Vec::new(), kept.schema(), Some(props)).map_err(|e| pq(part, &e))?);
-            }
-            if let Some(w) = writer.as_mut() {
-                w.write(&kept).map_err(|e| pq(part, &e))?;
-            }
+    for batch in crate::correlate::load::derived(case_root, table).map_err(|e| pq(&e))? {
+        let keep = keep_mask(&batch, id_column, ids).map_err(|e| pq(&e))?;
+        let kept = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| pq(&e))?;
+        if kept.num_rows() == 0 {
+            continue;
+        }
+        rows += kept.num_rows() as u64;
+        if writer.is_none() {
+            let props = crate::table::writer::properties(vec![]);
+            writer = Some(ArrowWriter::try_new(Vec::new(), kept.schema(), Some(props)).map_err(|e| pq(&e))?);
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write(&kept).map_err(|e| pq(&e))?;
         }
     }
     let Some(writer) = writer else {
         return Ok(None);
     };
-    let bytes = writer.into_inner().map_err(|e| pq(&dir, &e))?;
+    let bytes = writer.into_inner().map_err(|e| pq(&e))?;
     Ok(Some((bytes, rows)))
 }
 

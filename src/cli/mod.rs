@@ -7,6 +7,7 @@
 //! In: process arguments. Out: the command's output and an exit code.
 
 pub mod correlate;
+pub mod diff;
 pub mod export;
 pub mod ingest;
 pub mod keygen;
@@ -44,6 +45,7 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     Policy(policy::PolicyArgs),
     Correlate(correlate::CorrelateArgs),
+    Diff(diff::DiffArgs),
     Log(log::LogArgs),
     Keygen(keygen::KeygenArgs),
     Export(export::ExportArgs),
@@ -62,6 +64,7 @@ pub fn run() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Correlate(args) => correlate::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Log(args) => log::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Export(args) => export::run(args),

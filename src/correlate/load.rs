@@ -59,6 +59,33 @@ pub fn table(case_root: &Path, manifest: &IngestManifest, table: &str) -> Result
         .collect()
 }
 
+/// Every batch of a table agaudit derived from the case (actions, findings): all the Parquet
+/// parts under CASE/parquet/TABLE/, in path order. Empty when the table was never written.
+pub fn derived(case_root: &Path, table: &str) -> Result<Vec<RecordBatch>, String> {
+    let dir = case_root.join("parquet").join(table);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut parts: Vec<std::path::PathBuf> = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    let mut out = Vec::new();
+    for path in parts {
+        let file = File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.with_batch_size(64 * 1024).build())
+            .map_err(|e| format!("cannot decode {}: {e}", path.display()))?;
+        for batch in reader {
+            out.push(batch.map_err(|e| format!("cannot decode {}: {e}", path.display()))?);
+        }
+    }
+    Ok(out)
+}
+
 /// A string column by name (all the columns correlation reads by name are Utf8).
 pub fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray, String> {
     batch

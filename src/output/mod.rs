@@ -140,3 +140,85 @@ pub fn ledger_table(records: &[Vec<(String, String)>]) {
     }
     println!("{t}");
 }
+
+/// diff's findings: one table grouped by tool (the tool with the most severe finding first,
+/// then by severity), then a one-line summary.
+pub fn diff_table(r: &crate::diff::Report) {
+    use crate::diff::rank;
+    let mut tool_order: Vec<(&Option<String>, &str)> = Vec::new();
+    for f in &r.findings {
+        let key = (&f.mcp_server, f.tool.as_str());
+        if !tool_order.contains(&key) {
+            tool_order.push(key);
+        }
+    }
+    let mut rows: Vec<&crate::diff::FindingJson> = r.findings.iter().collect();
+    rows.sort_by_key(|f| {
+        let tool = tool_order.iter().position(|k| *k == (&f.mcp_server, f.tool.as_str()));
+        (tool, rank(f.severity))
+    });
+    let mut t = table(&[
+        "tool",
+        "severity",
+        "finding",
+        "actor",
+        "claim",
+        "observed",
+        "outcome",
+        "layers",
+        "n",
+        "first .. last",
+        "conf",
+    ]);
+    let mut last_tool = None;
+    for f in rows {
+        let tool = format!("{}/{}", f.mcp_server.as_deref().unwrap_or("?"), f.tool);
+        let shown = if last_tool.as_ref() == Some(&tool) {
+            String::new()
+        } else {
+            tool.clone()
+        };
+        last_tool = Some(tool);
+        let layers = if f.corroborated {
+            format!("{} (corroborated)", f.layers.join("+"))
+        } else {
+            f.layers.join("+")
+        };
+        let times = match (&f.first, &f.last) {
+            (Some(a), Some(b)) if a == b => a.clone(),
+            (Some(a), Some(b)) => format!("{a} .. {b}"),
+            (Some(a), None) | (None, Some(a)) => a.clone(),
+            (None, None) => String::new(),
+        };
+        let observed = f.observed.clone().unwrap_or_default();
+        t.add_row(vec![
+            Cell::new(shown),
+            Cell::new(f.severity),
+            Cell::new(f.kind),
+            Cell::new(&f.actor),
+            Cell::new(&f.claim),
+            Cell::new(observed),
+            Cell::new(f.outcome.as_deref().unwrap_or("")),
+            Cell::new(layers),
+            num(f.count),
+            Cell::new(times),
+            Cell::new(f.conf),
+        ]);
+    }
+    if !r.findings.is_empty() {
+        println!("{t}");
+    }
+    let by: Vec<String> = crate::diff::SEVERITIES
+        .iter()
+        .filter_map(|s| r.by_severity.get(s).map(|n| format!("{n} {s}")))
+        .collect();
+    println!(
+        "{} finding(s) on {} tool(s){}{}; {} action(s) checked; ledger: {} finding record(s) appended",
+        r.findings.len(),
+        r.tools,
+        if by.is_empty() { "" } else { ": " },
+        by.join(", "),
+        r.actions_checked,
+        r.ledger_appended
+    );
+}

@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod columns;
 pub mod db_events;
+pub mod findings;
 pub mod log_events;
 pub mod spans;
 pub mod tool_hints;
@@ -25,6 +26,7 @@ pub fn all() -> Vec<(&'static str, SchemaRef)> {
         (log_events::TABLE, log_events::schema()),
         (tool_hints::TABLE, tool_hints::schema()),
         (actions::TABLE, actions::schema()),
+        (findings::TABLE, findings::schema()),
     ]
 }
 

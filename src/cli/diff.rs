@@ -1,0 +1,88 @@
+//! `agaudit diff`: arguments and presentation; the work is in `crate::diff`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+
+use super::{EXIT_FINDINGS, EXIT_OK};
+use crate::case::Case;
+use crate::diff;
+
+/// Compare what each MCP tool claims (its annotations) with what its calls were seen doing.
+///
+/// For every action made through a tool (agaudit correlate writes them), the tool's claim in
+/// force at the time is checked: readOnlyHint true and a write (went through, or refused: an
+/// attempt); destructiveHint false and DELETE, TRUNCATE, DROP or UPDATE; openWorldHint false
+/// and a connection the policy does not grant. Writes by tools with no annotations are listed
+/// as unannotated, and annotations that changed between listings are reported. Findings go to
+/// the findings table and the ledger. Exit 1 when a finding is at or above --fail-on.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Case directory (ingested and correlated).
+    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
+    pub case: PathBuf,
+
+    /// One JSON object (schemas/diff.schema.json) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Exit 1 when a finding of this severity or worse exists (none: always exit 0).
+    #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    None,
+}
+
+impl FailOn {
+    fn severity(self) -> Option<&'static str> {
+        match self {
+            FailOn::Critical => Some("critical"),
+            FailOn::High => Some("high"),
+            FailOn::Medium => Some("medium"),
+            FailOn::Low => Some("low"),
+            FailOn::None => None,
+        }
+    }
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
+    if !args.case.join(crate::case::INGEST_JSON).exists() {
+        bail!(
+            "{} is not a case: it has no ingest.json; run agaudit ingest and agaudit correlate first",
+            args.case.display()
+        );
+    }
+    let case = Case::open(&args.case)?;
+    let manifest = case.load_manifest()?;
+    let report = diff::run(case.root(), &manifest).context("diff failed")?;
+    let threshold = args.fail_on.severity();
+    let failing = threshold.map_or(0, |t| {
+        report
+            .findings
+            .iter()
+            .filter(|f| diff::rank(f.severity) <= diff::rank(t))
+            .count()
+    });
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.into());
+        value["failing"] = failing.into();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        crate::output::diff_table(&report);
+        if let Some(t) = threshold
+            && failing > 0
+        {
+            println!("exit 1: {failing} finding(s) at or above --fail-on {t}");
+        }
+    }
+    Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}
