@@ -29,6 +29,8 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Work with policy files (the language is in docs/policy.md)')
             [CompletionResult]::new('correlate', 'correlate', [CompletionResultType]::ParameterValue, 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing')
+            [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways')
+            [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print the case''s ledger records as a table, after verifying the whole hash chain')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
@@ -89,7 +91,31 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
         'agaudit;diff' {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (ingested and correlated)')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/diff.schema.json) instead of the table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agaudit;map' {
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (correlated)')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only this agent: AGENT, globs allowed')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to map against (default: the one correlate recorded in the ledger)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/map.schema.json) instead of the table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agaudit;inventory' {
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (correlated)')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to check agent names against (default: the one correlate recorded in the ledger)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/inventory.schema.json) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -104,6 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only records of this kind: action, ingest, policy, checkpoint, finding, view')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only records before this time (same forms as --since)')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per record (all fields, full hashes) instead of a table')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -151,6 +178,8 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Work with policy files (the language is in docs/policy.md)')
             [CompletionResult]::new('correlate', 'correlate', [CompletionResultType]::ParameterValue, 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing')
+            [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways')
+            [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print the case''s ledger records as a table, after verifying the whole hash chain')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
@@ -172,6 +201,12 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;help;diff' {
+            break
+        }
+        'agaudit;help;map' {
+            break
+        }
+        'agaudit;help;inventory' {
             break
         }
         'agaudit;help;log' {

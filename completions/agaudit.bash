@@ -31,11 +31,17 @@ _agaudit() {
             agaudit,ingest)
                 cmd="agaudit__subcmd__ingest"
                 ;;
+            agaudit,inventory)
+                cmd="agaudit__subcmd__inventory"
+                ;;
             agaudit,keygen)
                 cmd="agaudit__subcmd__keygen"
                 ;;
             agaudit,log)
                 cmd="agaudit__subcmd__log"
+                ;;
+            agaudit,map)
+                cmd="agaudit__subcmd__map"
                 ;;
             agaudit,policy)
                 cmd="agaudit__subcmd__policy"
@@ -58,11 +64,17 @@ _agaudit() {
             agaudit__subcmd__help,ingest)
                 cmd="agaudit__subcmd__help__subcmd__ingest"
                 ;;
+            agaudit__subcmd__help,inventory)
+                cmd="agaudit__subcmd__help__subcmd__inventory"
+                ;;
             agaudit__subcmd__help,keygen)
                 cmd="agaudit__subcmd__help__subcmd__keygen"
                 ;;
             agaudit__subcmd__help,log)
                 cmd="agaudit__subcmd__help__subcmd__log"
+                ;;
+            agaudit__subcmd__help,map)
+                cmd="agaudit__subcmd__help__subcmd__map"
                 ;;
             agaudit__subcmd__help,policy)
                 cmd="agaudit__subcmd__help__subcmd__policy"
@@ -92,7 +104,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version ingest policy correlate diff log keygen export verify help"
+            opts="-h -V --help --version ingest policy correlate diff map inventory log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -128,7 +140,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__diff)
-            opts="-h -V --case --json --fail-on --help --version"
+            opts="-h -V --case --json --fail-on --as --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,6 +152,10 @@ _agaudit() {
                     ;;
                 --fail-on)
                     COMPREPLY=($(compgen -W "critical high medium low none" -- "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -192,7 +208,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help)
-            opts="ingest policy correlate diff log keygen export verify help"
+            opts="ingest policy correlate diff map inventory log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +291,20 @@ _agaudit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agaudit__subcmd__help__subcmd__inventory)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agaudit__subcmd__help__subcmd__keygen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -290,6 +320,20 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__help__subcmd__map)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -371,6 +415,32 @@ _agaudit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agaudit__subcmd__inventory)
+            opts="-h -V --case --policy --json --as --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agaudit__subcmd__keygen)
             opts="-h -V --out --no-password --password-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -394,7 +464,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__log)
-            opts="-h -V --case --agent --resource --outcome --kind --since --until --json --help --version"
+            opts="-h -V --case --agent --resource --outcome --kind --since --until --json --as --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -425,6 +495,40 @@ _agaudit() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__map)
+            opts="-h -V --case --agent --policy --json --as --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

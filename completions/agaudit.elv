@@ -26,6 +26,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
             cand diff 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
+            cand map 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways'
+            cand inventory 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
@@ -78,7 +80,29 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;diff'= {
             cand --case 'Case directory (ingested and correlated)'
             cand --fail-on 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)'
+            cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
             cand --json 'One JSON object (schemas/diff.schema.json) instead of the table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agaudit;map'= {
+            cand --case 'Case directory (correlated)'
+            cand --agent 'Only this agent: AGENT, globs allowed'
+            cand --policy 'Policy to map against (default: the one correlate recorded in the ledger)'
+            cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
+            cand --json 'One JSON object (schemas/map.schema.json) instead of the table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agaudit;inventory'= {
+            cand --case 'Case directory (correlated)'
+            cand --policy 'Policy to check agent names against (default: the one correlate recorded in the ledger)'
+            cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
+            cand --json 'One JSON object (schemas/inventory.schema.json) instead of tables'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -92,6 +116,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --kind 'Only records of this kind: action, ingest, policy, checkpoint, finding, view'
             cand --since 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)'
             cand --until 'Only records before this time (same forms as --since)'
+            cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
             cand --json 'One JSON object per record (all fields, full hashes) instead of a table'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -135,6 +160,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
             cand diff 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
+            cand map 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways'
+            cand inventory 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
@@ -151,6 +178,10 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;help;correlate'= {
         }
         &'agaudit;help;diff'= {
+        }
+        &'agaudit;help;map'= {
+        }
+        &'agaudit;help;inventory'= {
         }
         &'agaudit;help;log'= {
         }

@@ -30,6 +30,8 @@ complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "ingest" -d 'Ingest 
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "diff" -d 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "map" -d 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "inventory" -d 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "keygen" -d 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
@@ -61,9 +63,23 @@ high\t''
 medium\t''
 low\t''
 none\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l json -d 'One JSON object (schemas/diff.schema.json) instead of the table'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l case -d 'Case directory (correlated)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l agent -d 'Only this agent: AGENT, globs allowed' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l policy -d 'Policy to map against (default: the one correlate recorded in the ledger)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l json -d 'One JSON object (schemas/map.schema.json) instead of the table'
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l case -d 'Case directory (correlated)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l policy -d 'Policy to check agent names against (default: the one correlate recorded in the ledger)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l json -d 'One JSON object (schemas/inventory.schema.json) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l agent -d 'Only records of this agent: AGENT or AGENT@SESSION, globs allowed (e.g. \'report*\')' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l resource -d 'Only records on this resource or below it (a policy resource pattern, globs allowed)' -r
@@ -71,6 +87,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l outcome -d 'Only
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l kind -d 'Only records of this kind: action, ingest, policy, checkpoint, finding, view' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l since -d 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l until -d 'Only records before this time (same forms as --since)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'One JSON object per record (all fields, full hashes) instead of a table'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s V -l version -d 'Print version'
@@ -93,13 +110,15 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -l against -d 'A
 complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -l json -d 'One JSON object (schemas/verify.schema.json) instead of text'
 complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s V -l version -d 'Print version'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "ingest" -d 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "diff" -d 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "keygen" -d 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "verify" -d 'Verify an evidence bundle against your copy of the signer\'s public key'
-complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff log keygen export verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "ingest" -d 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "policy" -d 'Work with policy files (the language is in docs/policy.md)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "correlate" -d 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "diff" -d 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "map" -d 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "inventory" -d 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "keygen" -d 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "verify" -d 'Verify an evidence bundle against your copy of the signer\'s public key'
+complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from ingest policy correlate diff map inventory log keygen export verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agaudit -n "__fish_agaudit_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'

@@ -87,6 +87,9 @@ mod bundle;
 #[path = "cli/diff.rs"]
 mod diff;
 
+#[path = "cli/views.rs"]
+mod views;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

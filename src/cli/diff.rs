@@ -16,7 +16,8 @@ use crate::diff;
 /// attempt); destructiveHint false and DELETE, TRUNCATE, DROP or UPDATE; openWorldHint false
 /// and a connection the policy does not grant. Writes by tools with no annotations are listed
 /// as unannotated, and annotations that changed between listings are reported. Findings go to
-/// the findings table and the ledger. Exit 1 when a finding is at or above --fail-on.
+/// the findings table and the ledger, followed by a view record (who looked). Exit 1 when a
+/// finding is at or above --fail-on.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// Case directory (ingested and correlated).
@@ -30,6 +31,10 @@ pub struct DiffArgs {
     /// Exit 1 when a finding of this severity or worse exists (none: always exit 0).
     #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
     pub fail_on: FailOn,
+
+    /// Who is looking, for the ledger's view record (default: the OS user).
+    #[arg(long = "as", value_name = "VIEWER")]
+    pub viewer: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,5 +89,11 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
             println!("exit 1: {failing} finding(s) at or above --fail-on {t}");
         }
     }
+    crate::ledger::record_view(
+        case.root(),
+        &super::viewer(args.viewer.as_deref()),
+        "diff",
+        &[("fail-on", threshold)],
+    )?;
     Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }

@@ -13,7 +13,8 @@ use crate::policy::pattern;
 /// Every record is checked (sequence, previous hash, own hash) before anything is shown; a
 /// broken chain names the first bad line and exits 1. A torn last record (an interrupted
 /// append) is reported and exits 1 too. Filters apply to action records' fields; other record
-/// kinds (ingest, policy, checkpoint) are shown unless a filter excludes them.
+/// kinds (ingest, policy, checkpoint) are shown unless a filter excludes them. Looking is
+/// recorded: a view record (viewer, command, filters) is appended after the records are shown.
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Case directory.
@@ -47,6 +48,10 @@ pub struct LogArgs {
     /// One JSON object per record (all fields, full hashes) instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Who is looking, for the ledger's view record (default: the OS user).
+    #[arg(long = "as", value_name = "VIEWER")]
+    pub viewer: Option<String>,
 }
 
 pub fn run(args: LogArgs) -> anyhow::Result<u8> {
@@ -90,13 +95,28 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
         );
     }
     if let Some(t) = verified.torn {
+        // Appending the view would first move the torn record aside: log stays read-only on a
+        // damaged ledger, and the next correlate recovers it (and records that).
         eprintln!(
             "agaudit: warning: the ledger ends in an incomplete record at line {} ({} bytes at offset {}): an append was interrupted; \
-             the next agaudit correlate moves it aside and records the recovery",
+             the next agaudit correlate moves it aside and records the recovery (this view is not recorded until then)",
             t.line, t.len, t.offset
         );
         return Ok(EXIT_FINDINGS);
     }
+    crate::ledger::record_view(
+        &args.case,
+        &super::viewer(args.viewer.as_deref()),
+        "log",
+        &[
+            ("agent", args.agent.as_deref()),
+            ("resource", args.resource.as_deref()),
+            ("outcome", args.outcome.as_deref()),
+            ("kind", args.kind.as_deref()),
+            ("since", args.since.as_deref()),
+            ("until", args.until.as_deref()),
+        ],
+    )?;
     Ok(EXIT_OK)
 }
 

@@ -10,8 +10,10 @@ pub mod correlate;
 pub mod diff;
 pub mod export;
 pub mod ingest;
+pub mod inventory;
 pub mod keygen;
 pub mod log;
+pub mod map;
 pub mod policy;
 pub mod verify;
 
@@ -46,10 +48,23 @@ pub enum Command {
     Policy(policy::PolicyArgs),
     Correlate(correlate::CorrelateArgs),
     Diff(diff::DiffArgs),
+    Map(map::MapArgs),
+    Inventory(inventory::InventoryArgs),
     Log(log::LogArgs),
     Keygen(keygen::KeygenArgs),
     Export(export::ExportArgs),
     Verify(verify::VerifyArgs),
+}
+
+/// Who is looking at the case, for view records: `--as` when given, else the OS user.
+pub fn viewer(given: Option<&str>) -> String {
+    if let Some(v) = given {
+        return v.to_string();
+    }
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        // SAFETY: getuid has no preconditions and cannot fail.
+        .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }))
 }
 
 /// The clap command, for man pages and completions.
@@ -65,6 +80,8 @@ pub fn run() -> ExitCode {
         Command::Policy(args) => policy::run(args),
         Command::Correlate(args) => correlate::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Map(args) => map::run(args),
+        Command::Inventory(args) => inventory::run(args),
         Command::Log(args) => log::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Export(args) => export::run(args),

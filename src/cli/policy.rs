@@ -88,3 +88,35 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Loaded> {
         diagnostics,
     })
 }
+
+/// The policy to judge a case against: `explicit` when given, else the policy correlate last
+/// recorded in the case's ledger (its path, checked against the blake3 recorded with it, so a
+/// policy edited since is not silently used in its place).
+pub fn recorded(case_root: &std::path::Path, explicit: Option<&std::path::Path>) -> anyhow::Result<(String, Loaded)> {
+    if let Some(path) = explicit {
+        return Ok((path.display().to_string(), load(path)?));
+    }
+    let (lines, _) = crate::ledger::read(case_root).with_context(|| {
+        format!(
+            "{}: no readable ledger; run agaudit correlate first",
+            case_root.display()
+        )
+    })?;
+    let last = lines.iter().rev().find_map(|l| {
+        let f = agaudit_verify::ledger::fields(l).ok()?;
+        let get = |k: &str| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+        (get("kind").as_deref() == Some("policy")).then(|| (get("path"), get("blake3")))
+    });
+    let Some((Some(path), Some(blake3))) = last else {
+        anyhow::bail!("the ledger records no policy: run agaudit correlate --policy FILE first, or pass --policy");
+    };
+    let loaded = load(std::path::Path::new(&path))
+        .with_context(|| format!("the policy correlate used ({path}) cannot be read from here; pass --policy FILE"))?;
+    if loaded.blake3 != blake3 {
+        anyhow::bail!(
+            "{path} changed since correlate used it (blake3 {blake3} then, {} now): re-run agaudit correlate, or pass --policy {path} to use it as it is now",
+            loaded.blake3
+        );
+    }
+    Ok((path, loaded))
+}

@@ -210,7 +210,7 @@ pub fn run(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffEr
             ))
     });
 
-    write_findings(case_root, &rows)?;
+    write_findings(case_root, "diff", &rows)?;
     let mut ledger = Ledger::open(case_root, &manifest.case_id)?;
     let appended = ledger.append(rows.iter().map(finding_record))?;
 
@@ -501,7 +501,7 @@ fn rfc3339(ns: Option<i64>) -> Option<String> {
 }
 
 /// The ledger record of a finding: what an auditor reads, absent values left out.
-fn finding_record(r: &FindingRow) -> Record {
+pub fn finding_record(r: &FindingRow) -> Record {
     let agent = r.agent.as_ref().map(|a| match &r.session {
         Some(s) => format!("{a}@{s}"),
         None => a.clone(),
@@ -515,11 +515,14 @@ fn finding_record(r: &FindingRow) -> Record {
     put("type", Some(r.kind.to_string()));
     put("severity", Some(r.severity.to_string()));
     put("server", r.mcp_server.clone());
-    put("tool", Some(r.tool.clone()));
+    put("tool", (!r.tool.is_empty()).then(|| r.tool.clone()));
     put("agent", agent);
     put("principal", r.principal.clone());
     put("claim", Some(r.claim.clone()));
-    put("annotations", Some(r.annotations.clone()));
+    put(
+        "annotations",
+        (!r.annotations.is_empty()).then(|| r.annotations.clone()),
+    );
     put("class", r.class.map(str::to_string));
     put("command", r.command.clone());
     put("resource", r.resource.clone());
@@ -582,10 +585,11 @@ fn to_json(r: &FindingRow) -> FindingJson {
     }
 }
 
-/// Replaces the findings table with this run's rows, partitioned by the first time observed.
-fn write_findings(case_root: &Path, rows: &[FindingRow]) -> Result<(), DiffError> {
+/// Replaces the findings a stage wrote (parts tagged `tag`: diff, inventory) with `rows`,
+/// partitioned by the first time observed.
+pub fn write_findings(case_root: &Path, tag: &str, rows: &[FindingRow]) -> Result<(), DiffError> {
     let dir = case_root.join("parquet").join(findings::TABLE);
-    let mut writer = PartitionedWriter::new(&dir, "diff", findings::schema(), vec![])?;
+    let mut writer = PartitionedWriter::new(&dir, tag, findings::schema(), vec![])?;
     let mut by_date: BTreeMap<String, Vec<&FindingRow>> = BTreeMap::new();
     for r in rows {
         by_date

@@ -372,6 +372,32 @@ impl Ledger {
 }
 
 /// Wall-clock time now, RFC 3339 UTC with seconds.
+/// Records that someone looked at the case: `view` with the viewer, the command and its
+/// filters, so "who saw what" is answerable from the ledger (and travels in bundles).
+pub fn record_view(
+    case_root: &Path,
+    viewer: &str,
+    command: &str,
+    filters: &[(&str, Option<&str>)],
+) -> Result<(), LedgerError> {
+    let (_, verified) = read(case_root)?;
+    let case_id = verified.case_id.unwrap_or_default();
+    let filters: Vec<String> = filters
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("--{k} {v}")))
+        .collect();
+    let mut fields = vec![("viewer", viewer.to_string()), ("command", command.to_string())];
+    if !filters.is_empty() {
+        fields.push(("filters", filters.join(" ")));
+    }
+    Ledger::open(case_root, &case_id)?.append([Record {
+        kind: "view",
+        ts: crate::case::now(),
+        fields,
+    }])?;
+    Ok(())
+}
+
 /// Whether the `agent` of a record (AGENT or AGENT@SESSION) matches `want` (AGENT or
 /// AGENT@SESSION, globs allowed): `report*` matches every session of every reporting agent.
 pub fn agent_matches(want: &str, agent: &str) -> bool {

@@ -222,3 +222,161 @@ pub fn diff_table(r: &crate::diff::Report) {
         r.ledger_appended
     );
 }
+
+/// The access map: one table, rows grouped by server, then a summary line.
+pub fn map_table(m: &crate::map::Map) {
+    let mut t = table(&["server", "resource", "agent", "granted", "observed", "conf", "drift"]);
+    let mut last_server = None;
+    for p in &m.pairs {
+        let server = if last_server == Some(&p.server) {
+            String::new()
+        } else {
+            p.server.clone()
+        };
+        last_server = Some(&p.server);
+        let mut observed = Vec::new();
+        if p.reads > 0 {
+            observed.push(format!("R {}", p.reads));
+        }
+        if p.writes > 0 {
+            observed.push(format!("RW {}", p.writes));
+        }
+        if p.refused > 0 {
+            observed.push(format!("refused {}", p.refused));
+        }
+        let conf: Vec<String> = p.conf.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let drift: Vec<String> = p
+            .drift
+            .iter()
+            .map(|d| match *d {
+                "beyond_grant" => format!("beyond grant ({})", p.beyond_grant),
+                "unused_grant" => "granted, never used".to_string(),
+                "write_never_used" => "write granted, never used".to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        t.add_row(vec![
+            Cell::new(server),
+            Cell::new(&p.resource),
+            Cell::new(&p.agent),
+            Cell::new(p.granted),
+            Cell::new(if observed.is_empty() {
+                "-".to_string()
+            } else {
+                observed.join(", ")
+            }),
+            Cell::new(conf.join(", ")),
+            Cell::new(drift.join("; ")),
+        ]);
+    }
+    println!("{t}");
+    let beyond = m.pairs.iter().filter(|p| p.drift.contains(&"beyond_grant")).count();
+    let unused = m
+        .pairs
+        .iter()
+        .filter(|p| p.drift.contains(&"unused_grant") || p.drift.contains(&"write_never_used"))
+        .count();
+    println!(
+        "{} agent(s), {} pair(s): {beyond} observed beyond the grant, {unused} least-privilege candidate(s); {} unattributed action(s) are not in the map (agaudit inventory); policy {} (blake3 {}…)",
+        m.agents,
+        m.pairs.len(),
+        m.unattributed_actions,
+        m.policy,
+        &m.policy_blake3[..m.policy_blake3.len().min(12)]
+    );
+}
+
+/// The inventory: agents, principals, coverage and gaps, one table each.
+pub fn inventory_tables(inv: &crate::inventory::Inventory) {
+    let join = |s: &std::collections::BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(" ");
+    let mut t = table(&[
+        "agent",
+        "sessions",
+        "tools",
+        "resources",
+        "sources",
+        "actions",
+        "first .. last",
+        "flags",
+    ]);
+    for a in &inv.agents {
+        let mut flags = Vec::new();
+        if a.unknown {
+            flags.push("unknown to the policy");
+        }
+        if a.uncorroborated {
+            flags.push("uncorroborated (one source)");
+        }
+        t.add_row(vec![
+            Cell::new(&a.agent),
+            Cell::new(join(&a.sessions)),
+            Cell::new(join(&a.tools)),
+            num(a.resources.len() as u64),
+            Cell::new(a.sources.iter().copied().collect::<Vec<_>>().join(" ")),
+            num(a.actions),
+            Cell::new(format!(
+                "{} .. {}",
+                a.first.as_deref().unwrap_or("?"),
+                a.last.as_deref().unwrap_or("?")
+            )),
+            Cell::new(flags.join(", ")),
+        ]);
+    }
+    println!("{t}");
+    let mut t = table(&[
+        "principal",
+        "unattributed",
+        "approximate",
+        "attributed",
+        "shared",
+        "agents using it",
+    ]);
+    for p in &inv.principals {
+        t.add_row(vec![
+            Cell::new(&p.principal),
+            num(p.unattributed),
+            num(p.approximate),
+            num(p.attributed),
+            Cell::new(if p.shared { "yes (policy)" } else { "" }),
+            Cell::new(join(&p.agents)),
+        ]);
+    }
+    println!("{t}");
+    let mut t = table(&["source", "scope", "rows", "first .. last"]);
+    for c in &inv.coverage {
+        t.add_row(vec![
+            Cell::new(c.source),
+            Cell::new(&c.scope),
+            num(c.rows),
+            Cell::new(format!(
+                "{} .. {}",
+                c.first.as_deref().unwrap_or("?"),
+                c.last.as_deref().unwrap_or("?")
+            )),
+        ]);
+    }
+    println!("{t}");
+    if inv.gaps.is_empty() {
+        println!("no coverage gaps: every database statement telemetry saw has its pgAudit record");
+    }
+    for g in &inv.gaps {
+        println!(
+            "GAP {}: {} statement(s) seen by {} with no {} record, {} .. {} (finding {})",
+            g.resource,
+            g.count,
+            g.seen_by,
+            g.missing,
+            g.first.as_deref().unwrap_or("?"),
+            g.last.as_deref().unwrap_or("?"),
+            g.finding_id
+        );
+    }
+    let unknown = inv.agents.iter().filter(|a| a.unknown).count();
+    let single = inv.agents.iter().filter(|a| a.uncorroborated).count();
+    println!(
+        "{} agent(s): {unknown} unknown to the policy, {single} seen by one source only; {} principal(s) with unattributed or approximate actions; {} coverage gap(s)",
+        inv.agents.len(),
+        inv.principals.len(),
+        inv.gaps.len()
+    );
+}

@@ -15,7 +15,7 @@ use super::{read_parquet, root};
 
 /// The README's ingest and correlate, run from the repository root with relative paths (so the
 /// evidence references in the output do not depend on where the repository is checked out).
-fn readme_case() -> tempfile::TempDir {
+pub(super) fn readme_case() -> tempfile::TempDir {
     let case = tempfile::TempDir::new().unwrap();
     let c = case.path().to_str().unwrap();
     let mut ingest = vec![

@@ -1,0 +1,304 @@
+//! The agent inventory: every agent identity any source saw, the shared principals attribution
+//! collapses through, and what each source covers.
+//!
+//! Identities come from each source on its own — pgAudit's application_name (db_events),
+//! OpenTelemetry spans and log records — so an agent seen by only one of them stands out
+//! (uncorroborated), as does one the policy does not name (unknown). Unattributed actions are
+//! counted per principal: the structural reason attribution collapses, shown plainly. Coverage
+//! gives each source's time range and the gaps where one source saw activity another should
+//! have seen: a database client span with no pgAudit record of its statement (an action
+//! correlate could only take from telemetry). Gaps are findings too.
+//!
+//! In: the case's db_events, spans, log_events and actions, and the policy. Out: an [`Inventory`]
+//! and the gap findings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
+use arrow_array::{Array, RecordBatch};
+use serde::Serialize;
+
+use crate::case::IngestManifest;
+use crate::correlate::load;
+use crate::policy::Policy;
+use crate::table::findings::FindingRow;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Agent {
+    pub agent: String,
+    pub sessions: BTreeSet<String>,
+    pub tools: BTreeSet<String>,
+    pub resources: BTreeSet<String>,
+    /// db_events, spans, log_events: the sources whose own records name the agent.
+    pub sources: BTreeSet<&'static str>,
+    /// Actions attributed (or approximately attributed) to it by correlation.
+    pub actions: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The policy has no agent block naming it (only the default block, if any, applies).
+    pub unknown: bool,
+    /// Only one source names it.
+    pub uncorroborated: bool,
+    #[serde(skip)]
+    first_ns: Option<i64>,
+    #[serde(skip)]
+    last_ns: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Principal {
+    pub principal: String,
+    pub unattributed: u64,
+    pub approximate: u64,
+    pub attributed: u64,
+    /// The policy declares it shared.
+    pub shared: bool,
+    /// Agents whose attributed actions used it.
+    pub agents: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    pub source: &'static str,
+    /// The server or service the rows come from.
+    pub scope: String,
+    pub rows: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Gap {
+    /// Where activity was seen without the record that should accompany it.
+    pub resource: String,
+    pub seen_by: &'static str,
+    pub missing: &'static str,
+    pub count: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub finding_id: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inventory {
+    pub agents: Vec<Agent>,
+    pub principals: Vec<Principal>,
+    pub coverage: Vec<Coverage>,
+    pub gaps: Vec<Gap>,
+}
+
+fn rfc3339(ns: Option<i64>) -> Option<String> {
+    ns.map(|t| {
+        chrono::DateTime::from_timestamp_nanos(t)
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string()
+    })
+}
+
+/// Nanoseconds of row `i` of a timestamp column in µs or ns.
+fn time_ns(batch: &RecordBatch, column: &str, i: usize) -> Option<i64> {
+    let c = batch.column_by_name(column)?;
+    if let Some(us) = c.as_primitive_opt::<TimestampMicrosecondType>() {
+        return us.is_valid(i).then(|| us.value(i) * 1000);
+    }
+    let ns = c.as_primitive_opt::<TimestampNanosecondType>()?;
+    ns.is_valid(i).then(|| ns.value(i))
+}
+
+impl Agent {
+    fn saw(&mut self, ts: Option<i64>) {
+        if let Some(t) = ts {
+            self.first_ns = Some(self.first_ns.map_or(t, |f| f.min(t)));
+            self.last_ns = Some(self.last_ns.map_or(t, |l| l.max(t)));
+        }
+    }
+}
+
+/// Builds the inventory of the case at `case_root` under `policy`.
+pub fn build(
+    case_root: &Path,
+    manifest: &IngestManifest,
+    policy: &Policy,
+) -> Result<(Inventory, Vec<FindingRow>), String> {
+    let mut agents: BTreeMap<String, Agent> = BTreeMap::new();
+    let mut coverage: BTreeMap<(&'static str, String), Coverage> = BTreeMap::new();
+    let mut cover_ns: BTreeMap<(&'static str, String), (i64, i64)> = BTreeMap::new();
+    for (table, time, scope_col, tool_col) in [
+        ("db_events", "ts", "server", None),
+        ("spans", "start_time", "service_name", Some("tool")),
+        ("log_events", "time", "service_name", Some("tool")),
+    ] {
+        for batch in load::table(case_root, manifest, table)?.iter().flat_map(|p| &p.batches) {
+            let agent = load::strings(batch, "agent")?;
+            let session = load::strings(batch, "session")?;
+            let scope = load::strings(batch, scope_col)?;
+            let tool = tool_col.map(|c| load::strings(batch, c)).transpose()?;
+            for i in 0..batch.num_rows() {
+                let ts = time_ns(batch, time, i).or_else(|| time_ns(batch, "observed_time", i));
+                let key = (table, load::opt(scope, i).unwrap_or("(unnamed)").to_string());
+                let cov = coverage.entry(key.clone()).or_insert_with(|| Coverage {
+                    source: table,
+                    scope: key.1.clone(),
+                    ..Coverage::default()
+                });
+                cov.rows += 1;
+                if let Some(t) = ts {
+                    let r = cover_ns.entry(key).or_insert((t, t));
+                    *r = (r.0.min(t), r.1.max(t));
+                }
+                let Some(name) = load::opt(agent, i) else { continue };
+                let a = agents.entry(name.to_string()).or_insert_with(|| Agent {
+                    agent: name.to_string(),
+                    ..Agent::default()
+                });
+                a.sources.insert(table);
+                a.sessions.extend(load::opt(session, i).map(str::to_string));
+                if let Some(tool) = tool {
+                    a.tools.extend(load::opt(tool, i).map(str::to_string));
+                }
+                a.saw(ts);
+            }
+        }
+    }
+    for (key, (first, last)) in cover_ns {
+        if let Some(c) = coverage.get_mut(&key) {
+            c.first = rfc3339(Some(first));
+            c.last = rfc3339(Some(last));
+        }
+    }
+
+    let mut principals: BTreeMap<String, Principal> = BTreeMap::new();
+    let mut gaps: BTreeMap<String, (u64, Option<i64>, Option<i64>)> = BTreeMap::new();
+    for b in load::derived(case_root, crate::table::actions::TABLE)? {
+        let s = |n: &str| load::strings(&b, n);
+        let (agent, session, tool, resource, principal, conf, table, class) = (
+            s("agent")?,
+            s("session")?,
+            s("tool")?,
+            s("resource")?,
+            s("principal")?,
+            s("conf")?,
+            s("evidence_table")?,
+            s("class")?,
+        );
+        for i in 0..b.num_rows() {
+            let ts = time_ns(&b, "ts", i);
+            if let Some(p) = load::opt(principal, i) {
+                let e = principals.entry(p.to_string()).or_insert_with(|| Principal {
+                    principal: p.to_string(),
+                    shared: policy.is_shared_principal(p),
+                    ..Principal::default()
+                });
+                match conf.value(i) {
+                    "attributed" => e.attributed += 1,
+                    "approximate" => e.approximate += 1,
+                    _ => e.unattributed += 1,
+                }
+                if conf.value(i) != "unattributed" {
+                    e.agents.extend(load::opt(agent, i).map(str::to_string));
+                }
+            }
+            if table.value(i) == "spans" && class.value(i) != "network" {
+                let g = gaps.entry(database_of(resource.value(i))).or_default();
+                g.0 += 1;
+                g.1 = ts.map(|t| g.1.map_or(t, |f: i64| f.min(t))).or(g.1);
+                g.2 = ts.map(|t| g.2.map_or(t, |l: i64| l.max(t))).or(g.2);
+            }
+            let Some(name) = load::opt(agent, i) else { continue };
+            let a = agents.entry(name.to_string()).or_insert_with(|| Agent {
+                agent: name.to_string(),
+                ..Agent::default()
+            });
+            a.actions += 1;
+            a.sessions.extend(load::opt(session, i).map(str::to_string));
+            a.tools.extend(load::opt(tool, i).map(str::to_string));
+            a.resources.insert(resource.value(i).to_string());
+            a.saw(ts);
+        }
+    }
+
+    let named = |agent: &str| {
+        policy.agents.iter().any(|b| {
+            b.name.as_deref().is_some_and(|n| {
+                let n = n.split('@').next().unwrap_or(n);
+                crate::policy::pattern::glob(n.as_bytes(), agent.as_bytes())
+            })
+        })
+    };
+    let agents: Vec<Agent> = agents
+        .into_values()
+        .map(|mut a| {
+            a.unknown = !named(&a.agent);
+            a.uncorroborated = a.sources.len() < 2;
+            a.first = rfc3339(a.first_ns);
+            a.last = rfc3339(a.last_ns);
+            a
+        })
+        .collect();
+    let mut principals: Vec<Principal> = principals
+        .into_values()
+        .filter(|p| p.unattributed + p.approximate > 0)
+        .collect();
+    principals.sort_by(|a, b| b.unattributed.cmp(&a.unattributed).then(a.principal.cmp(&b.principal)));
+
+    let mut findings = Vec::new();
+    let gaps: Vec<Gap> = gaps
+        .into_iter()
+        .map(|(resource, (count, first, last))| {
+            let row = gap_finding(&resource, count, first, last);
+            let gap = Gap {
+                resource,
+                seen_by: "spans",
+                missing: "db_events",
+                count,
+                first: rfc3339(first),
+                last: rfc3339(last),
+                finding_id: row.finding_id.clone(),
+            };
+            findings.push(row);
+            gap
+        })
+        .collect();
+    Ok((
+        Inventory {
+            agents,
+            principals,
+            coverage: coverage.into_values().collect(),
+            gaps,
+        },
+        findings,
+    ))
+}
+
+/// SERVER/DATABASE of a database resource (the level pgAudit logging is configured at).
+fn database_of(resource: &str) -> String {
+    resource.split('/').take(2).collect::<Vec<_>>().join("/")
+}
+
+fn gap_finding(database: &str, count: u64, first: Option<i64>, last: Option<i64>) -> FindingRow {
+    let id = blake3::Hasher::new_derive_key("agaudit 2026-11 finding id v1")
+        .update(b"coverage_gap\0")
+        .update(database.as_bytes())
+        .finalize();
+    FindingRow {
+        finding_id: id.to_hex()[..32].to_string(),
+        kind: "coverage_gap",
+        severity: "medium",
+        tool: String::new(),
+        claim: "every statement on this database is audited (pgAudit)".into(),
+        annotations: String::new(),
+        resource: Some(database.to_string()),
+        layers: "telemetry".into(),
+        count,
+        first_ts: first,
+        last_ts: last,
+        conf: "approximate",
+        detail: format!(
+            "{count} database statement(s) seen by telemetry on {database} with no pgAudit record: \
+             the database's audit log does not cover them (pgAudit off, a log gap, or logs not ingested)"
+        ),
+        ..FindingRow::default()
+    }
+}

@@ -1,0 +1,203 @@
+//! The access map: agent × resource, what the policy grants against what was observed.
+//!
+//! For every agent the case saw, and every resource it touched or its policy block names: the
+//! grant (none, read, write, readwrite, from the policy's most specific rule), what was observed
+//! (reads, writes, refused attempts, with their confidence), and the drift both ways — observed
+//! beyond the grant (violations) and granted but never used (a least-privilege candidate: a rule
+//! nothing used, or write access only ever used to read).
+//!
+//! In: the actions table and the policy. Out: a [`Map`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::correlate::load;
+use crate::policy::{Access, Class, Policy};
+
+/// One agent × resource cell.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Pair {
+    pub agent: String,
+    /// First segment of the resource (the database server or endpoint), for grouping.
+    pub server: String,
+    /// An observed resource, or the pattern of a rule nothing used.
+    pub resource: String,
+    /// none | read | write | readwrite, or connect for a network endpoint (what the policy lets
+    /// this agent do here).
+    pub granted: &'static str,
+    /// The policy rule that decides, `agent NAME / resource PATTERN`; null when none does.
+    pub rule: Option<String>,
+    pub reads: u64,
+    pub writes: u64,
+    /// Attempts the source refused (included in reads/writes).
+    pub refused: u64,
+    /// Observed actions the policy does not allow here (a violation, whatever the outcome).
+    pub beyond_grant: u64,
+    pub conf: BTreeMap<&'static str, u64>,
+    /// beyond_grant, unused_grant, write_never_used; empty when observation and grant agree.
+    pub drift: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Map {
+    pub policy: String,
+    pub policy_blake3: String,
+    pub pairs: Vec<Pair>,
+    pub agents: u64,
+    pub unattributed_actions: u64,
+}
+
+/// Builds the map of the case at `case_root` under `policy`, for agents matching `agent`.
+pub fn build(
+    case_root: &Path,
+    policy: &Policy,
+    policy_name: &str,
+    policy_blake3: &str,
+    agent: Option<&str>,
+) -> Result<Map, String> {
+    let batches = load::derived(case_root, crate::table::actions::TABLE)?;
+    if batches.is_empty() {
+        return Err(format!(
+            "{} has no actions table: run agaudit correlate on this case first",
+            case_root.display()
+        ));
+    }
+    let mut pairs: BTreeMap<(String, String), Pair> = BTreeMap::new();
+    let mut used_rules: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    let mut unattributed = 0;
+    for b in &batches {
+        let s = |n: &str| load::strings(b, n);
+        let (agents, resources, ops, outcomes, violations, confs, rules) = (
+            s("agent")?,
+            s("resource")?,
+            s("op")?,
+            s("outcome")?,
+            s("violation")?,
+            s("conf")?,
+            s("rule")?,
+        );
+        for i in 0..b.num_rows() {
+            let Some(name) = load::opt(agents, i) else {
+                unattributed += 1;
+                continue;
+            };
+            if agent.is_some_and(|want| !crate::ledger::agent_matches(want, name)) {
+                continue;
+            }
+            let resource = resources.value(i);
+            let pair = pairs
+                .entry((name.to_string(), resource.to_string()))
+                .or_insert_with(|| cell(policy, name, resource));
+            let write = ops.value(i) == "RW";
+            if write {
+                pair.writes += 1;
+            } else {
+                pair.reads += 1;
+            }
+            pair.refused += u64::from(outcomes.value(i) == "DENY");
+            pair.beyond_grant += u64::from(load::opt(violations, i).is_some());
+            *pair.conf.entry(conf_name(confs.value(i))).or_default() += 1;
+            if let Some(rule) = load::opt(rules, i) {
+                let used = used_rules.entry(rule.to_string()).or_default();
+                used.0 = true;
+                used.1 |= write;
+            }
+        }
+    }
+    let seen: BTreeSet<String> = pairs.keys().map(|(a, _)| a.clone()).collect();
+    for name in &seen {
+        let Some(block) = policy.block_for(name, None) else {
+            continue;
+        };
+        let block_name = block
+            .name
+            .as_deref()
+            .map_or("default".to_string(), |n| format!("agent {n}"));
+        for rule in &block.rules {
+            let key = format!("{block_name} / resource {}", rule.pattern);
+            let (used, wrote) = used_rules.get(&key).copied().unwrap_or_default();
+            if rule.access == Access::None {
+                continue;
+            }
+            if !used {
+                pairs.insert(
+                    (name.clone(), rule.pattern.clone()),
+                    Pair {
+                        agent: name.clone(),
+                        server: server_of(&rule.pattern),
+                        resource: rule.pattern.clone(),
+                        granted: rule.access.name(),
+                        rule: Some(key),
+                        drift: vec!["unused_grant"],
+                        ..Pair::default()
+                    },
+                );
+            } else if rule.access.allows(Class::Write) && !wrote {
+                for pair in pairs
+                    .values_mut()
+                    .filter(|p| p.agent == *name && p.rule.as_deref() == Some(&key))
+                {
+                    if !pair.drift.contains(&"write_never_used") {
+                        pair.drift.push("write_never_used");
+                    }
+                }
+            }
+        }
+    }
+    for pair in pairs.values_mut() {
+        if pair.beyond_grant > 0 {
+            pair.drift.insert(0, "beyond_grant");
+        }
+    }
+    let mut pairs: Vec<Pair> = pairs.into_values().collect();
+    pairs.sort_by(|a, b| (&a.server, &a.resource, &a.agent).cmp(&(&b.server, &b.resource, &b.agent)));
+    Ok(Map {
+        policy: policy_name.to_string(),
+        policy_blake3: policy_blake3.to_string(),
+        agents: seen.len() as u64,
+        pairs,
+        unattributed_actions: unattributed,
+    })
+}
+
+/// A cell with the grant filled in from the policy.
+fn cell(policy: &Policy, agent: &str, resource: &str) -> Pair {
+    let read = policy.judge(Some((agent, None)), resource, Class::Read);
+    let write = policy.judge(Some((agent, None)), resource, Class::Write);
+    // A network endpoint is granted or not for connecting (class network), not read/write.
+    let granted = if resource.starts_with("tcp://") {
+        let connect = policy.judge(Some((agent, None)), resource, Class::Network);
+        if connect.violation.is_none() { "connect" } else { "none" }
+    } else {
+        match (read.violation.is_none(), write.violation.is_none()) {
+            (true, true) => "readwrite",
+            (true, false) => "read",
+            (false, true) => "write",
+            (false, false) => "none",
+        }
+    };
+    Pair {
+        agent: agent.to_string(),
+        server: server_of(resource),
+        resource: resource.to_string(),
+        granted,
+        rule: read.rule.or(write.rule),
+        ..Pair::default()
+    }
+}
+
+fn server_of(resource: &str) -> String {
+    match resource.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
+        None => resource.split('/').next().unwrap_or(resource).to_string(),
+    }
+}
+
+fn conf_name(s: &str) -> &'static str {
+    ["attributed", "approximate", "unattributed"]
+        .into_iter()
+        .find(|c| *c == s)
+        .unwrap_or("unattributed")
+}
