@@ -7,8 +7,10 @@
 //!
 //! In: text from parsed input. Out: text safe to write, and counts in a [`RuleCounts`].
 
-pub mod secrets;
 pub mod sql;
+
+/// The secret rules live in their own crate, shared with ebpf-capture.
+pub use agaudit_secrets as secrets;
 
 use std::borrow::Cow;
 use std::sync::OnceLock;

@@ -1,5 +1,8 @@
 //! Secret scanning of free text: the rules, and replacement by `[REDACTED:<rule>]`.
 //!
+//! Its own crate (agaudit-secrets) so that agaudit and the ebpf-capture companion apply the same
+//! rules — capture redacts argv and paths before they are written — from one definition.
+//!
 //! Every text field agaudit writes passes through [`SecretScanner::scan`] last, whatever else
 //! redacted it first. Rules are regular expressions over well-known credential shapes; a match is
 //! replaced whole (or, for "key = value" rules, the value part) and counted per rule. A fast
