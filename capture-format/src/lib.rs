@@ -1,0 +1,804 @@
+//! The ebpf-capture file format, version 1: the one definition that ebpf-capture writes with
+//! and agaudit reads with.
+//!
+//! A file is the 8-byte magic `AGCAPT\x00\x01` followed by records. Each record is a u32
+//! little-endian length (of what follows it), a kind byte, and the kind's payload. The first
+//! record is the [`Header`]; the last, when the recorder stopped cleanly, is the [`Trailer`];
+//! every other record is an [`Event`]. Records are appended one at a time and never rewritten,
+//! so a recorder killed at any moment leaves a file whose complete records all read back, and
+//! whose missing trailer (or cut last record) the reader reports instead of failing.
+//!
+//! Integers are little-endian; a string is a u32 byte length then UTF-8 bytes; a list is a u32
+//! count then its items. An event's optional fields follow a u32 presence mask, in the order
+//! of [`OPTIONAL_FIELDS`]. docs/formats.md describes the layout for other readers and
+//! schemas/capture-format.json lists every field (generated from this crate).
+//!
+//! In: headers, events and trailers (write) or a file's bytes (read). Out: the other.
+
+use std::fmt;
+
+/// The first 8 bytes of every capture file.
+pub const MAGIC: &[u8; 8] = b"AGCAPT\x00\x01";
+/// This crate's format version (in the magic's last byte and the header).
+pub const VERSION: u16 = 1;
+/// The largest record a reader accepts; anything longer is corruption, not data.
+pub const MAX_RECORD: u32 = 1 << 20;
+
+const HEADER: u8 = 0;
+const TRAILER: u8 = 255;
+
+/// What a capture was and where: written once, first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    pub version: u16,
+    pub tool_version: String,
+    pub host: String,
+    pub kernel_release: String,
+    /// /proc/sys/kernel/random/boot_id: ties boot-clock timestamps to one boot.
+    pub boot_id: String,
+    /// CLOCK_BOOTTIME and CLOCK_REALTIME read together (ns): an event's UTC time is
+    /// `wall_ns + (ts - boot_ns)`.
+    pub boot_ns: u64,
+    pub wall_ns: i64,
+    /// What was followed: `command ARGV…`, `pid N`, or `cgroup PATH`.
+    pub filter: String,
+    /// Environment variable names recorded from exec (the allow list).
+    pub env_allow: Vec<String>,
+}
+
+/// How a capture ended: written last on a clean stop.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trailer {
+    /// Events written, per kind name.
+    pub counts: Vec<(String, u64)>,
+    /// Events the kernel could not hand over (ring buffer full): counted, never hidden.
+    pub lost: u64,
+    pub stopped_wall_ns: i64,
+    /// Why it stopped: `exit` (the followed tree ended), `signal`, `duration`.
+    pub reason: String,
+}
+
+/// The kinds of events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Exec = 1,
+    Fork = 2,
+    Exit = 3,
+    /// An open with write intent (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND).
+    Open = 4,
+    /// Writes to one file by one process, aggregated in the kernel (bytes and calls).
+    Write = 5,
+    Unlink = 6,
+    Rename = 7,
+    Truncate = 8,
+    Chmod = 9,
+    Connect = 10,
+    /// sendto/sendmsg with a destination address.
+    Send = 11,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::Exec,
+        Kind::Fork,
+        Kind::Exit,
+        Kind::Open,
+        Kind::Write,
+        Kind::Unlink,
+        Kind::Rename,
+        Kind::Truncate,
+        Kind::Chmod,
+        Kind::Connect,
+        Kind::Send,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Exec => "exec",
+            Kind::Fork => "fork",
+            Kind::Exit => "exit",
+            Kind::Open => "open",
+            Kind::Write => "write",
+            Kind::Unlink => "unlink",
+            Kind::Rename => "rename",
+            Kind::Truncate => "truncate",
+            Kind::Chmod => "chmod",
+            Kind::Connect => "connect",
+            Kind::Send => "send",
+        }
+    }
+
+    pub fn from_byte(b: u8) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| *k as u8 == b)
+    }
+}
+
+/// One thing a followed process did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    pub kind: Option<Kind>,
+    /// CLOCK_BOOTTIME, ns.
+    pub ts: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub cgroup_id: u64,
+    pub comm: String,
+    // Optional fields, in OPTIONAL_FIELDS order.
+    /// The file (exec filename; opened, written, unlinked, truncated or chmod-ed path; rename's
+    /// old path), absolute when it could be resolved.
+    pub path: Option<String>,
+    /// rename's new path.
+    pub new_path: Option<String>,
+    pub fd: Option<i64>,
+    /// open flags.
+    pub flags: Option<u32>,
+    pub mode: Option<u32>,
+    pub inode: Option<u64>,
+    /// Aggregated writes: bytes and calls since the previous record for this (process, file).
+    pub bytes: Option<u64>,
+    pub calls: Option<u64>,
+    /// truncate's length.
+    pub length: Option<i64>,
+    /// AF_INET (2) or AF_INET6 (10) for connect and send; AF_UNIX (1) with the path in addr.
+    pub family: Option<u16>,
+    pub addr: Option<String>,
+    pub port: Option<u16>,
+    /// The syscall's return value (negative errno on failure).
+    pub result: Option<i64>,
+    /// exit: the wait status.
+    pub exit_status: Option<i32>,
+    /// exec: argv (secret-scanned) and the allow-listed environment.
+    pub argv: Option<Vec<String>>,
+    pub env: Option<Vec<(String, String)>>,
+    /// write: why it was flushed (close, exit, interval, stop).
+    pub flush: Option<String>,
+}
+
+/// The optional fields of an event, in encoding order, with their type.
+pub const OPTIONAL_FIELDS: [(&str, &str); 17] = [
+    ("path", "string"),
+    ("new_path", "string"),
+    ("fd", "i64"),
+    ("flags", "u32"),
+    ("mode", "u32"),
+    ("inode", "u64"),
+    ("bytes", "u64"),
+    ("calls", "u64"),
+    ("length", "i64"),
+    ("family", "u16"),
+    ("addr", "string"),
+    ("port", "u16"),
+    ("result", "i64"),
+    ("exit_status", "i32"),
+    ("argv", "list<string>"),
+    ("env", "list<string,string>"),
+    ("flush", "string"),
+];
+
+/// The fixed fields every event starts with, in encoding order, with their type.
+pub const FIXED_FIELDS: [(&str, &str); 7] = [
+    ("ts", "u64"),
+    ("pid", "u32"),
+    ("tid", "u32"),
+    ("ppid", "u32"),
+    ("uid", "u32"),
+    ("cgroup_id", "u64"),
+    ("comm", "string"),
+];
+
+/// A record read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Header(Header),
+    Event(Event),
+    Trailer(Trailer),
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+struct Out(Vec<u8>);
+
+impl Out {
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn i64(&mut self, v: i64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn strs(&mut self, v: &[String]) {
+        self.u32(v.len() as u32);
+        for s in v {
+            self.str(s);
+        }
+    }
+}
+
+fn framed(kind: u8, body: impl FnOnce(&mut Out)) -> Vec<u8> {
+    let mut out = Out(vec![0, 0, 0, 0, kind]);
+    body(&mut out);
+    let len = (out.0.len() - 4) as u32;
+    out.0[..4].copy_from_slice(&len.to_le_bytes());
+    out.0
+}
+
+/// The magic and the header record: the start of a file.
+pub fn encode_start(h: &Header) -> Vec<u8> {
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend(framed(HEADER, |o| {
+        o.u16(h.version);
+        o.str(&h.tool_version);
+        o.str(&h.host);
+        o.str(&h.kernel_release);
+        o.str(&h.boot_id);
+        o.u64(h.boot_ns);
+        o.i64(h.wall_ns);
+        o.str(&h.filter);
+        o.strs(&h.env_allow);
+    }));
+    bytes
+}
+
+/// One event record.
+pub fn encode_event(e: &Event) -> Vec<u8> {
+    framed(e.kind.map_or(0, |k| k as u8), |o| {
+        o.u64(e.ts);
+        o.u32(e.pid);
+        o.u32(e.tid);
+        o.u32(e.ppid);
+        o.u32(e.uid);
+        o.u64(e.cgroup_id);
+        o.str(&e.comm);
+        let present = [
+            e.path.is_some(),
+            e.new_path.is_some(),
+            e.fd.is_some(),
+            e.flags.is_some(),
+            e.mode.is_some(),
+            e.inode.is_some(),
+            e.bytes.is_some(),
+            e.calls.is_some(),
+            e.length.is_some(),
+            e.family.is_some(),
+            e.addr.is_some(),
+            e.port.is_some(),
+            e.result.is_some(),
+            e.exit_status.is_some(),
+            e.argv.is_some(),
+            e.env.is_some(),
+            e.flush.is_some(),
+        ];
+        let mask = present
+            .iter()
+            .enumerate()
+            .fold(0u32, |m, (i, p)| m | (u32::from(*p) << i));
+        o.u32(mask);
+        if let Some(v) = &e.path {
+            o.str(v);
+        }
+        if let Some(v) = &e.new_path {
+            o.str(v);
+        }
+        if let Some(v) = e.fd {
+            o.i64(v);
+        }
+        if let Some(v) = e.flags {
+            o.u32(v);
+        }
+        if let Some(v) = e.mode {
+            o.u32(v);
+        }
+        if let Some(v) = e.inode {
+            o.u64(v);
+        }
+        if let Some(v) = e.bytes {
+            o.u64(v);
+        }
+        if let Some(v) = e.calls {
+            o.u64(v);
+        }
+        if let Some(v) = e.length {
+            o.i64(v);
+        }
+        if let Some(v) = e.family {
+            o.u16(v);
+        }
+        if let Some(v) = &e.addr {
+            o.str(v);
+        }
+        if let Some(v) = e.port {
+            o.u16(v);
+        }
+        if let Some(v) = e.result {
+            o.i64(v);
+        }
+        if let Some(v) = e.exit_status {
+            o.u32(v as u32);
+        }
+        if let Some(v) = &e.argv {
+            o.strs(v);
+        }
+        if let Some(v) = &e.env {
+            o.u32(v.len() as u32);
+            for (k, val) in v {
+                o.str(k);
+                o.str(val);
+            }
+        }
+        if let Some(v) = &e.flush {
+            o.str(v);
+        }
+    })
+}
+
+/// The trailer record: the end of a cleanly stopped capture.
+pub fn encode_trailer(t: &Trailer) -> Vec<u8> {
+    framed(TRAILER, |o| {
+        o.u32(t.counts.len() as u32);
+        for (k, n) in &t.counts {
+            o.str(k);
+            o.u64(*n);
+        }
+        o.u64(t.lost);
+        o.i64(t.stopped_wall_ns);
+        o.str(&t.reason);
+    })
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+/// Why a part of a file could not be read, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatError {
+    /// Byte offset of the record (or of the problem).
+    pub offset: u64,
+    /// 1-based record number (the header is record 1).
+    pub record: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {} at byte {}: {}", self.record, self.offset, self.reason)
+    }
+}
+
+/// Whether `bytes` start like a capture file.
+pub fn is_capture(bytes: &[u8]) -> bool {
+    bytes.len() >= 7 && bytes[..7] == MAGIC[..7]
+}
+
+struct In<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> In<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len()).ok_or_else(|| {
+            format!(
+                "expected {n} more bytes at payload offset {}, the record ends first",
+                self.at
+            )
+        })?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u16(&mut self) -> Result<u16, String> {
+        Ok(u16::from_le_bytes(self.take(2)?.try_into().unwrap_or_default()))
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap_or_default()))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap_or_default()))
+    }
+    fn i64(&mut self) -> Result<i64, String> {
+        Ok(self.u64()? as i64)
+    }
+    fn str(&mut self) -> Result<String, String> {
+        let n = self.u32()? as usize;
+        let b = self.take(n)?;
+        String::from_utf8(b.to_vec())
+            .map_err(|e| format!("a string is not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+    }
+    fn strs(&mut self) -> Result<Vec<String>, String> {
+        let n = self.u32()? as usize;
+        (0..n).map(|_| self.str()).collect()
+    }
+    fn done(&self) -> Result<(), String> {
+        if self.at == self.b.len() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} unexpected bytes after the last field",
+                self.b.len() - self.at
+            ))
+        }
+    }
+}
+
+fn decode(kind: u8, payload: &[u8]) -> Result<Record, String> {
+    let mut i = In { b: payload, at: 0 };
+    let record = match kind {
+        HEADER => {
+            let version = i.u16()?;
+            if version != VERSION {
+                return Err(format!(
+                    "format version {version} is not one this reader knows ({VERSION}); use a matching agaudit"
+                ));
+            }
+            Record::Header(Header {
+                version,
+                tool_version: i.str()?,
+                host: i.str()?,
+                kernel_release: i.str()?,
+                boot_id: i.str()?,
+                boot_ns: i.u64()?,
+                wall_ns: i.i64()?,
+                filter: i.str()?,
+                env_allow: i.strs()?,
+            })
+        }
+        TRAILER => {
+            let n = i.u32()? as usize;
+            let counts = (0..n)
+                .map(|_| Ok((i.str()?, i.u64()?)))
+                .collect::<Result<_, String>>()?;
+            Record::Trailer(Trailer {
+                counts,
+                lost: i.u64()?,
+                stopped_wall_ns: i.i64()?,
+                reason: i.str()?,
+            })
+        }
+        k => {
+            let kind = Kind::from_byte(k).ok_or_else(|| format!("unknown record kind {k}"))?;
+            let mut e = Event {
+                kind: Some(kind),
+                ts: i.u64()?,
+                pid: i.u32()?,
+                tid: i.u32()?,
+                ppid: i.u32()?,
+                uid: i.u32()?,
+                cgroup_id: i.u64()?,
+                comm: i.str()?,
+                ..Event::default()
+            };
+            let mask = i.u32()?;
+            if mask >> 17 != 0 {
+                return Err(format!("unknown optional fields in mask {mask:#x}"));
+            }
+            let has = |bit: u32| mask & (1 << bit) != 0;
+            if has(0) {
+                e.path = Some(i.str()?);
+            }
+            if has(1) {
+                e.new_path = Some(i.str()?);
+            }
+            if has(2) {
+                e.fd = Some(i.i64()?);
+            }
+            if has(3) {
+                e.flags = Some(i.u32()?);
+            }
+            if has(4) {
+                e.mode = Some(i.u32()?);
+            }
+            if has(5) {
+                e.inode = Some(i.u64()?);
+            }
+            if has(6) {
+                e.bytes = Some(i.u64()?);
+            }
+            if has(7) {
+                e.calls = Some(i.u64()?);
+            }
+            if has(8) {
+                e.length = Some(i.i64()?);
+            }
+            if has(9) {
+                e.family = Some(i.u16()?);
+            }
+            if has(10) {
+                e.addr = Some(i.str()?);
+            }
+            if has(11) {
+                e.port = Some(i.u16()?);
+            }
+            if has(12) {
+                e.result = Some(i.i64()?);
+            }
+            if has(13) {
+                e.exit_status = Some(i.u32()? as i32);
+            }
+            if has(14) {
+                e.argv = Some(i.strs()?);
+            }
+            if has(15) {
+                let n = i.u32()? as usize;
+                e.env = Some(
+                    (0..n)
+                        .map(|_| Ok((i.str()?, i.str()?)))
+                        .collect::<Result<_, String>>()?,
+                );
+            }
+            if has(16) {
+                e.flush = Some(i.str()?);
+            }
+            Record::Event(e)
+        }
+    };
+    i.done()?;
+    Ok(record)
+}
+
+/// What a reader found at the end of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// The trailer was read and nothing follows it.
+    Trailer,
+    /// The file ends after a complete record, with no trailer: the recorder did not stop cleanly.
+    NoTrailer,
+    /// The file ends inside a record (`len` bytes from `offset`): cut while it was written.
+    Cut { offset: u64, len: u64 },
+}
+
+/// Reads records one by one from a whole file. A record that cannot be decoded is returned as an
+/// error and reading goes on with the next one (its length is known); a length that cannot be
+/// trusted ends the reading with [`End::Cut`].
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    record: u64,
+    end: Option<End>,
+}
+
+impl<'a> Reader<'a> {
+    /// Checks the magic; the error says what was found instead.
+    pub fn new(bytes: &'a [u8]) -> Result<Reader<'a>, FormatError> {
+        if !is_capture(bytes) {
+            return Err(FormatError {
+                offset: 0,
+                record: 0,
+                reason: "expected the capture magic AGCAPT\\0\\1 at the start: not an ebpf-capture file".into(),
+            });
+        }
+        if bytes[7] != MAGIC[7] {
+            return Err(FormatError {
+                offset: 7,
+                record: 0,
+                reason: format!(
+                    "capture format version {} is not one this reader knows ({VERSION})",
+                    bytes[7]
+                ),
+            });
+        }
+        Ok(Reader {
+            bytes,
+            at: MAGIC.len(),
+            record: 0,
+            end: None,
+        })
+    }
+
+    /// How the file ended; known once the iterator is exhausted.
+    pub fn end(&self) -> Option<&End> {
+        self.end.as_ref()
+    }
+
+    /// Byte offset of the next record.
+    pub fn offset(&self) -> u64 {
+        self.at as u64
+    }
+}
+
+impl Iterator for Reader<'_> {
+    type Item = Result<Record, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.end.is_some() {
+            return None;
+        }
+        let rest = &self.bytes[self.at..];
+        if rest.is_empty() {
+            self.end = Some(End::NoTrailer);
+            return None;
+        }
+        let cut = |this: &mut Self| {
+            this.end = Some(End::Cut {
+                offset: this.at as u64,
+                len: rest.len() as u64,
+            });
+            None
+        };
+        if rest.len() < 5 {
+            return cut(self);
+        }
+        let len = u32::from_le_bytes(rest[..4].try_into().unwrap_or_default());
+        if len == 0 || len > MAX_RECORD {
+            self.record += 1;
+            let e = FormatError {
+                offset: self.at as u64,
+                record: self.record,
+                reason: format!(
+                    "record length {len} is outside 1..={MAX_RECORD}: the rest of the file cannot be framed"
+                ),
+            };
+            self.end = Some(End::Cut {
+                offset: self.at as u64,
+                len: rest.len() as u64,
+            });
+            return Some(Err(e));
+        }
+        if rest.len() < 4 + len as usize {
+            return cut(self);
+        }
+        let offset = self.at as u64;
+        self.record += 1;
+        let kind = rest[4];
+        let payload = &rest[5..4 + len as usize];
+        self.at += 4 + len as usize;
+        let decoded = decode(kind, payload).map_err(|reason| FormatError {
+            offset,
+            record: self.record,
+            reason,
+        });
+        if self.record == 1 && !matches!(decoded, Ok(Record::Header(_))) {
+            return Some(Err(FormatError {
+                offset,
+                record: 1,
+                reason: "expected the header as the first record".into(),
+            }));
+        }
+        if matches!(decoded, Ok(Record::Trailer(_))) {
+            self.end = Some(if self.at == self.bytes.len() {
+                End::Trailer
+            } else {
+                End::Cut {
+                    offset: self.at as u64,
+                    len: (self.bytes.len() - self.at) as u64,
+                }
+            });
+        }
+        Some(decoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Header, Vec<Event>, Trailer) {
+        let h = Header {
+            version: VERSION,
+            tool_version: "0.1.0".into(),
+            host: "h".into(),
+            kernel_release: "6.18".into(),
+            boot_id: "b".into(),
+            boot_ns: 10,
+            wall_ns: 1_700_000_000_000_000_000,
+            filter: "command sh -c true".into(),
+            env_allow: vec!["AGENT_ID".into()],
+        };
+        let events = vec![
+            Event {
+                kind: Some(Kind::Exec),
+                ts: 11,
+                pid: 5,
+                tid: 5,
+                ppid: 1,
+                comm: "sh".into(),
+                path: Some("/bin/sh".into()),
+                argv: Some(vec!["sh".into(), "-c".into()]),
+                env: Some(vec![("AGENT_ID".into(), "a".into())]),
+                result: Some(0),
+                ..Event::default()
+            },
+            Event {
+                kind: Some(Kind::Write),
+                ts: 12,
+                pid: 5,
+                path: Some("/tmp/x".into()),
+                fd: Some(3),
+                inode: Some(99),
+                bytes: Some(4096),
+                calls: Some(1),
+                flush: Some("close".into()),
+                ..Event::default()
+            },
+            Event {
+                kind: Some(Kind::Connect),
+                ts: 13,
+                pid: 5,
+                family: Some(2),
+                addr: Some("127.0.0.1".into()),
+                port: Some(5432),
+                result: Some(-111),
+                exit_status: Some(-1),
+                ..Event::default()
+            },
+        ];
+        let t = Trailer {
+            counts: vec![("exec".into(), 1)],
+            lost: 2,
+            stopped_wall_ns: 5,
+            reason: "exit".into(),
+        };
+        (h, events, t)
+    }
+
+    fn file(h: &Header, events: &[Event], t: Option<&Trailer>) -> Vec<u8> {
+        let mut b = encode_start(h);
+        for e in events {
+            b.extend(encode_event(e));
+        }
+        if let Some(t) = t {
+            b.extend(encode_trailer(t));
+        }
+        b
+    }
+
+    #[test]
+    fn round_trip() {
+        let (h, events, t) = sample();
+        let bytes = file(&h, &events, Some(&t));
+        let mut r = Reader::new(&bytes).unwrap();
+        let got: Vec<Record> = r.by_ref().map(Result::unwrap).collect();
+        assert_eq!(got[0], Record::Header(h));
+        assert_eq!(
+            got[1..4],
+            events.iter().cloned().map(Record::Event).collect::<Vec<_>>()[..]
+        );
+        assert_eq!(got[4], Record::Trailer(t));
+        assert_eq!(r.end(), Some(&End::Trailer));
+    }
+
+    #[test]
+    fn every_cut_leaves_the_complete_records_readable() {
+        let (h, events, _) = sample();
+        let bytes = file(&h, &events, None);
+        let mut boundaries = vec![encode_start(&h).len()];
+        for e in &events {
+            boundaries.push(boundaries.last().unwrap() + encode_event(e).len());
+        }
+        for cut in MAGIC.len()..=bytes.len() {
+            let mut r = Reader::new(&bytes[..cut]).unwrap();
+            let ok = r.by_ref().filter(|x| x.is_ok()).count();
+            let complete = boundaries.iter().filter(|&&b| b <= cut).count();
+            assert_eq!(ok, complete, "cut at {cut}");
+            let end = r.end().cloned().unwrap();
+            if boundaries.contains(&cut) || cut == MAGIC.len() {
+                assert_eq!(end, End::NoTrailer, "cut at {cut}");
+            } else {
+                assert!(matches!(end, End::Cut { .. }), "cut at {cut}: {end:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_corrupt_record_is_located_and_the_next_one_still_read() {
+        let (h, events, t) = sample();
+        let mut bytes = file(&h, &events, Some(&t));
+        let second_event = encode_start(&h).len() + encode_event(&events[0]).len();
+        bytes[second_event + 4] = 77; // unknown kind
+        let results: Vec<_> = Reader::new(&bytes).unwrap().collect();
+        let err = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+        assert_eq!((err.record, err.offset), (3, second_event as u64));
+        assert!(err.reason.contains("unknown record kind 77"));
+        assert!(matches!(results.last(), Some(Ok(Record::Trailer(_)))));
+        assert!(Reader::new(b"not a capture").is_err());
+    }
+}

@@ -1,0 +1,588 @@
+// ebpf-capture's kernel program: follows a process tree (or a cgroup) and reports what it does
+// to files, processes and the network, for agaudit's kernel layer.
+//
+// Attaches only to raw tracepoints (sys_enter, sys_exit, sched_process_fork/exec/exit): they need
+// neither tracefs nor kprobes, and work where fentry and LSM programs are refused. Syscall
+// arguments are read at entry into a per-thread pending slot and reported at exit with the
+// result. Writes to regular files are aggregated here per (process, fd) into bytes and calls;
+// user space flushes the totals on close, exit and at an interval, so a write-heavy process does
+// not flood the ring buffer. CO-RE against vmlinux.h (bpftool btf dump of the build machine).
+//
+// In: kernel events. Out: struct event / struct exec_event records in the `events` ring buffer;
+// per-(process, fd) write totals in `writes`; events the ring buffer could not take in `lost`.
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+// Kinds shared with user space (ebpf-capture/src/kernel.rs).
+#define K_EXEC 1
+#define K_FORK 2
+#define K_EXIT 3
+#define K_OPEN 4
+#define K_WRITE 5
+#define K_UNLINK 6
+#define K_RENAME 7
+#define K_TRUNCATE 8
+#define K_CHMOD 9
+#define K_CONNECT 10
+#define K_SEND 11
+// Internal: only for user space's fd and cwd tables, never written to the capture file.
+#define K_DIROPEN 100
+#define K_CHDIR 101
+#define K_FCHDIR 102
+#define K_CLOSE 103
+#define K_DUP 104
+
+// x86_64 syscall numbers.
+#define NR_write 1
+#define NR_open 2
+#define NR_close 3
+#define NR_pwrite64 18
+#define NR_dup 32
+#define NR_dup2 33
+#define NR_fcntl 72
+#define NR_dup3 292
+#define NR_writev 20
+#define NR_sendto 44
+#define NR_sendmsg 46
+#define NR_connect 42
+#define NR_truncate 76
+#define NR_ftruncate 77
+#define NR_chdir 80
+#define NR_fchdir 81
+#define NR_rename 82
+#define NR_rmdir 84
+#define NR_creat 85
+#define NR_unlink 87
+#define NR_chmod 90
+#define NR_fchmod 91
+#define NR_openat 257
+#define NR_unlinkat 263
+#define NR_renameat 264
+#define NR_fchmodat 268
+#define NR_pwritev 296
+#define NR_renameat2 316
+#define NR_pwritev2 328
+#define NR_openat2 437
+#define NR_fchmodat2 452
+
+#define O_WRONLY 01
+#define O_RDWR 02
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define O_APPEND 02000
+#define O_DIRECTORY 0200000
+#define WRITE_INTENT (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)
+#define AT_FDCWD -100
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+
+#define PATH_LEN 256
+#define ARGS_LEN 2048
+#define ENV_LEN 8192
+
+struct event {
+    u32 kind;
+    u32 pid;
+    u32 tid;
+    u32 ppid;
+    u32 uid;
+    s32 dirfd;
+    u64 ts;
+    u64 cgroup;
+    s64 ret;
+    s64 fd;
+    u64 flags;
+    u64 mode;
+    u64 inode;
+    u64 bytes;
+    u64 calls;
+    s64 length;
+    u16 family;
+    u16 port;
+    u32 exit_code;
+    u8 addr[16];
+    char comm[16];
+    char path[PATH_LEN];
+    char path2[PATH_LEN];
+};
+
+struct exec_event {
+    struct event base;
+    u32 args_len;
+    u32 env_len;
+    char args[ARGS_LEN];
+    char env[ENV_LEN];
+};
+
+// What sys_enter saw, for sys_exit to report with the result.
+struct pending {
+    u64 nr;
+    u64 ts;
+    s64 fd;
+    s32 dirfd;
+    u32 pad;
+    u64 flags;
+    u64 mode;
+    s64 length;
+    u16 family;
+    u16 port;
+    u32 pad2;
+    u8 addr[16];
+    char path[PATH_LEN];
+    char path2[PATH_LEN];
+};
+
+struct fd_key {
+    u32 tgid;
+    s32 fd;
+};
+
+struct write_totals {
+    u64 bytes;
+    u64 calls;
+    u64 inode;
+    u64 first_ts;
+    u64 last_ts;
+};
+
+struct capture_config {
+    u32 cgroup_mode;
+    u32 pad;
+    u64 cgroup_id;
+};
+
+struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 16 << 20); } events SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 65536); __type(key, u32); __type(value, u8); } tracked SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 16384); __type(key, u32); __type(value, struct pending); } pending SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 65536); __type(key, struct fd_key); __type(value, struct write_totals); } writes SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 65536); __type(key, struct fd_key); __type(value, u8); } fds SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, struct pending); } scratch SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, struct capture_config); } capture_config SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, u64); } lost SEC(".maps");
+
+static __always_inline bool followed(u32 tgid) {
+    u32 zero = 0;
+    struct capture_config *c = bpf_map_lookup_elem(&capture_config, &zero);
+    if (c && c->cgroup_mode)
+        return bpf_get_current_cgroup_id() == c->cgroup_id;
+    return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+static __always_inline void count_lost(void) {
+    u32 zero = 0;
+    u64 *n = bpf_map_lookup_elem(&lost, &zero);
+    if (n)
+        __sync_fetch_and_add(n, 1);
+}
+
+static __always_inline void fill_common(struct event *e, u32 kind) {
+    u64 id = bpf_get_current_pid_tgid();
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    e->kind = kind;
+    e->pid = id >> 32;
+    e->tid = (u32)id;
+    e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+    e->uid = (u32)bpf_get_current_uid_gid();
+    e->ts = bpf_ktime_get_boot_ns();
+    e->cgroup = bpf_get_current_cgroup_id();
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline void read_sockaddr(struct pending *p, const void *addr) {
+    u16 family = 0;
+    if (!addr || bpf_probe_read_user(&family, sizeof(family), addr))
+        return;
+    p->family = family;
+    if (family == 2) { // AF_INET: port at 2, address at 4
+        bpf_probe_read_user(&p->port, 2, addr + 2);
+        bpf_probe_read_user(p->addr, 4, addr + 4);
+    } else if (family == 10) { // AF_INET6: port at 2, address at 8
+        bpf_probe_read_user(&p->port, 2, addr + 2);
+        bpf_probe_read_user(p->addr, 16, addr + 8);
+    } else if (family == 1) { // AF_UNIX: the path
+        bpf_probe_read_user_str(p->path, PATH_LEN, addr + 2);
+    }
+}
+
+// The struct file of descriptor `fd` of the current task.
+static __always_inline struct file *file_of(s64 fd) {
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct file **table = BPF_CORE_READ(task, files, fdt, fd);
+    struct file *f = NULL;
+    if (fd < 0 || fd > 65535)
+        return NULL;
+    bpf_probe_read_kernel(&f, sizeof(f), &table[fd]);
+    return f;
+}
+
+// A descriptor is closed (close, or replaced by dup2/dup3): report its write totals (cumulative,
+// flushed by close) and, when user space tracks its path, the close itself.
+static __always_inline void close_fd(u32 tgid, s32 fd) {
+    struct fd_key key = { .tgid = tgid, .fd = fd };
+    struct write_totals *w = bpf_map_lookup_elem(&writes, &key);
+    if (w) {
+        struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+        if (e) {
+            __builtin_memset(e, 0, sizeof(*e));
+            fill_common(e, K_WRITE);
+            e->fd = fd;
+            e->bytes = w->bytes;
+            e->calls = w->calls;
+            e->inode = w->inode;
+            e->length = w->first_ts;
+            e->flags = 1; // flushed by close
+            bpf_ringbuf_submit(e, 0);
+        } else {
+            count_lost();
+        }
+        bpf_map_delete_elem(&writes, &key);
+    }
+    if (bpf_map_lookup_elem(&fds, &key)) {
+        bpf_map_delete_elem(&fds, &key);
+        struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+        if (e) {
+            __builtin_memset(e, 0, sizeof(*e));
+            fill_common(e, K_CLOSE);
+            e->fd = fd;
+            bpf_ringbuf_submit(e, 0);
+        } else {
+            count_lost();
+        }
+    }
+}
+
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
+    u64 *a = (u64 *)ctx;
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32, tid = (u32)id;
+    if (!followed(tgid))
+        return 0;
+    struct pt_regs *regs = (struct pt_regs *)a[0];
+    u64 nr = a[1];
+    u64 p1 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+    u64 p2 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+    u64 p3 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+    u64 p4 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+    u64 p5 = PT_REGS_PARM5_CORE_SYSCALL(regs);
+
+    if (nr == NR_close) {
+        close_fd(tgid, (s32)p1);
+        return 0;
+    }
+    // dup2/dup3 onto an open descriptor close it first: flush what was written through it.
+    if ((nr == NR_dup2 || nr == NR_dup3) && p1 != p2)
+        close_fd(tgid, (s32)p2);
+
+    u32 zero = 0;
+    struct pending *p = bpf_map_lookup_elem(&scratch, &zero);
+    if (!p)
+        return 0;
+    p->nr = nr;
+    p->ts = bpf_ktime_get_boot_ns();
+    p->fd = -1;
+    p->dirfd = AT_FDCWD;
+    p->flags = 0;
+    p->mode = 0;
+    p->length = 0;
+    p->family = 0;
+    p->port = 0;
+    p->path[0] = 0;
+    p->path2[0] = 0;
+
+    switch (nr) {
+    case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
+        p->fd = (s64)p1;
+        break;
+    case NR_open:
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p1);
+        p->flags = p2;
+        p->mode = p3;
+        break;
+    case NR_creat:
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p1);
+        p->flags = O_CREAT | O_WRONLY | O_TRUNC;
+        p->mode = p2;
+        break;
+    case NR_openat:
+        p->dirfd = (s32)p1;
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p2);
+        p->flags = p3;
+        p->mode = p4;
+        break;
+    case NR_openat2: {
+        struct open_how how = {};
+        p->dirfd = (s32)p1;
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p2);
+        bpf_probe_read_user(&how, sizeof(how), (void *)p3);
+        p->flags = how.flags;
+        p->mode = how.mode;
+        break;
+    }
+    case NR_unlink: case NR_rmdir: case NR_chdir:
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p1);
+        break;
+    case NR_unlinkat:
+        p->dirfd = (s32)p1;
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p2);
+        p->flags = p3;
+        break;
+    case NR_rename:
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p1);
+        bpf_probe_read_user_str(p->path2, PATH_LEN, (void *)p2);
+        break;
+    case NR_renameat: case NR_renameat2:
+        // Both paths relative to their own dirfd; new dirfd in `fd`.
+        p->dirfd = (s32)p1;
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p2);
+        p->fd = (s64)(s32)p3;
+        bpf_probe_read_user_str(p->path2, PATH_LEN, (void *)p4);
+        break;
+    case NR_truncate:
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p1);
+        p->length = (s64)p2;
+        break;
+    case NR_ftruncate:
+        p->fd = (s64)p1;
+        p->length = (s64)p2;
+        break;
+    case NR_chmod:
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p1);
+        p->mode = p2;
+        break;
+    case NR_dup: case NR_dup2: case NR_dup3:
+        p->fd = (s64)p1;
+        break;
+    case NR_fcntl:
+        if (p2 != 0 && p2 != 1030) // F_DUPFD, F_DUPFD_CLOEXEC
+            return 0;
+        p->fd = (s64)p1;
+        break;
+    case NR_fchmod: case NR_fchdir:
+        p->fd = (s64)p1;
+        p->mode = p2;
+        break;
+    case NR_fchmodat: case NR_fchmodat2:
+        p->dirfd = (s32)p1;
+        bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p2);
+        p->mode = p3;
+        break;
+    case NR_connect:
+        p->fd = (s64)p1;
+        read_sockaddr(p, (void *)p2);
+        break;
+    case NR_sendto:
+        if (!p5)
+            return 0; // a connected socket: its destination was its connect
+        p->fd = (s64)p1;
+        read_sockaddr(p, (void *)p5);
+        break;
+    case NR_sendmsg: {
+        void *name = NULL;
+        if (bpf_probe_read_user(&name, sizeof(name), (void *)p2) || !name)
+            return 0;
+        p->fd = (s64)p1;
+        read_sockaddr(p, name);
+        break;
+    }
+    default:
+        return 0;
+    }
+    bpf_map_update_elem(&pending, &tid, p, BPF_ANY);
+    return 0;
+}
+
+static __always_inline u32 kind_of(u64 nr, u64 flags) {
+    switch (nr) {
+    case NR_open: case NR_creat: case NR_openat: case NR_openat2:
+        if (flags & WRITE_INTENT)
+            return K_OPEN;
+        return (flags & O_DIRECTORY) ? K_DIROPEN : 0;
+    case NR_unlink: case NR_unlinkat: case NR_rmdir: return K_UNLINK;
+    case NR_rename: case NR_renameat: case NR_renameat2: return K_RENAME;
+    case NR_truncate: case NR_ftruncate: return K_TRUNCATE;
+    case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2: return K_CHMOD;
+    case NR_connect: return K_CONNECT;
+    case NR_sendto: case NR_sendmsg: return K_SEND;
+    case NR_chdir: return K_CHDIR;
+    case NR_fchdir: return K_FCHDIR;
+    case NR_dup: case NR_dup2: case NR_dup3: case NR_fcntl: return K_DUP;
+    }
+    return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int on_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
+    u64 *a = (u64 *)ctx;
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32, tid = (u32)id;
+    struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+    if (!p)
+        return 0;
+    s64 ret = (s64)a[1];
+    u64 nr = p->nr;
+
+    if (nr == NR_write || nr == NR_pwrite64 || nr == NR_writev || nr == NR_pwritev || nr == NR_pwritev2) {
+        s64 fd = p->fd;
+        bpf_map_delete_elem(&pending, &tid);
+        if (ret <= 0)
+            return 0;
+        struct fd_key key = { .tgid = tgid, .fd = (s32)fd };
+        struct write_totals *w = bpf_map_lookup_elem(&writes, &key);
+        if (!w) {
+            struct file *f = file_of(fd);
+            if (!f)
+                return 0;
+            u16 imode = BPF_CORE_READ(f, f_inode, i_mode);
+            if ((imode & S_IFMT) != S_IFREG)
+                return 0; // pipes, sockets, terminals: not file writes
+            struct write_totals fresh = {};
+            fresh.inode = BPF_CORE_READ(f, f_inode, i_ino);
+            fresh.first_ts = bpf_ktime_get_boot_ns();
+            bpf_map_update_elem(&writes, &key, &fresh, BPF_NOEXIST);
+            w = bpf_map_lookup_elem(&writes, &key);
+            if (!w) {
+                count_lost(); // the aggregation map is full: this write is not counted
+                return 0;
+            }
+        }
+        __sync_fetch_and_add(&w->bytes, ret);
+        __sync_fetch_and_add(&w->calls, 1);
+        w->last_ts = bpf_ktime_get_boot_ns();
+        return 0;
+    }
+
+    u32 kind = kind_of(nr, p->flags);
+    if (!kind) {
+        bpf_map_delete_elem(&pending, &tid);
+        return 0;
+    }
+    struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (!e) {
+        count_lost();
+        bpf_map_delete_elem(&pending, &tid);
+        return 0;
+    }
+    fill_common(e, kind);
+    e->ts = p->ts;
+    e->ret = ret;
+    e->fd = p->fd;
+    e->dirfd = p->dirfd;
+    e->flags = p->flags;
+    e->mode = p->mode;
+    e->length = p->length;
+    e->family = p->family;
+    e->port = p->port;
+    e->inode = 0;
+    e->bytes = 0;
+    e->calls = 0;
+    e->exit_code = 0;
+    __builtin_memcpy(e->addr, p->addr, sizeof(e->addr));
+    __builtin_memcpy(e->path, p->path, sizeof(e->path));
+    __builtin_memcpy(e->path2, p->path2, sizeof(e->path2));
+    if ((kind == K_OPEN || kind == K_DIROPEN || kind == K_DUP) && ret >= 0) {
+        if (kind != K_DUP)
+            e->fd = ret;
+        struct fd_key key = { .tgid = tgid, .fd = (s32)ret };
+        u8 one = 1;
+        bpf_map_update_elem(&fds, &key, &one, BPF_ANY);
+    }
+    bpf_ringbuf_submit(e, 0);
+    bpf_map_delete_elem(&pending, &tid);
+    return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int on_fork(struct bpf_raw_tracepoint_args *ctx) {
+    u64 *a = (u64 *)ctx;
+    struct task_struct *parent = (struct task_struct *)a[0];
+    struct task_struct *child = (struct task_struct *)a[1];
+    u32 ptgid = BPF_CORE_READ(parent, tgid);
+    u32 cpid = BPF_CORE_READ(child, pid);
+    u32 ctgid = BPF_CORE_READ(child, tgid);
+    if (cpid != ctgid)
+        return 0; // a new thread of the same process
+    if (!followed(ptgid))
+        return 0;
+    u8 one = 1;
+    bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+    struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (!e) {
+        count_lost();
+        return 0;
+    }
+    __builtin_memset(e, 0, sizeof(*e));
+    fill_common(e, K_FORK);
+    e->pid = ctgid;
+    e->tid = ctgid;
+    e->ppid = ptgid;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int on_exec(struct bpf_raw_tracepoint_args *ctx) {
+    u64 *a = (u64 *)ctx;
+    u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (!followed(tgid))
+        return 0;
+    struct linux_binprm *bprm = (struct linux_binprm *)a[2];
+    struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (!e) {
+        count_lost();
+        return 0;
+    }
+    __builtin_memset(&e->base, 0, sizeof(e->base));
+    fill_common(&e->base, K_EXEC);
+    const char *filename = BPF_CORE_READ(bprm, filename);
+    bpf_probe_read_kernel_str(e->base.path, PATH_LEN, filename);
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct mm_struct *mm = BPF_CORE_READ(task, mm);
+    u64 arg_start = BPF_CORE_READ(mm, arg_start), arg_end = BPF_CORE_READ(mm, arg_end);
+    u64 env_start = BPF_CORE_READ(mm, env_start), env_end = BPF_CORE_READ(mm, env_end);
+    u64 n = arg_end - arg_start;
+    if (n > ARGS_LEN - 1)
+        n = ARGS_LEN - 1;
+    n &= ARGS_LEN - 1;
+    e->args_len = 0;
+    if (n && !bpf_probe_read_user(e->args, n, (void *)arg_start))
+        e->args_len = n;
+    n = env_end - env_start;
+    if (n > ENV_LEN - 1)
+        n = ENV_LEN - 1;
+    n &= ENV_LEN - 1;
+    e->env_len = 0;
+    if (n && !bpf_probe_read_user(e->env, n, (void *)env_start))
+        e->env_len = n;
+    // The full lengths, so user space can say when argv or the environment was cut.
+    e->base.bytes = arg_end - arg_start;
+    e->base.calls = env_end - env_start;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int on_exit(struct bpf_raw_tracepoint_args *ctx) {
+    u64 *a = (u64 *)ctx;
+    struct task_struct *task = (struct task_struct *)a[0];
+    u32 pid = BPF_CORE_READ(task, pid);
+    u32 tgid = BPF_CORE_READ(task, tgid);
+    if (pid != tgid || !followed(tgid))
+        return 0; // a thread, not the process
+    struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (e) {
+        __builtin_memset(e, 0, sizeof(*e));
+        fill_common(e, K_EXIT);
+        e->exit_code = BPF_CORE_READ(task, exit_code);
+        bpf_ringbuf_submit(e, 0);
+    } else {
+        count_lost();
+    }
+    bpf_map_delete_elem(&tracked, &tgid);
+    return 0;
+}

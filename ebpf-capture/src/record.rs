@@ -1,0 +1,716 @@
+//! `ebpf-capture record`: start or attach to the followed processes, turn kernel events into
+//! capture records, and write them as they come.
+//!
+//! User space keeps, per followed process, its working directory and the paths of the
+//! descriptors it opened (for writing, or directories), so relative paths, *at() calls and
+//! fd-based calls resolve to absolute paths; a child inherits both at fork. Write totals the
+//! kernel aggregates are turned into deltas (bytes and calls since the last record for that
+//! process and file), flushed on close, on exit, every second and at the end. argv and paths pass
+//! through agaudit's secret rules before they are written; the environment is reduced to the
+//! allow list in memory and never written whole. Records are flushed to the file every poll, so
+//! a recorder killed at any moment leaves only whole records behind (but the last one).
+//!
+//! In: [`Options`]. Out: the capture file and an exit code.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use agaudit_capture_format::{self as format, Event, Header, Kind, Trailer};
+use agaudit_secrets::{RuleCounts, SecretScanner};
+
+use crate::kernel::{self, Config, FdKey, Kernel, Raw, WriteTotals};
+
+/// What to follow.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Start this command (held until it is followed, so its own exec is recorded).
+    Command(Vec<String>),
+    /// A running process and every process it starts from now on.
+    Pid(u32),
+    /// Every process in a cgroup v2 directory.
+    Cgroup(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub out: PathBuf,
+    pub target: Target,
+    pub duration: Option<Duration>,
+    pub env_allow: Vec<String>,
+    /// Another eBPF object than the built-in one (to compare the committed prebuilt object).
+    pub object: Option<PathBuf>,
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Per-process state: what its records need when the kernel event does not carry it (write
+/// totals flushed from the map), and its paths.
+#[derive(Debug, Clone, Default)]
+struct Proc {
+    cwd: String,
+    fds: HashMap<i64, String>,
+    comm: String,
+    ppid: u32,
+    uid: u32,
+    cgroup: u64,
+}
+
+struct Recorder {
+    out: BufWriter<File>,
+    procs: HashMap<u32, Proc>,
+    /// Processes alive and followed (for knowing when the tree has ended).
+    alive: HashSet<u32>,
+    /// Write totals already recorded, per (process, fd): (first_ts identity, bytes, calls).
+    emitted: HashMap<FdKey, (u64, u64, u64)>,
+    counts: BTreeMap<&'static str, u64>,
+    env_allow: Vec<String>,
+    scanner: SecretScanner,
+    redactions: RuleCounts,
+}
+
+const AT_FDCWD: i32 = -100;
+
+/// Lexically normalises an absolute path (`.`, `..`, repeated slashes).
+fn normalise(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+impl Proc {
+    fn resolve(&self, path: &str, dirfd: i32) -> String {
+        if path.starts_with('/') {
+            return normalise(path);
+        }
+        let base = if dirfd == AT_FDCWD {
+            Some(self.cwd.clone())
+        } else {
+            self.fds.get(&i64::from(dirfd)).cloned()
+        };
+        match base {
+            Some(b) if !b.is_empty() => normalise(&format!("{b}/{path}")),
+            _ => format!("(fd {dirfd})/{path}"),
+        }
+    }
+}
+
+fn read_link(p: impl AsRef<Path>) -> Option<String> {
+    std::fs::read_link(p).ok().map(|t| t.to_string_lossy().into_owned())
+}
+
+/// The descriptors and working directory of a running process, from /proc.
+fn proc_state(pid: u32) -> Proc {
+    let mut fds = HashMap::new();
+    if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        for entry in dir.flatten() {
+            if let (Ok(fd), Some(target)) = (
+                entry.file_name().to_string_lossy().parse::<i64>(),
+                read_link(entry.path()),
+            ) && target.starts_with('/')
+            {
+                fds.insert(fd, target);
+            }
+        }
+    }
+    Proc {
+        cwd: read_link(format!("/proc/{pid}/cwd")).unwrap_or_default(),
+        fds,
+        comm: read_trim(&format!("/proc/{pid}/comm")),
+        ..Proc::default()
+    }
+}
+
+fn clock(id: libc::clockid_t) -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid timespec to fill.
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}
+
+/// CLOCK_BOOTTIME and CLOCK_REALTIME read together: the tightest of a few tries.
+fn clock_pair() -> (u64, i64) {
+    let mut best = (i64::MAX, 0u64, 0i64);
+    for _ in 0..5 {
+        let b0 = clock(libc::CLOCK_BOOTTIME);
+        let w = clock(libc::CLOCK_REALTIME);
+        let b1 = clock(libc::CLOCK_BOOTTIME);
+        if b1 - b0 < best.0 {
+            best = (b1 - b0, ((b0 + b1) / 2) as u64, w);
+        }
+    }
+    (best.1, best.2)
+}
+
+fn read_trim(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn ip(family: u16, addr: &[u8; 16]) -> Option<String> {
+    match family {
+        2 => Some(std::net::Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).to_string()),
+        10 => Some(std::net::Ipv6Addr::from(*addr).to_string()),
+        _ => None,
+    }
+}
+
+impl Recorder {
+    fn scan(&mut self, text: &str) -> String {
+        self.scanner.scan(text, &mut self.redactions).into_owned()
+    }
+
+    fn write(&mut self, e: &Event) -> std::io::Result<()> {
+        if let Some(k) = e.kind {
+            *self.counts.entry(k.name()).or_default() += 1;
+        }
+        self.out.write_all(&format::encode_event(e))
+    }
+
+    fn base(&self, r: &Raw, kind: Kind) -> Event {
+        Event {
+            kind: Some(kind),
+            ts: r.ts,
+            pid: r.pid,
+            tid: r.tid,
+            ppid: r.ppid,
+            uid: r.uid,
+            cgroup_id: r.cgroup,
+            comm: r.comm.clone(),
+            ..Event::default()
+        }
+    }
+
+    /// One kernel event: update the path tables, write the record it becomes (if any).
+    fn handle(&mut self, kernel: &mut Kernel, r: Raw) -> std::io::Result<()> {
+        let entry = self.procs.entry(r.pid).or_insert_with(|| proc_state(r.pid));
+        if !r.comm.is_empty() && r.kind != kernel::K_FORK {
+            entry.comm.clone_from(&r.comm);
+            entry.ppid = r.ppid;
+            entry.uid = r.uid;
+            entry.cgroup = r.cgroup;
+        }
+        let proc = entry.clone();
+        match r.kind {
+            kernel::K_FORK => {
+                let mut child = self.procs.get(&r.ppid).cloned().unwrap_or_else(|| proc_state(r.ppid));
+                child.ppid = r.ppid;
+                self.procs.insert(r.pid, child);
+                self.alive.insert(r.pid);
+                let e = self.base(&r, Kind::Fork);
+                self.write(&e)
+            }
+            kernel::K_EXEC => {
+                self.alive.insert(r.pid);
+                let mut e = self.base(&r, Kind::Exec);
+                e.path = Some(self.scan(&proc.resolve(&r.path, AT_FDCWD)));
+                let argv: Vec<String> = r
+                    .args
+                    .split(|&b| b == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                e.argv = Some(argv.iter().map(|a| self.scan(a)).collect());
+                let env: Vec<(String, String)> = r
+                    .env
+                    .split(|&b| b == 0)
+                    .filter_map(|kv| {
+                        let kv = String::from_utf8_lossy(kv);
+                        let (k, v) = kv.split_once('=')?;
+                        self.env_allow
+                            .iter()
+                            .any(|a| a == k)
+                            .then(|| (k.to_string(), v.to_string()))
+                    })
+                    .collect();
+                e.env = Some(env.into_iter().map(|(k, v)| (k, self.scan(&v))).collect());
+                // Full lengths beyond what was read: argv or environment cut at 2 KiB / 8 KiB.
+                if r.bytes as usize > r.args.len() + 1 || r.calls as usize > r.env.len() + 1 {
+                    e.flush = Some("truncated".into());
+                }
+                self.write(&e)
+            }
+            kernel::K_EXIT => {
+                self.flush_writes_from(kernel, Some(r.pid), "exit")?;
+                let mut e = self.base(&r, Kind::Exit);
+                e.exit_status = Some(r.exit_code as i32);
+                self.alive.remove(&r.pid);
+                self.procs.remove(&r.pid);
+                self.write(&e)
+            }
+            kernel::K_DIROPEN | kernel::K_OPEN => {
+                let path = proc.resolve(&r.path, r.dirfd);
+                if r.ret >= 0
+                    && let Some(p) = self.procs.get_mut(&r.pid)
+                {
+                    p.fds.insert(r.ret, path.clone());
+                }
+                if r.kind == kernel::K_DIROPEN {
+                    return Ok(());
+                }
+                let mut e = self.base(&r, Kind::Open);
+                e.path = Some(self.scan(&path));
+                e.flags = Some(r.flags as u32);
+                e.mode = Some(r.mode as u32);
+                e.result = Some(r.ret);
+                e.fd = (r.ret >= 0).then_some(r.ret);
+                self.write(&e)
+            }
+            kernel::K_DUP => {
+                if r.ret >= 0
+                    && let Some(p) = self.procs.get_mut(&r.pid)
+                {
+                    match p.fds.get(&r.fd).cloned() {
+                        Some(path) => p.fds.insert(r.ret, path),
+                        None => p.fds.remove(&r.ret),
+                    };
+                }
+                Ok(())
+            }
+            kernel::K_CLOSE => {
+                if let Some(p) = self.procs.get_mut(&r.pid) {
+                    p.fds.remove(&r.fd);
+                }
+                Ok(())
+            }
+            kernel::K_CHDIR | kernel::K_FCHDIR => {
+                if r.ret == 0 {
+                    let cwd = if r.kind == kernel::K_CHDIR {
+                        Some(proc.resolve(&r.path, AT_FDCWD))
+                    } else {
+                        proc.fds.get(&r.fd).cloned()
+                    };
+                    if let (Some(cwd), Some(p)) = (cwd, self.procs.get_mut(&r.pid)) {
+                        p.cwd = cwd;
+                    }
+                }
+                Ok(())
+            }
+            kernel::K_WRITE => {
+                // Cumulative totals at close: record what was not recorded yet.
+                let key = FdKey {
+                    tgid: r.pid,
+                    fd: r.fd as i32,
+                };
+                let totals = WriteTotals {
+                    bytes: r.bytes,
+                    calls: r.calls,
+                    inode: r.inode,
+                    first_ts: r.length as u64,
+                    last_ts: r.ts,
+                };
+                self.record_write(&r, key, totals, "close", &proc)?;
+                self.emitted.remove(&key);
+                Ok(())
+            }
+            kernel::K_UNLINK | kernel::K_TRUNCATE | kernel::K_CHMOD => {
+                let kind = match r.kind {
+                    kernel::K_UNLINK => Kind::Unlink,
+                    kernel::K_TRUNCATE => Kind::Truncate,
+                    _ => Kind::Chmod,
+                };
+                let mut e = self.base(&r, kind);
+                let path = if r.path.is_empty() {
+                    proc.fds.get(&r.fd).cloned().unwrap_or_else(|| format!("(fd {})", r.fd))
+                } else {
+                    proc.resolve(&r.path, r.dirfd)
+                };
+                e.path = Some(self.scan(&path));
+                e.result = Some(r.ret);
+                if r.path.is_empty() {
+                    e.fd = Some(r.fd);
+                }
+                match kind {
+                    Kind::Truncate => e.length = Some(r.length),
+                    Kind::Chmod => e.mode = Some(r.mode as u32),
+                    _ => e.flags = (r.flags != 0).then_some(r.flags as u32),
+                }
+                self.write(&e)
+            }
+            kernel::K_RENAME => {
+                let mut e = self.base(&r, Kind::Rename);
+                let new_dirfd = if r.fd == -1 { AT_FDCWD } else { r.fd as i32 };
+                e.path = Some(self.scan(&proc.resolve(&r.path, r.dirfd)));
+                e.new_path = Some(self.scan(&proc.resolve(&r.path2, new_dirfd)));
+                e.result = Some(r.ret);
+                self.write(&e)
+            }
+            kernel::K_CONNECT | kernel::K_SEND => {
+                let mut e = self.base(
+                    &r,
+                    if r.kind == kernel::K_CONNECT {
+                        Kind::Connect
+                    } else {
+                        Kind::Send
+                    },
+                );
+                e.family = Some(r.family);
+                e.fd = Some(r.fd);
+                e.result = Some(r.ret);
+                match r.family {
+                    1 => e.addr = Some(self.scan(&r.path)),
+                    f => {
+                        e.addr = ip(f, &r.addr);
+                        e.port = Some(r.port);
+                    }
+                }
+                self.write(&e)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records the part of `totals` not recorded yet for `key`.
+    fn record_write(
+        &mut self,
+        r: &Raw,
+        key: FdKey,
+        totals: WriteTotals,
+        why: &str,
+        proc: &Proc,
+    ) -> std::io::Result<()> {
+        let (bytes, calls) = match self.emitted.get(&key) {
+            Some(&(first, b, c)) if first == totals.first_ts => {
+                (totals.bytes.saturating_sub(b), totals.calls.saturating_sub(c))
+            }
+            _ => (totals.bytes, totals.calls),
+        };
+        self.emitted.insert(key, (totals.first_ts, totals.bytes, totals.calls));
+        if calls == 0 {
+            return Ok(());
+        }
+        let mut e = self.base(r, Kind::Write);
+        e.ts = totals.last_ts;
+        e.fd = Some(i64::from(key.fd));
+        e.inode = Some(totals.inode);
+        e.bytes = Some(bytes);
+        e.calls = Some(calls);
+        e.flush = Some(why.to_string());
+        let path = proc.fds.get(&i64::from(key.fd)).cloned();
+        e.path = path.map(|p| self.scan(&p));
+        self.write(&e)
+    }
+
+    /// Records the write totals the kernel holds, for one process (at its exit) or all.
+    fn flush_writes_from(&mut self, kernel: &mut Kernel, only: Option<u32>, why: &str) -> std::io::Result<()> {
+        let entries: Vec<(FdKey, WriteTotals)> = kernel.writes.iter().filter_map(Result::ok).collect();
+        for (key, totals) in entries {
+            if only.is_some_and(|p| p != key.tgid) {
+                continue;
+            }
+            let proc = self.procs.get(&key.tgid).cloned().unwrap_or_default();
+            let raw = Raw {
+                pid: key.tgid,
+                tid: key.tgid,
+                ppid: proc.ppid,
+                uid: proc.uid,
+                cgroup: proc.cgroup,
+                comm: proc.comm.clone(),
+                ..Raw::default()
+            };
+            self.record_write(&raw, key, totals, why, &proc)?;
+            if only.is_some() {
+                let _ = kernel.writes.remove(&key);
+                self.emitted.remove(&key);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn host_header(target: &Target, env_allow: &[String]) -> Header {
+    let (boot_ns, wall_ns) = clock_pair();
+    let filter = match target {
+        Target::Command(argv) => format!("command {}", argv.join(" ")),
+        Target::Pid(p) => format!("pid {p}"),
+        Target::Cgroup(c) => format!("cgroup {}", c.display()),
+    };
+    Header {
+        version: format::VERSION,
+        tool_version: format!("ebpf-capture {} ({})", env!("CARGO_PKG_VERSION"), kernel::OBJECT_ORIGIN),
+        host: read_trim("/proc/sys/kernel/hostname"),
+        kernel_release: read_trim("/proc/sys/kernel/osrelease"),
+        boot_id: read_trim("/proc/sys/kernel/random/boot_id"),
+        boot_ns,
+        wall_ns,
+        filter,
+        env_allow: env_allow.to_vec(),
+    }
+}
+
+/// Checks what recording needs before touching the kernel, with what to do about each.
+fn preflight() -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(
+            "ebpf-capture needs root (CAP_BPF and CAP_PERFMON to load and attach eBPF programs): run it with sudo"
+                .into(),
+        );
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Err("/sys/kernel/btf/vmlinux is missing: this kernel was built without BTF (CONFIG_DEBUG_INFO_BTF), which the CO-RE program needs".into());
+    }
+    Ok(())
+}
+
+/// Records until the followed processes end, the duration passes, or SIGINT/SIGTERM; returns the
+/// exit code (the command's own, with `-- CMD`).
+pub fn run(o: Options) -> Result<i32, String> {
+    preflight()?;
+    let object = match &o.object {
+        Some(p) => std::fs::read(p).map_err(|e| format!("cannot read the eBPF object {}: {e}", p.display()))?,
+        None => kernel::OBJECT.to_vec(),
+    };
+    let config = match &o.target {
+        Target::Cgroup(path) => {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(path)
+                .map_err(|e| format!("cannot use cgroup {}: {e}; give a cgroup v2 directory", path.display()))?;
+            Config {
+                cgroup_mode: 1,
+                pad: 0,
+                cgroup_id: meta.ino(),
+            }
+        }
+        _ => Config::default(),
+    };
+    let mut kernel = kernel::load(&object, config)?;
+    let file = File::create(&o.out).map_err(|e| format!("cannot create {}: {e}", o.out.display()))?;
+    let mut rec = Recorder {
+        out: BufWriter::new(file),
+        procs: HashMap::new(),
+        alive: HashSet::new(),
+        emitted: HashMap::new(),
+        counts: BTreeMap::new(),
+        env_allow: o.env_allow.clone(),
+        scanner: SecretScanner::new(),
+        redactions: RuleCounts::new(),
+    };
+    let io = |e: std::io::Error| format!("cannot write {}: {e}", o.out.display());
+    rec.out
+        .write_all(&format::encode_start(&host_header(&o.target, &o.env_allow)))
+        .map_err(io)?;
+    rec.out.flush().map_err(io)?;
+
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe { libc::signal(sig, on_signal as *const () as libc::sighandler_t) };
+    }
+
+    let mut child = None;
+    match &o.target {
+        Target::Command(argv) => {
+            let pid = spawn_held(argv, &mut kernel)?;
+            rec.procs.insert(
+                pid,
+                Proc {
+                    cwd: std::env::current_dir()
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    ..Proc::default()
+                },
+            );
+            rec.alive.insert(pid);
+            child = Some(pid);
+        }
+        Target::Pid(pid) => {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                return Err(format!("no process {pid}"));
+            }
+            for p in descendants(*pid) {
+                kernel
+                    .tracked
+                    .insert(p, 1, 0)
+                    .map_err(|e| format!("cannot follow pid {p}: {e}"))?;
+                rec.procs.insert(p, proc_state(p));
+                rec.alive.insert(p);
+            }
+        }
+        Target::Cgroup(_) => {}
+    }
+
+    let started = Instant::now();
+    let mut last_flush = Instant::now();
+    let reason = loop {
+        kernel.wait(100);
+        let mut batch = Vec::new();
+        while let Some(item) = kernel.events.next() {
+            if let Some(r) = Raw::decode(&item) {
+                batch.push(r);
+            }
+        }
+        for r in batch {
+            rec.handle(&mut kernel, r).map_err(io)?;
+        }
+        if last_flush.elapsed() >= Duration::from_secs(1) {
+            rec.flush_writes_from(&mut kernel, None, "interval").map_err(io)?;
+            last_flush = Instant::now();
+        }
+        rec.out.flush().map_err(io)?;
+        if STOP.load(Ordering::SeqCst) {
+            break "signal";
+        }
+        if o.duration.is_some_and(|d| started.elapsed() >= d) {
+            break "duration";
+        }
+        if !matches!(o.target, Target::Cgroup(_)) && rec.alive.is_empty() {
+            break "exit";
+        }
+    };
+    // Whatever is still in the ring buffer, then the totals still in the kernel.
+    let mut batch = Vec::new();
+    while let Some(item) = kernel.events.next() {
+        if let Some(r) = Raw::decode(&item) {
+            batch.push(r);
+        }
+    }
+    for r in batch {
+        rec.handle(&mut kernel, r).map_err(io)?;
+    }
+    rec.flush_writes_from(&mut kernel, None, "stop").map_err(io)?;
+    let lost = kernel.lost();
+    let trailer = Trailer {
+        counts: rec.counts.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        lost,
+        stopped_wall_ns: clock(libc::CLOCK_REALTIME),
+        reason: reason.to_string(),
+    };
+    rec.out.write_all(&format::encode_trailer(&trailer)).map_err(io)?;
+    rec.out.flush().map_err(io)?;
+    let total: u64 = rec.counts.values().sum();
+    eprintln!(
+        "ebpf-capture: {total} events written to {} ({}), {lost} lost{}; stopped by {reason}",
+        o.out.display(),
+        rec.counts
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if rec.redactions.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; redacted: {}",
+                rec.redactions
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    if lost > 0 {
+        eprintln!("ebpf-capture: warning: {lost} events were lost (the ring buffer was full); the trailer records it");
+    }
+    Ok(child.map_or(0, wait_for))
+}
+
+/// Starts `argv` held before exec until its pid is followed, so its own exec is recorded.
+///
+/// A plain fork and exec: std's Command waits for the exec to succeed, which a held child never
+/// does until it is released. Everything the child needs is allocated before the fork; between
+/// fork and exec it only reads the pipe and calls execvp.
+fn spawn_held(argv: &[String], kernel: &mut Kernel) -> Result<u32, String> {
+    use std::ffi::CString;
+    let args: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).map_err(|_| format!("argument {a:?} contains a NUL byte")))
+        .collect::<Result<_, _>>()?;
+    let mut ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let mut fds = [0; 2];
+    // SAFETY: a valid array of two ints to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("cannot create a pipe: {}", std::io::Error::last_os_error()));
+    }
+    let (read_end, write_end) = (fds[0], fds[1]);
+    // SAFETY: the child only calls async-signal-safe functions (close, read, execvp, _exit) on
+    // memory allocated before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("cannot fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        unsafe {
+            libc::close(write_end);
+            let mut b = 0u8;
+            libc::read(read_end, (&mut b as *mut u8).cast(), 1);
+            libc::execvp(ptrs[0], ptrs.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    let pid = pid as u32;
+    let followed = kernel
+        .tracked
+        .insert(pid, 1, 0)
+        .map_err(|e| format!("cannot follow pid {pid}: {e}"));
+    // SAFETY: releasing the held child (one byte), then closing our ends.
+    unsafe {
+        libc::write(write_end, [1u8].as_ptr().cast(), 1);
+        libc::close(write_end);
+        libc::close(read_end);
+    }
+    followed?;
+    Ok(pid)
+}
+
+/// Waits for `pid` and returns its exit code (128 + signal when killed).
+fn wait_for(pid: u32) -> i32 {
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+    if r < 0 {
+        return 1;
+    }
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        1
+    }
+}
+
+/// `pid` and every process below it now, from /proc.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // ppid is the 2nd field after the parenthesised comm.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|s| s.parse::<u32>().ok());
+            if let Some(pp) = ppid {
+                children.entry(pp).or_default().push(p);
+            }
+        }
+    }
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        out.extend(children.get(&out[i]).cloned().unwrap_or_default());
+        i += 1;
+    }
+    out
+}
