@@ -90,6 +90,9 @@ mod diff;
 #[path = "cli/views.rs"]
 mod views;
 
+#[path = "cli/capture.rs"]
+mod capture;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")
@@ -642,6 +645,35 @@ fn man_pages_completions_and_schemas_are_current() {
         generated.push((
             root().join(format!("schemas/{table}.arrow.json")),
             (serde_json::to_string_pretty(&json).unwrap() + "\n").into_bytes(),
+        ));
+    }
+    {
+        use agaudit_capture_format as cf;
+        let fields = |f: &[(&str, &str)]| -> Vec<Value> {
+            f.iter()
+                .map(|(n, t)| serde_json::json!({"name": n, "type": t}))
+                .collect()
+        };
+        let format = serde_json::json!({
+            "title": "ebpf-capture file format (agaudit-capture-format); prose in docs/formats.md",
+            "magic_hex": cf::MAGIC.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "version": cf::VERSION,
+            "record": "u32 LE length of what follows, u8 kind, payload; integers LE; string = u32 length + UTF-8; list = u32 count + items",
+            "max_record_bytes": cf::MAX_RECORD,
+            "kinds": {
+                "0": "header",
+                "255": "trailer",
+                "events": cf::Kind::ALL.iter().map(|k| serde_json::json!({"kind": *k as u8, "name": k.name()})).collect::<Vec<_>>(),
+            },
+            "header": fields(&[("version", "u16"), ("tool_version", "string"), ("host", "string"), ("kernel_release", "string"),
+                ("boot_id", "string"), ("boot_ns", "u64"), ("wall_ns", "i64"), ("filter", "string"), ("env_allow", "list<string>")]),
+            "event_fixed": fields(&cf::FIXED_FIELDS),
+            "event_optional_after_u32_presence_mask": fields(&cf::OPTIONAL_FIELDS),
+            "trailer": fields(&[("counts", "list<string,u64>"), ("lost", "u64"), ("stopped_wall_ns", "i64"), ("reason", "string")]),
+        });
+        generated.push((
+            root().join("schemas/capture-format.json"),
+            (serde_json::to_string_pretty(&format).unwrap() + "\n").into_bytes(),
         ));
     }
     let bless = std::env::var_os("BLESS").is_some();

@@ -191,7 +191,22 @@ fn a_real_workload_is_recorded_event_by_event() {
     );
     // Nothing outside the allow list anywhere in the file.
     let raw = std::fs::read(&path).unwrap();
-    for secret in ["hunter2-not-allowed", "must-not-appear", "SOME_SECRET"] {
+    assert!(
+        child_exec
+            .argv
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|a| a.contains("[REDACTED:")),
+        "{:?}",
+        child_exec.argv
+    );
+    for secret in [
+        "hunter2-not-allowed",
+        "must-not-appear",
+        "SOME_SECRET",
+        "A1b2C3d4E5f6G7h8I9j0",
+    ] {
         assert!(
             !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "{secret} leaked into the capture"

@@ -27,4 +27,6 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(b"ping", ("127.0.0.1", port))
 u.close()
 env = dict(os.environ, AGENT_ID="agent-under-test", SOME_SECRET="hunter2-not-allowed")
-subprocess.run(["/bin/sh", "-c", "echo child > child.txt"], env=env, check=True)
+# argv[1] after the script is $0: a planted credential that must reach no output unredacted.
+token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+subprocess.run(["/bin/sh", "-c", "echo child > child.txt", token], env=env, check=True)

@@ -19,6 +19,8 @@ pub enum Kind {
     Postgres(LogFormat),
     Otlp(otlp::Layout),
     Mcp(mcp::Layout),
+    /// An ebpf-capture file (binary, recognised by its magic).
+    Capture,
     Unknown,
 }
 
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Otlp(otlp::Layout::Document) => "otlp_json",
             Kind::Mcp(mcp::Layout::Lines) => "mcp_traffic",
             Kind::Mcp(mcp::Layout::Document) => "mcp_tools_list",
+            Kind::Capture => "ebpf_capture",
             Kind::Unknown => "unknown",
         }
     }
@@ -39,6 +42,9 @@ impl Kind {
 
 /// Decides the kind from up to the first 64 KiB of decompressed content.
 pub fn detect(head: &[u8], prefix: &Prefix) -> Kind {
+    if agaudit_capture_format::is_capture(head) {
+        return Kind::Capture;
+    }
     if head.contains(&0) {
         return Kind::Unknown;
     }

@@ -8,6 +8,7 @@
 //!
 //! In: [`Options`]. Out: a [`Report`] (also what `--json` prints), files in the case directory.
 
+pub mod capture;
 pub mod csv;
 pub mod detect;
 pub mod framing;
@@ -456,6 +457,7 @@ fn ingest_one(
                     }
                     Kind::Otlp(layout) => otlp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
                     Kind::Mcp(layout) => mcp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
+                    Kind::Capture => capture::ingest_file(&ctx, reader, &case.parquet_dir(), quarantine_path),
                     Kind::Unknown => quarantine_whole_file(&ctx, reader, quarantine_path),
                 },
             };
@@ -523,7 +525,7 @@ fn ingest_one(
     (report, record)
 }
 
-const UNRECOGNISED: &str = "content is not a PostgreSQL stderr, csvlog or jsonlog log, OTLP JSON traces or logs, or MCP tools/list JSON; all lines quarantined";
+const UNRECOGNISED: &str = "content is not a PostgreSQL stderr, csvlog or jsonlog log, OTLP JSON traces or logs, MCP tools/list JSON or traffic, or an ebpf-capture file; all lines quarantined";
 
 /// A file of unknown content: count its lines and quarantine them as one entry.
 fn quarantine_whole_file(

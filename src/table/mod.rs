@@ -11,6 +11,7 @@ pub mod actions;
 pub mod columns;
 pub mod db_events;
 pub mod findings;
+pub mod kernel_events;
 pub mod log_events;
 pub mod spans;
 pub mod tool_hints;
@@ -25,6 +26,8 @@ pub fn all() -> Vec<(&'static str, SchemaRef)> {
         (spans::TABLE, spans::schema()),
         (log_events::TABLE, log_events::schema()),
         (tool_hints::TABLE, tool_hints::schema()),
+        (kernel_events::TABLE, kernel_events::schema()),
+        (kernel_events::PROCESSES, kernel_events::processes_schema()),
         (actions::TABLE, actions::schema()),
         (findings::TABLE, findings::schema()),
     ]

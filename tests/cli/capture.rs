@@ -1,0 +1,170 @@
+//! Ingest of ebpf-capture files (fixtures/capture, recorded from the real kernel by
+//! scripts/fixtures/capture.sh), checked against what the workload declares in expected.json:
+//! kernel_events rows, the process tree, identities from the environment, redaction, and
+//! killed, cut and corrupt captures read as far as they go with the counts adding up.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use super::{balanced_lines, everything_written, root, table_rows};
+
+type Row = BTreeMap<String, Option<String>>;
+
+fn ingest(case: &Path, file: &str) -> (Value, Output) {
+    let o = Command::new(env!("CARGO_BIN_EXE_agaudit"))
+        .args(["ingest", "--case", case.to_str().unwrap(), "--json", file])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(101), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
+    (v, o)
+}
+
+fn expected() -> Value {
+    serde_json::from_str(&fs::read_to_string(root().join("fixtures/capture/expected.json")).unwrap()).unwrap()
+}
+
+fn get<'a>(r: &'a Row, k: &str) -> Option<&'a str> {
+    r.get(k).and_then(|v| v.as_deref())
+}
+
+fn num(r: &Row, k: &str) -> u64 {
+    get(r, k).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn a_recorded_workload_becomes_kernel_events_and_a_process_tree() {
+    let case = tempfile::TempDir::new().unwrap();
+    let (v, out) = ingest(case.path(), "fixtures/capture/workload.cap");
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    let file = &v["files"][0];
+    assert_eq!(
+        (file["kind"].as_str(), file["status"].as_str()),
+        (Some("ebpf_capture"), Some("ingested"))
+    );
+    let records = balanced_lines(&file["counts"]);
+    assert_eq!(file["counts"]["other_lines"]["capture_header"], 1);
+    assert_eq!(file["counts"]["other_lines"]["capture_trailer"], 1);
+    assert_eq!(file["counts"]["quarantined_lines"], 0);
+
+    let x = expected();
+    let events = table_rows(case.path(), "kernel_events");
+    assert_eq!(events.len() as u64, records - 2);
+    let of = |event: &'static str| events.iter().filter(move |r| get(r, "event") == Some(event));
+    let wf = &x["workload_file"];
+    let path = wf["path"].as_str().unwrap();
+    let written: u64 = of("write")
+        .filter(|r| get(r, "path") == Some(path))
+        .map(|r| num(r, "bytes"))
+        .sum();
+    assert_eq!(written, wf["bytes"].as_u64().unwrap());
+    let t = of("truncate").find(|r| get(r, "path") == Some(path)).expect("truncate");
+    assert_eq!(get(t, "length"), Some(wf["truncated_to"].to_string().as_str()));
+    let renamed = wf["renamed_to"].as_str().unwrap();
+    assert!(of("rename").any(|r| get(r, "path") == Some(path) && get(r, "new_path") == Some(renamed)));
+    assert!(of("chmod").any(|r| get(r, "path") == Some(renamed) && num(r, "mode") == wf["chmod"].as_u64().unwrap()));
+    assert!(of("unlink").any(|r| get(r, "path") == Some(renamed) && get(r, "result") == Some("0")));
+    let port = x["port"].as_u64().unwrap();
+    assert!(
+        of("connect")
+            .any(|r| get(r, "addr") == Some("127.0.0.1") && num(r, "port") == port && get(r, "result") == Some("0"))
+    );
+    assert!(of("send").any(|r| num(r, "port") == port && num(r, "result") == x["send"]["bytes"].as_u64().unwrap()));
+    // Every event has a UTC time on the capture's day and the header's host.
+    assert!(
+        events
+            .iter()
+            .all(|r| get(r, "ts").is_some() && get(r, "host").is_some())
+    );
+
+    // The child declared its agent in its environment; its write carries it.
+    let child = &x["child"];
+    let exec = of("exec")
+        .find(|r| get(r, "agent") == child["agent"].as_str())
+        .expect("the child's exec with its AGENT_ID");
+    let child_pid = get(exec, "pid").unwrap();
+    assert!(of("write").any(|r| get(r, "pid") == Some(child_pid)
+        && get(r, "path") == child["writes"].as_str()
+        && num(r, "bytes") == child["bytes"].as_u64().unwrap()
+        && get(r, "agent") == child["agent"].as_str()));
+    assert!(
+        get(exec, "argv").unwrap().contains("[REDACTED:github_token]"),
+        "{exec:?}"
+    );
+
+    // The process tree: the child's lineage runs through the workload process.
+    let procs = table_rows(case.path(), "processes");
+    let p = procs.iter().find(|r| get(r, "pid") == Some(child_pid)).unwrap();
+    let lineage: Vec<&str> = get(p, "lineage").unwrap().split(' ').collect();
+    assert_eq!(lineage[0], child_pid);
+    assert_eq!(Some(lineage[1]), get(p, "ppid"));
+    assert!(
+        procs
+            .iter()
+            .any(|r| get(r, "pid") == Some(lineage[1]) && get(r, "exec_path").is_some_and(|e| e.contains("python")))
+    );
+    assert_eq!(get(p, "exit_status"), Some("0"));
+
+    // No planted secret anywhere agaudit wrote or printed.
+    let all = everything_written(case.path(), &[&out]);
+    for s in x["planted_secrets"].as_array().unwrap() {
+        assert!(!all.contains(s.as_str().unwrap()), "{s} reached an output");
+    }
+}
+
+#[test]
+fn killed_cut_and_corrupt_captures_are_read_as_far_as_they_go() {
+    let x = expected();
+    let case = tempfile::TempDir::new().unwrap();
+    let (v, _) = ingest(case.path(), "fixtures/capture/killed.cap");
+    let file = &v["files"][0];
+    assert_eq!(file["status"], "partial", "{file:#}");
+    assert!(file["message"].as_str().unwrap().contains("no trailer"), "{file:#}");
+    balanced_lines(&file["counts"]);
+    let loops = table_rows(case.path(), "kernel_events")
+        .into_iter()
+        .filter(|r| get(r, "path") == x["killed"]["loop_file"].as_str())
+        .count();
+    assert!(loops > 3, "the complete records before the kill are kept: {loops}");
+
+    let tmp = tempfile::TempDir::new().unwrap();
+    let bytes = fs::read(root().join("fixtures/capture/killed.cap")).unwrap();
+    let cut = tmp.path().join("cut.cap");
+    fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();
+    let case = tempfile::TempDir::new().unwrap();
+    let (v, _) = ingest(case.path(), cut.to_str().unwrap());
+    let file = &v["files"][0];
+    assert_eq!(file["status"], "partial");
+    assert_eq!(file["counts"]["quarantined_lines"], 1, "the cut record");
+    assert!(file["message"].as_str().unwrap().contains("inside a record"));
+    balanced_lines(&file["counts"]);
+    let quarantine = fs::read_to_string(case.path().join(file["quarantine"].as_str().unwrap())).unwrap();
+    assert!(quarantine.contains("cut short at byte"), "{quarantine}");
+
+    // A record whose kind byte is wrong: quarantined by number, the rest still read.
+    let good = fs::read(root().join("fixtures/capture/workload.cap")).unwrap();
+    let mut reader = agaudit_capture_format::Reader::new(&good).unwrap();
+    reader.next();
+    reader.next();
+    let third = reader.offset() as usize;
+    let mut bad = good.clone();
+    bad[third + 4] = 0x77;
+    let corrupt = tmp.path().join("corrupt.cap");
+    fs::write(&corrupt, &bad).unwrap();
+    let case = tempfile::TempDir::new().unwrap();
+    let (v, _) = ingest(case.path(), corrupt.to_str().unwrap());
+    let file = &v["files"][0];
+    assert_eq!(file["counts"]["quarantined_lines"], 1);
+    balanced_lines(&file["counts"]);
+    let quarantine = fs::read_to_string(case.path().join(file["quarantine"].as_str().unwrap())).unwrap();
+    assert!(
+        quarantine.contains("\"line\":3") && quarantine.contains("unknown record kind 119"),
+        "{quarantine}"
+    );
+}
