@@ -147,14 +147,12 @@ struct write_totals {
     u64 calls;
     u64 inode;
     u64 first_ts;
-    u64 last_ts;
+    u64 last_ts; // unused by the kernel (user space stamps flushes)
 };
 
-struct capture_config {
-    u32 cgroup_mode;
-    u32 pad;
-    u64 cgroup_id;
-};
+// Set by user space at load time (aya's set_global): follow a cgroup instead of a process tree.
+volatile const u32 cgroup_mode = 0;
+volatile const u64 target_cgroup = 0;
 
 struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 16 << 20); } events SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 65536); __type(key, u32); __type(value, u8); } tracked SEC(".maps");
@@ -162,14 +160,11 @@ struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 16384); __type(key
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 65536); __type(key, struct fd_key); __type(value, struct write_totals); } writes SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 65536); __type(key, struct fd_key); __type(value, u8); } fds SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, struct pending); } scratch SEC(".maps");
-struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, struct capture_config); } capture_config SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, u32); __type(value, u64); } lost SEC(".maps");
 
 static __always_inline bool followed(u32 tgid) {
-    u32 zero = 0;
-    struct capture_config *c = bpf_map_lookup_elem(&capture_config, &zero);
-    if (c && c->cgroup_mode)
-        return bpf_get_current_cgroup_id() == c->cgroup_id;
+    if (cgroup_mode)
+        return bpf_get_current_cgroup_id() == target_cgroup;
     return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
 }
 
@@ -259,12 +254,16 @@ static __always_inline void close_fd(u32 tgid, s32 fd) {
 SEC("raw_tp/sys_enter")
 int on_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
     u64 *a = (u64 *)ctx;
+    u64 nr = a[1];
+    // Writes are counted at exit from the registers alone: nothing to do here, and the cheapest
+    // possible return for the hottest syscalls.
+    if (nr == NR_write || nr == NR_pwrite64 || nr == NR_writev || nr == NR_pwritev || nr == NR_pwritev2)
+        return 0;
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32, tid = (u32)id;
     if (!followed(tgid))
         return 0;
     struct pt_regs *regs = (struct pt_regs *)a[0];
-    u64 nr = a[1];
     u64 p1 = PT_REGS_PARM1_CORE_SYSCALL(regs);
     u64 p2 = PT_REGS_PARM2_CORE_SYSCALL(regs);
     u64 p3 = PT_REGS_PARM3_CORE_SYSCALL(regs);
@@ -296,9 +295,6 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
     p->path2[0] = 0;
 
     switch (nr) {
-    case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
-        p->fd = (s64)p1;
-        break;
     case NR_open:
         bpf_probe_read_user_str(p->path, PATH_LEN, (void *)p1);
         p->flags = p2;
@@ -416,46 +412,52 @@ static __always_inline u32 kind_of(u64 nr, u64 flags) {
     return 0;
 }
 
+// Adds a successful write of `ret` bytes on `fd` to the (process, fd) totals; regular files only.
+static __always_inline void count_write(u32 tgid, s64 fd, s64 ret) {
+    struct fd_key key = { .tgid = tgid, .fd = (s32)fd };
+    struct write_totals *w = bpf_map_lookup_elem(&writes, &key);
+    if (!w) {
+        // Only a process being followed starts a total (an existing one implies it).
+        if (!followed(tgid))
+            return;
+        struct file *f = file_of(fd);
+        if (!f)
+            return;
+        u16 imode = BPF_CORE_READ(f, f_inode, i_mode);
+        if ((imode & S_IFMT) != S_IFREG)
+            return; // pipes, sockets, terminals: not file writes
+        struct write_totals fresh = {};
+        fresh.inode = BPF_CORE_READ(f, f_inode, i_ino);
+        fresh.first_ts = bpf_ktime_get_boot_ns();
+        bpf_map_update_elem(&writes, &key, &fresh, BPF_NOEXIST);
+        w = bpf_map_lookup_elem(&writes, &key);
+        if (!w) {
+            count_lost(); // the aggregation map is full: this write is not counted
+            return;
+        }
+    }
+    __sync_fetch_and_add(&w->bytes, ret);
+    __sync_fetch_and_add(&w->calls, 1);
+}
+
 SEC("raw_tp/sys_exit")
 int on_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
     u64 *a = (u64 *)ctx;
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32, tid = (u32)id;
+    s64 ret = (s64)a[1];
+    struct pt_regs *regs = (struct pt_regs *)a[0];
+    u64 nr = BPF_CORE_READ(regs, orig_ax);
+    if (nr == NR_write || nr == NR_pwrite64 || nr == NR_writev || nr == NR_pwritev || nr == NR_pwritev2) {
+        // The first argument is still in its register at exit.
+        if (ret > 0)
+            count_write(tgid, (s64)PT_REGS_PARM1_CORE_SYSCALL(regs), ret);
+        return 0;
+    }
     struct pending *p = bpf_map_lookup_elem(&pending, &tid);
     if (!p)
         return 0;
-    s64 ret = (s64)a[1];
-    u64 nr = p->nr;
-
-    if (nr == NR_write || nr == NR_pwrite64 || nr == NR_writev || nr == NR_pwritev || nr == NR_pwritev2) {
-        s64 fd = p->fd;
-        bpf_map_delete_elem(&pending, &tid);
-        if (ret <= 0)
-            return 0;
-        struct fd_key key = { .tgid = tgid, .fd = (s32)fd };
-        struct write_totals *w = bpf_map_lookup_elem(&writes, &key);
-        if (!w) {
-            struct file *f = file_of(fd);
-            if (!f)
-                return 0;
-            u16 imode = BPF_CORE_READ(f, f_inode, i_mode);
-            if ((imode & S_IFMT) != S_IFREG)
-                return 0; // pipes, sockets, terminals: not file writes
-            struct write_totals fresh = {};
-            fresh.inode = BPF_CORE_READ(f, f_inode, i_ino);
-            fresh.first_ts = bpf_ktime_get_boot_ns();
-            bpf_map_update_elem(&writes, &key, &fresh, BPF_NOEXIST);
-            w = bpf_map_lookup_elem(&writes, &key);
-            if (!w) {
-                count_lost(); // the aggregation map is full: this write is not counted
-                return 0;
-            }
-        }
-        __sync_fetch_and_add(&w->bytes, ret);
-        __sync_fetch_and_add(&w->calls, 1);
-        w->last_ts = bpf_ktime_get_boot_ns();
-        return 0;
-    }
+    nr = p->nr;
 
     u32 kind = kind_of(nr, p->flags);
     if (!kind) {

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 
 use aya::maps::{Array, HashMap, MapData, RingBuf};
 use aya::programs::{ProgramError, RawTracePoint};
-use aya::{Ebpf, Pod};
+use aya::{Ebpf, EbpfLoader, Pod};
 
 /// The object build.rs produced (compiled here, or the committed prebuilt one).
 pub static OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/capture.bpf.o"));
@@ -59,16 +59,12 @@ pub struct WriteTotals {
 // SAFETY: repr(C), only u64s.
 unsafe impl Pod for WriteTotals {}
 
-/// `struct capture_config`.
-#[repr(C)]
+/// What to follow: a process tree (the `tracked` map) or, with `cgroup`, one cgroup v2 id. Set
+/// as the program's read-only globals when it is loaded.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Config {
-    pub cgroup_mode: u32,
-    pub pad: u32,
-    pub cgroup_id: u64,
+    pub cgroup: Option<u64>,
 }
-// SAFETY: repr(C), only integers, explicit padding.
-unsafe impl Pod for Config {}
 
 /// One event from the ring buffer, decoded.
 #[derive(Debug, Clone, Default)]
@@ -167,7 +163,12 @@ pub struct Kernel {
 /// Loads `object`, configures the filter, attaches every program. Errors carry the verifier's
 /// message when the kernel refused a program.
 pub fn load(object: &[u8], config: Config) -> Result<Kernel, String> {
-    let mut ebpf = Ebpf::load(object).map_err(|e| format!("cannot load the eBPF object: {e}"))?;
+    let (mode, cgroup) = (u32::from(config.cgroup.is_some()), config.cgroup.unwrap_or(0));
+    let mut ebpf = EbpfLoader::new()
+        .override_global("cgroup_mode", &mode, true)
+        .override_global("target_cgroup", &cgroup, true)
+        .load(object)
+        .map_err(|e| format!("cannot load the eBPF object: {e}"))?;
     for (name, tracepoint) in [
         ("on_sys_enter", "sys_enter"),
         ("on_sys_exit", "sys_exit"),
@@ -194,11 +195,6 @@ pub fn load(object: &[u8], config: Config) -> Result<Kernel, String> {
         ebpf.take_map(name)
             .ok_or_else(|| format!("the eBPF object has no map {name}"))
     };
-    let mut config_map: Array<MapData, Config> =
-        Array::try_from(take(&mut ebpf, "capture_config")?).map_err(|e| e.to_string())?;
-    config_map
-        .set(0, config, 0)
-        .map_err(|e| format!("cannot configure the filter: {e}"))?;
     Ok(Kernel {
         events: RingBuf::try_from(take(&mut ebpf, "events")?).map_err(|e| e.to_string())?,
         tracked: HashMap::try_from(take(&mut ebpf, "tracked")?).map_err(|e| e.to_string())?,

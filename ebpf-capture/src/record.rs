@@ -410,7 +410,11 @@ impl Recorder {
     /// Records the write totals the kernel holds, for one process (at its exit) or all.
     fn flush_writes_from(&mut self, kernel: &mut Kernel, only: Option<u32>, why: &str) -> std::io::Result<()> {
         let entries: Vec<(FdKey, WriteTotals)> = kernel.writes.iter().filter_map(Result::ok).collect();
-        for (key, totals) in entries {
+        // The kernel does not stamp each write (it would cost every write a clock read): these
+        // rows carry the time they were flushed.
+        let flushed_at = clock(libc::CLOCK_BOOTTIME) as u64;
+        for (key, mut totals) in entries {
+            totals.last_ts = flushed_at;
             if only.is_some_and(|p| p != key.tgid) {
                 continue;
             }
@@ -483,9 +487,7 @@ pub fn run(o: Options) -> Result<i32, String> {
             let meta = std::fs::metadata(path)
                 .map_err(|e| format!("cannot use cgroup {}: {e}; give a cgroup v2 directory", path.display()))?;
             Config {
-                cgroup_mode: 1,
-                pad: 0,
-                cgroup_id: meta.ino(),
+                cgroup: Some(meta.ino()),
             }
         }
         _ => Config::default(),

@@ -168,3 +168,77 @@ fn killed_cut_and_corrupt_captures_are_read_as_far_as_they_go() {
         "{quarantine}"
     );
 }
+
+/// The MCP fixture server recorded from the kernel while it served each agent session
+/// (scripts/fixtures/capture.sh), against that run's own record of the tool calls.
+#[test]
+fn the_mcp_servers_process_tree_is_seen_from_the_kernel() {
+    let calls: Value =
+        serde_json::from_str(&fs::read_to_string(root().join("fixtures/capture/mcp-expected.json")).unwrap()).unwrap();
+    let calls = calls["tool_calls"].as_array().unwrap();
+    // Capture file ↔ the agent session it served (fixtures/mcp/README.md).
+    let mut ports: Vec<(bool, std::collections::BTreeSet<String>)> = Vec::new();
+    for (file, agent, session) in [
+        ("mcp-traffic.cap", "reporting-assistant", "q8n5"),
+        ("mcp-traffic-code-helper.cap", "code-helper", "h2v6"),
+        ("mcp-traffic-data-export.cap", "data-export-job", "x7p3"),
+    ] {
+        let case = tempfile::TempDir::new().unwrap();
+        let (v, _) = ingest(case.path(), &format!("fixtures/capture/{file}"));
+        assert_eq!(v["files"][0]["status"], "ingested", "{file}: {v:#}");
+        let events = table_rows(case.path(), "kernel_events");
+        let server = events
+            .iter()
+            .find(|r| {
+                get(r, "event") == Some("exec")
+                    && get(r, "argv")
+                        .and_then(|a| a.split(' ').nth(1))
+                        .is_some_and(|a| a.ends_with("mcp_server.py"))
+            })
+            .unwrap_or_else(|| panic!("{file}: the MCP server's exec"));
+        let pid = get(server, "pid").unwrap();
+        assert_eq!(
+            (get(server, "agent"), get(server, "session")),
+            (Some(agent), Some(session)),
+            "{file}"
+        );
+        let by_server = |event: &'static str| {
+            events
+                .iter()
+                .filter(move |r| get(r, "pid") == Some(pid) && get(r, "event") == Some(event))
+        };
+        assert!(
+            by_server("connect").any(|r| get(r, "addr") == Some("127.0.0.1") && get(r, "port") == Some("54329")),
+            "{file}: the server's connection to the fixture PostgreSQL"
+        );
+        let called = |tool: &str| calls.iter().any(|c| c["agent"] == agent && c["tool"] == tool);
+        let report_writes = by_server("write")
+            .filter(|r| get(r, "path").is_some_and(|p| p.contains("/reports/")))
+            .count();
+        assert_eq!(
+            report_writes > 0,
+            called("export_report"),
+            "{file}: export_report writes its report file"
+        );
+        let other_ports = by_server("connect")
+            .filter(|r| get(r, "addr") == Some("127.0.0.1") && get(r, "port") != Some("54329"))
+            .filter_map(|r| get(r, "port").map(str::to_string))
+            .collect();
+        ports.push((called("fetch_rates"), other_ports));
+    }
+    // Every session's server exports telemetry to the one OTLP receiver of the run; only the
+    // sessions that called fetch_rates also reach the run's rates API.
+    let common: std::collections::BTreeSet<String> = ports
+        .iter()
+        .map(|(_, p)| p.clone())
+        .reduce(|a, b| a.intersection(&b).cloned().collect())
+        .unwrap();
+    assert!(!common.is_empty(), "the OTLP receiver: {ports:?}");
+    for (fetched, p) in &ports {
+        assert_eq!(
+            p.len() > common.len(),
+            *fetched,
+            "fetch_rates connects to the rates API: {ports:?}"
+        );
+    }
+}
