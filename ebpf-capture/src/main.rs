@@ -49,6 +49,11 @@ struct RecordArgs {
     #[arg(long, value_name = "PATH")]
     cgroup: Option<PathBuf>,
 
+    /// With -- CMD: run it in a new cgroup v2 of its own (removed when the tree has exited), so
+    /// the cgroup id in every event names this session.
+    #[arg(long, requires = "command")]
+    new_cgroup: bool,
+
     /// Stop after this many seconds.
     #[arg(long, value_name = "S")]
     duration: Option<f64>,
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
     let options = record::Options {
         out: a.out,
         target,
+        new_cgroup: a.new_cgroup,
         duration: a.duration.map(Duration::from_secs_f64),
         env_allow: a.env_allow,
         object: a.bpf_object,

@@ -39,6 +39,8 @@ pub enum Target {
 pub struct Options {
     pub out: PathBuf,
     pub target: Target,
+    /// With a command: put it in a new cgroup v2 of its own, so cgroup ids name the session.
+    pub new_cgroup: bool,
     pub duration: Option<Duration>,
     pub env_allow: Vec<String>,
     /// Another eBPF object than the built-in one (to compare the committed prebuilt object).
@@ -438,10 +440,13 @@ impl Recorder {
     }
 }
 
-fn host_header(target: &Target, env_allow: &[String]) -> Header {
+fn host_header(target: &Target, env_allow: &[String], cgroup: Option<&Path>) -> Header {
     let (boot_ns, wall_ns) = clock_pair();
     let filter = match target {
-        Target::Command(argv) => format!("command {}", argv.join(" ")),
+        Target::Command(argv) => match cgroup {
+            Some(c) => format!("command {} (in cgroup {})", argv.join(" "), c.display()),
+            None => format!("command {}", argv.join(" ")),
+        },
         Target::Pid(p) => format!("pid {p}"),
         Target::Cgroup(c) => format!("cgroup {}", c.display()),
     };
@@ -505,8 +510,16 @@ pub fn run(o: Options) -> Result<i32, String> {
         redactions: RuleCounts::new(),
     };
     let io = |e: std::io::Error| format!("cannot write {}: {e}", o.out.display());
+    let created_cgroup = match (&o.target, o.new_cgroup) {
+        (Target::Command(_), true) => Some(new_cgroup()?),
+        _ => None,
+    };
     rec.out
-        .write_all(&format::encode_start(&host_header(&o.target, &o.env_allow)))
+        .write_all(&format::encode_start(&host_header(
+            &o.target,
+            &o.env_allow,
+            created_cgroup.as_deref(),
+        )))
         .map_err(io)?;
     rec.out.flush().map_err(io)?;
 
@@ -518,7 +531,7 @@ pub fn run(o: Options) -> Result<i32, String> {
     let mut child = None;
     match &o.target {
         Target::Command(argv) => {
-            let pid = spawn_held(argv, &mut kernel)?;
+            let pid = spawn_held(argv, &mut kernel, created_cgroup.as_deref())?;
             rec.procs.insert(
                 pid,
                 Proc {
@@ -620,7 +633,54 @@ pub fn run(o: Options) -> Result<i32, String> {
     if lost > 0 {
         eprintln!("ebpf-capture: warning: {lost} events were lost (the ring buffer was full); the trailer records it");
     }
-    Ok(child.map_or(0, wait_for))
+    // After the tree ended the command is reaped for its exit code; after a signal or the
+    // duration it may still run, and is left running (no longer recorded).
+    let code = match child {
+        None => 0,
+        Some(pid) if reason == "exit" => wait_for(pid),
+        Some(pid) => {
+            let mut status = 0;
+            // SAFETY: a non-blocking wait for our own child.
+            if unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) } == pid as libc::pid_t {
+                if libc::WIFEXITED(status) {
+                    libc::WEXITSTATUS(status)
+                } else {
+                    128 + libc::WTERMSIG(status)
+                }
+            } else {
+                eprintln!("ebpf-capture: the command (pid {pid}) is still running and is no longer recorded");
+                0
+            }
+        }
+    };
+    if let Some(dir) = created_cgroup {
+        // Empty once the command's tree has exited; left in place (and said) otherwise.
+        if std::fs::remove_dir(&dir).is_err() {
+            eprintln!(
+                "ebpf-capture: the session cgroup {} still has processes; not removed",
+                dir.display()
+            );
+        }
+    }
+    Ok(code)
+}
+
+/// The cgroup v2 mount point, from /proc/self/mounts.
+fn cgroup2_root() -> Option<PathBuf> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    mounts.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        let (_, dir, kind) = (f.next()?, f.next()?, f.next()?);
+        (kind == "cgroup2").then(|| PathBuf::from(dir))
+    })
+}
+
+/// A new cgroup v2 directory for this session (its inode is the cgroup id events carry).
+fn new_cgroup() -> Result<PathBuf, String> {
+    let root = cgroup2_root().ok_or("no cgroup v2 hierarchy is mounted (mount -t cgroup2 none /sys/fs/cgroup)")?;
+    let dir = root.join(format!("ebpf-capture-{}", std::process::id()));
+    std::fs::create_dir(&dir).map_err(|e| format!("cannot create the session cgroup {}: {e}", dir.display()))?;
+    Ok(dir)
 }
 
 /// Starts `argv` held before exec until its pid is followed, so its own exec is recorded.
@@ -628,7 +688,7 @@ pub fn run(o: Options) -> Result<i32, String> {
 /// A plain fork and exec: std's Command waits for the exec to succeed, which a held child never
 /// does until it is released. Everything the child needs is allocated before the fork; between
 /// fork and exec it only reads the pipe and calls execvp.
-fn spawn_held(argv: &[String], kernel: &mut Kernel) -> Result<u32, String> {
+fn spawn_held(argv: &[String], kernel: &mut Kernel, cgroup: Option<&Path>) -> Result<u32, String> {
     use std::ffi::CString;
     let args: Vec<CString> = argv
         .iter()
@@ -658,10 +718,14 @@ fn spawn_held(argv: &[String], kernel: &mut Kernel) -> Result<u32, String> {
         }
     }
     let pid = pid as u32;
-    let followed = kernel
+    let mut followed = kernel
         .tracked
         .insert(pid, 1, 0)
         .map_err(|e| format!("cannot follow pid {pid}: {e}"));
+    if let (Some(dir), Ok(())) = (cgroup, &followed) {
+        followed = std::fs::write(dir.join("cgroup.procs"), pid.to_string())
+            .map_err(|e| format!("cannot move pid {pid} into {}: {e}", dir.display()));
+    }
     // SAFETY: releasing the held child (one byte), then closing our ends.
     unsafe {
         libc::write(write_end, [1u8].as_ptr().cast(), 1);

@@ -259,3 +259,119 @@ fn a_killed_recorder_leaves_a_readable_file_without_a_trailer() {
         reader.end()
     );
 }
+
+fn capture_events(args: &[&str]) -> (std::process::Output, Vec<Event>) {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let out = tmp.path().join("c.cap");
+    let o = Command::new(env!("CARGO_BIN_EXE_ebpf-capture"))
+        .args(["record", "--out", out.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    let events = if out.exists() { read(&out).0 } else { Vec::new() };
+    (o, events)
+}
+
+#[test]
+fn a_running_process_a_cgroup_and_a_new_session_cgroup_are_followed() {
+    if !can_record() {
+        return;
+    }
+    let tmp = tempfile::TempDir::new().unwrap();
+    let file = tmp.path().join("tick.txt");
+    let script = format!("while :; do date > {}; sleep 0.1; done", file.display());
+    // --pid: a process that started before the recorder.
+    let mut running = Command::new("sh").args(["-c", &script]).spawn().unwrap();
+    let pid = running.id();
+    let (o, events) = capture_events(&["--pid", &pid.to_string(), "--duration", "1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let path = file.to_str().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == Some(Kind::Open) && e.path.as_deref() == Some(path)),
+        "the running tree's children write {path}: {events:#?}"
+    );
+    // --cgroup: the same process moved into a fresh cgroup v2.
+    let root = std::fs::read_to_string("/proc/self/mounts")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(f[1]))
+        })
+        .expect("a cgroup v2 mount");
+    let cg = root.join(format!("ebpf-capture-test-{}", std::process::id()));
+    std::fs::create_dir(&cg).unwrap();
+    std::fs::write(cg.join("cgroup.procs"), pid.to_string()).unwrap();
+    let (o, events) = capture_events(&["--cgroup", cg.to_str().unwrap(), "--duration", "1"]);
+    let _ = running.kill();
+    let _ = running.wait();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = std::fs::remove_dir(&cg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == Some(Kind::Open) && e.path.as_deref() == Some(path))
+    );
+    // --new-cgroup: every event of the command carries the session cgroup's id.
+    let (o, events) = capture_events(&["--new-cgroup", "--", "sh", "-c", &format!("date > {path}")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ids: std::collections::BTreeSet<u64> = events
+        .iter()
+        .filter(|e| e.kind != Some(Kind::Fork))
+        .map(|e| e.cgroup_id)
+        .collect();
+    assert_eq!(ids.len(), 1, "one session cgroup: {ids:?}");
+}
+
+#[test]
+fn without_root_it_says_so_and_exits_2() {
+    if !can_record() {
+        return;
+    }
+    let tmp = tempfile::TempDir::new().unwrap();
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_ebpf-capture"))
+        .args([
+            "record",
+            "--out",
+            tmp.path().join("x.cap").to_str().unwrap(),
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("needs root"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn sigint_stops_cleanly_with_a_trailer() {
+    if !can_record() {
+        return;
+    }
+    let tmp = tempfile::TempDir::new().unwrap();
+    let out = tmp.path().join("s.cap");
+    let mut rec = Command::new(env!("CARGO_BIN_EXE_ebpf-capture"))
+        .args(["record", "--out", out.to_str().unwrap(), "--", "sleep", "31.25"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(rec.id() as libc::pid_t, libc::SIGINT) };
+    let _ = rec.wait();
+    let _ = Command::new("pkill").args(["-f", "^sleep 31.25$"]).status();
+    let (_, end, records) = read(&out);
+    assert_eq!(end, Some(End::Trailer));
+    let Some(Record::Trailer(t)) = records.last() else {
+        panic!("no trailer")
+    };
+    assert_eq!(t.reason, "signal");
+}
