@@ -217,6 +217,16 @@ impl Case {
 }
 
 /// UTC now, RFC 3339 with microseconds.
+/// Nanoseconds since the epoch as RFC 3339 UTC with microseconds (how findings and views print
+/// times).
+pub fn rfc3339(ns: Option<i64>) -> Option<String> {
+    ns.map(|t| {
+        chrono::DateTime::from_timestamp_nanos(t)
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string()
+    })
+}
+
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

@@ -33,7 +33,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{TimestampNanosecondType, UInt64Type};
 use serde::Serialize;
 
-use crate::case::IngestManifest;
+use crate::case::{IngestManifest, rfc3339};
 use crate::correlate::load;
 use crate::ledger::{Ledger, LedgerError, Record};
 use crate::table::columns::TableBuilder;
@@ -349,7 +349,7 @@ fn read_actions(batches: &[arrow_array::RecordBatch], spans: &HashSet<String>) -
                 outcome: outcome.value(i).to_string(),
                 violation: load::opt(violation, i).map(str::to_string),
                 verdict: verdict.value(i).to_string(),
-                conf: conf_name(conf.value(i)),
+                conf: crate::table::actions::conf_name(conf.value(i)),
                 layers,
                 evidence: format!("{}:{}:{}", table.value(i), file.value(i), line.value(i)),
             });
@@ -363,13 +363,6 @@ fn class_name(s: &str) -> &'static str {
         .into_iter()
         .find(|c| *c == s)
         .unwrap_or("other")
-}
-
-fn conf_name(s: &str) -> &'static str {
-    ["attributed", "approximate", "unattributed"]
-        .into_iter()
-        .find(|c| *c == s)
-        .unwrap_or("unattributed")
 }
 
 /// The weakest of two confidences.
@@ -490,14 +483,6 @@ fn finding_id(key: &[String]) -> String {
         h.update(k.as_bytes());
     }
     h.finalize().to_hex()[..32].to_string()
-}
-
-fn rfc3339(ns: Option<i64>) -> Option<String> {
-    ns.map(|t| {
-        chrono::DateTime::from_timestamp_nanos(t)
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
-    })
 }
 
 /// The ledger record of a finding: what an auditor reads, absent values left out.

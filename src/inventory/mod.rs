@@ -20,7 +20,7 @@ use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
 use serde::Serialize;
 
-use crate::case::IngestManifest;
+use crate::case::{IngestManifest, rfc3339};
 use crate::correlate::load;
 use crate::policy::Policy;
 use crate::table::findings::FindingRow;
@@ -87,14 +87,6 @@ pub struct Inventory {
     pub principals: Vec<Principal>,
     pub coverage: Vec<Coverage>,
     pub gaps: Vec<Gap>,
-}
-
-fn rfc3339(ns: Option<i64>) -> Option<String> {
-    ns.map(|t| {
-        chrono::DateTime::from_timestamp_nanos(t)
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
-    })
 }
 
 /// Nanoseconds of row `i` of a timestamp column in µs or ns.

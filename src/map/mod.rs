@@ -98,7 +98,10 @@ pub fn build(
             }
             pair.refused += u64::from(outcomes.value(i) == "DENY");
             pair.beyond_grant += u64::from(load::opt(violations, i).is_some());
-            *pair.conf.entry(conf_name(confs.value(i))).or_default() += 1;
+            *pair
+                .conf
+                .entry(crate::table::actions::conf_name(confs.value(i)))
+                .or_default() += 1;
             if let Some(rule) = load::opt(rules, i) {
                 let used = used_rules.entry(rule.to_string()).or_default();
                 used.0 = true;
@@ -193,11 +196,4 @@ fn server_of(resource: &str) -> String {
         Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
         None => resource.split('/').next().unwrap_or(resource).to_string(),
     }
-}
-
-fn conf_name(s: &str) -> &'static str {
-    ["attributed", "approximate", "unattributed"]
-        .into_iter()
-        .find(|c| *c == s)
-        .unwrap_or("unattributed")
 }

@@ -49,6 +49,15 @@ pub struct ActionRow {
     pub corroboration: Option<String>,
 }
 
+/// A `conf` value read back as the static name it was written from (unknown values count as
+/// the weakest, unattributed).
+pub fn conf_name(s: &str) -> &'static str {
+    ["attributed", "approximate", "unattributed"]
+        .into_iter()
+        .find(|c| *c == s)
+        .unwrap_or("unattributed")
+}
+
 /// The Arrow schema of `actions` (mirrored in schemas/actions.arrow.json).
 pub fn schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();

@@ -47,7 +47,7 @@ pub(super) fn readme_case() -> tempfile::TempDir {
     case
 }
 
-fn at_root(args: &[&str]) -> Output {
+pub(super) fn at_root(args: &[&str]) -> Output {
     let o = Command::new(env!("CARGO_BIN_EXE_agaudit"))
         .args(args)
         .current_dir(root())

@@ -5,28 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-use super::diff::readme_case;
+use super::diff::{at_root as run, readme_case};
 use super::root;
-
-fn run(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_agaudit"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("AGAUDIT_CASE")
-        .output()
-        .unwrap();
-    assert_ne!(
-        o.status.code(),
-        Some(101),
-        "panicked: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
 
 fn json(args: &[&str]) -> Value {
     let o = run(args);
