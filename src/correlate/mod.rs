@@ -1,7 +1,7 @@
 //! Correlation: from normalised evidence to attributed, judged actions, written as evidence.
 //!
-//! Reads the case's db_events, spans and tool_hints (kernel_events join here once the capture
-//! issue lands), resolves who did each access and how sure that is ([`db`], [`spans`]), judges
+//! Reads the case's db_events, spans, tool_hints, kernel_events and processes, resolves who did
+//! each access and how sure that is ([`db`], [`spans`], [`kernel`]), judges
 //! it against the policy, writes the `actions` table (replacing the previous run's) and appends
 //! the chain of custody, the policy used and every action to the ledger — idempotently, so the
 //! same case and policy give the same actions in the same order and no duplicate records.
@@ -10,6 +10,7 @@
 //! [`Summary`].
 
 pub mod db;
+pub mod kernel;
 pub mod load;
 pub mod spans;
 
@@ -100,6 +101,8 @@ pub struct Summary {
     pub ledger_appended: u64,
     pub ledger_already: u64,
     pub ledger_head_seq: u64,
+    /// Kernel events that are not actions, by why (they stay in kernel_events).
+    pub kernel_not_actions: kernel::Skipped,
 }
 
 /// Correlates the case at `case_root` under `policy` (whose file is `policy_path` with bytes
@@ -159,6 +162,19 @@ pub fn run(
     }
     qualify_tables(&mut accesses);
     accesses.extend(span_accesses(&index, &traced_spans, policy));
+    let procs = load::table(case_root, manifest, "processes").map_err(CorrelateError::Case)?;
+    let lineages = kernel::lineages(&procs.into_iter().flat_map(|p| p.batches).collect::<Vec<_>>())
+        .map_err(CorrelateError::Case)?;
+    let kernel_batches: Vec<_> = load::table(case_root, manifest, "kernel_events")
+        .map_err(CorrelateError::Case)?
+        .into_iter()
+        .flat_map(|p| p.batches)
+        .collect();
+    let (kernel_accesses, skipped) =
+        kernel::accesses(&kernel_batches, &lineages, &index, policy).map_err(CorrelateError::Case)?;
+    drop(kernel_batches);
+    accesses.extend(kernel_accesses);
+    summary.kernel_not_actions = skipped;
     accesses.par_sort_by(|a, b| {
         (a.ts, &a.evidence_file, a.evidence_line, a.evidence_table).cmp(&(
             b.ts,

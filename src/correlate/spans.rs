@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::types::{Int32Type, Int64Type, TimestampNanosecondType, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 
 use super::load::{self, opt, strings};
@@ -40,6 +40,8 @@ pub struct Span {
     pub server_port: Option<i32>,
     pub start: Option<i64>,
     pub end: Option<i64>,
+    /// The OS process that emitted the span (resource attribute process.pid).
+    pub pid: Option<i64>,
     pub source_file: String,
     pub source_line: u64,
     pub source_blake3: String,
@@ -59,6 +61,11 @@ impl Span {
             && self.mcp_method.is_none()
             && self.server_address.is_some()
             && self.server_port.is_some()
+    }
+
+    /// The server side of an MCP tool call: the span whose process ran the tool.
+    pub fn is_tool_call_server(&self) -> bool {
+        self.kind.as_deref() == Some("server") && self.mcp_method.as_deref() == Some("tools/call")
     }
 
     pub fn reference(&self) -> String {
@@ -157,6 +164,7 @@ fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), String> {
     };
     let port = col("server_port")?.as_primitive::<Int32Type>();
     let line = col("source_line")?.as_primitive::<UInt64Type>();
+    let pid = col("process_pid")?.as_primitive::<Int64Type>();
     let start = col("start_time")?.as_primitive::<TimestampNanosecondType>();
     let end = col("end_time")?.as_primitive::<TimestampNanosecondType>();
     let owned = |a, i| opt(a, i).map(str::to_string);
@@ -185,6 +193,7 @@ fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), String> {
             server_port: port.is_valid(i).then(|| port.value(i)),
             start: start.is_valid(i).then(|| start.value(i)),
             end: end.is_valid(i).then(|| end.value(i)),
+            pid: pid.is_valid(i).then(|| pid.value(i)),
             source_file: file.value(i).to_string(),
             source_line: line.value(i),
             source_blake3: blake3.value(i).to_string(),

@@ -16,7 +16,7 @@
 //!
 //! Actions are grouped into findings per tool, actor (agent@session, or the principal when
 //! unattributed), observation and outcome, with the layers that saw them (db: the pgAudit row;
-//! telemetry: a span carrying the access; kernel: once ebpf-capture files are ingested), counts,
+//! telemetry: a span carrying the access; kernel: an ebpf-capture event placed in the call), counts,
 //! first and last time, the weakest confidence, a severity, and the actions and evidence rows
 //! behind them.
 //!
@@ -329,6 +329,10 @@ fn read_actions(batches: &[arrow_array::RecordBatch], spans: &HashSet<String>) -
                 }
                 "kernel_events" => {
                     layers.insert("kernel");
+                    // Placed inside a tool call by that call's own span.
+                    if load::opt(span_id, i).is_some_and(|sp| spans.contains(sp)) {
+                        layers.insert("telemetry");
+                    }
                 }
                 _ => {
                     layers.insert("telemetry");

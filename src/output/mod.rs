@@ -97,6 +97,13 @@ pub fn correlate_summary(s: &crate::correlate::Summary) {
             s.duplicates_folded
         );
     }
+    let k = &s.kernel_not_actions;
+    if k.process_lifecycle + k.local_ipc + k.folded_into_write > 0 {
+        println!(
+            "kernel events kept but not actions: {} process lifecycle, {} local IPC, {} opens folded into their writes",
+            k.process_lifecycle, k.local_ipc, k.folded_into_write
+        );
+    }
     println!(
         "ledger: {} record(s) appended, {} already present; head at record {}",
         s.ledger_appended, s.ledger_already, s.ledger_head_seq

@@ -311,6 +311,19 @@ impl Policy {
             .name
             .as_deref()
             .map_or("default".to_string(), |n| format!("agent {n}"));
+        if block.most_specific(resource).is_none()
+            && class == Class::Network
+            && let Some(rule) = self.grant_below_endpoint(block, resource)
+        {
+            return Judgement {
+                rule: Some(format!(
+                    "{block_name} / resource {} (connects to its endpoint)",
+                    rule.pattern
+                )),
+                violation: None,
+                on_violation: Some(block.on_violation),
+            };
+        }
         let Some(rule) = block.most_specific(resource) else {
             return Judgement {
                 rule: Some(block_name),
@@ -329,6 +342,20 @@ impl Policy {
             violation,
             on_violation: Some(block.on_violation),
         }
+    }
+
+    /// A connection to a declared endpoint that no rule names is granted by a rule on something
+    /// under it that allows access and does not deny the network: a grant on a database implies
+    /// connecting to its server.
+    fn grant_below_endpoint<'a>(&self, block: &'a AgentBlock, resource: &str) -> Option<&'a Rule> {
+        if !self.endpoints.iter().any(|e| e.resource == resource) {
+            return None;
+        }
+        let below = format!("{resource}/");
+        block
+            .rules
+            .iter()
+            .find(|r| r.pattern.starts_with(&below) && r.access != Access::None && !r.deny.contains(&Class::Network))
     }
 
     pub fn is_shared_principal(&self, principal: &str) -> bool {

@@ -486,6 +486,14 @@ agent "reporting-assistant@breakglass" {
             None,
             "no default block: not judged"
         );
+        // Connecting to the endpoint is implied by a grant under it, but not for a session
+        // whose only grant there is `none`, and never for a resource that is not an endpoint.
+        assert_eq!(j(ra, "prod-postgres", Class::Network), None);
+        assert_eq!(j(ra, "prod-postgres", Class::Write), Some("unlisted_resource"));
+        assert_eq!(
+            j(ra, "prod-postgres/reporting", Class::Network),
+            Some("read_only_violation")
+        );
         assert!(policy.is_shared_principal("svc_shared"));
         assert_eq!(policy.endpoint_for("127.0.0.1:54329"), Some("prod-postgres"));
         assert!(policy.is_production("prod-postgres/reporting/public.orders"));

@@ -1,0 +1,326 @@
+//! Kernel accesses: what ebpf-capture saw a process do, tied to the MCP tool call it did it in.
+//!
+//! The kernel is the one witness a tool cannot talk its way past: a file opened for writing,
+//! written, truncated, renamed, unlinked or chmod'ed, or an IPv4/IPv6 connection or datagram,
+//! is an access whose outcome is the syscall's own result. Who did it comes from two
+//! independent places, as for the database: the identity the process carried in its
+//! allow-listed environment (AGENT_ID…, inherited by children), and the MCP `tools/call` server
+//! span of the same process (or an ancestor in its lineage) whose time range covers the event —
+//! that span's chain names the agent and the tool. Both agreeing is `attributed`; either alone
+//! is `approximate` with the reason; neither is `unattributed` and counted under `uid N`.
+//!
+//! What is left out, and why: execs outside a tool call (that is how a server came to be, not
+//! something a tool did) and AF_UNIX connections (local IPC such as nscd, not the network). They
+//! stay in kernel_events; [`Skipped`] counts them so the totals add up.
+//!
+//! In: kernel_events and processes batches, the span index, the policy. Out: [`Access`]es.
+
+use std::collections::HashMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type, TimestampNanosecondType, UInt32Type, UInt64Type};
+use arrow_array::{Array, RecordBatch};
+use serde::Serialize;
+
+use super::load::{self, opt, strings};
+use super::spans::SpanIndex;
+use super::{Access, Conf};
+use crate::policy::{Class, Policy};
+
+/// Events of the kernel_events table that are not actions, by why.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Skipped {
+    /// fork, exit, and execs outside any tool call: the process tree, kept in `processes`.
+    pub process_lifecycle: u64,
+    /// AF_UNIX connects and sends: local IPC.
+    pub local_ipc: u64,
+    /// A write-intent open whose writes on the same descriptor are their own action.
+    pub folded_into_write: u64,
+}
+
+/// `tools/call` server spans by the process that served them.
+pub struct ToolCalls {
+    by_pid: HashMap<i64, Vec<(i64, i64, usize)>>,
+}
+
+impl ToolCalls {
+    pub fn new(index: &SpanIndex) -> ToolCalls {
+        let mut by_pid: HashMap<i64, Vec<(i64, i64, usize)>> = HashMap::new();
+        for (i, s) in index.spans.iter().enumerate() {
+            if let (true, Some(pid), Some(start)) = (s.is_tool_call_server(), s.pid, s.start) {
+                by_pid.entry(pid).or_default().push((start, s.end.unwrap_or(start), i));
+            }
+        }
+        ToolCalls { by_pid }
+    }
+
+    /// The tool call spans of any process in `lineage` whose time range covers `ts`.
+    fn covering(&self, lineage: &[i64], ts: i64) -> Vec<usize> {
+        let mut out: Vec<usize> = lineage
+            .iter()
+            .filter_map(|p| self.by_pid.get(p))
+            .flatten()
+            .filter(|(s, e, _)| *s <= ts && ts <= *e)
+            .map(|(_, _, i)| *i)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// (boot id, pid) → the pid and its ancestors, nearest first, from the processes table.
+pub fn lineages(batches: &[RecordBatch]) -> Result<HashMap<(String, i64), Vec<i64>>, String> {
+    let mut out = HashMap::new();
+    for b in batches {
+        let (boot, lineage) = (strings(b, "boot_id")?, strings(b, "lineage")?);
+        let pid = column(b, "pid")?.as_primitive::<UInt32Type>();
+        for i in 0..b.num_rows() {
+            let chain = lineage.value(i).split(' ').filter_map(|p| p.parse().ok()).collect();
+            out.insert((boot.value(i).to_string(), i64::from(pid.value(i))), chain);
+        }
+    }
+    Ok(out)
+}
+
+fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, String> {
+    b.column_by_name(name)
+        .map(|c| c.as_ref())
+        .ok_or_else(|| format!("expected column `{name}` in kernel_events; re-ingest the case with this agaudit"))
+}
+
+/// Where a write's descriptor was opened: (pid, fd, path).
+type Descriptor = (u32, Option<i64>, Option<String>);
+
+/// The accesses of the kernel_events batches, in order (a write is placed by its open, which
+/// may be in an earlier batch).
+pub fn accesses(
+    batches: &[RecordBatch],
+    lineages: &HashMap<(String, i64), Vec<i64>>,
+    index: &SpanIndex,
+    policy: &Policy,
+) -> Result<(Vec<Access>, Skipped), String> {
+    let calls = ToolCalls::new(index);
+    let mut state = State::default();
+    let mut out = Vec::new();
+    for b in batches {
+        for i in 0..b.num_rows() {
+            if strings(b, "event")?.value(i) == "write" {
+                state.written.insert(descriptor(b, i)?);
+            }
+        }
+    }
+    for b in batches {
+        out.extend(batch_accesses(b, lineages, &calls, index, policy, &mut state)?);
+    }
+    Ok((out, state.skipped))
+}
+
+#[derive(Default)]
+struct State {
+    opened_at: HashMap<Descriptor, i64>,
+    written: std::collections::HashSet<Descriptor>,
+    skipped: Skipped,
+}
+
+fn descriptor(b: &RecordBatch, i: usize) -> Result<Descriptor, String> {
+    let pid = column(b, "pid")?.as_primitive::<UInt32Type>();
+    let fd = column(b, "fd")?.as_primitive::<Int64Type>();
+    let path = strings(b, "path")?;
+    Ok((
+        pid.value(i),
+        fd.is_valid(i).then(|| fd.value(i)),
+        opt(path, i).map(str::to_string),
+    ))
+}
+
+fn batch_accesses(
+    b: &RecordBatch,
+    lineages: &HashMap<(String, i64), Vec<i64>>,
+    calls: &ToolCalls,
+    index: &SpanIndex,
+    policy: &Policy,
+    state: &mut State,
+) -> Result<Vec<Access>, String> {
+    let s = |n: &str| strings(b, n);
+    let (event, path, new_path, addr, comm, boot) = (
+        s("event")?,
+        s("path")?,
+        s("new_path")?,
+        s("addr")?,
+        s("comm")?,
+        s("boot_id")?,
+    );
+    let (agent, session, file, blake3) = (s("agent")?, s("session")?, s("source_file")?, s("source_blake3")?);
+    let ts = column(b, "ts")?.as_primitive::<TimestampNanosecondType>();
+    let pid = column(b, "pid")?.as_primitive::<UInt32Type>();
+    let uid = column(b, "uid")?.as_primitive::<UInt32Type>();
+    let family = column(b, "family")?.as_primitive::<Int32Type>();
+    let port = column(b, "port")?.as_primitive::<UInt32Type>();
+    let result = column(b, "result")?.as_primitive::<Int64Type>();
+    let line = column(b, "source_line")?.as_primitive::<UInt64Type>();
+    let num = |a: &arrow_array::PrimitiveArray<Int64Type>, i: usize| a.is_valid(i).then(|| a.value(i));
+
+    let mut out = Vec::new();
+    for i in 0..b.num_rows() {
+        let at = ts.is_valid(i).then(|| ts.value(i));
+        let ev = event.value(i);
+        let (class, command, resource) = match ev {
+            "open" => {
+                let d = descriptor(b, i)?;
+                if let Some(t) = at {
+                    state.opened_at.insert(d.clone(), t);
+                }
+                if state.written.contains(&d) {
+                    state.skipped.folded_into_write += 1;
+                    continue;
+                }
+                (Class::Write, "open", file_resource(opt(path, i)))
+            }
+            "write" | "unlink" | "truncate" | "chmod" => (Class::Write, ev, file_resource(opt(path, i))),
+            "rename" => (Class::Write, ev, file_resource(opt(path, i))),
+            "connect" | "send" => {
+                let fam = family.is_valid(i).then(|| family.value(i));
+                if !matches!(fam, Some(2 | 10)) {
+                    state.skipped.local_ipc += 1;
+                    continue;
+                }
+                let host = opt(addr, i).unwrap_or("?");
+                let address = match port.is_valid(i).then(|| port.value(i)) {
+                    Some(p) if fam == Some(10) => format!("[{host}]:{p}"),
+                    Some(p) => format!("{host}:{p}"),
+                    None => host.to_string(),
+                };
+                let scheme = if ev == "connect" { "tcp" } else { "udp" };
+                let resource = policy
+                    .endpoint_for(&address)
+                    .map_or_else(|| format!("{scheme}://{address}"), str::to_string);
+                (Class::Network, ev, resource)
+            }
+            "exec" => (Class::Exec, "exec", file_resource(opt(path, i))),
+            _ => {
+                state.skipped.process_lifecycle += 1;
+                continue;
+            }
+        };
+        // A write is flushed when its descriptor closes; the open it came from says when the
+        // tool started writing, so the open's time is what places the write inside a tool call.
+        let when = if ev == "write" {
+            state.opened_at.get(&descriptor(b, i)?).copied().or(at)
+        } else {
+            at
+        };
+        let lineage = lineages
+            .get(&(boot.value(i).to_string(), i64::from(pid.value(i))))
+            .cloned()
+            .unwrap_or_else(|| vec![i64::from(pid.value(i))]);
+        let covering = when.map(|t| calls.covering(&lineage, t)).unwrap_or_default();
+        if ev == "exec" && covering.is_empty() {
+            state.skipped.process_lifecycle += 1;
+            continue;
+        }
+        let env = opt(agent, i).map(|a| (a.to_string(), opt(session, i).map(str::to_string)));
+        let call = match covering.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        };
+        let chain = call.map(|k| &index.chains[k]);
+        let span_agent = chain.and_then(|c| c.agent.clone());
+        let renamed = opt(new_path, i).map(|n| format!(" to {n}")).unwrap_or_default();
+        let what = format!(
+            "kernel: {ev}{renamed} by {} pid {} ({})",
+            comm.value(i),
+            pid.value(i),
+            outcome_word(num(result, i), ev)
+        );
+        let (who, conf, reason) = identity(env, span_agent, covering.len());
+        let mut corroboration = Vec::new();
+        if let Some(k) = call {
+            corroboration.push(index.spans[k].reference());
+        }
+        out.push(Access {
+            ts: at,
+            agent: who,
+            principal: Some(format!("uid {}", uid.value(i))),
+            tool: chain.and_then(|c| c.tool.clone()),
+            mcp_server: chain.and_then(|c| c.mcp_server.clone()),
+            resource,
+            class,
+            command: Some(command.to_string()),
+            source_outcome: outcome_word(num(result, i), ev).to_string(),
+            conf,
+            reason: format!("{what}; {reason}; outcome from the kernel"),
+            trace_id: call.map(|k| index.spans[k].trace_hex.clone()),
+            span_id: call.map(|k| index.spans[k].id_hex.clone()),
+            evidence_table: "kernel_events",
+            evidence_file: file.value(i).to_string(),
+            evidence_line: line.value(i),
+            evidence_blake3: blake3.value(i).to_string(),
+            evidence_row_hash: load::row_hash(b, i),
+            corroboration,
+            dedupe: None,
+        });
+    }
+    Ok(out)
+}
+
+fn file_resource(path: Option<&str>) -> String {
+    format!("file://{}", path.unwrap_or("(unknown path)"))
+}
+
+/// `ok`, `refused` (the kernel said no: EPERM, EACCES) or `error` (anything else that
+/// failed). A non-blocking connect in progress (EINPROGRESS) went out.
+fn outcome_word(result: Option<i64>, event: &str) -> &'static str {
+    match result {
+        None => "ok",
+        Some(r) if r >= 0 => "ok",
+        Some(-115) if event == "connect" => "ok",
+        Some(-1 | -13) => "refused",
+        Some(_) => "error",
+    }
+}
+
+type Who = Option<(String, Option<String>)>;
+
+/// Who did it and how sure that is, from the process environment and the covering tool call.
+fn identity(env: Who, span: Who, calls: usize) -> (Who, Conf, String) {
+    let name = |w: &(String, Option<String>)| match &w.1 {
+        Some(s) => format!("{}@{s}", w.0),
+        None => w.0.clone(),
+    };
+    let calls_note = match calls {
+        0 => "no tool call of its process tree covers it".to_string(),
+        1 => "one tools/call span of its process tree covers it".to_string(),
+        n => format!("{n} concurrent tools/call spans of its process tree cover it: the tool is not known"),
+    };
+    match (env, span) {
+        (Some(e), Some(s)) if e.0 == s.0 && (e.1 == s.1 || e.1.is_none() || s.1.is_none()) => (
+            Some((s.0, s.1.or(e.1))),
+            Conf::Attributed,
+            format!("{calls_note}; its span chain and the process environment both name the agent"),
+        ),
+        (Some(e), Some(s)) => {
+            let reason = format!(
+                "{calls_note}; conflict: the span chain names {} but the process environment names {}",
+                name(&s),
+                name(&e)
+            );
+            (Some(s), Conf::Approximate, reason)
+        }
+        (None, Some(s)) => (
+            Some(s),
+            Conf::Approximate,
+            format!("{calls_note}; identity from its span chain only (the process carried no AGENT_ID)"),
+        ),
+        (Some(e), None) => (
+            Some(e),
+            Conf::Approximate,
+            format!("{calls_note}; identity from the process environment only (AGENT_ID, set by whoever started it)"),
+        ),
+        (None, None) => (
+            None,
+            Conf::Unattributed,
+            format!("{calls_note}; no identity in its environment"),
+        ),
+    }
+}
