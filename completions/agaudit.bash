@@ -19,6 +19,9 @@ _agaudit() {
             agaudit,correlate)
                 cmd="agaudit__subcmd__correlate"
                 ;;
+            agaudit,demo)
+                cmd="agaudit__subcmd__demo"
+                ;;
             agaudit,diff)
                 cmd="agaudit__subcmd__diff"
                 ;;
@@ -51,6 +54,9 @@ _agaudit() {
                 ;;
             agaudit__subcmd__help,correlate)
                 cmd="agaudit__subcmd__help__subcmd__correlate"
+                ;;
+            agaudit__subcmd__help,demo)
+                cmd="agaudit__subcmd__help__subcmd__demo"
                 ;;
             agaudit__subcmd__help,diff)
                 cmd="agaudit__subcmd__help__subcmd__diff"
@@ -104,7 +110,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version ingest policy correlate diff map inventory log keygen export verify help"
+            opts="-h -V --help --version demo ingest policy correlate diff map inventory log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,6 +135,24 @@ _agaudit() {
                     return 0
                     ;;
                 --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__demo)
+            opts="-h -V --case --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -208,7 +232,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help)
-            opts="ingest policy correlate diff map inventory log keygen export verify help"
+            opts="demo ingest policy correlate diff map inventory log keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +246,20 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help__subcmd__correlate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -22,6 +22,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand demo 'Run the whole pipeline on embedded demo data and show what an auditor sees first'
             cand ingest 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
@@ -33,6 +34,13 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
             cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agaudit;demo'= {
+            cand --case 'Case directory for the demo (default: agaudit-demo in the system''s temporary directory)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'agaudit;ingest'= {
             cand --case 'Case directory to write into (created if missing)'
@@ -156,6 +164,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --version 'Print version'
         }
         &'agaudit;help'= {
+            cand demo 'Run the whole pipeline on embedded demo data and show what an auditor sees first'
             cand ingest 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
             cand policy 'Work with policy files (the language is in docs/policy.md)'
             cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
@@ -167,6 +176,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
             cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agaudit;help;demo'= {
         }
         &'agaudit;help;ingest'= {
         }

@@ -104,3 +104,40 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// man/ebpf-capture.8 and man/ebpf-capture-record.8 are generated from this definition;
+    /// BLESS=1 rewrites them.
+    #[test]
+    fn man_pages_are_current() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../man");
+        let cmd = super::Cli::command();
+        let mut pages = vec![("ebpf-capture".to_string(), cmd.clone())];
+        for sub in cmd.get_subcommands() {
+            let name: &'static str = format!("ebpf-capture-{}", sub.get_name()).leak();
+            pages.push((name.to_string(), sub.clone().name(name)));
+        }
+        let mut stale = Vec::new();
+        for (file, cmd) in pages {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).section("8").render(&mut page).unwrap();
+            let path = root.join(if file.ends_with(".8") {
+                file.to_string()
+            } else {
+                format!("{file}.8")
+            });
+            if std::env::var_os("BLESS").is_some() {
+                std::fs::write(&path, &page).unwrap();
+            } else if std::fs::read(&path).ok().as_deref() != Some(&page[..]) {
+                stale.push(path.display().to_string());
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "stale man pages (BLESS=1 cargo test -p ebpf-capture man_pages): {stale:?}"
+        );
+    }
+}

@@ -7,6 +7,7 @@
 //! In: process arguments. Out: the command's output and an exit code.
 
 pub mod correlate;
+pub mod demo;
 pub mod diff;
 pub mod export;
 pub mod ingest;
@@ -31,12 +32,12 @@ pub const EXIT_ERROR: u8 = 2;
 /// agaudit: prove what AI agents did, from the logs your estate already collects.
 ///
 /// agaudit reads PostgreSQL pgAudit logs, OpenTelemetry OTLP JSON traces and logs, MCP
-/// tools/list dumps (and, as it lands, ebpf-capture files), normalises them to Parquet in a case directory, and keeps a chain of
-/// custody of every raw file. It correlates them into attributed actions judged against a policy,
+/// tools/list dumps and ebpf-capture files, normalises them to Parquet in a case directory, and
+/// keeps a chain of custody of every raw file. It correlates them into attributed actions judged against a policy,
 /// keeps them in a hash-chained ledger, and exports minisign-signed evidence bundles that
 /// auditors verify on their own. It never opens a network connection.
 #[derive(Debug, Parser)]
-#[command(name = "agaudit", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "agaudit", version = version(), propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -44,6 +45,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Demo(demo::DemoArgs),
     Ingest(ingest::IngestArgs),
     Policy(policy::PolicyArgs),
     Correlate(correlate::CorrelateArgs),
@@ -54,6 +56,20 @@ pub enum Command {
     Keygen(keygen::KeygenArgs),
     Export(export::ExportArgs),
     Verify(verify::VerifyArgs),
+}
+
+/// `agaudit --version`: the release and the bundle format it writes, which is what an auditor's
+/// verifier must understand.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!(
+            "{} (bundle format {} {})",
+            env!("CARGO_PKG_VERSION"),
+            agaudit_verify::manifest::FORMAT,
+            agaudit_verify::manifest::FORMAT_VERSION
+        )
+    })
 }
 
 /// Who is looking at the case, for view records: `--as` when given, else the OS user.
@@ -76,6 +92,7 @@ pub fn command() -> clap::Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Correlate(args) => correlate::run(args),

@@ -10,7 +10,9 @@ use clap::Args;
 /// minisign signature (with the key you give, never one inside the bundle); every member's
 /// blake3; the ledger slice's hash chain from its anchor to its head; the custody records;
 /// and with --against, that this bundle extends an older one. Exit 0 valid, 1 invalid,
-/// 2 unusable input. Verifying a bundle does not touch any case.
+/// 2 unusable input. Verifying a bundle does not touch any case. The standalone agaudit-verify
+/// binary (the same code, with no dependency beyond blake3, minisign-verify and a tar reader)
+/// takes the same arguments, for auditors who do not install agaudit.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The bundle to verify.
