@@ -45,10 +45,13 @@ pub fn detect(head: &[u8], prefix: &Prefix) -> Kind {
     if agaudit_capture_format::is_capture(head) {
         return Kind::Capture;
     }
-    if head.contains(&0) {
+    // Text up to the first NUL: a log whose compressed stream breaks mid-way decodes to good
+    // lines, then garbage; its good start still says what it is (the garbage is quarantined).
+    let text_end = memchr::memchr(0, head).unwrap_or(head.len());
+    if text_end == 0 {
         return Kind::Unknown;
     }
-    let text = String::from_utf8_lossy(head);
+    let text = String::from_utf8_lossy(&head[..text_end]);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(50).collect();
     let Some(first) = lines.first() else {
         return Kind::Unknown;

@@ -48,10 +48,13 @@ pub fn open(path: &Path, on_read: impl Fn(u64) + Send + 'static) -> io::Result<(
     let mut raw = BufReader::with_capacity(256 << 10, file);
     let magic = raw.fill_buf()?;
     Ok(if magic.starts_with(&[0x1f, 0x8b]) {
-        (Box::new(flate2::read::MultiGzDecoder::new(raw)), Compression::Gzip)
+        (
+            Box::new(SmallReads(flate2::read::MultiGzDecoder::new(raw))),
+            Compression::Gzip,
+        )
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         (
-            Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
+            Box::new(SmallReads(zstd::stream::read::Decoder::with_buffer(raw)?)),
             Compression::Zstd,
         )
     } else {
@@ -62,11 +65,32 @@ pub fn open(path: &Path, on_read: impl Fn(u64) + Send + 'static) -> io::Result<(
 /// The first `limit` decompressed bytes of `path` (fewer if the file is shorter or its
 /// compressed stream breaks early), for detecting the kind of content.
 pub fn sniff(path: &Path, limit: usize) -> io::Result<(Vec<u8>, Compression)> {
-    let (reader, compression) = open(path, |_| {})?;
+    let (mut reader, compression) = open(path, |_| {})?;
     let mut head = Vec::with_capacity(limit);
-    // A broken stream still yields what was decoded before the break; framing reports it.
-    let _ = reader.take(limit as u64).read_to_end(&mut head);
+    // A broken stream still yields what was decoded before the break; framing reports it. Small
+    // reads, because a decoder that fails inside one read call drops that call's output: one
+    // read of a small corrupt file would leave nothing to detect the kind from.
+    let mut buf = [0u8; 4096];
+    while head.len() < limit {
+        let want = buf.len().min(limit - head.len());
+        match reader.read(&mut buf[..want]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
     Ok((head, compression))
+}
+
+/// Asks a decoder for at most 16 KiB per read. A decoder that fails inside a read call drops
+/// what it decoded in that call, so small calls keep everything decoded before a corrupt or cut
+/// stream breaks (and the lines before the break are parsed and counted).
+struct SmallReads<R>(R);
+
+impl<R: Read> Read for SmallReads<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(16 << 10);
+        self.0.read(&mut buf[..n])
+    }
 }
 
 struct CountingReader<R, F> {
@@ -155,6 +179,8 @@ pub struct Framer {
     carry: Option<(Vec<u8>, LineRead)>,
     in_quote: bool,
     done: bool,
+    /// A read error met after some records of a chunk: the chunk goes out first, then this.
+    failed: Option<FrameError>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -176,6 +202,7 @@ impl Framer {
             carry: None,
             in_quote: false,
             done: false,
+            failed: None,
         }
     }
 
@@ -240,6 +267,9 @@ impl Framer {
     }
 
     fn next_chunk(&mut self) -> Result<Option<Chunk>, FrameError> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         if self.done {
             return Ok(None);
         }
@@ -270,10 +300,17 @@ impl Framer {
                         }
                         Err(source) => {
                             self.done = true;
-                            return Err(FrameError {
+                            let e = FrameError {
                                 line: self.line_no,
                                 source,
-                            });
+                            };
+                            if chunk.records.is_empty() {
+                                return Err(e);
+                            }
+                            // The complete lines before the failure are parsed and counted.
+                            chunk.data.truncate(start);
+                            self.failed = Some(e);
+                            break;
                         }
                     }
                 }
