@@ -92,6 +92,11 @@ mod views;
 
 #[path = "cli/capture.rs"]
 mod capture;
+#[path = "cli/e2e.rs"]
+mod e2e;
+
+#[path = "cli/bad_input.rs"]
+mod bad_input;
 
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {

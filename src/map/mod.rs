@@ -170,7 +170,8 @@ fn cell(policy: &Policy, agent: &str, resource: &str) -> Pair {
     let read = policy.judge(Some((agent, None)), resource, Class::Read);
     let write = policy.judge(Some((agent, None)), resource, Class::Write);
     // A network endpoint is granted or not for connecting (class network), not read/write.
-    let granted = if resource.starts_with("tcp://") {
+    let endpoint = policy.endpoints.iter().any(|e| e.resource == resource);
+    let granted = if resource.starts_with("tcp://") || resource.starts_with("udp://") || endpoint {
         let connect = policy.judge(Some((agent, None)), resource, Class::Network);
         if connect.violation.is_none() { "connect" } else { "none" }
     } else {

@@ -1,0 +1,230 @@
+//! The end-to-end scenario: every real component of one run together — PostgreSQL 15 with
+//! pgAudit, the instrumented MCP server and its agents (OpenTelemetry), the MCP traffic with its
+//! tools/list listings, and ebpf-capture recording the MCP server's process tree — through
+//! ingest → correlate → diff → export → verify.
+//!
+//! On the committed fixtures by default; on a fresh live run when AGAUDIT_PGAUDIT_FIXTURES names
+//! one (scripts/test, as root: its captures are in capture/ there). What is expected comes from
+//! what the workload declared (fixtures/mcp/expected.json: the tool calls, and the files each
+//! tool wrote), never from agaudit.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{agaudit, root};
+
+/// The run's files: (pgAudit logs, OTLP, MCP, captures), and its MCP expected.json.
+fn run_files() -> (Vec<PathBuf>, Value) {
+    let (pg, otlp, mcp, caps) = match std::env::var_os("AGAUDIT_PGAUDIT_FIXTURES") {
+        Some(dir) => {
+            let d = PathBuf::from(dir);
+            (d.clone(), d.join("otlp"), d.join("mcp"), d.join("capture"))
+        }
+        None => {
+            let f = root().join("fixtures");
+            (f.join("pgaudit"), f.join("otlp"), f.join("mcp"), f.join("capture"))
+        }
+    };
+    let mut files: Vec<PathBuf> = ["postgresql.log", "postgresql.csv", "postgresql.json"]
+        .iter()
+        .map(|n| pg.join(n))
+        .collect();
+    files.extend(
+        ["traces.jsonl", "logs.jsonl", "claude-code-logs.jsonl"]
+            .iter()
+            .map(|n| otlp.join(n)),
+    );
+    let expected: Value = serde_json::from_slice(&std::fs::read(mcp.join("expected.json")).unwrap()).unwrap();
+    files.extend(expected["files"].as_object().unwrap().keys().map(|n| mcp.join(n)));
+    files.push(mcp.join("tools-list.json"));
+    let mut captures: Vec<PathBuf> = std::fs::read_dir(&caps)
+        .unwrap_or_else(|e| panic!("{}: {e}: the run has no captures", caps.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.ends_with(".cap") && (name.starts_with("mcp-") || !caps.starts_with(root()))
+        })
+        .collect();
+    captures.sort();
+    assert_eq!(
+        captures.len(),
+        expected["files"].as_object().unwrap().len(),
+        "one capture of the MCP server per agent session in {}",
+        caps.display()
+    );
+    files.extend(captures);
+    (files, expected)
+}
+
+fn strs(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_lying_tool_is_caught_by_the_database_and_the_kernel_and_the_bundle_holds() {
+    let (files, expected) = run_files();
+    let dir = tempfile::TempDir::new().unwrap();
+    let case = dir.path().join("case");
+    let c = case.to_str().unwrap();
+    let mut args = vec![
+        "ingest",
+        "--case",
+        c,
+        "--label",
+        "server=prod-postgres",
+        "--label",
+        "mcp_server=reporting",
+        "--pg-prefix",
+        "%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ",
+    ];
+    args.extend(files.iter().map(|p| p.to_str().unwrap()));
+    let o = agaudit(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let policy = root().join("fixtures/policy/agents.hcl");
+    let o = agaudit(&["correlate", "--case", c, "--policy", policy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "violations went through: exit 1");
+
+    let o = agaudit(&["diff", "--case", c, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "a critical finding: exit 1");
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+
+    // Every file the lying tool wrote, per agent@session, as the server declared it.
+    let writes: Vec<&Value> = expected["file_writes"]
+        .as_array()
+        .expect("expected.json declares file_writes")
+        .iter()
+        .filter(|w| w["tool"] == "refresh_summary")
+        .collect();
+    let sessions: BTreeSet<(String, String)> = writes
+        .iter()
+        .map(|w| {
+            (
+                w["agent"].as_str().unwrap().into(),
+                w["session"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        sessions.len() >= 2,
+        "the workload calls refresh_summary in two sessions"
+    );
+    let contradictions = |layer: &str| -> BTreeSet<(String, String)> {
+        findings
+            .iter()
+            .filter(|f| f["tool"] == "refresh_summary" && f["kind"] == "read_only_contradiction")
+            .filter(|f| strs(&f["layers"]).contains(layer))
+            .map(|f| {
+                (
+                    f["agent"].as_str().unwrap().into(),
+                    f["session"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        contradictions("db"),
+        sessions,
+        "the database layer catches it in each session"
+    );
+    assert_eq!(
+        contradictions("kernel"),
+        sessions,
+        "the kernel layer catches it in each session"
+    );
+    for w in &writes {
+        let resource = format!("file://{}", w["path"].as_str().unwrap());
+        let f = findings
+            .iter()
+            .find(|f| {
+                f["kind"] == "read_only_contradiction"
+                    && f["agent"] == w["agent"]
+                    && f["session"] == w["session"]
+                    && f["resource"].as_str() == Some(&resource)
+            })
+            .unwrap_or_else(|| panic!("no kernel finding for {resource} by {} {}", w["agent"], w["session"]));
+        assert_eq!(
+            strs(&f["layers"]),
+            BTreeSet::from(["kernel".into(), "telemetry".into()])
+        );
+        assert_eq!(f["corroborated"], true);
+        assert_eq!(f["conf"], "attributed", "the environment and the call span agree: {f}");
+        assert_eq!(
+            f["outcome"], "allow",
+            "the kernel let the write through even where the database refused"
+        );
+    }
+    // The honest tools are clean: export_report writes only what it says (a report file),
+    // query_reports only reads (its one finding is the rug pull of its claim).
+    for f in findings {
+        match f["tool"].as_str().unwrap() {
+            "export_report" => panic!("export_report is honest, yet: {f}"),
+            "query_reports" => assert_eq!(f["kind"], "claim_changed", "{f}"),
+            _ => {}
+        }
+    }
+
+    // Export, verify as an auditor, and a one-byte change makes it fail.
+    let key = dir.path().join("key");
+    let o = agaudit(&["keygen", "--out", key.to_str().unwrap(), "--no-password"]);
+    assert_eq!(o.status.code(), Some(0));
+    let bundle = dir.path().join("bundle.tar");
+    let (k, b, p) = (key.with_extension("key"), bundle.clone(), key.with_extension("pub"));
+    let o = agaudit(&[
+        "export",
+        "--case",
+        c,
+        "--key",
+        k.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let verify = |path: &Path| agaudit(&["verify", path.to_str().unwrap(), "--pubkey", p.to_str().unwrap()]);
+    assert_eq!(verify(&b).status.code(), Some(0));
+    let mut bytes = std::fs::read(&b).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let at = text
+        .find("read_only_contradiction")
+        .expect("the ledger in the bundle names the finding");
+    bytes[at] ^= 0x01;
+    let tampered = dir.path().join("tampered.tar");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let o = verify(&tampered);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("INVALID"));
+}
+
+#[test]
+fn the_demo_runs_the_whole_pipeline_on_its_embedded_data() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let case = dir.path().join("demo");
+    let o = agaudit(&["demo", "--case", case.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    for shown in [
+        "read_only_contradiction",
+        "NOT blocked",
+        "blocked",
+        "unattributed",
+        "Result: valid",
+        "agaudit-verify",
+    ] {
+        assert!(out.contains(shown), "the demo shows {shown}: {out}");
+    }
+    assert!(case.join("bundle.tar").is_file() && case.join("demo-key.pub").is_file());
+    // A second demo replaces its own directory; any other directory is refused.
+    assert_eq!(
+        agaudit(&["demo", "--case", case.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    let o = agaudit(&["demo", "--case", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("was not made by agaudit demo"));
+}
