@@ -6,9 +6,10 @@
 //! be recomputed from the slice's anchor. The manifest (agaudit-verify's format) lists every
 //! member's blake3, the range, the policy in force and the ingest record of every raw file; it is
 //! signed with minisign, and the archive is written by agaudit-verify's own writer, so what
-//! export writes is by construction what verify reads. The bundle is written to a temporary file
-//! and renamed, so a crash never leaves a half bundle under the final name; the export itself is
-//! then recorded in the ledger (`export` record).
+//! export writes is by construction what verify reads. The bundle is written to OUT.partial, the
+//! export is recorded in the ledger (`export` record), then OUT.partial is renamed to OUT: a crash
+//! never leaves a half bundle under the final name, and a rerun finishes a killed export instead
+//! of recording it twice ([`export`]).
 //!
 //! In: the case directory, filters, an unlocked secret key, the output path. Out: the bundle
 //! file and what it holds.
@@ -104,15 +105,28 @@ impl Line {
     }
 }
 
+/// What an export run did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Exported(Box<Exported>),
+    /// An earlier run was killed after recording the export: its bundle (left as OUT.partial)
+    /// was published under OUT now, or was already there. Nothing new was recorded.
+    Resumed {
+        out: PathBuf,
+        manifest_blake3: String,
+        published_now: bool,
+    },
+}
+
 /// Exports the slice of `case_root`'s ledger that `filter` selects, signed with `sk`, to `out`.
-pub fn export(
-    case_root: &Path,
-    filter: &Filter,
-    sk: &minisign::SecretKey,
-    out: &Path,
-) -> Result<Exported, ExportError> {
-    if out.exists() {
-        return Err(ExportError::Exists { path: out.into() });
+///
+/// Crash-safe by rolling forward: the bundle is written to OUT.partial, then the export record
+/// is appended to the ledger, then OUT.partial is renamed to OUT. A run killed before the record
+/// leaves an unrecorded OUT.partial, which the next run discards; a run killed after it leaves a
+/// recorded one, which the next run publishes instead of exporting (and recording) again.
+pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: &Path) -> Result<Outcome, ExportError> {
+    if let Some(resumed) = resume(case_root, out)? {
+        return Ok(resumed);
     }
     let (texts, verified) = match ledger::read(case_root) {
         Err(ledger::LedgerError::Io { path, error }) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -241,7 +255,8 @@ pub fn export(
             path: out.into(),
             error: source,
         })?;
-    write_atomically(out, &archive)?;
+    let partial = partial_path(out);
+    write_synced(&partial, &archive)?;
 
     let key_id = keys::key_id(&pk);
     let file_name = out
@@ -261,14 +276,82 @@ pub fn export(
             ("key", key_id.clone()),
         ],
     }])?;
-    Ok(Exported {
+    fs::rename(&partial, out).map_err(|error| ExportError::Io {
+        path: out.into(),
+        error,
+    })?;
+    Ok(Outcome::Exported(Box::new(Exported {
         out: out.into(),
         rows: parquet_members.iter().map(|(n, _, r)| (n.clone(), *r)).collect(),
         manifest: m,
         manifest_blake3,
         key_id,
         bundle_bytes: archive.len() as u64,
-    })
+    })))
+}
+
+fn partial_path(out: &Path) -> PathBuf {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".partial");
+    PathBuf::from(p)
+}
+
+/// Finishes what a killed export left, if anything: see [`export`]. An OUT that the ledger does
+/// not record as this case's export is never overwritten.
+fn resume(case_root: &Path, out: &Path) -> Result<Option<Outcome>, ExportError> {
+    let partial = partial_path(out);
+    if !out.exists() && !partial.exists() {
+        return Ok(None);
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let recorded: HashSet<String> = match ledger::read(case_root) {
+        Ok((texts, _)) => texts
+            .into_iter()
+            .map(parse_line)
+            .filter(|l| l.kind == "export" && l.get("bundle") == Some(name.as_str()))
+            .filter_map(|l| l.get("manifest").map(str::to_string))
+            .collect(),
+        Err(_) => HashSet::new(),
+    };
+    let manifest_of = |path: &Path| -> Option<String> {
+        let bytes = fs::read(path).ok()?;
+        let members = agaudit_verify::archive::read(&bytes).ok()?;
+        members
+            .files
+            .get(MANIFEST)
+            .map(|m| blake3::hash(m).to_hex().to_string())
+    };
+    if out.exists() {
+        return match manifest_of(out).filter(|m| recorded.contains(m)) {
+            Some(m) => Ok(Some(Outcome::Resumed {
+                out: out.into(),
+                manifest_blake3: m,
+                published_now: false,
+            })),
+            None => Err(ExportError::Exists { path: out.into() }),
+        };
+    }
+    match manifest_of(&partial).filter(|m| recorded.contains(m)) {
+        Some(m) => {
+            fs::rename(&partial, out).map_err(|error| ExportError::Io {
+                path: out.into(),
+                error,
+            })?;
+            Ok(Some(Outcome::Resumed {
+                out: out.into(),
+                manifest_blake3: m,
+                published_now: true,
+            }))
+        }
+        None => {
+            // Killed before its export was recorded: not evidence of anything; start again.
+            fs::remove_file(&partial).map_err(|error| ExportError::Io { path: partial, error })?;
+            Ok(None)
+        }
+    }
 }
 
 fn parse_line(text: String) -> Line {
@@ -353,16 +436,12 @@ fn keep_mask(batch: &RecordBatch, id_column: &str, ids: &HashSet<&str>) -> Resul
     Ok(col.iter().map(|v| Some(v.is_some_and(|v| ids.contains(v)))).collect())
 }
 
-fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let mut tmp = out.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Io { path, error: source }
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let io = |error| ExportError::Io {
+        path: path.to_path_buf(),
+        error,
     };
-    let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, out).map_err(io(out))
+    let mut f = fs::File::create(path).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)
 }

@@ -54,7 +54,22 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
         until: args.until,
         agent: args.agent,
     };
-    let e = bundle::export(&args.case, &filter, &sk, &args.out)?;
+    let e = match bundle::export(&args.case, &filter, &sk, &args.out)? {
+        bundle::Outcome::Exported(e) => e,
+        bundle::Outcome::Resumed {
+            out,
+            manifest_blake3,
+            published_now,
+        } => {
+            let what = if published_now {
+                "an interrupted export had recorded this bundle in the ledger; it is now published"
+            } else {
+                "this bundle is already exported and recorded in the ledger; nothing to do"
+            };
+            println!("{}: {what} (manifest blake3 {manifest_blake3})", out.display());
+            return Ok(EXIT_OK);
+        }
+    };
     let m = &e.manifest;
     println!(
         "exported records {}..{} ({} records, {} .. {}) of case {} to {} ({} bytes)",

@@ -316,8 +316,18 @@ fn a_filtered_slice_holds_the_agents_actions_and_later_bundles_extend_earlier_on
     assert_eq!(o.status.code(), Some(2));
     let o = agaudit(&["verify", full.to_str().unwrap(), "--pubkey", full.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // Exporting again to a bundle the ledger records is done already; anything else at the
+    // path is never overwritten.
+    let before = std::fs::read(&full).unwrap();
     let o = export(case.path(), &key, &full, &[]);
-    assert_eq!(o.status.code(), Some(2), "never overwrites a bundle");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("already exported"), "{}", text(&o));
+    assert_eq!(std::fs::read(&full).unwrap(), before);
+    let stranger = dir.path().join("stranger.tar");
+    std::fs::write(&stranger, b"not a bundle").unwrap();
+    let o = export(case.path(), &key, &stranger, &[]);
+    assert_eq!(o.status.code(), Some(2), "never overwrites a file it did not record");
+    assert_eq!(std::fs::read(&stranger).unwrap(), b"not a bundle");
     let o = export(case.path(), &key, &dir.path().join("none.tar"), &["--agent", "nobody"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("no action or finding record"), "{}", text(&o));
