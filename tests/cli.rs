@@ -98,6 +98,9 @@ mod e2e;
 #[path = "cli/bad_input.rs"]
 mod bad_input;
 
+#[path = "cli/leak.rs"]
+mod leak;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

@@ -225,18 +225,24 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let line = text.lines().nth(self.pos.line.saturating_sub(1)).unwrap_or("");
+        // A policy's comments and values may carry secrets (a token in a note): the excerpt and
+        // the message go through the secret rules like every other output.
+        let mut counts = crate::redact::RuleCounts::new();
+        let scan =
+            |s: &str, counts: &mut crate::redact::RuleCounts| crate::redact::redactor().text(s, counts).into_owned();
+        let raw = text.lines().nth(self.pos.line.saturating_sub(1)).unwrap_or("");
+        let before: String = raw.chars().take(self.pos.column.saturating_sub(1)).collect();
+        let line = scan(raw, &mut counts);
         let gutter = self.pos.line.to_string();
-        let caret_at = line
+        let caret_at = scan(&before, &mut counts)
             .chars()
-            .take(self.pos.column.saturating_sub(1))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect::<String>();
         format!(
             "{file}:{}:{}: {kind}: {}\n{gutter} | {line}\n{} | {caret_at}^\n",
             self.pos.line,
             self.pos.column,
-            self.message,
+            scan(&self.message, &mut counts),
             " ".repeat(gutter.len())
         )
     }
