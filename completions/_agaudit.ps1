@@ -136,7 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only records of this agent: AGENT or AGENT@SESSION, globs allowed (e.g. ''report*'')')
             [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'Only records on this resource or below it (a policy resource pattern, globs allowed)')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only records with this outcome: allow or DENY')
-            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only records of this kind: action, ingest, policy, checkpoint, finding, view')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only records of this kind: action, ingest, policy, checkpoint, finding, view, export')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only records before this time (same forms as --since)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')

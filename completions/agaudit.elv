@@ -121,7 +121,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --agent 'Only records of this agent: AGENT or AGENT@SESSION, globs allowed (e.g. ''report*'')'
             cand --resource 'Only records on this resource or below it (a policy resource pattern, globs allowed)'
             cand --outcome 'Only records with this outcome: allow or DENY'
-            cand --kind 'Only records of this kind: action, ingest, policy, checkpoint, finding, view'
+            cand --kind 'Only records of this kind: action, ingest, policy, checkpoint, finding, view, export'
             cand --since 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)'
             cand --until 'Only records before this time (same forms as --since)'
             cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'

@@ -88,7 +88,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l case -d 'Case di
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l agent -d 'Only records of this agent: AGENT or AGENT@SESSION, globs allowed (e.g. \'report*\')' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l resource -d 'Only records on this resource or below it (a policy resource pattern, globs allowed)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l outcome -d 'Only records with this outcome: allow or DENY' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l kind -d 'Only records of this kind: action, ingest, policy, checkpoint, finding, view' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l kind -d 'Only records of this kind: action, ingest, policy, checkpoint, finding, view, export' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l since -d 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l until -d 'Only records before this time (same forms as --since)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r

@@ -15,9 +15,9 @@ use crate::output;
 ///
 /// Walks files and directories, detects each file's kind from its content (PostgreSQL stderr,
 /// csvlog or jsonlog with pgAudit entries; OpenTelemetry OTLP JSON traces and logs, as JSON lines
-/// or one request body; MCP tools/list results and captured MCP traffic), reads .gz and .zst
-/// transparently, and writes the db_events, spans, log_events and tool_hints tables under
-/// CASE/parquet/. Every line becomes part of a row, a counted other line, or
+/// or one request body; MCP tools/list results and captured MCP traffic; ebpf-capture files),
+/// reads .gz and .zst transparently, and writes the db_events, spans, log_events, tool_hints,
+/// kernel_events and processes tables under CASE/parquet/. Every line becomes part of a row, a counted other line, or
 /// a quarantined line (CASE/quarantine/) with a reason. Literals, parameter values and secrets
 /// are never written. Content already in the case is not added twice.
 #[derive(Debug, Args)]

@@ -33,7 +33,7 @@ pub struct LogArgs {
     #[arg(long, value_name = "OUTCOME")]
     pub outcome: Option<String>,
 
-    /// Only records of this kind: action, ingest, policy, checkpoint, finding, view.
+    /// Only records of this kind: action, ingest, policy, checkpoint, finding, view, export.
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
 
