@@ -265,7 +265,11 @@ pub fn strip_literals(sql: &str) -> Stripped {
                         if n > 0 {
                             text.push(',');
                         }
-                        text.push_str(key);
+                        // Keys are the input's text too: only a plain name is kept (a key such as
+                        // `a%2A%2F` would decode to `a*/` and end the comment early).
+                        let plain =
+                            key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+                        text.push_str(if plain { key } else { "?" });
                         text.push_str("='?'");
                     }
                     text.push_str("*/");
@@ -489,6 +493,22 @@ fn object_command(verb: &str, rest: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A sqlcommenter key that decodes to `*/` must not end the comment early and expose what
+    /// follows as text (found by reading for the fuzz targets).
+    #[test]
+    fn sqlcommenter_keys_that_are_not_plain_names_are_not_copied() {
+        let s = super::strip_literals("SELECT 1 /*a%2A%2F='x',ghp%5Ftok='y'*/").text;
+        assert!(!s.contains("a*/"), "{s}");
+        assert_eq!(
+            super::tokens(&s)
+                .iter()
+                .filter(|t| t.0 == super::Token::Literal)
+                .count(),
+            0,
+            "{s}"
+        );
+    }
+
     use super::*;
 
     fn strip(s: &str) -> String {

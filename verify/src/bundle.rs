@@ -386,7 +386,7 @@ fn chain(report: &mut Report, m: &Manifest, ledger: &[u8]) {
     match verify_from(ledger, anchor) {
         Err(e) => {
             report.records_valid = e.line - 1;
-            let seq = m.first_seq + e.line - 1;
+            let seq = m.first_seq.saturating_add(e.line).saturating_sub(1);
             report.fail(
                 "chain",
                 format!("{LEDGER} line {} (record {seq}): {}", e.line, e.reason),

@@ -113,7 +113,11 @@ pub fn parse_epoch(s: &str) -> Result<(i64, usize), String> {
     let micros: i64 = frac
         .parse()
         .map_err(|_| format!("bad fraction in epoch timestamp '{text}'"))?;
-    Ok((secs * 1_000_000 + micros, end))
+    let at = secs
+        .checked_mul(1_000_000)
+        .and_then(|us| us.checked_add(micros))
+        .ok_or_else(|| format!("epoch timestamp '{text}' is out of range"))?;
+    Ok((at, end))
 }
 
 fn zone_offset(zone: &str) -> Result<i32, String> {
@@ -156,6 +160,21 @@ fn excerpt(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Found by reading for the fuzz targets: 13+ digit epochs overflowed the microseconds.
+    #[test]
+    fn an_epoch_out_of_range_is_an_error_not_an_overflow() {
+        assert!(super::parse_epoch("9999999999999999999").is_err());
+        assert!(
+            super::parse_epoch("9223372036855.5")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert_eq!(
+            super::parse_epoch("1732414526.5 x").unwrap(),
+            (1_732_414_526_500_000, 12)
+        );
+    }
+
     use super::*;
 
     #[test]
