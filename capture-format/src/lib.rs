@@ -576,15 +576,22 @@ impl<'a> Reader<'a> {
                 reason: "expected the capture magic AGCAPT\\0\\1 at the start: not an ebpf-capture file".into(),
             });
         }
-        if bytes[7] != MAGIC[7] {
-            return Err(FormatError {
-                offset: 7,
-                record: 0,
-                reason: format!(
-                    "capture format version {} is not one this reader knows ({VERSION})",
-                    bytes[7]
-                ),
-            });
+        match bytes.get(7) {
+            Some(&v) if v == MAGIC[7] => {}
+            Some(&v) => {
+                return Err(FormatError {
+                    offset: 7,
+                    record: 0,
+                    reason: format!("capture format version {v} is not one this reader knows ({VERSION})"),
+                });
+            }
+            None => {
+                return Err(FormatError {
+                    offset: 7,
+                    record: 0,
+                    reason: "the file ends inside the capture magic, before its format version byte".into(),
+                });
+            }
         }
         Ok(Reader {
             bytes,
@@ -680,6 +687,21 @@ impl Iterator for Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/artifacts/capture/crash-a645a672…, docs/fuzzing.md): a file of the
+    /// first 7 magic bytes only passed the magic check and was indexed at byte 7.
+    #[test]
+    fn a_file_cut_inside_the_magic_is_an_error_not_a_panic() {
+        let e = Reader::new(b"AGCAPT\x00").err().unwrap();
+        assert!(e.reason.contains("ends inside the capture magic"), "{}", e.reason);
+        assert!(
+            Reader::new(b"AGCAPT\x00\x09")
+                .err()
+                .unwrap()
+                .reason
+                .contains("version 9")
+        );
+    }
 
     fn sample() -> (Header, Vec<Event>, Trailer) {
         let h = Header {

@@ -279,3 +279,23 @@ fn a_directory_with_an_unreadable_file_names_it_and_ingests_the_rest() {
         .unwrap();
     assert_eq!(readable["status"], "ingested", "{readable}");
 }
+
+/// Found by fuzzing (docs/fuzzing.md): a file holding only the first 7 bytes of the capture
+/// magic made the capture reader index past its end. Now it is quarantined with the reason.
+#[test]
+fn a_file_cut_inside_the_capture_magic_is_quarantined_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.cap");
+    fs::write(&cut, b"AGCAPT\x00").unwrap();
+    let case = tempfile::tempdir().unwrap();
+    let (files, _, stderr) = ingest(case.path(), &[&cut]);
+    assert_eq!(files["cut.cap"]["counts"]["quarantined_lines"], 1, "{stderr}");
+    let q = quarantined(case.path(), "cut.cap");
+    assert!(
+        q[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ends inside the capture magic"),
+        "{q:?}"
+    );
+}
