@@ -49,7 +49,8 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
         }
         'agaudit;ingest' {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory to write into (created if missing)')
-            [CompletionResult]::new('--pg-prefix', '--pg-prefix', [CompletionResultType]::ParameterName, 'The server''s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)')
+            [CompletionResult]::new('--pg-prefix', '--pg-prefix', [CompletionResultType]::ParameterName, 'The servers'' log_line_prefix (same %-escapes as postgresql.conf), for every PostgreSQL file whose text carries one (stderr, and the text inside syslog, CloudWatch, Cloud SQL, Azure and Heroku envelopes: the part after their own header). Default: inferred per file')
+            [CompletionResult]::new('--log-timezone', '--log-timezone', [CompletionResultType]::ParameterName, 'The servers'' log_timezone, an IANA name (Asia/Shanghai, America/Chicago): resolves the time-zone abbreviations and local times in the logs, daylight saving included. Without it, an abbreviation with more than one meaning (CST, IST, BST) holds its file')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no table; errors and warnings still go to stderr')

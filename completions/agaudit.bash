@@ -428,7 +428,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__ingest)
-            opts="-q -h -V --case --pg-prefix --label --json --quiet --help --version"
+            opts="-q -h -V --case --pg-prefix --log-timezone --label --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,6 +439,10 @@ _agaudit() {
                     return 0
                     ;;
                 --pg-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-timezone)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -44,7 +44,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         }
         &'agaudit;ingest'= {
             cand --case 'Case directory to write into (created if missing)'
-            cand --pg-prefix 'The server''s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)'
+            cand --pg-prefix 'The servers'' log_line_prefix (same %-escapes as postgresql.conf), for every PostgreSQL file whose text carries one (stderr, and the text inside syslog, CloudWatch, Cloud SQL, Azure and Heroku envelopes: the part after their own header). Default: inferred per file'
+            cand --log-timezone 'The servers'' log_timezone, an IANA name (Asia/Shanghai, America/Chicago): resolves the time-zone abbreviations and local times in the logs, daylight saving included. Without it, an abbreviation with more than one meaning (CST, IST, BST) holds its file'
             cand --label 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result'
             cand --json 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table'
             cand -q 'No progress bar and no table; errors and warnings still go to stderr'

@@ -42,7 +42,8 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -l case -d 'Case d
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l case -d 'Case directory to write into (created if missing)' -r -F
-complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l pg-prefix -d 'The server\'s log_line_prefix, for stderr logs (same %-escapes as postgresql.conf)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l pg-prefix -d 'The servers\' log_line_prefix (same %-escapes as postgresql.conf), for every PostgreSQL file whose text carries one (stderr, and the text inside syslog, CloudWatch, Cloud SQL, Azure and Heroku envelopes: the part after their own header). Default: inferred per file' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l log-timezone -d 'The servers\' log_timezone, an IANA name (Asia/Shanghai, America/Chicago): resolves the time-zone abbreviations and local times in the logs, daylight saving included. Without it, an abbreviation with more than one meaning (CST, IST, BST) holds its file' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l label -d 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l json -d 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s q -l quiet -d 'No progress bar and no table; errors and warnings still go to stderr'

@@ -52,6 +52,12 @@ pub enum FileStatus {
     Duplicate,
     /// Not a kind agaudit reads; all its lines are quarantined.
     Unrecognised,
+    /// Reading it would have meant guessing (an ambiguous time zone abbreviation, two
+    /// log_line_prefixes that fit equally); nothing kept, its message says what to pass.
+    Held,
+    /// Read to its end, but nothing in it could be used: no rows, lines quarantined (often the
+    /// wrong log_line_prefix).
+    Unusable,
     /// Could not be read or written; nothing of it was kept.
     Error,
 }
@@ -63,18 +69,21 @@ impl FileStatus {
             FileStatus::Partial => "partial",
             FileStatus::Duplicate => "duplicate",
             FileStatus::Unrecognised => "unrecognised",
+            FileStatus::Held => "held",
+            FileStatus::Unusable => "unusable",
             FileStatus::Error => "error",
         }
     }
 
     /// Whether the case holds this file's content completely (so the same content is skipped).
+    /// A held or unusable file is read again next time (with the flag its message names).
     pub fn complete(self) -> bool {
         matches!(self, FileStatus::Ingested | FileStatus::Unrecognised)
     }
 
-    /// Whether the exit code must say an input could not be used.
+    /// Whether the exit code must say an input could not be used (exit 2).
     pub fn is_error(self) -> bool {
-        matches!(self, FileStatus::Partial | FileStatus::Error)
+        !matches!(self, FileStatus::Ingested | FileStatus::Duplicate)
     }
 }
 
@@ -89,8 +98,14 @@ pub struct FileRecord {
     pub ingest_id: String,
     pub ingested_at: String,
     pub labels: BTreeMap<String, String>,
+    /// The log_line_prefix its text was read with, and how it was found (given, or inferred).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pg_prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pg_prefix_how: Option<String>,
+    /// --log-timezone of the run that read it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub log_timezone: Option<String>,
     pub status: FileStatus,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,

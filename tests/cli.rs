@@ -101,6 +101,9 @@ mod bad_input;
 #[path = "cli/leak.rs"]
 mod leak;
 
+#[path = "cli/estates.rs"]
+mod estates;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")
@@ -605,11 +608,33 @@ fn usage_errors_exit_2() {
         "--case",
         case.path().to_str().unwrap(),
         "--pg-prefix",
-        "%m %z",
+        "%a%u ",
         "x",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown escape '%z'"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no text between"));
+    // An escape PostgreSQL does not have (a fork's) is an opaque token and a warning, not an error.
+    let out = agaudit(&[
+        "ingest",
+        "--case",
+        case.path().to_str().unwrap(),
+        "--pg-prefix",
+        "%m [%p] %C %q%u@%d app=%a client=%h session=%c sqlstate=%e ",
+        fixture("postgresql.csv").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("'%C' is not a PostgreSQL escape"), "{stderr}");
+    let out = agaudit(&[
+        "ingest",
+        "--case",
+        case.path().to_str().unwrap(),
+        "--log-timezone",
+        "Mars/Olympus",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IANA"));
     let out = agaudit(&[
         "ingest",
         "--case",

@@ -6,12 +6,18 @@
 
 #![no_main]
 
-use agaudit::ingest::pgaudit::timestamp;
+use agaudit::ingest::pgaudit::timestamp::{self, LogZone};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);
-    for result in [timestamp::parse(&s), timestamp::parse_epoch(&s)] {
+    let zones = [LogZone::unnamed(), LogZone::named("Europe/Paris").expect("a zone of the database")];
+    let mut results: Vec<Result<(i64, usize), String>> = zones
+        .iter()
+        .map(|z| timestamp::parse(&s, z).map_err(|e| e.to_string()))
+        .collect();
+    results.push(timestamp::parse_epoch(&s));
+    for result in results {
         if let Ok((_micros, used)) = result {
             assert!(used > 0, "a timestamp consumes something");
             assert!(used <= s.len(), "a timestamp consumes at most the input");

@@ -96,11 +96,14 @@ const RULES: &[Rule] = &[
     },
     Rule {
         name: "connection_password",
-        re: r#"(?i)\b(?:password|passwd|pwd)\s*=\s*(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"]+)"#,
+        // A bind placeholder (`password = ?`, `= $1`) is SQL, not a password.
+        re: r#"(?i)\b(?:password|passwd|pwd)\s*=\s*(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"?$][^\s;'"]*|[?$][^\s;'"]*[^\s;'"0-9])"#,
     },
+    // Only the value after PASSWORD in CREATE/ALTER ROLE/USER/GROUP (USER MAPPING options too):
+    // `select password from account` names a column and keeps it.
     Rule {
         name: "sql_password",
-        re: r#"(?i)\bpassword\s+(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"<]\S*)"#,
+        re: r#"(?i)\b(?:create|alter)\s+(?:role|user|group)\b[^;]*?\bpassword\s+(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"<,)]+)"#,
     },
     Rule {
         name: "email",
@@ -267,9 +270,17 @@ mod tests {
             "reporting-assistant@s3f1",
             "select * from finance.invoices where id = ?",
             "pgaudit",
+            // pgAudit's README example, and the users.password columns found everywhere.
+            "select password from account",
+            "SELECT u.password, u.password_hash FROM users u WHERE password IS NOT NULL",
+            "update account set password = ? where id = ?",
         ] {
             assert_eq!(scan(s).0, s);
         }
+        let (out, _) = scan("CREATE USER app WITH LOGIN ENCRYPTED PASSWORD 'Pl4nted' VALID UNTIL 'x'");
+        assert!(!out.contains("Pl4nted"), "{out}");
+        let (out, _) = scan("create user mapping for app server s options (user 'u', password 'Pl4nted')");
+        assert!(!out.contains("Pl4nted"), "{out}");
     }
 
     #[test]

@@ -110,7 +110,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let report = crate::ingest::run(&crate::ingest::Options {
         paths,
         case_dir: case.clone(),
-        pg_prefix: PG_PREFIX.to_string(),
+        pg_prefix: Some(PG_PREFIX.to_string()),
+        log_timezone: None,
         labels,
         progress: false,
     })

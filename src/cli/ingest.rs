@@ -13,13 +13,18 @@ use crate::output;
 
 /// Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody.
 ///
-/// Walks files and directories, detects each file's kind from its content (PostgreSQL stderr,
-/// csvlog or jsonlog with pgAudit entries; OpenTelemetry OTLP JSON traces and logs, as JSON lines
-/// or one request body; MCP tools/list results and captured MCP traffic; ebpf-capture files),
-/// reads .gz and .zst transparently, and writes the db_events, spans, log_events, tool_hints,
-/// kernel_events and processes tables under CASE/parquet/. Every line becomes part of a row, a counted other line, or
-/// a quarantined line (CASE/quarantine/) with a reason. Literals, parameter values and secrets
-/// are never written. Content already in the case is not added twice.
+/// Walks files and directories, detects each file's kind from its content (PostgreSQL logs with
+/// pgAudit entries: stderr, csvlog, jsonlog, syslog, RDS/Aurora, CloudWatch, CloudNativePG,
+/// Cloud SQL via Cloud Logging, Azure, Heroku; OpenTelemetry OTLP JSON traces and logs, as JSON
+/// lines or one request body; MCP tools/list results and captured MCP traffic; ebpf-capture
+/// files), reads gzip, zstd, bzip2 and xz transparently, and writes the db_events, spans,
+/// log_events, tool_hints, kernel_events and processes tables under CASE/parquet/. The
+/// log_line_prefix of each PostgreSQL file is inferred from its lines unless --pg-prefix is given;
+/// the summary says which prefix was used and how it was found. Every line becomes part of a row,
+/// a counted other line, or a quarantined line (CASE/quarantine/) with a reason. Literals,
+/// parameter values and secrets are never written. Content already in the case is not added
+/// twice. Exits 2 when a file could not be read, recognised or used (held for an ambiguity, or
+/// no rows and lines quarantined); the other files are still ingested.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Files or directories to ingest (directories are walked recursively).
@@ -30,9 +35,17 @@ pub struct IngestArgs {
     #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
     pub case: PathBuf,
 
-    /// The server's log_line_prefix, for stderr logs (same %-escapes as postgresql.conf).
-    #[arg(long, default_value = "%m [%p] ", value_name = "FORMAT")]
-    pub pg_prefix: String,
+    /// The servers' log_line_prefix (same %-escapes as postgresql.conf), for every PostgreSQL file
+    /// whose text carries one (stderr, and the text inside syslog, CloudWatch, Cloud SQL, Azure and
+    /// Heroku envelopes: the part after their own header). Default: inferred per file.
+    #[arg(long, value_name = "FORMAT")]
+    pub pg_prefix: Option<String>,
+
+    /// The servers' log_timezone, an IANA name (Asia/Shanghai, America/Chicago): resolves the
+    /// time-zone abbreviations and local times in the logs, daylight saving included. Without it,
+    /// an abbreviation with more than one meaning (CST, IST, BST) holds its file.
+    #[arg(long, value_name = "ZONE")]
+    pub log_timezone: Option<String>,
 
     /// Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label
     /// names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP
@@ -66,6 +79,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
         paths: args.paths,
         case_dir: args.case,
         pg_prefix: args.pg_prefix,
+        log_timezone: args.log_timezone,
         labels,
         progress: !args.quiet && !args.json && std::io::stderr().is_terminal(),
     };
@@ -75,21 +89,16 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
     } else if !args.quiet {
         output::ingest_summary(&report);
     }
+    for w in &report.warnings {
+        eprintln!("agaudit: warning: {w}");
+    }
     for f in report.files.iter().filter(|f| f.status.is_error()) {
         eprintln!(
-            "agaudit: error: {}: {}",
+            "agaudit: error: {}: {}: {}",
             f.path,
+            f.status.name(),
             f.message.as_deref().unwrap_or("failed")
         );
-    }
-    for f in &report.files {
-        let c = &f.counts;
-        if f.kind == "pg_stderr" && f.rows == 0 && c.quarantined_lines * 2 > c.lines_read {
-            eprintln!(
-                "agaudit: warning: {}: most lines did not match the log_line_prefix; pass the server's setting with --pg-prefix (see the quarantine reasons)",
-                f.path
-            );
-        }
     }
     if report.totals.quarantined_lines > 0 {
         eprintln!(

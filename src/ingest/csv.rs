@@ -27,6 +27,18 @@ pub fn fields(record: &str) -> Result<Vec<Cow<'_, str>>, String> {
     }
 }
 
+/// Appends `value` as one CSV field the way PostgreSQL writes it: bare when it needs no quotes,
+/// else quoted with inner quotes doubled.
+pub fn write_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
 fn unterminated_at(record: &str) -> usize {
     record.rfind(",\"").map_or(0, |i| i + 1)
 }

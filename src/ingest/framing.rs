@@ -1,6 +1,6 @@
 //! Framing: raw bytes → chunks of whole records, before any parsing.
 //!
-//! Reads a file (plain, gzip or zstd, recognised by magic bytes, not by name), splits it into
+//! Reads a file (plain, gzip, zstd, bzip2 or xz, recognised by magic bytes, not by name), splits it into
 //! records — a line; a line plus its TAB-started continuation lines (PostgreSQL's stderr); or a
 //! CSV record whose quoted fields may hold newlines (csvlog) — and packs whole records into
 //! chunks of about [`CHUNK_BYTES`] that parsers can take in parallel. Every line of the input is
@@ -27,6 +27,8 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+    Bzip2,
+    Xz,
 }
 
 impl Compression {
@@ -35,6 +37,8 @@ impl Compression {
             Compression::None => "none",
             Compression::Gzip => "gzip",
             Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
+            Compression::Xz => "xz",
         }
     }
 }
@@ -56,6 +60,16 @@ pub fn open(path: &Path, on_read: impl Fn(u64) + Send + 'static) -> io::Result<(
         (
             Box::new(SmallReads(zstd::stream::read::Decoder::with_buffer(raw)?)),
             Compression::Zstd,
+        )
+    } else if magic.starts_with(b"BZh") && magic.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)) {
+        (
+            Box::new(SmallReads(bzip2::read::MultiBzDecoder::new(raw))),
+            Compression::Bzip2,
+        )
+    } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        (
+            Box::new(SmallReads(lzma_rust2::XzReader::new(raw, true))),
+            Compression::Xz,
         )
     } else {
         (Box::new(raw), Compression::None)
@@ -111,10 +125,40 @@ impl<R: Read, F: Fn(u64)> Read for CountingReader<R, F> {
 pub enum Framing {
     /// One line, one record (jsonlog, OTLP JSON lines).
     Lines,
-    /// A line plus the following lines that start with a TAB (stderr log).
-    TabContinued,
+    /// A line plus the following lines that the splitter's `continues` says belong to it (the
+    /// stderr log's TAB-started continuation lines).
+    Continued,
     /// A CSV record: newlines inside double-quoted fields do not end it (csvlog).
     Csv,
+}
+
+/// How the records of a file are laid out: one per line, or all in one JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Lines,
+    Document,
+}
+
+/// A decision about one line (its first bytes).
+pub type LineCheck = Box<dyn Fn(&[u8]) -> bool + Send>;
+
+/// Where records continue and where chunks may end, for one file.
+pub struct Splitter {
+    /// Whether a line continues the record before it ([`Framing::Continued`]).
+    pub continues: LineCheck,
+    /// Whether a chunk may end before this line (stderr keeps an ERROR and its STATEMENT line
+    /// together; syslog keeps the parts of a message together).
+    pub can_split: LineCheck,
+}
+
+impl Splitter {
+    /// A TAB-started line continues the record before it; chunks may end anywhere.
+    pub fn plain() -> Splitter {
+        Splitter {
+            continues: Box::new(|line| line.first() == Some(&b'\t')),
+            can_split: Box::new(|_| true),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,10 +203,6 @@ pub struct FrameError {
     pub source: io::Error,
 }
 
-/// Decides whether a chunk may end before the given record's first line (stderr uses it to keep
-/// an ERROR and its STATEMENT line in one chunk).
-pub type SplitCheck = Box<dyn Fn(&[u8]) -> bool + Send>;
-
 /// Chunk buffers handed back after parsing, so the next chunks reuse memory already faulted in
 /// instead of asking the kernel for fresh zeroed pages every megabyte.
 pub type BufferPool = std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
@@ -172,7 +212,7 @@ pub struct Framer {
     pool: BufferPool,
     reader: BufReader<Box<dyn Read + Send>>,
     framing: Framing,
-    can_split: SplitCheck,
+    splitter: Splitter,
     line_no: u64,
     seq: u64,
     /// First line of the next chunk, already read.
@@ -191,12 +231,12 @@ struct LineRead {
 }
 
 impl Framer {
-    pub fn new(reader: Box<dyn Read + Send>, framing: Framing, can_split: SplitCheck) -> Self {
+    pub fn new(reader: Box<dyn Read + Send>, framing: Framing, splitter: Splitter) -> Self {
         Framer {
             pool: BufferPool::default(),
             reader: BufReader::with_capacity(256 << 10, reader),
             framing,
-            can_split,
+            splitter,
             line_no: 0,
             seq: 0,
             carry: None,
@@ -290,9 +330,11 @@ impl Framer {
                 }
                 None => {
                     let start = chunk.data.len();
-                    let current_len = chunk.records.last().map_or(0, |r| start - r.start);
-                    let keep = MAX_RECORD_BYTES.saturating_sub(current_len).max(1);
-                    match self.read_line(&mut chunk.data, keep) {
+                    // Whether the line continues the record before it is only known once it is
+                    // read, so every line may use the whole limit; a continuation that makes its
+                    // record too long is caught below. (Keeping only what the previous record
+                    // left would cut a new record short after a long one.)
+                    match self.read_line(&mut chunk.data, MAX_RECORD_BYTES) {
                         Ok(Some(read)) => (start, read),
                         Ok(None) => {
                             self.done = true;
@@ -318,12 +360,12 @@ impl Framer {
             let line = &chunk.data[line_start..];
             let continues = match self.framing {
                 Framing::Lines => false,
-                Framing::TabContinued => line.first() == Some(&b'\t') && !chunk.records.is_empty(),
+                Framing::Continued => !chunk.records.is_empty() && (self.splitter.continues)(line),
                 Framing::Csv => self.in_quote && !chunk.records.is_empty(),
             };
             // A new record starts here: end the chunk first if it is full and may end here. Decided
             // before the line's quotes count, since a carried line is framed again next chunk.
-            if !continues && line_start >= CHUNK_BYTES && !chunk.records.is_empty() && (self.can_split)(line) {
+            if !continues && line_start >= CHUNK_BYTES && !chunk.records.is_empty() && (self.splitter.can_split)(line) {
                 let bytes = chunk.data.split_off(line_start);
                 self.carry = Some((bytes, read));
                 return Ok(Some(chunk));
@@ -334,7 +376,7 @@ impl Framer {
             if continues {
                 let rec = chunk.records.last_mut().expect("continues implies a record");
                 rec.lines += 1;
-                if read.truncated {
+                if read.truncated || chunk.data.len() - rec.start + 1 > MAX_RECORD_BYTES {
                     rec.problem = Some(RecordProblem::TooLong);
                 }
                 if rec.problem.is_some() {
@@ -440,7 +482,7 @@ mod tests {
 
     fn frame(input: &str, framing: Framing) -> Vec<(u64, u32, String, Option<RecordProblem>)> {
         let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(input.as_bytes().to_vec()));
-        let framer = Framer::new(reader, framing, Box::new(|_| true));
+        let framer = Framer::new(reader, framing, Splitter::plain());
         let mut out = Vec::new();
         for chunk in framer {
             let chunk = chunk.unwrap();
@@ -467,7 +509,7 @@ mod tests {
 
     #[test]
     fn tab_continuations_join_their_record() {
-        let r = frame("a\n\tb\n\tc\nd\r\n\te", Framing::TabContinued);
+        let r = frame("a\n\tb\n\tc\nd\r\n\te", Framing::Continued);
         assert_eq!(r[0], (1, 3, "a\n\tb\n\tc".into(), None));
         assert_eq!(r[1], (4, 2, "d\n\te".into(), None));
     }

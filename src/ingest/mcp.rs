@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::ingest::framing::{self, Framer, Framing};
+use crate::ingest::framing::{self, Framer, Framing, Splitter};
 use crate::ingest::otlp::json_error;
 use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch};
 use crate::ingest::{FileContext, FileOutcome};
@@ -111,7 +111,7 @@ pub fn ingest_file(
             }
         }
         Layout::Lines => {
-            for chunk in Framer::new(reader, Framing::Lines, Box::new(|_| true)) {
+            for chunk in Framer::new(reader, Framing::Lines, Splitter::plain()) {
                 let chunk = match chunk {
                     Ok(c) => c,
                     Err(e) => {
@@ -180,7 +180,10 @@ fn traffic_line(
     // Server-sent events carry JSON-RPC in `data:` lines; their other fields carry none.
     let json = match trimmed.strip_prefix(b"data:") {
         Some(rest) => rest.trim_ascii(),
-        None if trimmed.starts_with(b"event:") || trimmed.starts_with(b"id:") || trimmed.starts_with(b":") => {
+        None if [&b"event:"[..], b"id:", b"retry:", b":"]
+            .iter()
+            .any(|f| trimmed.starts_with(f)) =>
+        {
             out.counts.add_other("sse_field", u64::from(lines));
             return;
         }

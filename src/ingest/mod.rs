@@ -29,13 +29,18 @@ use crate::case::{self, Case, CaseError, FileRecord, FileStatus};
 use crate::redact::{self, RuleCounts};
 use crate::table::writer::WrittenPart;
 use detect::Kind;
-use framing::{Compression, Framer, Framing};
+use framing::{Compression, Framer, Framing, Splitter};
+use pgaudit::LogFormat;
 use pgaudit::prefix::Prefix;
+use pgaudit::timestamp::LogZone;
 
 pub struct Options {
     pub paths: Vec<PathBuf>,
     pub case_dir: PathBuf,
-    pub pg_prefix: String,
+    /// The servers' log_line_prefix; None: inferred per file.
+    pub pg_prefix: Option<String>,
+    /// The servers' log_timezone (an IANA name); None: unambiguous abbreviations only.
+    pub log_timezone: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub progress: bool,
 }
@@ -44,6 +49,8 @@ pub struct Options {
 pub enum IngestError {
     #[error("{0}")]
     BadPrefix(String),
+    #[error("{0}")]
+    BadTimezone(String),
     #[error(transparent)]
     Case(#[from] CaseError),
 }
@@ -119,6 +126,9 @@ pub struct FileOutcome {
     pub quarantine: Option<PathBuf>,
     /// Writing failed: nothing of this file was kept.
     pub error: Option<String>,
+    /// Reading would have meant guessing (an ambiguous time zone, two fitting prefixes): nothing
+    /// of this file was kept, and this says what to pass.
+    pub held: Option<String>,
     /// Reading stopped early (corrupt compression, I/O): what was read before is kept.
     pub read_error: Option<String>,
 }
@@ -139,6 +149,7 @@ impl FileOutcome {
             parts: Vec::new(),
             quarantine: None,
             error: None,
+            held: None,
             read_error: None,
         }
     }
@@ -155,6 +166,9 @@ pub struct FileReport {
     pub status: FileStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The log_line_prefix its text was read with, and how it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pg_prefix: Option<PrefixUsed>,
     pub counts: FileCounts,
     /// Rows written, all tables together.
     pub rows: u64,
@@ -165,12 +179,24 @@ pub struct FileReport {
     pub quarantine: Option<String>,
 }
 
+/// The log_line_prefix a file was read with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrefixUsed {
+    pub setting: String,
+    /// "given with --pg-prefix", or how inference found it.
+    pub how: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
     pub files: u64,
     pub ingested: u64,
     pub duplicates: u64,
     pub unrecognised: u64,
+    /// Files held: reading them would have meant guessing (what to pass is in their message).
+    pub held: u64,
+    /// Files read to their end with nothing usable in them (no rows, lines quarantined).
+    pub unusable: u64,
     pub errors: u64,
     pub lines_read: u64,
     pub rows: u64,
@@ -190,12 +216,15 @@ pub struct Report {
     pub ingest_id: String,
     pub files: Vec<FileReport>,
     pub totals: Totals,
+    /// What the user should know about the run (a prefix escape read as an opaque token).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Report {
-    /// Exit code: 2 when any file could not be read or written, else 0.
+    /// Exit code 2 (the one table in README): a file could not be read, recognised or used.
     pub fn has_errors(&self) -> bool {
-        self.totals.errors > 0
+        self.files.iter().any(|f| f.status.is_error())
     }
 }
 
@@ -209,7 +238,15 @@ struct Input {
 }
 
 pub fn run(opts: &Options) -> Result<Report, IngestError> {
-    let prefix = Prefix::compile(&opts.pg_prefix).map_err(IngestError::BadPrefix)?;
+    let prefix = match &opts.pg_prefix {
+        Some(p) => Some(Prefix::compile(p).map_err(IngestError::BadPrefix)?),
+        None => None,
+    };
+    let zone = match &opts.log_timezone {
+        Some(z) => LogZone::named(z).map_err(IngestError::BadTimezone)?,
+        None => LogZone::unnamed(),
+    };
+    let settings = Settings { prefix, zone };
     let case = Case::open(&opts.case_dir)?;
     let mut manifest = case.load_manifest()?;
     let ingest_id = case::new_id(case.root());
@@ -283,7 +320,14 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
     let done: Vec<(usize, FileReport, Option<FileRecord>)> = work
         .into_par_iter()
         .map(|(idx, path, size, b3)| {
-            let (report, record) = ingest_one(&case, &path, size, &b3, &prefix, &labels, &ingest_id, &progress);
+            let run = RunContext {
+                case: &case,
+                settings: &settings,
+                labels: &labels,
+                ingest_id: &ingest_id,
+                progress: &progress,
+            };
+            let (report, record) = ingest_one(&run, &path, size, &b3);
             (idx, report, Some(record))
         })
         .collect();
@@ -306,6 +350,8 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
             FileStatus::Ingested => totals.ingested += 1,
             FileStatus::Duplicate => totals.duplicates += 1,
             FileStatus::Unrecognised => totals.unrecognised += 1,
+            FileStatus::Held => totals.held += 1,
+            FileStatus::Unusable => totals.unusable += 1,
             FileStatus::Partial | FileStatus::Error => totals.errors += 1,
         }
         if report.status != FileStatus::Duplicate {
@@ -324,14 +370,37 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
         files.push(report);
     }
     case.save_manifest(&manifest)?;
+    let mut warnings: Vec<String> = settings.prefix.iter().flat_map(Prefix::warnings).collect();
+    warnings.sort();
+    warnings.dedup();
     Ok(Report {
         case: case.root().to_string_lossy().into_owned(),
         case_id: manifest.case_id.clone(),
         ingest_id,
         files,
         totals,
+        warnings,
     })
 }
+
+/// What the user set for every file of the run.
+struct Settings {
+    /// --pg-prefix; None: inferred per file.
+    prefix: Option<Prefix>,
+    zone: LogZone,
+}
+
+/// Everything one file's ingest needs from the run.
+struct RunContext<'a> {
+    case: &'a Case,
+    settings: &'a Settings,
+    labels: &'a BTreeMap<String, String>,
+    ingest_id: &'a str,
+    progress: &'a ProgressBar,
+}
+
+/// How much of a file's decompressed start is read to detect its kind and infer its prefix.
+const HEAD_BYTES: usize = 256 << 10;
 
 /// Files under `paths`, sorted per directory, skipping the case directory.
 fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
@@ -398,6 +467,7 @@ fn error_report(path: &str, message: String) -> FileReport {
         blake3: String::new(),
         status: FileStatus::Error,
         message: Some(message),
+        pg_prefix: None,
         counts: FileCounts::default(),
         rows: 0,
         tables: BTreeMap::new(),
@@ -416,17 +486,35 @@ fn duplicate_report(path: &str, size: u64, b3: &str, earlier: &str) -> FileRepor
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn ingest_one(
-    case: &Case,
-    path: &Path,
-    size: u64,
-    b3: &str,
-    prefix: &Prefix,
-    labels: &BTreeMap<String, String>,
-    ingest_id: &str,
-    progress: &ProgressBar,
-) -> (FileReport, FileRecord) {
+/// The prefix a PostgreSQL file's text is read with: the one given, or the one its first lines
+/// show. Err: held, with the reason.
+fn prefix_for(format: LogFormat, head: &[u8], settings: &Settings) -> Result<(Prefix, PrefixUsed), String> {
+    if let Some(p) = &settings.prefix {
+        let used = PrefixUsed {
+            setting: p.setting().to_string(),
+            how: "given with --pg-prefix".to_string(),
+        };
+        return Ok((p.clone(), used));
+    }
+    let sample = pgaudit::envelope::sample_lines(format, head, &settings.zone);
+    if !sample.iter().any(|l| pgaudit::infer::severity_at(l).is_some()) && format != LogFormat::Stderr {
+        // The envelope holds no server text here (Cloud SQL's pgAudit entries are fields).
+        let used = PrefixUsed {
+            setting: String::new(),
+            how: "none needed: the first records carry no server text".to_string(),
+        };
+        return Ok((Prefix::compile("").expect("the empty prefix compiles"), used));
+    }
+    let inference = pgaudit::infer::infer(sample.iter().map(String::as_str)).map_err(|e| e.to_string())?;
+    let used = PrefixUsed {
+        setting: inference.prefix.setting().to_string(),
+        how: inference.how,
+    };
+    Ok((inference.prefix, used))
+}
+
+fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileReport, FileRecord) {
+    let case = run.case;
     let source_file = path.to_string_lossy().into_owned();
     let tag = b3[..16].to_string();
     let file_name = path
@@ -437,23 +525,42 @@ fn ingest_one(
         source_file: source_file.clone(),
         blake3: b3.to_string(),
         tag,
-        labels: labels.clone(),
+        labels: run.labels.clone(),
     };
 
-    let (kind, compression, outcome) = match framing::sniff(path, 64 << 10) {
+    let mut prefix_used = None;
+    let (kind, compression, outcome) = match framing::sniff(path, HEAD_BYTES) {
         Err(e) => (
             Kind::Unknown,
             Compression::None,
             FileOutcome::failed(format!("cannot read: {e}")),
         ),
         Ok((head, compression)) => {
-            let kind = detect::detect(&head, prefix);
-            let bar = progress.clone();
+            let kind = detect::detect(&head);
+            let bar = run.progress.clone();
             let outcome = match framing::open(path, move |n| bar.inc(n)) {
                 Err(e) => FileOutcome::failed(format!("cannot read: {e}")),
                 Ok((reader, _)) => match kind {
                     Kind::Postgres(format) => {
-                        pgaudit::ingest_file(&ctx, format, prefix, reader, &case.parquet_dir(), quarantine_path)
+                        let prefix = if format.prefixed() {
+                            prefix_for(format, &head, run.settings).map(|(p, used)| {
+                                prefix_used = Some(used);
+                                p
+                            })
+                        } else {
+                            Ok(Prefix::compile("").expect("the empty prefix compiles"))
+                        };
+                        match prefix {
+                            Ok(prefix) => {
+                                let reading = pgaudit::Reading {
+                                    format,
+                                    prefix,
+                                    zone: run.settings.zone.clone(),
+                                };
+                                pgaudit::ingest_file(&ctx, &reading, reader, &case.parquet_dir(), quarantine_path)
+                            }
+                            Err(reason) => hold_whole_file(&ctx, reader, quarantine_path, &reason),
+                        }
                     }
                     Kind::Otlp(layout) => otlp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
                     Kind::Mcp(layout) => mcp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
@@ -466,8 +573,12 @@ fn ingest_one(
     };
 
     let mut message = outcome.error.clone().or_else(|| outcome.read_error.clone());
+    let rows_written: u64 = outcome.rows.values().sum();
     let status = if outcome.error.is_some() {
         FileStatus::Error
+    } else if let Some(reason) = &outcome.held {
+        message = Some(format!("held, nothing kept: {reason}"));
+        FileStatus::Held
     } else if outcome.read_error.is_some() {
         FileStatus::Partial
     } else if !outcome.counts.balanced() {
@@ -479,6 +590,9 @@ fn ingest_one(
     } else if kind == Kind::Unknown {
         message = Some(UNRECOGNISED.into());
         FileStatus::Unrecognised
+    } else if rows_written == 0 && outcome.counts.quarantined_lines > 0 {
+        message = Some(unusable_message(kind, &outcome.counts, prefix_used.as_ref()));
+        FileStatus::Unusable
     } else {
         FileStatus::Ingested
     };
@@ -498,6 +612,7 @@ fn ingest_one(
         blake3: b3.to_string(),
         status,
         message: message.clone(),
+        pg_prefix: prefix_used.clone(),
         counts: outcome.counts.clone(),
         rows: tables.values().sum(),
         tables: tables.clone(),
@@ -510,10 +625,12 @@ fn ingest_one(
         blake3: b3.to_string(),
         kind: kind.name().into(),
         compression: compression.name().into(),
-        ingest_id: ingest_id.to_string(),
+        ingest_id: run.ingest_id.to_string(),
         ingested_at: case::now(),
-        labels: labels.clone(),
-        pg_prefix: matches!(kind, Kind::Postgres(pgaudit::LogFormat::Stderr)).then(|| prefix.setting().to_string()),
+        labels: run.labels.clone(),
+        pg_prefix: prefix_used.as_ref().map(|p| p.setting.clone()),
+        pg_prefix_how: prefix_used.map(|p| p.how),
+        log_timezone: run.settings.zone.name().map(str::to_string),
         status,
         error: message,
         counts: outcome.counts,
@@ -525,7 +642,39 @@ fn ingest_one(
     (report, record)
 }
 
-const UNRECOGNISED: &str = "content is not a PostgreSQL stderr, csvlog or jsonlog log, OTLP JSON traces or logs, MCP tools/list JSON or traffic, or an ebpf-capture file; all lines quarantined";
+/// Why a file gave no rows, and what to pass.
+fn unusable_message(kind: Kind, counts: &FileCounts, prefix: Option<&PrefixUsed>) -> String {
+    let mut m = format!(
+        "no rows: {} of {} lines quarantined (reasons in the quarantine file)",
+        counts.quarantined_lines, counts.lines_read
+    );
+    if let (Kind::Postgres(_), Some(p)) = (kind, prefix) {
+        m.push_str(&format!(
+            "; read with log_line_prefix '{}' ({}): if that is not the server's, pass its setting with --pg-prefix",
+            p.setting, p.how
+        ));
+    }
+    m
+}
+
+/// A file held before parsing (its prefix could not be decided): count its lines, keep none.
+fn hold_whole_file(
+    ctx: &FileContext,
+    reader: Box<dyn std::io::Read + Send>,
+    quarantine_path: PathBuf,
+    reason: &str,
+) -> FileOutcome {
+    let mut outcome = quarantine_whole_file_with(
+        ctx,
+        reader,
+        quarantine_path,
+        &format!("file held, nothing kept: {reason}"),
+    );
+    outcome.held = Some(reason.to_string());
+    outcome
+}
+
+const UNRECOGNISED: &str = "content is not a PostgreSQL log (stderr, csvlog, jsonlog, syslog, Heroku, CloudWatch, CloudNativePG, Cloud Logging or Azure; docs/formats.md), OTLP JSON traces or logs, MCP tools/list JSON or traffic, or an ebpf-capture file; all lines quarantined";
 
 /// A file of unknown content: count its lines and quarantine them as one entry.
 fn quarantine_whole_file(
@@ -533,9 +682,20 @@ fn quarantine_whole_file(
     reader: Box<dyn std::io::Read + Send>,
     quarantine_path: PathBuf,
 ) -> FileOutcome {
+    let reason = format!("unrecognised content: {UNRECOGNISED} (the kind is detected from content, not the name)");
+    quarantine_whole_file_with(ctx, reader, quarantine_path, &reason)
+}
+
+/// Counts a file's lines and quarantines them as one entry with `reason`.
+fn quarantine_whole_file_with(
+    ctx: &FileContext,
+    reader: Box<dyn std::io::Read + Send>,
+    quarantine_path: PathBuf,
+    reason: &str,
+) -> FileOutcome {
     let mut lines = 0u64;
     let mut read_error = None;
-    for chunk in Framer::new(reader, Framing::Lines, Box::new(|_| true)) {
+    for chunk in Framer::new(reader, Framing::Lines, Splitter::plain()) {
         match chunk {
             Ok(c) => lines += c.records.iter().map(|r| u64::from(r.lines)).sum::<u64>(),
             Err(e) => {
@@ -550,8 +710,7 @@ fn quarantine_whole_file(
     outcome.counts.quarantined_lines = lines;
     if lines > 0 {
         let entry = serde_json::json!({
-            "file": ctx.source_file, "line": 1, "lines": lines,
-            "reason": format!("unrecognised content: {UNRECOGNISED} (the kind is detected from content, not the name)"),
+            "file": ctx.source_file, "line": 1, "lines": lines, "reason": reason,
         });
         let written = std::fs::File::create(&quarantine_path).and_then(|mut f| writeln!(f, "{entry}"));
         if let Err(e) = written {

@@ -47,6 +47,8 @@ pub struct ChunkOut {
     pub redactions: RuleCounts,
     /// A bug surfaced while building this chunk's batches: the file fails, nothing is kept.
     pub error: Option<String>,
+    /// Reading on would mean guessing (an ambiguous time zone): the file is held, nothing kept.
+    pub held: Option<String>,
 }
 
 impl ChunkOut {
@@ -58,6 +60,17 @@ impl ChunkOut {
             quarantine: Vec::new(),
             redactions: RuleCounts::new(),
             error: None,
+            held: None,
+        }
+    }
+
+    /// Holds the whole file: lines `line..line+lines` are counted as quarantined, and the first
+    /// reason is kept for the file.
+    pub fn hold(&mut self, line: u64, lines: u32, reason: &str) {
+        self.counts.quarantined_lines += u64::from(lines);
+        if self.held.is_none() {
+            let reason = redact::redactor().text(reason, &mut self.redactions).into_owned();
+            self.held = Some(format!("line {line}: {reason}"));
         }
     }
 
@@ -130,6 +143,38 @@ impl<B> DatePartitions<B> {
     }
 }
 
+/// Quarantine entries written per file; past this, lines are still counted, per reason.
+pub const QUARANTINE_ENTRIES: u64 = 1000;
+
+/// A reason without its particulars (quoted shapes, numbers), so that lines quarantined for the
+/// same reason are counted together once the entries stop.
+fn reason_class(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut quoted = false;
+    let mut last_digit = false;
+    for c in reason.chars() {
+        match c {
+            '\'' => {
+                if !quoted {
+                    out.push_str("'…'");
+                }
+                quoted = !quoted;
+            }
+            _ if quoted => {}
+            '0'..='9' => {
+                if !last_digit {
+                    out.push('N');
+                }
+                last_digit = true;
+                continue;
+            }
+            c => out.push(c),
+        }
+        last_digit = false;
+    }
+    out
+}
+
 /// Restores file order and writes each table's batches and the quarantine.
 pub struct Sink {
     next_seq: u64,
@@ -142,6 +187,11 @@ pub struct Sink {
     rows: BTreeMap<&'static str, u64>,
     redactions: RuleCounts,
     error: Option<String>,
+    held: Option<String>,
+    /// Quarantine entries written so far, and the lines quarantined after the last entry, per
+    /// reason.
+    entries: u64,
+    beyond: BTreeMap<String, (u64, u64)>,
 }
 
 impl Sink {
@@ -175,6 +225,9 @@ impl Sink {
             rows: BTreeMap::new(),
             redactions: RuleCounts::new(),
             error: None,
+            held: None,
+            entries: 0,
+            beyond: BTreeMap::new(),
         })
     }
 
@@ -191,6 +244,9 @@ impl Sink {
     fn absorb(&mut self, out: ChunkOut) -> Result<(), String> {
         if let Some(e) = out.error {
             return Err(e);
+        }
+        if self.held.is_none() {
+            self.held = out.held;
         }
         self.counts.add(&out.counts);
         for (k, v) in out.redactions {
@@ -211,16 +267,55 @@ impl Sink {
     }
 
     fn write_quarantine(&mut self, q: &Quarantined) -> Result<(), String> {
+        if self.entries >= QUARANTINE_ENTRIES {
+            let e = self.beyond.entry(reason_class(&q.reason)).or_insert((0, q.line));
+            e.0 += u64::from(q.lines);
+            return Ok(());
+        }
+        self.entries += 1;
+        self.open_quarantine()?;
+        let entry = serde_json::json!({
+            "file": self.source_file, "line": q.line, "lines": q.lines, "reason": q.reason, "excerpt": q.excerpt,
+        });
+        let w = self.quarantine.as_mut().expect("opened above");
+        writeln!(w, "{entry}").map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))
+    }
+
+    fn open_quarantine(&mut self) -> Result<(), String> {
         if self.quarantine.is_none() {
             let f = File::create(&self.quarantine_path)
                 .map_err(|e| format!("cannot create {}: {e}", self.quarantine_path.display()))?;
             self.quarantine = Some(BufWriter::new(f));
         }
+        Ok(())
+    }
+
+    /// After the first [`QUARANTINE_ENTRIES`] entries: one entry per reason with its count.
+    fn write_beyond(&mut self) -> Result<(), String> {
+        for (reason, (lines, first)) in std::mem::take(&mut self.beyond) {
+            let entry = serde_json::json!({
+                "file": self.source_file, "first_line": first, "lines": lines, "reason": reason,
+                "note": format!("quarantined after the first {QUARANTINE_ENTRIES} entries: counted, not listed"),
+            });
+            let w = self.quarantine.as_mut().expect("entries were written before");
+            writeln!(w, "{entry}").map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// A held file keeps nothing: its lines are counted as quarantined, with one entry saying why.
+    fn write_held(&mut self, reason: &str) -> Result<(), String> {
+        self.quarantine = None;
+        let f = File::create(&self.quarantine_path)
+            .map_err(|e| format!("cannot create {}: {e}", self.quarantine_path.display()))?;
+        let mut w = BufWriter::new(f);
         let entry = serde_json::json!({
-            "file": self.source_file, "line": q.line, "lines": q.lines, "reason": q.reason, "excerpt": q.excerpt,
+            "file": self.source_file, "line": 1, "lines": self.counts.lines_read,
+            "reason": format!("file held, nothing kept: {reason}"),
         });
-        let w = self.quarantine.as_mut().expect("created above");
-        writeln!(w, "{entry}").map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))
+        writeln!(w, "{entry}")
+            .and_then(|_| w.flush())
+            .map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))
     }
 
     /// Closes the parts (or removes them all when writing failed) and says what was kept.
@@ -232,11 +327,29 @@ impl Sink {
                 self.pending.len()
             ));
         }
+        if !self.beyond.is_empty()
+            && let Err(e) = self.write_beyond()
+        {
+            self.error.get_or_insert(e);
+        }
         if let Some(mut q) = self.quarantine.take()
             && let Err(e) = q.flush()
         {
             self.error
                 .get_or_insert(format!("cannot write {}: {e}", self.quarantine_path.display()));
+        }
+        if let Some(reason) = self.held.clone()
+            && self.error.is_none()
+        {
+            if let Err(e) = self.write_held(&reason) {
+                self.error = Some(e);
+            }
+            let lines = self.counts.lines_read;
+            self.counts = FileCounts {
+                lines_read: lines,
+                quarantined_lines: lines,
+                ..FileCounts::default()
+            };
         }
         let mut outcome = FileOutcome {
             counts: self.counts.clone(),
@@ -245,10 +358,11 @@ impl Sink {
             parts: Vec::new(),
             quarantine: (self.counts.quarantined_lines > 0).then(|| self.quarantine_path.clone()),
             error: self.error.clone(),
+            held: self.held.clone(),
             read_error,
         };
         let writers = std::mem::take(&mut self.writers);
-        if outcome.error.is_some() {
+        if outcome.error.is_some() || outcome.held.is_some() {
             for (_, w) in writers {
                 let _ = w.abort();
             }
@@ -287,4 +401,21 @@ pub fn run_chunks(framer: Framer, sink: Sink, parse: impl Fn(&Chunk) -> ChunkOut
     });
     let read_error = frame_error.into_inner().unwrap_or_else(|p| p.into_inner());
     sink.into_inner().unwrap_or_else(|p| p.into_inner()).finish(read_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_counted_without_their_particulars() {
+        assert_eq!(
+            reason_class("line does not match --pg-prefix '%m [%p] ': expected '[' , found 'aaa 99'"),
+            "line does not match --pg-prefix '…': expected '…' , found '…'"
+        );
+        assert_eq!(
+            reason_class("invalid UTF-8 at line 12, column 7"),
+            "invalid UTF-N at line N, column N"
+        );
+    }
 }

@@ -36,6 +36,9 @@ pub struct DbEvent {
     pub ts: Option<i64>,
     pub source_line: u64,
     pub source_lines: u32,
+    /// The server the envelope named (Cloud SQL instance, Azure server, RDS log stream); the
+    /// `server` label given at ingest wins over it.
+    pub server: Option<String>,
     pub db_user: Option<String>,
     pub database: Option<String>,
     pub application_name: Option<String>,
@@ -105,12 +108,17 @@ pub fn schema() -> SchemaRef {
                     false,
                     "blake3 of the raw file's bytes (chain of custody, ingest.json)",
                 ),
-                field("log_format", Utf8, false, "stderr | csvlog | jsonlog"),
+                field(
+                    "log_format",
+                    Utf8,
+                    false,
+                    "stderr | csvlog | jsonlog | syslog | heroku | cloudwatch_export | cloudwatch | cloudnativepg | cloud_logging | azure (docs/formats.md)",
+                ),
                 field(
                     "server",
                     Utf8,
                     true,
-                    "the server label given at ingest (--label server=NAME)",
+                    "the server label given at ingest (--label server=NAME), else the server the log's envelope names (Cloud SQL instance, Azure server, CloudWatch log stream, CloudNativePG pod)",
                 ),
                 field("labels", string_map(), false, "every --label KEY=VALUE given at ingest"),
                 field("db_user", Utf8, true, "database role of the session"),
@@ -272,7 +280,7 @@ impl DbEventsBuilder {
             Some(&f.source_file),
             Some(&f.source_blake3),
             Some(f.log_format),
-            f.server.as_deref(),
+            f.server.as_deref().or(e.server.as_deref()),
             e.db_user.as_deref(),
             e.database.as_deref(),
             e.application_name.as_deref(),

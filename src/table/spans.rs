@@ -22,8 +22,9 @@ type Text<'a> = Option<Cow<'a, str>>;
 pub struct SpanRow<'a> {
     pub start_time: Option<i64>,
     pub end_time: Option<i64>,
-    pub trace_id: String,
-    pub span_id: String,
+    /// Null when the exporter wrote an empty id (the OpenTelemetry file-exporter example does).
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
     pub parent_span_id: Option<String>,
     pub trace_state: Text<'a>,
     pub name: Text<'a>,
@@ -102,8 +103,18 @@ pub fn schema() -> SchemaRef {
             let mut fields = vec![
                 field("start_time", timestamp_ns(), true, "span start, UTC, nanoseconds"),
                 field("end_time", timestamp_ns(), true, "span end, UTC, nanoseconds"),
-                field("trace_id", Utf8, false, "trace id, 32 lower-case hex digits"),
-                field("span_id", Utf8, false, "span id, 16 lower-case hex digits"),
+                field(
+                    "trace_id",
+                    Utf8,
+                    true,
+                    "trace id, 32 lower-case hex digits; null when the exporter wrote an empty or all-zero id (such a span is kept but cannot be chained)",
+                ),
+                field(
+                    "span_id",
+                    Utf8,
+                    true,
+                    "span id, 16 lower-case hex digits; null when the exporter wrote an empty or all-zero id",
+                ),
                 field("parent_span_id", Utf8, true, "parent span id; null for a root span"),
                 field("trace_state", Utf8, true, "W3C tracestate, secret-scanned"),
                 field("name", Utf8, true, "span name, secret-scanned"),
@@ -212,7 +223,7 @@ impl SpanRow<'_> {
     pub fn append(&self, b: &mut TableBuilder, source: &Source) {
         let mut r: Row<'_> = b.row();
         r.ts_ns(self.start_time).ts_ns(self.end_time);
-        r.str(Some(&self.trace_id)).str(Some(&self.span_id));
+        r.str(self.trace_id.as_deref()).str(self.span_id.as_deref());
         r.str(self.parent_span_id.as_deref()).str(self.trace_state.as_deref());
         r.str(self.name.as_deref()).str(Some(self.kind)).str(Some(self.status));
         r.str(self.status_message.as_deref()).str(self.service_name.as_deref());
@@ -248,8 +259,8 @@ mod tests {
             labels: [("k".to_string(), "v".to_string())].into_iter().collect(),
         };
         SpanRow {
-            trace_id: "t".into(),
-            span_id: "s".into(),
+            trace_id: Some("t".into()),
+            span_id: Some("s".into()),
             kind: "server",
             status: "unset",
             attributes: vec![("a".into(), "b".into())],

@@ -299,3 +299,88 @@ fn a_file_cut_inside_the_capture_magic_is_quarantined_not_a_panic() {
         "{q:?}"
     );
 }
+
+/// Records between 16 and 32 MiB are rows: the limit is per record, not shared with the record
+/// before (the framer used to keep only what the previous record left of it).
+#[test]
+fn records_up_to_the_documented_limit_are_rows_whatever_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = fs::read_to_string(fixture("postgresql.json")).unwrap();
+    let audit = json.lines().find(|l| l.contains("AUDIT: ")).unwrap();
+    let v: Value = serde_json::from_str(audit).unwrap();
+    let mut big = v.clone();
+    // A 20 MiB statement inside the AUDIT message (still a valid pgAudit record).
+    let message = v["message"].as_str().unwrap();
+    let (head, tail) = message.split_at(message.find(",<").unwrap());
+    big["message"] = Value::String(format!("{head} {}{tail}", "/*x*/".repeat(4 << 20)));
+    let big = serde_json::to_string(&big).unwrap();
+    assert!(big.len() > 20 << 20 && big.len() < 32 << 20);
+    let file = dir.path().join("two-big-records.json");
+    fs::write(&file, format!("{big}\n{big}\n{audit}\n")).unwrap();
+    let case = tempfile::tempdir().unwrap();
+    let (files, code, stderr) = ingest(case.path(), &[&file]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let f = &files["two-big-records.json"];
+    assert_eq!(f["rows"], 3, "{f}");
+    assert_eq!(f["counts"]["quarantined_lines"], 0, "{f}");
+}
+
+/// A file of garbage quarantines its first 1,000 lines with reasons and counts the rest per
+/// reason: the quarantine stays proportionate, the counts still add up, and a file that gave no
+/// rows and quarantined its lines is unusable (exit 2, with what to pass).
+#[test]
+fn quarantine_is_proportionate_and_a_file_with_nothing_usable_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "2026-11-24 10:00:{:02}.000 UTC [{i}] no severity keyword here {i}\n",
+            i % 60
+        ));
+        text.push_str(&format!(
+            "2026-11-24 10:00:{:02}.000 UTC [{i}] LOG:  fine {i}\n",
+            i % 60
+        ));
+    }
+    let file = dir.path().join("garbage.log.gz");
+    fs::write(&file, gzip(text.as_bytes())).unwrap();
+    let case = tempfile::tempdir().unwrap();
+    let (files, code, stderr) = ingest(case.path(), &[&file]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let f = &files["garbage.log.gz"];
+    assert_eq!(f["status"], "unusable", "{f}");
+    assert_eq!(f["counts"]["quarantined_lines"], 20_000);
+    assert!(f["message"].as_str().unwrap().contains("--pg-prefix"), "{f}");
+    assert!(
+        stderr.contains("garbage.log.gz") && stderr.contains("unusable"),
+        "{stderr}"
+    );
+    let q = quarantined(case.path(), "garbage.log.gz");
+    let listed = q.iter().filter(|e| e.get("line").is_some()).count();
+    assert_eq!(listed, 1000);
+    let counted: u64 = q
+        .iter()
+        .filter(|e| e.get("first_line").is_some())
+        .map(|e| e["lines"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 19_000, "{:?}", q.last());
+    let size = walk(&case.path().join("quarantine"))
+        .iter()
+        .map(|p| fs::metadata(p).unwrap().len())
+        .sum::<u64>();
+    assert!(size < 1 << 20, "the quarantine holds {size} bytes");
+}
+
+/// An unrecognised file makes ingest exit 2 too; the other files are still ingested.
+#[test]
+fn an_unrecognised_file_is_an_input_error_and_the_rest_is_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.txt"), "nothing a log would hold\n").unwrap();
+    fs::copy(fixture("postgresql.csv"), dir.path().join("postgresql.csv")).unwrap();
+    let case = tempfile::tempdir().unwrap();
+    let (files, code, stderr) = ingest(case.path(), &[dir.path()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(files["notes.txt"]["status"], "unrecognised");
+    assert_eq!(files["postgresql.csv"]["status"], "ingested");
+    assert!(stderr.contains("notes.txt"), "{stderr}");
+}

@@ -20,7 +20,8 @@ pub fn ingest_bytes(file_name: &str, data: &[u8]) {
     let opts = Options {
         paths: vec![input],
         case_dir: dir.path().join("case"),
-        pg_prefix: FIXTURE_PREFIX.to_string(),
+        pg_prefix: Some(FIXTURE_PREFIX.to_string()),
+        log_timezone: None,
         labels: BTreeMap::new(),
         progress: false,
     };
@@ -46,7 +47,7 @@ fn check(report: &Report) {
     let t = &report.totals;
     assert_eq!(t.files, report.files.len() as u64, "totals count every file");
     assert_eq!(
-        t.ingested + t.duplicates + t.unrecognised + t.errors,
+        t.ingested + t.duplicates + t.unrecognised + t.held + t.unusable + t.errors,
         t.files,
         "every file has exactly one status"
     );

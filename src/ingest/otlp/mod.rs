@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use model::{AnyValue, Enum, KeyValue, Request};
 use semconv::{Hint, LogTarget, SpanTarget};
 
-use crate::ingest::framing::{self, Chunk, Framer, Framing};
+use crate::ingest::framing::{self, Chunk, Framer, Framing, Splitter};
 use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch, run_chunks};
 use crate::ingest::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
@@ -63,7 +63,7 @@ pub fn ingest_file(
     };
     match layout {
         Layout::Lines => {
-            let framer = Framer::new(reader, Framing::Lines, Box::new(|_| true));
+            let framer = Framer::new(reader, Framing::Lines, Splitter::plain());
             run_chunks(framer, sink, |chunk| process_chunk(chunk, &source))
         }
         Layout::Document => ingest_document(reader, sink, &source),
@@ -459,10 +459,10 @@ fn convert_spans<'r>(
                         .filter(|v| !v.is_empty())
                 };
                 let int = |i: usize| won[i].and_then(|kv| kv.value.as_ref()).and_then(int_of);
-                let trace_id = hex_id(sp.trace_id.as_ref(), 32, &|| at("traceId"))?
-                    .ok_or_else(|| format!("{}: a span must have a trace id", at("traceId")))?;
-                let span_id = hex_id(sp.span_id.as_ref(), 16, &|| at("spanId"))?
-                    .ok_or_else(|| format!("{}: a span must have a span id", at("spanId")))?;
+                // Empty ids are kept as nulls: the specification's own file-exporter example has
+                // them; such a span is evidence, only not one that can be chained.
+                let trace_id = hex_id(sp.trace_id.as_ref(), 32, &|| at("traceId"))?;
+                let span_id = hex_id(sp.span_id.as_ref(), 16, &|| at("spanId"))?;
                 let mut semconv: [Option<Cow<'r, str>>; SEMCONV_COUNT] = Default::default();
                 for (i, slot) in semconv.iter_mut().enumerate() {
                     *slot = text(i, counts);
@@ -645,8 +645,8 @@ fn span_hints(row: &SpanRow<'_>, attrs: &[KeyValue<'_>]) -> Option<ToolHintRow> 
         origin: tool_hints::origin::SPAN_ATTRIBUTE,
         listing: None,
         seen_at: row.start_time,
-        trace_id: Some(row.trace_id.clone()),
-        span_id: Some(row.span_id.clone()),
+        trace_id: row.trace_id.clone(),
+        span_id: row.span_id.clone(),
         source_line: row.source_line,
     })
 }
@@ -858,6 +858,16 @@ mod tests {
         let (names, _, _) = convert(json).unwrap();
         assert_eq!(names[0], r#"client/unset/Some("alice")/Some("s1")"#);
         assert_eq!(names[1], r#"unspecified/error/Some("from-scope")/None"#);
+    }
+
+    #[test]
+    fn empty_ids_are_kept_as_nulls() {
+        // The OpenTelemetry specification's own file-exporter example has empty ids.
+        let json = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"","spanId":"","name":"x","kind":1}]}]}]}"#;
+        let (names, _, _) = convert(json).unwrap();
+        assert_eq!(names.len(), 1);
+        let json = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"","spanId":"","body":{"stringValue":"x"}}]}]}]}"#;
+        assert_eq!(convert(json).unwrap().1, 1);
     }
 
     #[test]

@@ -95,7 +95,10 @@ fn identity(msg: &Message<'_>, counts: &mut RuleCounts) -> DbEvent {
     DbEvent {
         ts: msg.ts,
         source_line: msg.line,
-        source_lines: msg.lines,
+        // A record that shares its line with the one before (a compact JSON document) still
+        // spans that line.
+        source_lines: msg.lines.max(1),
+        server: text(&msg.server),
         db_user: text(&msg.db_user),
         database: text(&msg.database),
         agent,

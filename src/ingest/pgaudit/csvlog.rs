@@ -4,13 +4,13 @@
 //!
 //! In: one framed CSV record. Out: a [`Parsed`] message or the reason it is malformed.
 
-use std::borrow::Cow;
-
-use super::{Message, Parsed, known_severity, non_empty, record_text, timestamp};
+use super::envelope::json::host_of;
+use super::timestamp::{self, LogZone};
+use super::{Message, Parsed, known_severity, non_empty, record_text};
 use crate::ingest::csv;
 use crate::ingest::framing::{Chunk, Record};
 
-pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record) -> Parsed<'a> {
+pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, zone: &LogZone) -> Parsed<'a> {
     let invalid = |reason: String| Parsed::Invalid {
         line: r.line,
         lines: r.lines,
@@ -36,9 +36,16 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record) -> Parsed<'a> {
             f.len()
         ));
     }
-    let ts = match timestamp::parse(&f[0]) {
+    let ts = match timestamp::parse(&f[0], zone) {
         Ok((ts, n)) if n == f[0].len() => ts,
         Ok(_) => return invalid("log_time has text after the time zone".to_string()),
+        Err(e) if e.holds_file() => {
+            return Parsed::Held {
+                line: r.line,
+                lines: r.lines,
+                reason: e.to_string(),
+            };
+        }
         Err(e) => return invalid(format!("log_time: {e}")),
     };
     let Some(severity) = known_severity(&f[11]) else {
@@ -55,11 +62,8 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record) -> Parsed<'a> {
         },
     };
     let mut take = |i: usize| non_empty(std::mem::take(&mut f[i]));
-    let client_addr = take(4).map(|c| match c {
-        // "host:port", or "[local]" for a unix socket.
-        Cow::Borrowed(s) => Cow::Borrowed(s.rsplit_once(':').map_or(s, |(h, _)| h)),
-        Cow::Owned(s) => Cow::Owned(s.rsplit_once(':').map_or(s.as_str(), |(h, _)| h).to_string()),
-    });
+    // "host:port", or "[local]" for a unix socket.
+    let client_addr = take(4).map(host_of);
     Message {
         line: r.line,
         lines: r.lines,
@@ -74,12 +78,7 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record) -> Parsed<'a> {
         text: take(13).unwrap_or_default(),
         statement: take(19),
         application_name: take(22),
+        server: None,
     }
     .into()
-}
-
-impl<'a> From<Message<'a>> for Parsed<'a> {
-    fn from(m: Message<'a>) -> Self {
-        Parsed::Message(Box::new(m))
-    }
 }

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{Message, Parsed, known_severity, non_empty, record_text, timestamp};
+use super::timestamp::{self, LogZone};
+use super::{Message, Parsed, known_severity, non_empty, record_text};
 use crate::ingest::framing::{Chunk, Record};
 
 #[derive(Deserialize)]
@@ -34,7 +35,7 @@ struct JsonRecord<'a> {
     application_name: Option<Cow<'a, str>>,
 }
 
-pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record) -> Parsed<'a> {
+pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, zone: &LogZone) -> Parsed<'a> {
     let invalid = |reason: String| Parsed::Invalid {
         line: r.line,
         lines: r.lines,
@@ -60,8 +61,15 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record) -> Parsed<'a> {
             ));
         }
     };
-    let ts = match rec.timestamp.as_deref().map(timestamp::parse) {
+    let ts = match rec.timestamp.as_deref().map(|t| timestamp::parse(t, zone)) {
         Some(Ok((ts, _))) => Some(ts),
+        Some(Err(e)) if e.holds_file() => {
+            return Parsed::Held {
+                line: r.line,
+                lines: r.lines,
+                reason: e.to_string(),
+            };
+        }
         Some(Err(e)) => return invalid(format!("timestamp: {e}")),
         None => None,
     };
@@ -85,6 +93,7 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record) -> Parsed<'a> {
         sqlstate: rec.state_code.and_then(non_empty).filter(|s| s != "00000"),
         text: rec.message.unwrap_or_default(),
         statement: rec.statement.and_then(non_empty),
+        server: None,
     }))
 }
 

@@ -1,14 +1,23 @@
 //! PostgreSQL server logs with pgAudit entries → the `db_events` table.
 //!
-//! Three formats (stderr with any log_line_prefix, csvlog, jsonlog) each turn a chunk of framed
-//! records into [`Message`]s, the shape they have in common. [`audit::classify`] decides what a
-//! message is (pgAudit entry, refused statement, other line) and redacts it. Chunks are parsed in
-//! parallel; an ordered sink then restores file order (so output is deterministic), writes rows to Parquet and unparseable lines to the quarantine, and keeps the line counts.
+//! The server writes three formats (stderr with any log_line_prefix, csvlog, jsonlog); estates
+//! keep them inside envelopes (syslog, Heroku's logplex, CloudWatch, CloudNativePG's JSON, Cloud
+//! Logging, Azure resource logs). [`LogFormat`] declares each once: its name, how its records are
+//! framed, and whether its text carries a log_line_prefix. [`envelope`] unwraps a chunk of
+//! records into the stderr text or the fields inside them; [`stderr`], [`csvlog`] and
+//! [`jsonlog`] turn those into [`Message`]s, the shape every format has in common;
+//! [`audit::classify`] decides what a message is (pgAudit entry, refused statement, other line)
+//! and redacts it. Chunks are parsed in parallel; an ordered sink then restores file order (so
+//! output is deterministic), writes rows to Parquet and unparseable lines to the quarantine, and
+//! keeps the line counts.
 //!
-//! In: a decompressed reader over one log file. Out: Parquet parts, a quarantine file, counts.
+//! In: a decompressed reader over one log file, its format, its log_line_prefix (given or
+//! inferred) and the run's log_timezone. Out: Parquet parts, a quarantine file, counts.
 
 pub mod audit;
 pub mod csvlog;
+pub mod envelope;
+pub mod infer;
 pub mod jsonlog;
 pub mod prefix;
 pub mod stderr;
@@ -18,37 +27,103 @@ use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::ingest::framing::{Chunk, Framer, Framing, Record, SplitCheck};
+use crate::ingest::framing::{self, Chunk, Framer, Framing, Layout, Record, Splitter};
 use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch, run_chunks};
 use crate::ingest::{FileContext, FileOutcome};
 use crate::table::db_events::{self, DbEventsBuilder, FileColumns};
 use audit::Classified;
+use envelope::{ContainerContext, Step, Unwrapper};
 use prefix::Prefix;
+use timestamp::LogZone;
 
-/// Which of PostgreSQL's log formats a file is in.
+/// A PostgreSQL log format, plain or in the envelope an estate keeps it in (docs/formats.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
+    /// The server's stderr log (log_destination = 'stderr'), as written or as RDS/Aurora hand it
+    /// out (`aws rds download-db-log-file-portion`).
     Stderr,
     Csvlog,
     Jsonlog,
+    /// log_destination = 'syslog' through a syslog daemon's file (RFC 3164, RFC 3339 or RFC 5424
+    /// headers), PostgreSQL's `[SEQ-PART]` numbering.
+    Syslog,
+    /// Heroku Postgres through logplex (`heroku logs` lines or a drain's octet-counted frames).
+    Heroku,
+    /// A CloudWatch Logs export to S3: each event as `RFC3339 message`, continuation lines raw.
+    CloudWatchExport,
+    /// CloudWatch Logs events (`timestamp` in ms, `message`), as JSON lines or in an
+    /// `events` / `logEvents` document.
+    CloudWatch(Layout),
+    /// CloudNativePG's JSON lines (`logger`, `record` with the csvlog columns, `record.audit`).
+    CloudNativePg,
+    /// Google Cloud Logging entries of Cloud SQL (`textPayload`, or a PgAuditEntry request).
+    CloudLogging(Layout),
+    /// Azure resource logs of Azure Database for PostgreSQL (`properties.message`).
+    Azure(Layout),
 }
 
 impl LogFormat {
+    /// Every format, for documentation and tests.
+    pub const ALL: &[LogFormat] = &[
+        LogFormat::Stderr,
+        LogFormat::Csvlog,
+        LogFormat::Jsonlog,
+        LogFormat::Syslog,
+        LogFormat::Heroku,
+        LogFormat::CloudWatchExport,
+        LogFormat::CloudWatch(Layout::Lines),
+        LogFormat::CloudWatch(Layout::Document),
+        LogFormat::CloudNativePg,
+        LogFormat::CloudLogging(Layout::Lines),
+        LogFormat::CloudLogging(Layout::Document),
+        LogFormat::Azure(Layout::Lines),
+        LogFormat::Azure(Layout::Document),
+    ];
+
+    /// The `log_format` column, and (with `pg_`) the file kind.
     pub fn name(self) -> &'static str {
         match self {
             LogFormat::Stderr => "stderr",
             LogFormat::Csvlog => "csvlog",
             LogFormat::Jsonlog => "jsonlog",
+            LogFormat::Syslog => "syslog",
+            LogFormat::Heroku => "heroku",
+            LogFormat::CloudWatchExport => "cloudwatch_export",
+            LogFormat::CloudWatch(_) => "cloudwatch",
+            LogFormat::CloudNativePg => "cloudnativepg",
+            LogFormat::CloudLogging(_) => "cloud_logging",
+            LogFormat::Azure(_) => "azure",
+        }
+    }
+
+    /// Whether its messages are stderr text that starts with the log_line_prefix.
+    pub fn prefixed(self) -> bool {
+        !matches!(self, LogFormat::Csvlog | LogFormat::Jsonlog | LogFormat::CloudNativePg)
+    }
+
+    /// The whole file is one JSON document (an array or an object holding the records).
+    pub fn layout(self) -> Layout {
+        match self {
+            LogFormat::CloudWatch(l) | LogFormat::CloudLogging(l) | LogFormat::Azure(l) => l,
+            _ => Layout::Lines,
         }
     }
 
     fn framing(self) -> Framing {
         match self {
-            LogFormat::Stderr => Framing::TabContinued,
+            LogFormat::Stderr | LogFormat::CloudWatchExport => Framing::Continued,
             LogFormat::Csvlog => Framing::Csv,
-            LogFormat::Jsonlog => Framing::Lines,
+            _ => Framing::Lines,
         }
     }
+}
+
+/// How one file's messages are read: its format, the prefix of its text, the run's time zone.
+#[derive(Clone)]
+pub struct Reading {
+    pub format: LogFormat,
+    pub prefix: Prefix,
+    pub zone: LogZone,
 }
 
 /// One server message with the session fields its format carried; borrowed where possible.
@@ -57,6 +132,8 @@ pub struct Message<'a> {
     pub line: u64,
     pub lines: u32,
     pub ts: Option<i64>,
+    /// The server the envelope names (a label given at ingest wins).
+    pub server: Option<Cow<'a, str>>,
     pub db_user: Option<Cow<'a, str>>,
     pub database: Option<Cow<'a, str>>,
     pub application_name: Option<Cow<'a, str>>,
@@ -75,7 +152,7 @@ pub struct Message<'a> {
 #[derive(Debug)]
 pub enum Parsed<'a> {
     Message(Box<Message<'a>>),
-    /// Lines counted under a kind without being a message (blank lines).
+    /// Lines counted under a kind without being a message (blank lines, envelope lines).
     Counted {
         lines: u32,
         kind: &'static str,
@@ -85,6 +162,19 @@ pub enum Parsed<'a> {
         lines: u32,
         reason: String,
     },
+    /// Reading on would mean guessing (an ambiguous time zone abbreviation): the whole file is
+    /// held, with this reason.
+    Held {
+        line: u64,
+        lines: u32,
+        reason: String,
+    },
+}
+
+impl<'a> From<Message<'a>> for Parsed<'a> {
+    fn from(m: Message<'a>) -> Self {
+        Parsed::Message(Box::new(m))
+    }
 }
 
 /// The severity keywords PostgreSQL writes before a message, and the follow-up keywords
@@ -132,23 +222,34 @@ pub fn record_text<'a>(chunk: &'a Chunk, r: &Record) -> Result<&'a str, String> 
     })
 }
 
-fn process_chunk(chunk: &Chunk, format: LogFormat, prefix: &Prefix, file: &FileColumns) -> ChunkOut {
+/// Parses one chunk: unwraps its records, reads the messages, classifies and builds the rows.
+/// `contexts` are the containers' fields for each record of a JSON document (None for lines).
+fn process_chunk(
+    chunk: &Chunk,
+    reading: &Reading,
+    file: &FileColumns,
+    contexts: Option<&[ContainerContext]>,
+) -> ChunkOut {
     let mut out = ChunkOut::new(chunk.seq);
-    let mut parsed = Vec::with_capacity(chunk.records.len());
-    for r in &chunk.records {
+    let mut unwrapper = Unwrapper::new(reading, chunk);
+    for (i, r) in chunk.records.iter().enumerate() {
         out.counts.lines_read += u64::from(r.lines);
         if let Some(problem) = r.problem {
-            parsed.push(Parsed::Invalid {
+            unwrapper.push(Parsed::Invalid {
                 line: r.line,
                 lines: r.lines,
                 reason: sink::problem_reason(problem),
             });
             continue;
         }
-        match format {
-            LogFormat::Stderr => stderr::parse_record(chunk, r, prefix, &mut parsed),
-            LogFormat::Csvlog => parsed.push(csvlog::parse_record(chunk, r)),
-            LogFormat::Jsonlog => parsed.push(jsonlog::parse_record(chunk, r)),
+        unwrapper.unwrap(r, contexts.and_then(|c| c.get(i)));
+    }
+    let (texts, steps) = unwrapper.finish();
+    let mut parsed: Vec<Parsed<'_>> = Vec::with_capacity(steps.len());
+    for step in steps {
+        match step {
+            Step::Text(i) => stderr::parse_text(&texts[i], reading, &mut parsed),
+            Step::Parsed(p) => parsed.push(p),
         }
     }
     let mut dates: DatePartitions<DbEventsBuilder> = DatePartitions::default();
@@ -170,6 +271,7 @@ fn process_chunk(chunk: &Chunk, format: LogFormat, prefix: &Prefix, file: &FileC
             Parsed::Invalid { line, lines, reason } => {
                 out.quarantine(sink::record_at(chunk, line), line, lines, &reason)
             }
+            Parsed::Held { line, lines, reason } => out.hold(line, lines, &reason),
         }
     }
     for (date, mut builder) in dates.builders {
@@ -189,8 +291,7 @@ fn process_chunk(chunk: &Chunk, format: LogFormat, prefix: &Prefix, file: &FileC
 /// Parses one PostgreSQL log file end to end.
 pub fn ingest_file(
     ctx: &FileContext,
-    format: LogFormat,
-    prefix: &Prefix,
+    reading: &Reading,
     reader: Box<dyn Read + Send>,
     table_root: &Path,
     quarantine_path: PathBuf,
@@ -198,7 +299,7 @@ pub fn ingest_file(
     let file = FileColumns {
         source_file: ctx.source_file.clone(),
         source_blake3: ctx.blake3.clone(),
-        log_format: format.name(),
+        log_format: reading.format.name(),
         server: ctx.labels.get("server").cloned(),
         labels: ctx.labels.clone(),
     };
@@ -211,11 +312,37 @@ pub fn ingest_file(
         Ok(s) => s,
         Err(e) => return FileOutcome::failed(e),
     };
-    let split_prefix = prefix.clone();
-    let can_split: SplitCheck = match format {
-        LogFormat::Stderr => Box::new(move |line| stderr::may_start_chunk(line, &split_prefix)),
+    if reading.format.layout() == Layout::Document {
+        return envelope::document::ingest(reader, sink, |chunk, contexts| {
+            process_chunk(chunk, reading, &file, Some(contexts))
+        });
+    }
+    let framer = Framer::new(reader, reading.format.framing(), splitter(reading));
+    run_chunks(framer, sink, |chunk| process_chunk(chunk, reading, &file, None))
+}
+
+/// Where records of a file continue, and where a chunk may end (never between an error and the
+/// STATEMENT line that follows it, nor between the parts of a syslog message).
+fn splitter(reading: &Reading) -> Splitter {
+    let r = reading.clone();
+    let continues: framing::LineCheck = match reading.format {
+        LogFormat::Stderr => {
+            let prefix = r.prefix.clone();
+            Box::new(move |line| stderr::continues(line, &prefix))
+        }
+        LogFormat::CloudWatchExport => Box::new(|line| !envelope::starts_with_rfc3339(line)),
+        _ => Box::new(|_| false),
+    };
+    let can_split: framing::LineCheck = match reading.format {
+        LogFormat::Stderr => Box::new(move |line| stderr::may_start_chunk(line, &r.prefix)),
+        LogFormat::Syslog | LogFormat::Heroku => Box::new(envelope::syslog::may_start_chunk),
+        // A JSON record holding a STATEMENT line stays with the ERROR record before it.
+        LogFormat::CloudWatch(_) | LogFormat::CloudLogging(_) | LogFormat::Azure(_) => Box::new(move |line| {
+            envelope::json_string_values(line, &["message", "textPayload"])
+                .first()
+                .is_none_or(|text| stderr::may_start_chunk(text.as_bytes(), &r.prefix))
+        }),
         _ => Box::new(|_| true),
     };
-    let framer = Framer::new(reader, format.framing(), can_split);
-    run_chunks(framer, sink, |chunk| process_chunk(chunk, format, prefix, &file))
+    Splitter { continues, can_split }
 }

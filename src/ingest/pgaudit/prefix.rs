@@ -1,20 +1,24 @@
 //! log_line_prefix → a parser for the front of each stderr log line.
 //!
 //! PostgreSQL's stderr lines start with whatever the server's log_line_prefix prints. The user
-//! gives agaudit the same setting (`--pg-prefix`, default `%m [%p] `); this module compiles it
-//! into a sequence of literal text and typed fields and parses lines with it. Free-text fields
-//! (%a %u %d %r %h %b %i) end at the literal that follows them; when a value contains that
-//! literal (an application_name with a space), the parser backtracks over later occurrences until
-//! the rest of the prefix and a severity keyword fit. `%q` ends the prefix for processes without a
-//! session, exactly as the server does. Padding (`%-20a`, `%10p`) is accepted.
+//! gives agaudit the same setting (`--pg-prefix`), or [`super::infer`] finds it from the file;
+//! this module compiles it into a sequence of literal text and typed fields and parses lines
+//! with it. Free-text fields (%a %u %d %r %h %b %i) end at the literal that follows them; when a
+//! value contains that literal (an application_name with a space), the parser backtracks over
+//! later occurrences until the rest of the prefix and a severity keyword fit. `%q` ends the
+//! prefix for processes without a session, exactly as the server does. Padding (`%-20a`, `%10p`)
+//! is accepted. An escape PostgreSQL does not have (forks add their own, such as YugabyteDB's
+//! `%C %R %Z %H`) is read as an opaque free-text token and reported as a warning.
 //!
-//! In: the prefix setting; then one line. Out: the prefix's fields and the rest of the line.
+//! In: the prefix setting; then one line. Out: the prefix's fields and the rest of the line. The
+//! time is only checked for syntax here ([`Stamp`]); placing it in time needs the log_timezone.
 
 use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::combinator::opt;
 use nom::{IResult, Parser};
 
-use super::{known_severity, timestamp};
+use super::known_severity;
+use super::timestamp::{self, Stamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -37,6 +41,8 @@ enum Field {
     VirtualXid,     // %v
     Xid,            // %x
     QueryId,        // %Q
+    /// An escape PostgreSQL does not have (a fork's): free text whose value is not used.
+    Opaque(char),
 }
 
 impl Field {
@@ -51,7 +57,34 @@ impl Field {
                 | Field::BackendType
                 | Field::CommandTag
                 | Field::VirtualXid
+                | Field::Opaque(_)
         )
+    }
+
+    /// The escape as written in a log_line_prefix.
+    pub fn escape(self) -> char {
+        match self {
+            Field::App => 'a',
+            Field::User => 'u',
+            Field::Database => 'd',
+            Field::RemoteHostPort => 'r',
+            Field::RemoteHost => 'h',
+            Field::BackendType => 'b',
+            Field::Pid => 'p',
+            Field::LeaderPid => 'P',
+            Field::TimeNoMs => 't',
+            Field::TimeMs => 'm',
+            Field::TimeEpoch => 'n',
+            Field::CommandTag => 'i',
+            Field::SqlState => 'e',
+            Field::SessionId => 'c',
+            Field::LineNumber => 'l',
+            Field::ProcessStart => 's',
+            Field::VirtualXid => 'v',
+            Field::Xid => 'x',
+            Field::QueryId => 'Q',
+            Field::Opaque(c) => c,
+        }
     }
 }
 
@@ -68,12 +101,23 @@ pub struct Prefix {
     items: Vec<Item>,
     /// Index in `items` where `%q` cut the prefix for non-session processes.
     session_only_from: Option<usize>,
+    /// Escapes PostgreSQL does not have, read as opaque tokens.
+    unknown_escapes: Vec<char>,
+    /// Where the setting came from, as error messages name it.
+    origin: &'static str,
+}
+
+/// The time a prefix carried: a local time to resolve (%t %m), or an instant (%n).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PrefixTime<'a> {
+    Local(Stamp<'a>),
+    Epoch(i64),
 }
 
 /// Values a prefix carried on one line. Borrowed from the line.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct PrefixFields<'a> {
-    pub ts: Option<i64>,
+    pub time: Option<PrefixTime<'a>>,
     pub pid: Option<i32>,
     pub user: Option<&'a str>,
     pub database: Option<&'a str>,
@@ -84,10 +128,11 @@ pub struct PrefixFields<'a> {
 }
 
 impl Prefix {
-    /// Compiles a log_line_prefix setting; errors name the offending escape.
+    /// Compiles a log_line_prefix setting; errors name what cannot be parsed.
     pub fn compile(setting: &str) -> Result<Prefix, String> {
         let mut items: Vec<Item> = Vec::new();
         let mut session_only_from = None;
+        let mut unknown_escapes = Vec::new();
         let mut chars = setting.char_indices().peekable();
         let mut literal = String::new();
         while let Some((pos, c)) = chars.next() {
@@ -139,9 +184,8 @@ impl Prefix {
                 'x' => Field::Xid,
                 'Q' => Field::QueryId,
                 other => {
-                    return Err(format!(
-                        "--pg-prefix '{setting}': unknown escape '%{other}' at byte {pos}; the escapes are those of postgresql.conf's log_line_prefix (%a %u %d %r %h %b %p %P %t %m %n %i %e %c %l %s %v %x %q %Q %%)"
-                    ));
+                    unknown_escapes.push(other);
+                    Field::Opaque(other)
                 }
             };
             if !literal.is_empty() {
@@ -165,11 +209,40 @@ impl Prefix {
             setting: setting.to_string(),
             items,
             session_only_from,
+            unknown_escapes,
+            origin: "--pg-prefix",
         })
+    }
+
+    /// The same prefix, named in messages as found by inference rather than given.
+    pub fn inferred(mut self) -> Prefix {
+        self.origin = "the inferred log_line_prefix";
+        self
     }
 
     pub fn setting(&self) -> &str {
         &self.setting
+    }
+
+    /// What the user should know about this prefix: escapes read as opaque tokens.
+    pub fn warnings(&self) -> Vec<String> {
+        self.unknown_escapes
+            .iter()
+            .map(|c| {
+                format!(
+                    "log_line_prefix '{}': '%{c}' is not a PostgreSQL escape (a fork's?); its value is read as an opaque token and not used",
+                    self.setting
+                )
+            })
+            .collect()
+    }
+
+    /// The escapes of this prefix, in order (inference compares prefixes by what they read).
+    pub fn fields(&self) -> impl Iterator<Item = char> + '_ {
+        self.items.iter().filter_map(|i| match i {
+            Item::Field { field, .. } => Some(field.escape()),
+            Item::Literal(_) => None,
+        })
     }
 
     /// Parses the prefix at the start of `line`; returns its fields and the rest of the line,
@@ -187,8 +260,8 @@ impl Prefix {
             }
         }
         Err(format!(
-            "line does not match --pg-prefix '{}': {full_err}",
-            self.setting
+            "line does not match {} '{}': {full_err}",
+            self.origin, self.setting
         ))
     }
 }
@@ -301,15 +374,15 @@ fn typed_field<'a>(field: Field, input: &'a str, out: &mut PrefixFields<'a>) -> 
     let digits = |i: &'a str| -> IResult<&'a str, &'a str> { take_while1(|c: char| c.is_ascii_digit()).parse(i) };
     match field {
         Field::TimeMs | Field::TimeNoMs | Field::ProcessStart => {
-            let (ts, n) = timestamp::parse(input)?;
+            let stamp = timestamp::scan(input)?;
             if field != Field::ProcessStart {
-                out.ts = Some(ts);
+                out.time = Some(PrefixTime::Local(stamp));
             }
-            Ok(n)
+            Ok(stamp.len)
         }
         Field::TimeEpoch => {
             let (ts, n) = timestamp::parse_epoch(input)?;
-            out.ts = Some(ts);
+            out.time = Some(PrefixTime::Epoch(ts));
             Ok(n)
         }
         Field::Pid => {
@@ -382,7 +455,7 @@ mod tests {
         let p = Prefix::compile("%m [%p] ").unwrap();
         let (f, rest) = p.parse("2026-11-24 10:15:26.123 UTC [4242] LOG:  AUDIT: x").unwrap();
         assert_eq!(f.pid, Some(4242));
-        assert!(f.ts.is_some());
+        assert!(matches!(f.time, Some(PrefixTime::Local(_))));
         assert_eq!(rest, "LOG:  AUDIT: x");
     }
 
@@ -426,8 +499,20 @@ mod tests {
         let p = Prefix::compile("%t [%p]: ").unwrap();
         let err = p.parse("2026-11-24 10:15:26.123 UTC [4242] LOG:  x").unwrap_err();
         assert!(err.contains("--pg-prefix '%t [%p]: '"), "{err}");
-        assert!(Prefix::compile("%m %z").unwrap_err().contains("unknown escape '%z'"));
         assert!(Prefix::compile("%a%u ").unwrap_err().contains("no text between"));
+    }
+
+    #[test]
+    fn a_forks_escape_is_an_opaque_token_with_a_warning() {
+        // YugabyteDB's default adds cloud, region and zone.
+        let p = Prefix::compile("%m [%p] %C %R %Z ").unwrap();
+        let (f, rest) = p
+            .parse("2026-11-24 10:15:26.123 UTC [42] aws us-east-1 us-east-1a LOG:  x")
+            .unwrap();
+        assert_eq!((f.pid, rest), (Some(42), "LOG:  x"));
+        let w = p.warnings();
+        assert_eq!(w.len(), 3);
+        assert!(w[0].contains("'%C' is not a PostgreSQL escape"), "{}", w[0]);
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! PostgreSQL's stderr log format: a log_line_prefix, a severity, the message; continuation
 //! lines start with a TAB; an error's DETAIL/HINT/CONTEXT/STATEMENT come as separate lines of
-//! their own with the same prefix, right after it.
+//! their own with the same prefix, right after it. Every envelope that carries stderr text
+//! (syslog, Heroku, CloudWatch, Cloud SQL, Azure) is read here too.
 //!
-//! In: one framed record (a line and its TAB continuations). Out: a [`Parsed`] appended to the
-//! chunk's list; follow-up lines are folded into the message they belong to.
+//! In: a [`TextRecord`] (a line and its continuations, from a plain file or an envelope). Out:
+//! [`Parsed`] values appended to the chunk's list; follow-up lines are folded into the message
+//! they belong to. The prefix's time is resolved in the run's log_timezone; when the prefix has
+//! no time or no %p, the envelope's are used.
 
 use std::borrow::Cow;
 
-use super::prefix::{self, Prefix};
-use super::{Message, Parsed, record_text};
-use crate::ingest::framing::{Chunk, Record};
+use super::envelope::TextRecord;
+use super::prefix::{self, Prefix, PrefixTime};
+use super::{Message, Parsed, Reading};
 
 const FOLLOW_UPS: &[&str] = &["DETAIL", "HINT", "QUERY", "CONTEXT", "LOCATION", "STATEMENT"];
 
@@ -24,79 +27,155 @@ pub fn may_start_chunk(line: &[u8], prefix: &Prefix) -> bool {
     }
 }
 
-pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, prefix: &Prefix, out: &mut Vec<Parsed<'a>>) {
-    let text = match record_text(chunk, r) {
-        Ok(t) => t,
-        Err(reason) => {
-            return out.push(Parsed::Invalid {
-                line: r.line,
-                lines: r.lines,
-                reason,
-            });
+/// Whether `line` continues the record before it: a TAB starts PostgreSQL's own continuation
+/// lines; a space starts them when a log shipper turned the TAB into spaces (then the line does
+/// not read as a prefixed line).
+pub fn continues(line: &[u8], prefix: &Prefix) -> bool {
+    match line.first() {
+        // PostgreSQL never writes an empty line inside a message (a blank line of a statement
+        // becomes a lone TAB); an empty one comes from a collector, such as the blank line the
+        // AWS CLI prints after each page of download-db-log-file-portion, possibly between a
+        // line and its continuation. It stays with the record before it.
+        None => true,
+        Some(b'\t') => true,
+        Some(b' ') => {
+            let head = &line[..line.len().min(4096)];
+            std::str::from_utf8(head).map_or(true, |t| prefix.parse(t).is_err())
         }
+        _ => false,
+    }
+}
+
+/// Reads one text record: splits it into the server's records (a prefixed line and its
+/// continuation lines; envelopes that keep a whole report in one record also hold its
+/// DETAIL/STATEMENT lines) and parses each.
+pub fn parse_text<'a>(t: &'a TextRecord<'_>, reading: &Reading, out: &mut Vec<Parsed<'a>>) {
+    let text: &'a str = &t.text;
+    let total = text.split('\n').count() as u64;
+    // When the record's lines are the file's lines, each inner record keeps its own line number;
+    // otherwise (a JSON message, a reassembled syslog message) they all point at the record.
+    let one_to_one = total == u64::from(t.lines);
+    let mut start = 0usize;
+    let mut start_line = 0u64;
+    let mut line_idx = 0u64;
+    let mut first = true;
+    let emit = |from: usize, to: usize, from_line: u64, to_line: u64, first: bool, out: &mut Vec<Parsed<'a>>| {
+        let (line, lines) = if one_to_one {
+            (t.line + from_line, (to_line - from_line) as u32)
+        } else {
+            (t.line, if first { t.lines } else { 0 })
+        };
+        parse_one(&text[from..to], line, lines, t, reading, out);
     };
-    if text.is_empty() {
-        return out.push(Parsed::Counted {
-            lines: r.lines,
-            kind: "blank",
-        });
+    let mut pos = 0usize;
+    for piece in text.split('\n') {
+        if line_idx > 0 {
+            let new_record = !piece.starts_with('\t') && {
+                let head = &piece[..floor_char_boundary(piece, 4096)];
+                reading.prefix.parse(head).is_ok()
+            };
+            if new_record {
+                emit(start, pos - 1, start_line, line_idx, first, out);
+                first = false;
+                start = pos;
+                start_line = line_idx;
+            }
+        }
+        pos += piece.len() + 1;
+        line_idx += 1;
+    }
+    emit(start, text.len(), start_line, line_idx, first, out);
+}
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if s.len() <= max {
+        return s.len();
+    }
+    (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
+}
+
+/// Parses one server record (a prefixed line and its continuation lines).
+fn parse_one<'a>(
+    text: &'a str,
+    line: u64,
+    lines: u32,
+    t: &'a TextRecord<'_>,
+    reading: &Reading,
+    out: &mut Vec<Parsed<'a>>,
+) {
+    // Empty lines a collector put inside the record (see `continues`) are not the server's.
+    let text = text.trim_end_matches('\n');
+    let invalid = |reason: String| Parsed::Invalid { line, lines, reason };
+    if text.trim().is_empty() {
+        return out.push(Parsed::Counted { lines, kind: "blank" });
     }
     if text.starts_with('\t') {
-        let reason = "continuation line (starting with a TAB) without a log line before it".to_string();
-        return out.push(Parsed::Invalid {
-            line: r.line,
-            lines: r.lines,
-            reason,
-        });
+        return out.push(invalid(
+            "continuation line (starting with a TAB) without a log line before it".to_string(),
+        ));
     }
-    let (fields, rest) = match prefix.parse(text) {
+    let (fields, rest) = match reading.prefix.parse(text) {
         Ok(v) => v,
-        Err(reason) => {
-            return out.push(Parsed::Invalid {
-                line: r.line,
-                lines: r.lines,
-                reason,
-            });
-        }
+        Err(reason) => return out.push(invalid(reason)),
     };
     let Some((severity, body)) = prefix::severity(rest) else {
-        let reason = "expected a severity (LOG:, ERROR:, ...) after the log_line_prefix".to_string();
-        return out.push(Parsed::Invalid {
-            line: r.line,
-            lines: r.lines,
-            reason,
-        });
+        return out.push(invalid(
+            "expected a severity (LOG:, ERROR:, ...) after the log_line_prefix".to_string(),
+        ));
     };
+    let ts = match fields.time {
+        Some(PrefixTime::Local(stamp)) => match reading.zone.resolve(&stamp) {
+            Ok(ts) => Some(ts),
+            Err(e) if e.holds_file() => {
+                return out.push(Parsed::Held {
+                    line,
+                    lines,
+                    reason: e.to_string(),
+                });
+            }
+            Err(e) => return out.push(invalid(format!("timestamp: {e}"))),
+        },
+        Some(PrefixTime::Epoch(ts)) => Some(ts),
+        None => t.ts,
+    };
+    let pid = fields.pid.or(t.pid);
     // log_error_verbosity=verbose puts the SQLSTATE first: "ERROR:  42501: permission denied".
     let (verbose_state, body) = match body.get(..7) {
         Some(head) if head.ends_with(": ") && is_sqlstate(&head[..5]) => (Some(&head[..5]), &body[7..]),
         _ => (None, body),
     };
-    // The server put a TAB after each newline of the message; take it out again.
-    let body: Cow<'a, str> = if body.contains("\n\t") {
-        Cow::Owned(body.replace("\n\t", "\n"))
+    // The server put a TAB after each newline of the message; take it out again (and any
+    // empty line a collector added).
+    let body: Cow<'a, str> = if body.contains('\n') {
+        let lines: Vec<&str> = body
+            .split('\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| l.strip_prefix('\t').unwrap_or(l))
+            .collect();
+        Cow::Owned(lines.join("\n"))
     } else {
         Cow::Borrowed(body)
     };
     // Only stderr appends the error position to the message; csvlog and jsonlog keep it apart.
     let body = strip_error_position(body);
     if FOLLOW_UPS.contains(&severity)
-        && let Some(primary) = primary_for(out, fields.pid)
+        && let Some(primary) = primary_for(out, pid)
     {
-        primary.lines += r.lines;
+        primary.lines += lines;
         if severity == "STATEMENT" {
             primary.statement = Some(body);
         }
         return;
     }
     out.push(Parsed::Message(Box::new(Message {
-        line: r.line,
-        lines: r.lines,
-        ts: fields.ts,
+        line,
+        lines,
+        ts,
+        server: t.server.as_deref().map(Cow::Borrowed),
         db_user: fields.user.map(Cow::Borrowed),
         database: fields.database.map(Cow::Borrowed),
         application_name: fields.application_name.map(Cow::Borrowed),
-        backend_pid: fields.pid,
+        backend_pid: pid,
         session_id: fields.session_id.map(Cow::Borrowed),
         client_addr: fields.client_addr.map(Cow::Borrowed),
         severity,
@@ -144,17 +223,33 @@ fn primary_for<'b, 'a>(out: &'b mut [Parsed<'a>], pid: Option<i32>) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::framing::{Framer, Framing};
+    use crate::ingest::framing::{Framer, Framing, Splitter};
 
     fn parse(input: &str, prefix: &str) -> Vec<String> {
-        let p = Prefix::compile(prefix).unwrap();
+        let reading = Reading {
+            format: super::super::LogFormat::Stderr,
+            prefix: Prefix::compile(prefix).unwrap(),
+            zone: super::super::timestamp::LogZone::unnamed(),
+        };
         let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(input.as_bytes().to_vec()));
         let mut out_text = Vec::new();
-        for chunk in Framer::new(reader, Framing::TabContinued, Box::new(|_| true)) {
+        for chunk in Framer::new(reader, Framing::Continued, Splitter::plain()) {
             let chunk = chunk.unwrap();
+            let texts: Vec<TextRecord<'_>> = chunk
+                .records
+                .iter()
+                .map(|r| TextRecord {
+                    text: Cow::Borrowed(std::str::from_utf8(chunk.bytes(r)).unwrap()),
+                    line: r.line,
+                    lines: r.lines,
+                    ts: None,
+                    server: None,
+                    pid: None,
+                })
+                .collect();
             let mut out = Vec::new();
-            for r in &chunk.records {
-                parse_record(&chunk, r, &p, &mut out);
+            for t in &texts {
+                parse_text(t, &reading, &mut out);
             }
             for o in out {
                 out_text.push(match o {
@@ -163,6 +258,7 @@ mod tests {
                     }
                     Parsed::Counted { kind, .. } => kind.to_string(),
                     Parsed::Invalid { line, reason, .. } => format!("invalid {line}: {reason}"),
+                    Parsed::Held { line, reason, .. } => format!("held {line}: {reason}"),
                 });
             }
         }
@@ -184,6 +280,37 @@ mod tests {
             "3|3|ERROR|\"permission denied for table t\"|Some(\"update t\\nset a = 1\")"
         );
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn continuation_lines_indented_with_spaces() {
+        // A log shipper turned the TABs into spaces.
+        let log = "2026-11-24 10:00:00.000 UTC [10] LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,\"select a,\n    b from t\",<none>\n\
+2026-11-24 10:00:01.000 UTC [11] LOG:  checkpoint starting: time\n";
+        let reading_prefix = Prefix::compile("%m [%p] ").unwrap();
+        assert!(continues(b"    b from t", &reading_prefix));
+        assert!(!continues(b"2026-11-24 10:00:00.000 UTC [10] LOG:  x", &reading_prefix));
+        let splitter = Splitter {
+            continues: Box::new(move |l| continues(l, &reading_prefix)),
+            can_split: Box::new(|_| true),
+        };
+        let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(log.as_bytes().to_vec()));
+        let chunk = Framer::new(reader, Framing::Continued, splitter)
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(chunk.records.len(), 2);
+        assert_eq!(chunk.records[0].lines, 2);
+    }
+
+    #[test]
+    fn an_ambiguous_zone_holds_instead_of_guessing() {
+        let out = parse("2026-11-24 18:00:00.000 CST [10] LOG:  x\n", "%m [%p] ");
+        assert!(
+            out[0].starts_with("held 1:") && out[0].contains("--log-timezone"),
+            "{}",
+            out[0]
+        );
     }
 
     #[test]
