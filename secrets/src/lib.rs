@@ -22,6 +22,27 @@ struct Rule {
     name: &'static str,
     /// Replaced: the named group `secret` when present, else the whole match.
     re: &'static str,
+    /// A check of a match in its context (the text before it, the secret): false keeps it. Only
+    /// run on the rare texts the pattern matches, so the combined pre-check stays as cheap as
+    /// the plain patterns make it.
+    keep_if: Option<KeepIf>,
+}
+
+/// A rule's check of a match in its context (see [`Rule`]).
+type KeepIf = fn(before: &str, secret: &str) -> bool;
+
+/// `password = ?` or `= $1` in SQL binds a parameter: it is not a password.
+fn not_a_placeholder(_before: &str, secret: &str) -> bool {
+    !(secret == "?" || (secret.starts_with('$') && secret.len() > 1 && secret[1..].bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// PASSWORD followed by a value is a password only in CREATE/ALTER ROLE/USER/GROUP (and USER
+/// MAPPING options) of the same statement: `select password from account` names a column.
+fn in_role_statement(before: &str, _secret: &str) -> bool {
+    static ROLE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let statement = before.rsplit(';').next().unwrap_or(before);
+    ROLE.get_or_init(|| Regex::new(r"(?i)\b(?:create|alter)\s+(?:role|user|group)\b").expect("rule compiles"))
+        .is_match(statement)
 }
 
 /// The rules, most specific first (a later rule never sees what an earlier one replaced).
@@ -29,85 +50,102 @@ const RULES: &[Rule] = &[
     Rule {
         name: "private_key",
         re: r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
+        keep_if: None,
     },
     Rule {
         name: "jwt",
         re: r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+        keep_if: None,
     },
     Rule {
         name: "aws_access_key_id",
         re: r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+        keep_if: None,
     },
     Rule {
         name: "aws_secret_access_key",
         re: r#"(?i)aws.{0,20}?(?:secret|private).{0,20}?['"\s:=]+(?P<secret>[A-Za-z0-9/+]{40})\b"#,
+        keep_if: None,
     },
     Rule {
         name: "gcp_api_key",
         re: r"\bAIza[0-9A-Za-z_-]{35}\b",
+        keep_if: None,
     },
     Rule {
         name: "gcp_service_account_key",
         re: r#""private_key_id"\s*:\s*"(?P<secret>[0-9a-f]{40})""#,
+        keep_if: None,
     },
     Rule {
         name: "azure_storage_key",
         re: r"(?i)AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)",
+        keep_if: None,
     },
     Rule {
         name: "azure_sas_signature",
         re: r"(?i)[?&]sig=(?P<secret>[A-Za-z0-9%+/=]{20,})",
+        keep_if: None,
     },
     Rule {
         name: "azure_client_secret",
         re: r"\b[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}\b",
+        keep_if: None,
     },
     Rule {
         name: "github_token",
         re: r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        keep_if: None,
     },
     Rule {
         name: "gitlab_token",
         re: r"\bgl(?:pat|dt|ptt|rt|cbt|soat|ffct)-[A-Za-z0-9_-]{20,}\b",
+        keep_if: None,
     },
     Rule {
         name: "slack_token",
         re: r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+        keep_if: None,
     },
     Rule {
         name: "slack_webhook",
         re: r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+",
+        keep_if: None,
     },
     Rule {
         name: "anthropic_api_key",
         re: r"\bsk-ant-[A-Za-z0-9_-]{20,}",
+        keep_if: None,
     },
     Rule {
         name: "openai_api_key",
         re: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+        keep_if: None,
     },
     Rule {
         name: "bearer_token",
         re: r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)",
+        keep_if: None,
     },
     Rule {
         name: "uri_password",
         re: r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<secret>[^@\s/]+)@",
+        keep_if: None,
     },
     Rule {
         name: "connection_password",
-        // A bind placeholder (`password = ?`, `= $1`) is SQL, not a password.
-        re: r#"(?i)\b(?:password|passwd|pwd)\s*=\s*(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"?$][^\s;'"]*|[?$][^\s;'"]*[^\s;'"0-9])"#,
+        re: r#"(?i)\b(?:password|passwd|pwd)\s*=\s*(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"]+)"#,
+        keep_if: Some(not_a_placeholder),
     },
-    // Only the value after PASSWORD in CREATE/ALTER ROLE/USER/GROUP (USER MAPPING options too):
-    // `select password from account` names a column and keeps it.
     Rule {
         name: "sql_password",
-        re: r#"(?i)\b(?:create|alter)\s+(?:role|user|group)\b[^;]*?\bpassword\s+(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"<,)]+)"#,
+        re: r#"(?i)\bpassword\s+(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"<,)]+)"#,
+        keep_if: Some(in_role_statement),
     },
     Rule {
         name: "email",
         re: r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+        keep_if: None,
     },
 ];
 
@@ -119,7 +157,7 @@ pub fn rule_names() -> impl Iterator<Item = &'static str> {
 /// The compiled rules. Build once ([`SecretScanner::new`]) and share.
 pub struct SecretScanner {
     any: RegexSet,
-    rules: Vec<(&'static str, Regex)>,
+    rules: Vec<(&'static str, Regex, Option<KeepIf>)>,
 }
 
 impl Default for SecretScanner {
@@ -135,7 +173,7 @@ impl SecretScanner {
         let any = RegexSet::new(RULES.iter().map(|r| r.re)).expect("secret rules compile");
         let rules = RULES
             .iter()
-            .map(|r| (r.name, Regex::new(r.re).expect("secret rule compiles")))
+            .map(|r| (r.name, Regex::new(r.re).expect("secret rule compiles"), r.keep_if))
             .collect();
         SecretScanner { any, rules }
     }
@@ -148,16 +186,24 @@ impl SecretScanner {
         }
         let hits = self.any.matches(text);
         let mut out = text.to_string();
-        for (idx, (name, re)) in self.rules.iter().enumerate() {
+        for (idx, (name, re, keep_if)) in self.rules.iter().enumerate() {
             // A rule that did not match the original may match after an earlier replacement
             // shortened the text only if it matched before, so the set's answer is enough.
             if !hits.matched(idx) {
                 continue;
             }
             let mut n = 0u64;
+            let text = out.clone();
             let replaced = re.replace_all(&out, |caps: &regex::Captures| {
-                n += 1;
                 let whole = caps.get(0).map_or("", |m| m.as_str());
+                if let Some(keep) = keep_if {
+                    let start = caps.get(0).map_or(0, |m| m.start());
+                    let secret = caps.name("secret").map_or(whole, |m| m.as_str());
+                    if !keep(&text[..start], secret) {
+                        return whole.to_string();
+                    }
+                }
+                n += 1;
                 match caps.name("secret") {
                     Some(secret) => {
                         let start = secret.start() - caps.get(0).map_or(0, |m| m.start());

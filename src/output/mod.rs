@@ -44,10 +44,16 @@ pub fn ingest_summary(r: &Report) {
         ]);
     }
     println!("{t}");
+    // How each PostgreSQL file's log_line_prefix was found (given, or inferred and how well).
+    for f in &r.files {
+        if let Some(p) = &f.pg_prefix {
+            println!("{}: log_line_prefix '{}' ({})", f.path, p.setting, p.how);
+        }
+    }
     let tot = &r.totals;
     println!(
-        "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} error(s)",
-        tot.files, tot.ingested, tot.duplicates, tot.unrecognised, tot.errors
+        "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} held, {} unusable, {} error(s)",
+        tot.files, tot.ingested, tot.duplicates, tot.unrecognised, tot.held, tot.unusable, tot.errors
     );
     println!(
         "{} lines read = {} in rows + {} other + {} quarantined",

@@ -231,6 +231,15 @@ fn process_chunk(
     contexts: Option<&[ContainerContext]>,
 ) -> ChunkOut {
     let mut out = ChunkOut::new(chunk.seq);
+    if reading.format == LogFormat::Stderr {
+        // No envelope: each record's text goes straight to the stderr parser.
+        let mut parsed: Vec<Parsed<'_>> = Vec::with_capacity(chunk.records.len());
+        for r in &chunk.records {
+            out.counts.lines_read += u64::from(r.lines);
+            plain_stderr(chunk, r, reading, &mut parsed);
+        }
+        return classify_into(out, chunk, parsed, file);
+    }
     let mut unwrapper = Unwrapper::new(reading, chunk);
     for (i, r) in chunk.records.iter().enumerate() {
         out.counts.lines_read += u64::from(r.lines);
@@ -252,6 +261,34 @@ fn process_chunk(
             Step::Parsed(p) => parsed.push(p),
         }
     }
+    classify_into(out, chunk, parsed, file)
+}
+
+/// One record of a plain stderr file.
+fn plain_stderr<'c>(chunk: &'c Chunk, r: &Record, reading: &Reading, parsed: &mut Vec<Parsed<'c>>) {
+    if let Some(problem) = r.problem {
+        return parsed.push(Parsed::Invalid {
+            line: r.line,
+            lines: r.lines,
+            reason: sink::problem_reason(problem),
+        });
+    }
+    match record_text(chunk, r) {
+        Ok(text) if text.trim().is_empty() => parsed.push(Parsed::Counted {
+            lines: r.lines,
+            kind: "blank",
+        }),
+        Ok(text) => stderr::parse_lines(text, r.line, r.lines, stderr::Around::default(), reading, parsed),
+        Err(reason) => parsed.push(Parsed::Invalid {
+            line: r.line,
+            lines: r.lines,
+            reason,
+        }),
+    }
+}
+
+/// Classifies the messages of a chunk and builds its rows.
+fn classify_into(mut out: ChunkOut, chunk: &Chunk, parsed: Vec<Parsed<'_>>, file: &FileColumns) -> ChunkOut {
     let mut dates: DatePartitions<DbEventsBuilder> = DatePartitions::default();
     for p in parsed {
         match p {

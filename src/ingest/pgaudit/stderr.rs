@@ -46,45 +46,72 @@ pub fn continues(line: &[u8], prefix: &Prefix) -> bool {
     }
 }
 
-/// Reads one text record: splits it into the server's records (a prefixed line and its
-/// continuation lines; envelopes that keep a whole report in one record also hold its
+/// What an envelope knows about a text record beyond its text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Around<'a> {
+    /// The envelope's time (microseconds), used when the prefix carries none.
+    pub ts: Option<i64>,
+    pub server: Option<&'a str>,
+    /// The envelope's process id, used when the prefix has no %p.
+    pub pid: Option<i32>,
+}
+
+/// Reads one text record of an envelope: splits it into the server's records (a prefixed line
+/// and its continuation lines; envelopes that keep a whole report in one record also hold its
 /// DETAIL/STATEMENT lines) and parses each.
 pub fn parse_text<'a>(t: &'a TextRecord<'_>, reading: &Reading, out: &mut Vec<Parsed<'a>>) {
-    let text: &'a str = &t.text;
-    let total = text.split('\n').count() as u64;
-    // When the record's lines are the file's lines, each inner record keeps its own line number;
-    // otherwise (a JSON message, a reassembled syslog message) they all point at the record.
-    let one_to_one = total == u64::from(t.lines);
-    let mut start = 0usize;
-    let mut start_line = 0u64;
-    let mut line_idx = 0u64;
-    let mut first = true;
-    let emit = |from: usize, to: usize, from_line: u64, to_line: u64, first: bool, out: &mut Vec<Parsed<'a>>| {
-        let (line, lines) = if one_to_one {
-            (t.line + from_line, (to_line - from_line) as u32)
-        } else {
-            (t.line, if first { t.lines } else { 0 })
-        };
-        parse_one(&text[from..to], line, lines, t, reading, out);
+    let around = Around {
+        ts: t.ts,
+        server: t.server.as_deref(),
+        pid: t.pid,
     };
-    let mut pos = 0usize;
-    for piece in text.split('\n') {
-        if line_idx > 0 {
-            let new_record = !piece.starts_with('\t') && {
-                let head = &piece[..floor_char_boundary(piece, 4096)];
-                reading.prefix.parse(head).is_ok()
-            };
-            if new_record {
-                emit(start, pos - 1, start_line, line_idx, first, out);
-                first = false;
-                start = pos;
-                start_line = line_idx;
+    parse_lines(&t.text, t.line, t.lines, around, reading, out);
+}
+
+/// Parses the text of `lines` lines of the file from `line` on: one server record, or several
+/// when lines after the first read as prefixed lines of their own.
+pub fn parse_lines<'a>(
+    text: &'a str,
+    line: u64,
+    lines: u32,
+    around: Around<'a>,
+    reading: &Reading,
+    out: &mut Vec<Parsed<'a>>,
+) {
+    let bytes = text.as_bytes();
+    // Where a server record starts after the first line: a line not started by a TAB that reads
+    // as a prefixed line. Most records are one line, or a line and TAB-started ones.
+    let mut starts: Vec<(usize, u64)> = Vec::new();
+    let mut newlines = 0u64;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        newlines += 1;
+        let next = nl + 1;
+        if bytes.get(next).is_some_and(|&b| b != b'\t') {
+            let piece = &text[next..];
+            let head = &piece[..floor_char_boundary(piece, 4096)];
+            let head = head.split('\n').next().unwrap_or(head);
+            if reading.prefix.parse(head).is_ok() {
+                starts.push((next, newlines));
             }
         }
-        pos += piece.len() + 1;
-        line_idx += 1;
     }
-    emit(start, text.len(), start_line, line_idx, first, out);
+    if starts.is_empty() {
+        return parse_one(text, line, lines, around, reading, out);
+    }
+    // When the text's lines are the file's lines, each record keeps its own line number;
+    // otherwise (a JSON message, a reassembled syslog message) they all point at the record.
+    let one_to_one = newlines + 1 == u64::from(lines);
+    let mut from = (0usize, 0u64);
+    starts.push((text.len() + 1, newlines + 1));
+    for (i, &(to, to_line)) in starts.iter().enumerate() {
+        let (at, n) = if one_to_one {
+            (line + from.1, (to_line - from.1) as u32)
+        } else {
+            (line, if i == 0 { lines } else { 0 })
+        };
+        parse_one(&text[from.0..to - 1], at, n, around, reading, out);
+        from = (to, to_line);
+    }
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {
@@ -99,7 +126,7 @@ fn parse_one<'a>(
     text: &'a str,
     line: u64,
     lines: u32,
-    t: &'a TextRecord<'_>,
+    around: Around<'a>,
     reading: &Reading,
     out: &mut Vec<Parsed<'a>>,
 ) {
@@ -136,9 +163,9 @@ fn parse_one<'a>(
             Err(e) => return out.push(invalid(format!("timestamp: {e}"))),
         },
         Some(PrefixTime::Epoch(ts)) => Some(ts),
-        None => t.ts,
+        None => around.ts,
     };
-    let pid = fields.pid.or(t.pid);
+    let pid = fields.pid.or(around.pid);
     // log_error_verbosity=verbose puts the SQLSTATE first: "ERROR:  42501: permission denied".
     let (verbose_state, body) = match body.get(..7) {
         Some(head) if head.ends_with(": ") && is_sqlstate(&head[..5]) => (Some(&head[..5]), &body[7..]),
@@ -171,7 +198,7 @@ fn parse_one<'a>(
         line,
         lines,
         ts,
-        server: t.server.as_deref().map(Cow::Borrowed),
+        server: around.server.map(Cow::Borrowed),
         db_user: fields.user.map(Cow::Borrowed),
         database: fields.database.map(Cow::Borrowed),
         application_name: fields.application_name.map(Cow::Borrowed),

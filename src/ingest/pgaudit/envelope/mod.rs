@@ -113,6 +113,8 @@ impl<'r, 'c> Unwrapper<'r, 'c> {
                     });
                 }
                 match format {
+                    // Plain stderr files take a shorter road (pgaudit::process_chunk); inference
+                    // samples them here.
                     LogFormat::Stderr => {
                         self.push_text(TextRecord {
                             text: Cow::Borrowed(text),
