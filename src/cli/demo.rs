@@ -27,7 +27,9 @@ use crate::correlate::load;
 /// output from the fixture generators) and its policy into the case directory, then ingests,
 /// correlates, compares tool claims with observations, builds the access map, exports an
 /// evidence bundle signed with a throw-away key and verifies it. Shows the contradictions, the
-/// policy violations (blocked and not blocked), the access map, the unattributed actions, and
+/// policy violations (blocked and not blocked), the access map, the inventory of agents and the
+/// principals they were seen through (a role of their own, short-lived Vault leases), the
+/// unattributed actions, and
 /// where the bundle and its public key are. A directory left by an earlier demo is replaced;
 /// any other existing directory is refused.
 #[derive(Debug, Args)]
@@ -164,7 +166,17 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         viewer: Some("agaudit demo".into()),
     })?;
 
-    heading("6. unattributed: actions nothing ties to an agent, per database role or uid");
+    heading(
+        "6. inventory: every agent, the principals it was seen through (its own role, Vault leases), and what each source covers",
+    );
+    super::inventory::run(super::inventory::InventoryArgs {
+        case: case.clone(),
+        policy: None,
+        json: false,
+        viewer: Some("agaudit demo".into()),
+    })?;
+
+    heading("7. unattributed: actions nothing ties to an agent, per database role or uid");
     if summary.unattributed_by_principal.is_empty() {
         println!("none");
     }
@@ -172,7 +184,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         println!("{n:>5}  {principal}");
     }
 
-    heading("7. evidence bundle: signed with a throw-away key, verified as an auditor would");
+    heading("8. evidence bundle: signed with a throw-away key, verified as an auditor would");
     let key = dir.join("demo-key");
     super::keygen::run(super::keygen::KeygenArgs {
         out: key.clone(),

@@ -77,10 +77,15 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Loaded> {
         )
     })?;
     let (policy, mut diagnostics) = policy::parse(&text);
-    if diagnostics.iter().all(|d| d.severity != Severity::Error) {
-        diagnostics.extend(policy::check(&policy));
-        diagnostics.sort_by_key(|d| d.pos);
-    }
+    // The checks' errors (identity claims) are shown with the parse errors; their warnings only
+    // once the policy parses, since they would speak of blocks the parser had to drop.
+    let parsed = diagnostics.iter().all(|d| d.severity != Severity::Error);
+    diagnostics.extend(
+        policy::check(&policy)
+            .into_iter()
+            .filter(|d| parsed || d.severity == Severity::Error),
+    );
+    diagnostics.sort_by_key(|d| d.pos);
     Ok(Loaded {
         text,
         blake3: blake3::hash(&bytes).to_hex().to_string(),

@@ -1,24 +1,31 @@
 //! Database accesses: each pgAudit row becomes an access with an identity and its confidence.
 //!
-//! Identity comes from two independent places: the session's application_name
-//! (AGENT@SESSION) and the statement's sqlcommenter traceparent, followed through the span
-//! chain to the span that names the agent. The rules (docs/correlation.md): both agreeing, or
-//! either alone on a role that is not shared, is `attributed` (the pgAudit row corroborates the
-//! outcome); application_name alone on a shared role, a conflict, or only a time overlap with
-//! exactly one database span is `approximate`; nothing is `unattributed`. The same statement
-//! logged in several formats (stderr, csvlog, jsonlog of one server) is one access whose other
-//! rows corroborate it.
+//! Identity comes from three independent places: the role the database authenticated, when the
+//! policy says it is one agent's own (`db_roles`; a glob claims a role per lease, whose name is
+//! then the session); the session's application_name, read by the estate's convention
+//! (`identity { application_name = … }`, default AGENT@SESSION); and the statement's
+//! sqlcommenter traceparent, followed through the span chain to the span that names the agent.
+//! The rules (docs/correlation.md): the owned role alone, or with the others agreeing, is
+//! `attributed` (the database authenticated it; the pgAudit row gives the outcome); so is the
+//! trace and application_name agreeing, or either alone on a role that is not shared;
+//! application_name alone on a shared role, any disagreement (both names in the reason), or
+//! only a time overlap with exactly one database span is `approximate`; nothing is
+//! `unattributed`. The same statement logged in several formats (stderr, csvlog, jsonlog of one
+//! server) is one access whose other rows corroborate it.
 //!
-//! In: db_events batches, the span index, the policy's shared principals. Out: [`Access`]es.
+//! In: db_events batches, the span index, the policy (owned and shared principals, the
+//! application_name convention). Out: [`Access`]es.
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 
+use std::collections::HashMap;
+
 use super::load::{self, opt, strings};
 use super::spans::SpanIndex;
 use super::{Access, Conf};
-use crate::policy::{Class, Policy};
+use crate::policy::{Class, Owner, Policy, PrincipalKind};
 
 /// How far outside a database span's interval a statement may be logged and still overlap it
 /// (client and server clocks, and the server logging at executor end).
@@ -75,7 +82,7 @@ pub fn accesses(
 ) -> Result<Vec<Access>, String> {
     let s = |name| strings(batch, name);
     let (file, blake3, server, user) = (s("source_file")?, s("source_blake3")?, s("server")?, s("db_user")?);
-    let (database, agent, session) = (s("database")?, s("agent")?, s("session")?);
+    let (database, application_name) = (s("database")?, s("application_name")?);
     let (session_id, class, command) = (s("session_id")?, s("class")?, s("command")?);
     let (object_type, object_name, outcome, sqlstate) =
         (s("object_type")?, s("object_name")?, s("outcome")?, s("sqlstate")?);
@@ -91,6 +98,9 @@ pub fn accesses(
     let stmt = col("statement_id")?.as_primitive::<Int64Type>();
     let sub = col("substatement_id")?.as_primitive::<Int64Type>();
     let mut out = Vec::with_capacity(batch.num_rows());
+    // Both lookups repeat for every row of a session: once per distinct value.
+    let mut owners: HashMap<&str, Option<Owner<'_>>> = HashMap::new();
+    let mut app_names: HashMap<&str, Option<Who>> = HashMap::new();
     for i in 0..batch.num_rows() {
         let ts_ns = ts.is_valid(i).then(|| ts.value(i) * 1000);
         let principal = opt(user, i).map(str::to_string);
@@ -104,7 +114,13 @@ pub fn accesses(
             _ => None,
         };
         let chain = traced.and_then(|(_, _, found)| found).map(|k| (k, &index.chains[k]));
-        let app = opt(agent, i).map(|a| (a.to_string(), opt(session, i).map(str::to_string)));
+        let app = opt(application_name, i)
+            .and_then(|a| app_names.entry(a).or_insert_with(|| policy.agent_session(a)).clone());
+        let owner = opt(user, i).and_then(|p| {
+            *owners
+                .entry(p)
+                .or_insert_with(|| policy.owner(PrincipalKind::DbRole, p))
+        });
         let shared = principal.as_deref().is_some_and(|p| policy.is_shared_principal(p));
         let role = principal.as_deref().unwrap_or("?");
 
@@ -134,91 +150,96 @@ pub fn accesses(
         }
         let trace_agent = chain.and_then(|(_, c)| c.agent.clone());
         let sp = traced.map_or("", |t| t.1);
-        let via_trace = |sp: &str| format!("sqlcommenter traceparent → span {sp} → its span chain names the agent");
-        (a.agent, a.conf, a.reason) = match (&app, &trace_agent, traced) {
-            (Some(app), Some(tr), _) if app == tr => (
-                Some(app.clone()),
-                Conf::Attributed,
-                format!(
-                    "application_name and {} agree; outcome from the pgAudit row",
-                    via_trace(sp)
-                ),
-            ),
-            (Some(app), Some(tr), _) => (
-                Some(tr.clone()),
-                Conf::Approximate,
-                format!(
-                    "conflict: application_name says {} but {} {}; the trace is kept",
-                    show(app),
-                    via_trace(sp),
-                    show(tr)
-                ),
-            ),
-            (None, Some(tr), _) => (
-                Some(tr.clone()),
-                Conf::Attributed,
-                format!("{}; outcome from the pgAudit row", via_trace(sp)),
-            ),
-            (Some(app), None, _) if shared => (
-                Some(app.clone()),
-                Conf::Approximate,
-                format!(
-                    "only application_name, which any client of the shared role {role} can set; no trace context corroborates it"
-                ),
-            ),
-            (Some(app), None, _) => (
-                Some(app.clone()),
-                Conf::Attributed,
-                "application_name AGENT@SESSION on the session; outcome from the pgAudit row".to_string(),
-            ),
-            (None, None, Some((t, _, found))) => {
-                let why = if found.is_some() {
-                    format!("traceparent names span {sp} of trace {t}, but no span of that trace names an agent")
-                } else {
+        let named_by = chain.map_or_else(|| "its span chain names the agent".to_string(), |(_, c)| c.named_by());
+        let via_trace = |sp: &str| format!("sqlcommenter traceparent → span {sp} → {named_by}");
+        (a.agent, a.conf, a.reason) = if let Some(o) = owner {
+            by_owned_role(o, role, app.as_ref(), trace_agent.as_ref(), &via_trace(sp))
+        } else {
+            match (&app, &trace_agent, traced) {
+                (Some(app), Some(tr), _) if app == tr => (
+                    Some(app.clone()),
+                    Conf::Attributed,
                     format!(
-                        "traceparent names span {sp} of trace {t}, which is not among the case's spans (ingest that trace)"
-                    )
-                };
-                (None, Conf::Unattributed, why)
-            }
-            (None, None, None) => match ts_ns.map(|t| db_spans.overlapping(index, t, database_name)) {
-                Some(c) if c.len() == 1 && index.chains[c[0]].agent.is_some() => {
-                    let k = c[0];
-                    let sp = &index.spans[k];
-                    let chain = &index.chains[k];
-                    a.tool.clone_from(&chain.tool);
-                    a.mcp_server.clone_from(&chain.mcp_server);
-                    a.trace_id = Some(sp.trace_hex.clone());
-                    a.span_id = Some(sp.id_hex.clone());
-                    a.corroboration.push(sp.reference());
-                    (
-                        chain.agent.clone(),
-                        Conf::Approximate,
-                        format!(
-                            "inferred: no application_name and no trace context; the only database span overlapping it in time is {}",
-                            sp.id_hex
-                        ),
-                    )
-                }
-                Some(c) if c.len() > 1 => (
-                    None,
-                    Conf::Unattributed,
-                    format!(
-                        "no application_name and no trace context; {} database spans overlap it in time, so none can be chosen",
-                        c.len()
+                        "application_name and {} agree; outcome from the pgAudit row",
+                        via_trace(sp)
                     ),
                 ),
-                _ if shared => (
-                    None,
-                    Conf::Unattributed,
-                    format!("shared role {role} with no application_name and no trace context"),
+                (Some(app), Some(tr), _) => (
+                    Some(tr.clone()),
+                    Conf::Approximate,
+                    format!(
+                        "conflict: application_name says {} but {} {}; the trace is kept",
+                        show(app),
+                        via_trace(sp),
+                        show(tr)
+                    ),
                 ),
-                _ => (
-                    None,
-                    Conf::Unattributed,
-                    "no application_name and no trace context".to_string(),
+                (None, Some(tr), _) => (
+                    Some(tr.clone()),
+                    Conf::Attributed,
+                    format!("{}; outcome from the pgAudit row", via_trace(sp)),
                 ),
-            },
+                (Some(app), None, _) if shared => (
+                    Some(app.clone()),
+                    Conf::Approximate,
+                    format!(
+                        "only application_name, which any client of the shared role {role} can set; no trace context corroborates it"
+                    ),
+                ),
+                (Some(app), None, _) => (
+                    Some(app.clone()),
+                    Conf::Attributed,
+                    "application_name AGENT@SESSION on the session; outcome from the pgAudit row".to_string(),
+                ),
+                (None, None, Some((t, _, found))) => {
+                    let why = if found.is_some() {
+                        format!("traceparent names span {sp} of trace {t}, but no span of that trace names an agent")
+                    } else {
+                        format!(
+                            "traceparent names span {sp} of trace {t}, which is not among the case's spans (ingest that trace)"
+                        )
+                    };
+                    (None, Conf::Unattributed, why)
+                }
+                (None, None, None) => match ts_ns.map(|t| db_spans.overlapping(index, t, database_name)) {
+                    Some(c) if c.len() == 1 && index.chains[c[0]].agent.is_some() => {
+                        let k = c[0];
+                        let sp = &index.spans[k];
+                        let chain = &index.chains[k];
+                        a.tool.clone_from(&chain.tool);
+                        a.mcp_server.clone_from(&chain.mcp_server);
+                        a.trace_id = Some(sp.trace_hex.clone());
+                        a.span_id = Some(sp.id_hex.clone());
+                        a.corroboration.push(sp.reference());
+                        (
+                            chain.agent.clone(),
+                            Conf::Approximate,
+                            format!(
+                                "inferred: no application_name and no trace context; the only database span overlapping it in time is {}",
+                                sp.id_hex
+                            ),
+                        )
+                    }
+                    Some(c) if c.len() > 1 => (
+                        None,
+                        Conf::Unattributed,
+                        format!(
+                            "no application_name and no trace context; {} database spans overlap it in time, so none can be chosen",
+                            c.len()
+                        ),
+                    ),
+                    _ if shared => (
+                        None,
+                        Conf::Unattributed,
+                        format!("shared role {role} with no application_name and no trace context"),
+                    ),
+                    _ => (
+                        None,
+                        Conf::Unattributed,
+                        "no application_name and no trace context".to_string(),
+                    ),
+                },
+            }
         };
 
         // Resource: SERVER/DATABASE[/OBJECT]; an unqualified table named by an error message
@@ -259,6 +280,60 @@ pub fn accesses(
         out.push(a);
     }
     Ok(out)
+}
+
+type Who = (String, Option<String>);
+
+/// Identity from a role the policy says is one agent's own: the database authenticated it, so
+/// with nothing disagreeing it is `attributed`; application_name or the trace naming another
+/// agent makes it `approximate`, both named (the trace is kept over the role, the role over
+/// application_name, which any client sets). A role claimed by a glob is a role per lease: its
+/// name is the session unless application_name or the trace gives one.
+fn by_owned_role(
+    o: Owner<'_>,
+    role: &str,
+    app: Option<&Who>,
+    trace: Option<&Who>,
+    via_trace: &str,
+) -> (Option<Who>, Conf, String) {
+    let lease = o.claim.dynamic().then(|| role.to_string());
+    let owned = format!(
+        "the database authenticated role {role}, which the policy says is {}'s own (db_roles \"{}\")",
+        o.agent, o.claim.pattern
+    );
+    let (trace_other, app_other) = (trace.filter(|w| w.0 != o.agent), app.filter(|w| w.0 != o.agent));
+    match (trace_other, app_other) {
+        (None, None) => {
+            let session = trace
+                .and_then(|t| t.1.clone())
+                .or_else(|| app.and_then(|a| a.1.clone()))
+                .or(lease);
+            let also = match (trace.is_some(), app.is_some()) {
+                (true, true) => "; application_name and the trace agree",
+                (true, false) => "; the trace agrees",
+                (false, true) => "; application_name agrees",
+                (false, false) => "",
+            };
+            (
+                Some((o.agent.to_string(), session)),
+                Conf::Attributed,
+                format!("{owned}{also}; outcome from the pgAudit row"),
+            )
+        }
+        (Some(t), _) => (
+            Some(t.clone()),
+            Conf::Approximate,
+            format!("conflict: {owned}, but {via_trace} {}; the trace is kept", show(t)),
+        ),
+        (None, Some(a)) => (
+            Some((o.agent.to_string(), trace.and_then(|t| t.1.clone()).or(lease))),
+            Conf::Approximate,
+            format!(
+                "conflict: {owned}, but application_name says {}; the role is kept (any client sets application_name)",
+                show(a)
+            ),
+        ),
+    }
 }
 
 fn show((agent, session): &(String, Option<String>)) -> String {

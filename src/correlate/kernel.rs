@@ -25,7 +25,7 @@ use serde::Serialize;
 use super::load::{self, opt, strings};
 use super::spans::SpanIndex;
 use super::{Access, Conf};
-use crate::policy::{Class, Policy};
+use crate::policy::{Class, Owner, Policy, PrincipalKind};
 
 /// Events of the kernel_events table that are not actions, by why.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -233,7 +233,11 @@ fn batch_accesses(
             pid.value(i),
             outcome_word(num(result, i), ev)
         );
-        let (who, conf, reason) = identity(env, span_agent, covering.len());
+        let owner = policy.owner(PrincipalKind::Uid, &uid.value(i).to_string());
+        let (who, conf, reason) = match owner {
+            Some(o) => by_owned_uid(o, uid.value(i), env, span_agent, covering.len()),
+            None => identity(env, span_agent, covering.len()),
+        };
         let mut corroboration = Vec::new();
         if let Some(k) = call {
             corroboration.push(index.spans[k].reference());
@@ -282,17 +286,61 @@ fn outcome_word(result: Option<i64>, event: &str) -> &'static str {
 
 type Who = Option<(String, Option<String>)>;
 
+fn calls_note(calls: usize) -> String {
+    match calls {
+        0 => "no tool call of its process tree covers it".to_string(),
+        1 => "one tools/call span of its process tree covers it".to_string(),
+        n => format!("{n} concurrent tools/call spans of its process tree cover it: the tool is not known"),
+    }
+}
+
+/// Identity from a uid the policy says is one agent's own (`uids`): the kernel ran the process
+/// as that user, so with nothing disagreeing it is `attributed`; the span chain or the process
+/// environment naming another agent makes it `approximate`, both named (the span chain is kept,
+/// then the uid).
+fn by_owned_uid(o: Owner<'_>, uid: u32, env: Who, span: Who, calls: usize) -> (Who, Conf, String) {
+    let owned = format!(
+        "{}; the process ran as uid {uid}, which the policy says is {}'s own",
+        calls_note(calls),
+        o.agent
+    );
+    let differs = |w: &Who| w.as_ref().is_some_and(|w| w.0 != o.agent);
+    let name = |w: &(String, Option<String>)| match &w.1 {
+        Some(s) => format!("{}@{s}", w.0),
+        None => w.0.clone(),
+    };
+    if let Some(s) = span.as_ref().filter(|_| differs(&span)) {
+        return (
+            Some(s.clone()),
+            Conf::Approximate,
+            format!(
+                "conflict: {owned}, but its span chain names {}; the span chain is kept",
+                name(s)
+            ),
+        );
+    }
+    let session = span.as_ref().and_then(|s| s.1.clone());
+    if let Some(e) = env.as_ref().filter(|_| differs(&env)) {
+        return (
+            Some((o.agent.to_string(), session)),
+            Conf::Approximate,
+            format!(
+                "conflict: {owned}, but the process environment names {}; the uid is kept",
+                name(e)
+            ),
+        );
+    }
+    let session = session.or_else(|| env.as_ref().and_then(|e| e.1.clone()));
+    (Some((o.agent.to_string(), session)), Conf::Attributed, owned)
+}
+
 /// Who did it and how sure that is, from the process environment and the covering tool call.
 fn identity(env: Who, span: Who, calls: usize) -> (Who, Conf, String) {
     let name = |w: &(String, Option<String>)| match &w.1 {
         Some(s) => format!("{}@{s}", w.0),
         None => w.0.clone(),
     };
-    let calls_note = match calls {
-        0 => "no tool call of its process tree covers it".to_string(),
-        1 => "one tools/call span of its process tree covers it".to_string(),
-        n => format!("{n} concurrent tools/call spans of its process tree cover it: the tool is not known"),
-    };
+    let calls_note = calls_note(calls);
     match (env, span) {
         (Some(e), Some(s)) if e.0 == s.0 && (e.1 == s.1 || e.1.is_none() || s.1.is_none()) => (
             Some((s.0, s.1.or(e.1))),
@@ -322,5 +370,44 @@ fn identity(env: Who, span: Who, calls: usize) -> (Who, Conf, String) {
             Conf::Unattributed,
             format!("{calls_note}; no identity in its environment"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::parse;
+
+    #[test]
+    fn a_uid_of_an_agents_own_names_it_and_disagreement_is_approximate() {
+        let (policy, diags) = parse(
+            "agent \"release-bot\" {\n  uids = [1001]\n  resource \"file:///**\" { access = \"readwrite\" }\n}\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let o = policy.owner(PrincipalKind::Uid, "1001").unwrap();
+        let who = |a: &str| Some((a.to_string(), None));
+        let (w, conf, reason) = by_owned_uid(o, 1001, None, None, 0);
+        assert_eq!((w, conf), (who("release-bot"), Conf::Attributed));
+        assert!(reason.contains("uid 1001"), "{reason}");
+        let (w, conf, _) = by_owned_uid(
+            o,
+            1001,
+            who("release-bot"),
+            Some(("release-bot".into(), Some("s1".into()))),
+            1,
+        );
+        assert_eq!(
+            (w, conf),
+            (Some(("release-bot".into(), Some("s1".into()))), Conf::Attributed)
+        );
+        let (w, conf, reason) = by_owned_uid(o, 1001, None, who("code-helper"), 1);
+        assert_eq!((w, conf), (who("code-helper"), Conf::Approximate));
+        assert!(
+            reason.contains("code-helper") && reason.contains("uid 1001"),
+            "{reason}"
+        );
+        let (w, conf, reason) = by_owned_uid(o, 1001, who("code-helper"), None, 0);
+        assert_eq!((w, conf), (who("release-bot"), Conf::Approximate));
+        assert!(reason.contains("process environment names code-helper"), "{reason}");
     }
 }

@@ -120,7 +120,7 @@ pub fn run(
 
     let span_parts = load::table(case_root, manifest, "spans").map_err(CorrelateError::Case)?;
     let span_batches: Vec<_> = span_parts.into_iter().flat_map(|p| p.batches).collect();
-    let index = spans::SpanIndex::build(&span_batches).map_err(CorrelateError::Case)?;
+    let index = spans::SpanIndex::build(&span_batches, policy).map_err(CorrelateError::Case)?;
     drop(span_batches);
     let db_spans = db::DbSpans::new(&index);
     let claims = claims(case_root, manifest)?;
@@ -317,9 +317,9 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
             )
         };
         let who = if chain.agent.is_some() {
-            "its span chain names the agent"
+            chain.named_by()
         } else {
-            "no span of its trace names an agent"
+            "no span of its trace names an agent".to_string()
         };
         let what = if is_db {
             "database span with no pgAudit row for its statement"
@@ -333,7 +333,7 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
         out.push(Access {
             ts: s.start,
             agent: chain.agent.clone(),
-            principal: None,
+            principal: s.service.as_ref().map(|n| format!("service {n}")),
             tool: chain.tool.clone(),
             mcp_server: chain.mcp_server.clone(),
             resource,

@@ -14,6 +14,7 @@ use arrow_array::types::{Int32Type, Int64Type, TimestampNanosecondType, UInt64Ty
 use arrow_array::{Array, RecordBatch};
 
 use super::load::{self, opt, strings};
+use crate::policy::{Policy, PrincipalKind};
 
 /// Deeper chains than this are cut (no real trace nests so deep; a hostile one might loop).
 const MAX_DEPTH: usize = 64;
@@ -42,6 +43,8 @@ pub struct Span {
     pub end: Option<i64>,
     /// The OS process that emitted the span (resource attribute process.pid).
     pub pid: Option<i64>,
+    /// Resource attribute service.name.
+    pub service: Option<String>,
     pub source_file: String,
     pub source_line: u64,
     pub source_blake3: String,
@@ -79,6 +82,9 @@ pub struct Chain {
     pub agent: Option<(String, Option<String>)>,
     /// The span that named the agent.
     pub agent_span: Option<usize>,
+    /// Set when the agent comes from a service the policy says is its own, not from a span's
+    /// own attributes: that service's name.
+    pub via_service: Option<String>,
     pub tool: Option<String>,
     pub mcp_server: Option<String>,
 }
@@ -97,8 +103,21 @@ pub fn parse_span(hex: &str) -> Option<u64> {
     (hex.len() == 16).then(|| u64::from_str_radix(hex, 16).ok()).flatten()
 }
 
+impl Chain {
+    /// How the chain came to name its agent, for reasons.
+    pub fn named_by(&self) -> String {
+        match &self.via_service {
+            Some(service) => format!(
+                "its span chain's service.name {service} is, by the policy, {}'s own",
+                self.agent.as_ref().map_or("?", |a| a.0.as_str())
+            ),
+            None => "its span chain names the agent".to_string(),
+        }
+    }
+}
+
 impl SpanIndex {
-    pub fn build(batches: &[RecordBatch]) -> Result<SpanIndex, String> {
+    pub fn build(batches: &[RecordBatch], policy: &Policy) -> Result<SpanIndex, String> {
         let mut spans = Vec::new();
         for batch in batches {
             read_batch(batch, &mut spans)?;
@@ -108,7 +127,17 @@ impl SpanIndex {
             // The first occurrence wins: the same span exported twice is one span.
             by_id.entry((s.trace, s.id)).or_insert(i);
         }
-        let chains = (0..spans.len()).map(|i| resolve(&spans, &by_id, i)).collect();
+        let mut owners: HashMap<&str, Option<String>> = HashMap::new();
+        for s in &spans {
+            if let Some(service) = s.service.as_deref() {
+                owners.entry(service).or_insert_with(|| {
+                    policy
+                        .owner(PrincipalKind::Service, service)
+                        .map(|o| o.agent.to_string())
+                });
+            }
+        }
+        let chains = (0..spans.len()).map(|i| resolve(&spans, &by_id, &owners, i)).collect();
         Ok(SpanIndex { spans, by_id, chains })
     }
 
@@ -118,12 +147,25 @@ impl SpanIndex {
     }
 }
 
-fn resolve(spans: &[Span], by_id: &HashMap<(u128, u64), usize>, start: usize) -> Chain {
+fn resolve(
+    spans: &[Span],
+    by_id: &HashMap<(u128, u64), usize>,
+    owners: &HashMap<&str, Option<String>>,
+    start: usize,
+) -> Chain {
     let mut chain = Chain::default();
     let mut at = Some(start);
+    // The nearest span whose service is an agent's own, used when no span names an agent.
+    let mut by_service: Option<(usize, String, String)> = None;
     for _ in 0..MAX_DEPTH {
         let Some(i) = at else { break };
         let s = &spans[i];
+        if by_service.is_none()
+            && let Some(service) = s.service.as_deref()
+            && let Some(Some(agent)) = owners.get(service)
+        {
+            by_service = Some((i, agent.clone(), service.to_string()));
+        }
         if chain.agent.is_none()
             && let Some(agent) = &s.agent
         {
@@ -141,6 +183,13 @@ fn resolve(spans: &[Span], by_id: &HashMap<(u128, u64), usize>, start: usize) ->
         }
         at = s.parent.and_then(|p| by_id.get(&(s.trace, p)).copied());
     }
+    if chain.agent.is_none()
+        && let Some((i, agent, service)) = by_service
+    {
+        chain.agent = Some((agent, None));
+        chain.agent_span = Some(i);
+        chain.via_service = Some(service);
+    }
     chain
 }
 
@@ -149,7 +198,7 @@ fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), String> {
     let (trace, id, parent) = (s("trace_id")?, s("span_id")?, s("parent_span_id")?);
     let (name, kind, status) = (s("name")?, s("kind")?, s("status")?);
     let (agent, session, tool, tool_name) = (s("agent")?, s("session")?, s("tool")?, s("tool_name")?);
-    let (server, method) = (s("server")?, s("mcp_method")?);
+    let (server, method, service) = (s("server")?, s("mcp_method")?, s("service_name")?);
     let (db_system, db_ns, db_coll, addr) = (
         s("db_system")?,
         s("db_namespace")?,
@@ -194,6 +243,7 @@ fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), String> {
             start: start.is_valid(i).then(|| start.value(i)),
             end: end.is_valid(i).then(|| end.value(i)),
             pid: pid.is_valid(i).then(|| pid.value(i)),
+            service: owned(service, i),
             source_file: file.value(i).to_string(),
             source_line: line.value(i),
             source_blake3: blake3.value(i).to_string(),
@@ -205,4 +255,46 @@ fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), String> {
         out.push(span);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_of_an_agents_own_names_the_agent_when_no_span_does() {
+        let span = |id: u64, parent: Option<u64>, service: &str, agent: Option<&str>| Span {
+            trace: 1,
+            id,
+            parent,
+            service: Some(service.to_string()),
+            agent: agent.map(str::to_string),
+            ..Span::default()
+        };
+        let spans = vec![
+            span(1, None, "release-worker", None),
+            span(2, Some(1), "pg-client", None),
+        ];
+        let by_id: HashMap<(u128, u64), usize> = spans.iter().enumerate().map(|(i, s)| ((s.trace, s.id), i)).collect();
+        let mut owners: HashMap<&str, Option<String>> = HashMap::new();
+        owners.insert("release-worker", Some("release-bot".into()));
+        owners.insert("pg-client", None);
+        let chain = resolve(&spans, &by_id, &owners, 1);
+        assert_eq!(chain.agent, Some(("release-bot".into(), None)));
+        assert_eq!(
+            (chain.agent_span, chain.via_service.as_deref()),
+            (Some(0), Some("release-worker"))
+        );
+        assert!(chain.named_by().contains("release-worker"));
+        // A span that names its agent wins over a service.
+        let named = vec![
+            span(1, None, "release-worker", Some("code-helper")),
+            span(2, Some(1), "pg-client", None),
+        ];
+        let chain = resolve(&named, &by_id, &owners, 1);
+        assert_eq!(
+            (chain.agent.map(|a| a.0), chain.via_service),
+            (Some("code-helper".into()), None)
+        );
+    }
 }

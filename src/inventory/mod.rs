@@ -1,9 +1,13 @@
 //! The agent inventory: every agent identity any source saw, the shared principals attribution
 //! collapses through, and what each source covers.
 //!
-//! Identities come from each source on its own — pgAudit's application_name (db_events),
-//! OpenTelemetry spans and log records — so an agent seen by only one of them stands out
-//! (uncorroborated), as does one the policy does not name (unknown). Unattributed actions are
+//! Identities come from each source on its own — pgAudit's application_name (read by the
+//! policy's convention) or a role the policy says is one agent's own (db_events), OpenTelemetry
+//! spans and log records — so an agent seen by only one of them stands out (uncorroborated), as
+//! does one the policy does not name (unknown). Each agent lists the principals it was seen
+//! through: database roles (a pattern of roles made per lease, such as Vault's, counted as
+//! leases with the first and last seen), uids and services, and whether the policy says they
+//! are its own. Unattributed actions are
 //! counted per principal: the structural reason attribution collapses, shown plainly. Coverage
 //! gives each source's time range and the gaps where one source saw activity another should
 //! have seen: a database client span with no pgAudit record of its statement (an action
@@ -22,7 +26,7 @@ use serde::Serialize;
 
 use crate::case::{IngestManifest, rfc3339};
 use crate::correlate::load;
-use crate::policy::Policy;
+use crate::policy::{Policy, PrincipalKind};
 use crate::table::findings::FindingRow;
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -41,10 +45,46 @@ pub struct Agent {
     pub unknown: bool,
     /// Only one source names it.
     pub uncorroborated: bool,
+    /// The principals its actions came through.
+    pub principals: Vec<SeenPrincipal>,
     #[serde(skip)]
     first_ns: Option<i64>,
     #[serde(skip)]
     last_ns: Option<i64>,
+}
+
+/// A principal (or, for principals made per lease, the policy's pattern of them) an agent's
+/// actions came through.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SeenPrincipal {
+    pub kind: Option<PrincipalKind>,
+    /// The role, uid or service; for per-lease roles the pattern that claims them.
+    pub name: String,
+    /// The policy says it is this agent's own (`db_roles`, `uids`, `services`).
+    pub owned: bool,
+    /// Principals made per lease (a glob claim): how many distinct ones were seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leases: Option<u64>,
+    pub actions: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    #[serde(skip)]
+    seen: BTreeSet<String>,
+    #[serde(skip)]
+    first_ns: Option<i64>,
+    #[serde(skip)]
+    last_ns: Option<i64>,
+}
+
+/// The kind and name of an action's principal column (`uid N`, `service NAME`, or a role).
+pub fn principal_kind(principal: &str) -> (PrincipalKind, &str) {
+    if let Some(uid) = principal.strip_prefix("uid ") {
+        (PrincipalKind::Uid, uid)
+    } else if let Some(service) = principal.strip_prefix("service ") {
+        (PrincipalKind::Service, service)
+    } else {
+        (PrincipalKind::DbRole, principal)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -127,6 +167,16 @@ pub fn build(
             let session = load::strings(batch, "session")?;
             let scope = load::strings(batch, scope_col)?;
             let tool = tool_col.map(|c| load::strings(batch, c)).transpose()?;
+            // db_events: the agent is what the policy reads there (the estate's
+            // application_name convention, a role that is one agent's own), not ingest's split.
+            let db = (table == "db_events")
+                .then(|| {
+                    Ok::<_, String>((
+                        load::strings(batch, "application_name")?,
+                        load::strings(batch, "db_user")?,
+                    ))
+                })
+                .transpose()?;
             for i in 0..batch.num_rows() {
                 let ts = time_ns(batch, time, i).or_else(|| time_ns(batch, "observed_time", i));
                 let key = (table, load::opt(scope, i).unwrap_or("(unnamed)").to_string());
@@ -140,13 +190,21 @@ pub fn build(
                     let r = cover_ns.entry(key).or_insert((t, t));
                     *r = (r.0.min(t), r.1.max(t));
                 }
-                let Some(name) = load::opt(agent, i) else { continue };
-                let a = agents.entry(name.to_string()).or_insert_with(|| Agent {
-                    agent: name.to_string(),
+                let named = match db {
+                    Some((app, user)) => load::opt(app, i).and_then(|a| policy.agent_session(a)).or_else(|| {
+                        let role = load::opt(user, i)?;
+                        let o = policy.owner(PrincipalKind::DbRole, role)?;
+                        Some((o.agent.to_string(), o.claim.dynamic().then(|| role.to_string())))
+                    }),
+                    None => load::opt(agent, i).map(|a| (a.to_string(), load::opt(session, i).map(str::to_string))),
+                };
+                let Some((name, sess)) = named else { continue };
+                let a = agents.entry(name.clone()).or_insert_with(|| Agent {
+                    agent: name.clone(),
                     ..Agent::default()
                 });
                 a.sources.insert(table);
-                a.sessions.extend(load::opt(session, i).map(str::to_string));
+                a.sessions.extend(sess);
                 if let Some(tool) = tool {
                     a.tools.extend(load::opt(tool, i).map(str::to_string));
                 }
@@ -162,6 +220,7 @@ pub fn build(
     }
 
     let mut principals: BTreeMap<String, Principal> = BTreeMap::new();
+    let mut seen_through: BTreeMap<(String, PrincipalKind, String), SeenPrincipal> = BTreeMap::new();
     let mut gaps: BTreeMap<String, (u64, Option<i64>, Option<i64>)> = BTreeMap::new();
     for b in load::derived(case_root, crate::table::actions::TABLE)? {
         let s = |n: &str| load::strings(&b, n);
@@ -199,6 +258,31 @@ pub fn build(
                 g.2 = ts.map(|t| g.2.map_or(t, |l: i64| l.max(t))).or(g.2);
             }
             let Some(name) = load::opt(agent, i) else { continue };
+            if let Some(p) = load::opt(principal, i) {
+                let (kind, bare) = principal_kind(p);
+                let owner = policy.owner(kind, bare).filter(|o| o.agent == name);
+                let (key, lease) = match owner {
+                    Some(o) if o.claim.dynamic() => (o.claim.pattern.clone(), true),
+                    _ => (bare.to_string(), false),
+                };
+                let e = seen_through
+                    .entry((name.to_string(), kind, key.clone()))
+                    .or_insert_with(|| SeenPrincipal {
+                        kind: Some(kind),
+                        name: key,
+                        owned: owner.is_some(),
+                        ..SeenPrincipal::default()
+                    });
+                e.actions += 1;
+                if lease {
+                    e.seen.insert(bare.to_string());
+                    e.leases = Some(e.seen.len() as u64);
+                }
+                if let Some(t) = ts {
+                    e.first_ns = Some(e.first_ns.map_or(t, |f| f.min(t)));
+                    e.last_ns = Some(e.last_ns.map_or(t, |l| l.max(t)));
+                }
+            }
             let a = agents.entry(name.to_string()).or_insert_with(|| Agent {
                 agent: name.to_string(),
                 ..Agent::default()
@@ -219,6 +303,13 @@ pub fn build(
             })
         })
     };
+    for ((agent, _, _), mut p) in seen_through {
+        p.first = rfc3339(p.first_ns);
+        p.last = rfc3339(p.last_ns);
+        if let Some(a) = agents.get_mut(&agent) {
+            a.principals.push(p);
+        }
+    }
     let agents: Vec<Agent> = agents
         .into_values()
         .map(|mut a| {

@@ -6,6 +6,10 @@
 //! beyond the grant (violations) and granted but never used (a least-privilege candidate: a rule
 //! nothing used, or write access only ever used to read).
 //!
+//! The policy's identity grants are mapped too: each principal an agent block claims as its own
+//! (`db_roles`, `uids`, `services`) against the actions seen through it; a claim nothing used is
+//! drift (`unused_identity`), like a resource grant nothing used.
+//!
 //! In: the actions table and the policy. Out: a [`Map`].
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +18,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::correlate::load;
-use crate::policy::{Access, Class, Policy};
+use crate::inventory::principal_kind;
+use crate::policy::{Access, Class, Policy, PrincipalKind};
 
 /// One agent × resource cell.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -40,11 +45,26 @@ pub struct Pair {
     pub drift: Vec<&'static str>,
 }
 
+/// A principal (or pattern of per-lease principals) an agent block claims, against its use.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityGrant {
+    pub agent: String,
+    pub kind: PrincipalKind,
+    pub pattern: String,
+    /// Actions of this agent seen through it.
+    pub actions: u64,
+    /// For a pattern: how many distinct principals (leases) it matched.
+    pub principals: u64,
+    /// `unused_identity` when nothing was seen through it.
+    pub drift: Vec<&'static str>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Map {
     pub policy: String,
     pub policy_blake3: String,
     pub pairs: Vec<Pair>,
+    pub identities: Vec<IdentityGrant>,
     pub agents: u64,
     pub unattributed_actions: u64,
 }
@@ -66,6 +86,7 @@ pub fn build(
     }
     let mut pairs: BTreeMap<(String, String), Pair> = BTreeMap::new();
     let mut used_rules: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    let mut through: BTreeMap<(String, PrincipalKind, String), u64> = BTreeMap::new();
     let mut unattributed = 0;
     for b in &batches {
         let s = |n: &str| load::strings(b, n);
@@ -78,6 +99,7 @@ pub fn build(
             s("conf")?,
             s("rule")?,
         );
+        let principals = s("principal")?;
         for i in 0..b.num_rows() {
             let Some(name) = load::opt(agents, i) else {
                 unattributed += 1;
@@ -85,6 +107,10 @@ pub fn build(
             };
             if agent.is_some_and(|want| !crate::ledger::agent_matches(want, name)) {
                 continue;
+            }
+            if let Some(p) = load::opt(principals, i) {
+                let (kind, bare) = principal_kind(p);
+                *through.entry((name.to_string(), kind, bare.to_string())).or_default() += 1;
             }
             let resource = resources.value(i);
             let pair = pairs
@@ -156,11 +182,38 @@ pub fn build(
     }
     let mut pairs: Vec<Pair> = pairs.into_values().collect();
     pairs.sort_by(|a, b| (&a.server, &a.resource, &a.agent).cmp(&(&b.server, &b.resource, &b.agent)));
+    let mut identities = Vec::new();
+    for block in &policy.agents {
+        let Some(name) = block.name.as_deref() else { continue };
+        if agent.is_some_and(|want| !crate::ledger::agent_matches(want, name)) {
+            continue;
+        }
+        for claim in &block.owns.claims {
+            let used: Vec<u64> = through
+                .iter()
+                .filter(|((a, k, p), _)| a == name && *k == claim.kind && claim.matches(p))
+                .map(|(_, n)| *n)
+                .collect();
+            identities.push(IdentityGrant {
+                agent: name.to_string(),
+                kind: claim.kind,
+                pattern: claim.pattern.clone(),
+                actions: used.iter().sum(),
+                principals: used.len() as u64,
+                drift: if used.is_empty() {
+                    vec!["unused_identity"]
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+    }
     Ok(Map {
         policy: policy_name.to_string(),
         policy_blake3: policy_blake3.to_string(),
         agents: seen.len() as u64,
         pairs,
+        identities,
         unattributed_actions: unattributed,
     })
 }

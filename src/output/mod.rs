@@ -283,6 +283,20 @@ pub fn map_table(m: &crate::map::Map) {
         ]);
     }
     println!("{t}");
+    if !m.identities.is_empty() {
+        let mut t = table(&["agent", "its own", "kind", "seen through", "actions", "drift"]);
+        for g in &m.identities {
+            t.add_row(vec![
+                Cell::new(&g.agent),
+                Cell::new(&g.pattern),
+                Cell::new(g.kind.attribute()),
+                num(g.principals),
+                num(g.actions),
+                Cell::new(if g.drift.is_empty() { "" } else { "declared, never seen" }),
+            ]);
+        }
+        println!("{t}");
+    }
     let beyond = m.pairs.iter().filter(|p| p.drift.contains(&"beyond_grant")).count();
     let unused = m
         .pairs
@@ -334,6 +348,34 @@ pub fn inventory_tables(inv: &crate::inventory::Inventory) {
             )),
             Cell::new(flags.join(", ")),
         ]);
+    }
+    println!("{t}");
+    // The principals each agent was seen through, and which the policy says are its own.
+    let mut t = table(&[
+        "agent",
+        "seen through",
+        "kind",
+        "its own",
+        "leases",
+        "actions",
+        "first .. last",
+    ]);
+    for a in &inv.agents {
+        for p in &a.principals {
+            t.add_row(vec![
+                Cell::new(&a.agent),
+                Cell::new(&p.name),
+                Cell::new(p.kind.map_or("", |k| k.attribute())),
+                Cell::new(if p.owned { "yes (policy)" } else { "" }),
+                Cell::new(p.leases.map_or(String::new(), |n| n.to_string())),
+                num(p.actions),
+                Cell::new(format!(
+                    "{} .. {}",
+                    p.first.as_deref().unwrap_or("?"),
+                    p.last.as_deref().unwrap_or("?")
+                )),
+            ]);
+        }
     }
     println!("{t}");
     let mut t = table(&[

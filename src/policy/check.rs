@@ -4,9 +4,13 @@
 //! that allow nothing (the deny list takes back everything the access level gives), and rules or
 //! agent blocks that compete with equal specificity, where only their order in the file decides.
 //!
-//! In: a parsed [`Policy`]. Out: warning [`Diagnostic`]s.
+//! Identity claims are checked here too, as errors: a principal two agents claim, or a claim
+//! that also covers a principal the policy declares shared, would make attribution by the
+//! principal a guess.
+//!
+//! In: a parsed [`Policy`]. Out: warning and error [`Diagnostic`]s.
 
-use super::{Access, AgentBlock, Class, Diagnostic, Policy, Severity, pattern};
+use super::{Access, AgentBlock, Class, Diagnostic, Policy, PrincipalKind, Severity, pattern};
 
 pub fn check(policy: &Policy) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -48,8 +52,61 @@ pub fn check(policy: &Policy) -> Vec<Diagnostic> {
             );
         }
     }
+    claims(policy, &mut out);
     out.sort_by_key(|d| d.pos);
     out
+}
+
+/// Errors: a principal claimed by two agents, a claim covering a shared principal.
+fn claims(policy: &Policy, out: &mut Vec<Diagnostic>) {
+    let mut error = |pos, message: String| {
+        out.push(Diagnostic {
+            severity: Severity::Error,
+            pos,
+            message,
+        })
+    };
+    let owned: Vec<(&str, &super::Claim)> = policy
+        .agents
+        .iter()
+        .filter_map(|b| Some((b.name.as_deref()?, b)))
+        .flat_map(|(name, b)| b.owns.claims.iter().map(move |c| (name, c)))
+        .collect();
+    for (i, (agent, claim)) in owned.iter().enumerate() {
+        for (other, earlier) in &owned[..i] {
+            if other == agent || earlier.kind != claim.kind {
+                continue;
+            }
+            let overlap = if claim.kind == PrincipalKind::Uid {
+                earlier.pattern == claim.pattern
+            } else {
+                pattern::intersect(&earlier.pattern, &claim.pattern)
+            };
+            if overlap {
+                error(
+                    claim.pos,
+                    format!(
+                        "{} \"{}\" of agent \"{agent}\" can name the same principal as \"{}\" of agent \"{other}\" (line {}): a principal belongs to one agent; narrow one of them",
+                        claim.kind.attribute(),
+                        claim.pattern,
+                        earlier.pattern,
+                        earlier.pos.line
+                    ),
+                );
+            }
+        }
+        if claim.kind == PrincipalKind::DbRole {
+            for p in policy.principals.iter().filter(|p| p.shared && claim.matches(&p.name)) {
+                error(
+                    claim.pos,
+                    format!(
+                        "db_roles \"{}\" of agent \"{agent}\" covers \"{}\", which the policy declares shared (line {}): a shared role names no agent; narrow the pattern",
+                        claim.pattern, p.name, p.pos.line
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn rules_of(block: &AgentBlock, warn: &mut impl FnMut(super::Pos, String)) {

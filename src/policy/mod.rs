@@ -13,6 +13,8 @@ pub mod pattern;
 
 use std::fmt;
 
+use serde::Serialize;
+
 pub use check::check;
 pub use parse::parse;
 
@@ -174,8 +176,77 @@ pub struct AgentBlock {
     pub name: Option<String>,
     pub rules: Vec<Rule>,
     pub on_violation: OnViolation,
+    /// The principals that are this agent's alone (only in a block named by a plain agent).
+    pub owns: Owned,
     pub pos: Pos,
 }
+
+/// What kind of principal a claim is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// A database role (`db_roles`), as the database logs `user`.
+    DbRole,
+    /// An OS user id (`uids`), as the kernel reports it.
+    Uid,
+    /// An OpenTelemetry service.name (`services`).
+    Service,
+}
+
+impl PrincipalKind {
+    pub fn attribute(self) -> &'static str {
+        match self {
+            PrincipalKind::DbRole => "db_roles",
+            PrincipalKind::Uid => "uids",
+            PrincipalKind::Service => "services",
+        }
+    }
+}
+
+/// One principal (or a glob of them) an agent block claims as its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub kind: PrincipalKind,
+    /// A name, a uid in decimal, or a glob (`v-*-release-*`: a fresh role per lease).
+    pub pattern: String,
+    pub pos: Pos,
+}
+
+impl Claim {
+    /// A glob claims principals made on demand (one per lease or session), not one fixed name.
+    pub fn dynamic(&self) -> bool {
+        self.pattern.contains(['*', '?'])
+    }
+
+    pub fn matches(&self, principal: &str) -> bool {
+        pattern::glob(self.pattern.as_bytes(), principal.as_bytes())
+    }
+}
+
+/// The principals of an agent block: database roles, uids and services.
+#[derive(Debug, Clone, Default)]
+pub struct Owned {
+    pub claims: Vec<Claim>,
+}
+
+/// Whose a principal is, by the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    pub agent: &'a str,
+    pub claim: &'a Claim,
+}
+
+/// How this estate writes application_name: a regular expression with named groups `agent`
+/// (required) and `session` (optional); the first that matches decides.
+#[derive(Debug, Clone)]
+pub struct AppNamePattern {
+    pub regex: regex::Regex,
+    pub pos: Pos,
+}
+
+/// application_name `AGENT@SESSION`: what the policy assumes unless its identity block says
+/// otherwise.
+pub const DEFAULT_APPLICATION_NAME: &str = "^(?P<agent>[^@]+)@(?P<session>.+)$";
 
 /// `endpoint "RESOURCE" { address = [...] }`: network addresses that are this resource.
 #[derive(Debug, Clone)]
@@ -202,6 +273,8 @@ pub struct Policy {
     pub default: Option<AgentBlock>,
     pub endpoints: Vec<Endpoint>,
     pub principals: Vec<Principal>,
+    /// `identity { application_name = … }`; empty: [`DEFAULT_APPLICATION_NAME`].
+    pub application_name: Vec<AppNamePattern>,
 }
 
 /// An error or warning at a place in the policy file.
@@ -366,6 +439,51 @@ impl Policy {
 
     pub fn is_shared_principal(&self, principal: &str) -> bool {
         self.principals.iter().any(|p| p.shared && p.name == principal)
+    }
+
+    /// The agent a principal belongs to: claimed by exactly one agent block and not shared.
+    /// (`policy check` rejects a principal two agents claim, and a claim on a shared one.)
+    pub fn owner(&self, kind: PrincipalKind, principal: &str) -> Option<Owner<'_>> {
+        if kind == PrincipalKind::DbRole && self.is_shared_principal(principal) {
+            return None;
+        }
+        let mut found = None;
+        for block in &self.agents {
+            let Some(agent) = block.name.as_deref() else { continue };
+            if let Some(claim) = block
+                .owns
+                .claims
+                .iter()
+                .find(|c| c.kind == kind && c.matches(principal))
+            {
+                if found.is_some_and(|f: Owner<'_>| f.agent != agent) {
+                    return None;
+                }
+                found = Some(Owner { agent, claim });
+            }
+        }
+        found
+    }
+
+    /// AGENT and SESSION of an application_name, by the estate's convention.
+    pub fn agent_session(&self, application_name: &str) -> Option<(String, Option<String>)> {
+        static DEFAULT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let default =
+            DEFAULT.get_or_init(|| regex::Regex::new(DEFAULT_APPLICATION_NAME).expect("the default compiles"));
+        let patterns: Vec<&regex::Regex> = if self.application_name.is_empty() {
+            vec![default]
+        } else {
+            self.application_name.iter().map(|p| &p.regex).collect()
+        };
+        patterns.into_iter().find_map(|re| {
+            let caps = re.captures(application_name)?;
+            let agent = caps.name("agent").map(|m| m.as_str()).filter(|a| !a.is_empty())?;
+            let session = caps
+                .name("session")
+                .map(|m| m.as_str().to_string())
+                .filter(|s| !s.is_empty());
+            Some((agent.to_string(), session))
+        })
     }
 
     /// The endpoint resource a network address (`HOST:PORT`) belongs to, if one is declared.

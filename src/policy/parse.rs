@@ -12,7 +12,10 @@ use hcl_edit::Span;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 
-use super::{Access, AgentBlock, Class, Diagnostic, Endpoint, OnViolation, Policy, Pos, Principal, Rule, Severity};
+use super::{
+    Access, AgentBlock, AppNamePattern, Claim, Class, Diagnostic, Endpoint, OnViolation, Owned, Policy, Pos, Principal,
+    PrincipalKind, Rule, Severity,
+};
 
 /// Parses a policy; errors and warnings come back sorted by position.
 pub fn parse(text: &str) -> (Policy, Vec<Diagnostic>) {
@@ -70,7 +73,7 @@ impl Parser<'_> {
                 let attr = structure.as_attribute().map(|a| a.key.as_str()).unwrap_or_default();
                 self.error(
                     structure.span(),
-                    format!("unexpected attribute `{attr}` at the top level; expected an agent, default, endpoint or principal block"),
+                    format!("unexpected attribute `{attr}` at the top level; expected an agent, default, endpoint, principal or identity block"),
                 );
                 continue;
             };
@@ -112,9 +115,19 @@ impl Parser<'_> {
                         policy.principals.push(p);
                     }
                 }
+                "identity" => {
+                    if !policy.application_name.is_empty() {
+                        self.error(
+                            block.span(),
+                            "an identity block is already defined; merge the two".into(),
+                        );
+                        continue;
+                    }
+                    policy.application_name = self.identity(block);
+                }
                 other => self.error(
                     block.ident.span(),
-                    format!("unknown block `{other}`; expected agent, default, endpoint or principal"),
+                    format!("unknown block `{other}`; expected agent, default, endpoint, principal or identity"),
                 ),
             }
         }
@@ -136,6 +149,7 @@ impl Parser<'_> {
             name,
             rules: Vec::new(),
             on_violation: OnViolation::Alert,
+            owns: Owned::default(),
             pos,
         };
         let mut seen_on_violation = false;
@@ -162,16 +176,116 @@ impl Parser<'_> {
                 Structure::Attribute(a) if a.key.as_str() == "description" => {
                     self.string(a);
                 }
+                Structure::Attribute(a) if matches!(a.key.as_str(), "db_roles" | "uids" | "services") => {
+                    let claims = self.claims(a);
+                    let plain = agent.name.as_deref().is_some_and(|n| !n.contains(['@', '*', '?']));
+                    if !plain {
+                        self.error(
+                            a.key.span(),
+                            format!(
+                                "`{}` names principals of one agent: only in a block named by a plain agent name (agent \"NAME\"), not a session, a glob or default",
+                                a.key.as_str()
+                            ),
+                        );
+                        continue;
+                    }
+                    agent.owns.claims.extend(claims);
+                }
                 Structure::Attribute(a) => self.error(
                     a.key.span(),
                     format!(
-                        "unknown attribute `{}` in an agent block; expected resource blocks, on_violation or description",
+                        "unknown attribute `{}` in an agent block; expected resource blocks, on_violation, db_roles, uids, services or description",
                         a.key.as_str()
                     ),
                 ),
             }
         }
         agent
+    }
+
+    /// `db_roles = [...]` (names or globs), `uids = [1001]`, `services = [...]`.
+    fn claims(&mut self, a: &Attribute) -> Vec<Claim> {
+        let kind = match a.key.as_str() {
+            "db_roles" => PrincipalKind::DbRole,
+            "uids" => PrincipalKind::Uid,
+            _ => PrincipalKind::Service,
+        };
+        let mut out = Vec::new();
+        if kind == PrincipalKind::Uid {
+            let items: Vec<&Expression> = match &a.value {
+                Expression::Array(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            for item in items {
+                match item {
+                    Expression::Number(n) if n.value().as_u64().is_some_and(|u| u <= u64::from(u32::MAX)) => {
+                        out.push(Claim {
+                            kind,
+                            pattern: n.value().to_string(),
+                            pos: self.pos(item.span()),
+                        });
+                    }
+                    other => self.error(
+                        other.span(),
+                        "`uids` takes a list of user ids (numbers 0 to 4294967295)".into(),
+                    ),
+                }
+            }
+            return out;
+        }
+        for (value, span) in self.strings(a) {
+            if value.is_empty() {
+                self.error(span, format!("an empty name in `{}`", a.key.as_str()));
+                continue;
+            }
+            out.push(Claim {
+                kind,
+                pattern: value,
+                pos: self.pos(span),
+            });
+        }
+        out
+    }
+
+    /// `identity { application_name = "REGEX" }` (or a list): how this estate writes
+    /// application_name, with named groups `agent` and `session`.
+    fn identity(&mut self, block: &Block) -> Vec<AppNamePattern> {
+        if !block.labels.is_empty() {
+            self.error(block.span(), "the identity block takes no label: identity { … }".into());
+        }
+        let mut out = Vec::new();
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(a) if a.key.as_str() == "application_name" => {
+                    for (value, span) in self.strings(a) {
+                        match regex::Regex::new(&value) {
+                            Ok(re) if re.capture_names().flatten().any(|n| n == "agent") => {
+                                out.push(AppNamePattern {
+                                    regex: re,
+                                    pos: self.pos(span),
+                                });
+                            }
+                            Ok(_) => self.error(
+                                span,
+                                "application_name pattern has no group named agent: write (?P<agent>…) (and (?P<session>…) when it names the session)".into(),
+                            ),
+                            Err(e) => {
+                                let why = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
+                                self.error(span, format!("application_name is not a regular expression: {why}"));
+                            }
+                        }
+                    }
+                }
+                Structure::Attribute(a) if a.key.as_str() == "description" => {
+                    self.string(a);
+                }
+                other => self.error(
+                    other.span(),
+                    "an identity block holds application_name (and description)".into(),
+                ),
+            }
+        }
+        out
     }
 
     fn rule(&mut self, block: &Block) -> Option<Rule> {
@@ -378,6 +492,7 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::PrincipalKind;
 
     pub const ISSUE_EXAMPLE: &str = r#"agent "reporting-assistant" {
   # Claude Code session via the reporting MCP server
@@ -498,5 +613,58 @@ agent "reporting-assistant@breakglass" {
         assert_eq!(policy.endpoint_for("127.0.0.1:54329"), Some("prod-postgres"));
         assert!(policy.is_production("prod-postgres/reporting/public.orders"));
         assert!(!policy.is_production("tcp://127.0.0.1:80"));
+    }
+
+    #[test]
+    fn identity_claims_and_the_estates_application_name_convention() {
+        let text = r#"
+identity {
+  application_name = ["^agent:(?P<agent>[a-z-]+);run=(?P<session>\\w+)$", "^(?P<agent>[^@/]+)$"]
+}
+principal "svc_shared" { shared = true }
+agent "release-bot" {
+  db_roles = ["release_bot"]
+  uids     = [1001]
+  services = ["release-worker"]
+  resource "db/x" { access = "read" }
+}
+agent "nightly-etl" {
+  db_roles = ["v-*-nightly-*"]
+  resource "db/x" { access = "read" }
+}
+"#;
+        let (policy, diags) = parse(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let owner = |k, p| policy.owner(k, p).map(|o| (o.agent, o.claim.dynamic()));
+        assert_eq!(
+            owner(PrincipalKind::DbRole, "release_bot"),
+            Some(("release-bot", false))
+        );
+        assert_eq!(
+            owner(
+                PrincipalKind::DbRole,
+                "v-approle-nightly--Ab3dE5fG7hJ9kL1mN3pQ-1764930000"
+            ),
+            Some(("nightly-etl", true))
+        );
+        assert_eq!(owner(PrincipalKind::Uid, "1001"), Some(("release-bot", false)));
+        assert_eq!(
+            owner(PrincipalKind::Service, "release-worker"),
+            Some(("release-bot", false))
+        );
+        assert_eq!(owner(PrincipalKind::DbRole, "svc_shared"), None);
+        assert_eq!(owner(PrincipalKind::Uid, "release_bot"), None, "kinds do not mix");
+        assert_eq!(
+            policy.agent_session("agent:triage-bot;run=r7f3a"),
+            Some(("triage-bot".into(), Some("r7f3a".into())))
+        );
+        assert_eq!(policy.agent_session("psql"), Some(("psql".into(), None)));
+        // Without an identity block: AGENT@SESSION, split at the first '@'.
+        let (plain, _) = parse("agent \"a\" { resource \"db/x\" { access = \"read\" } }");
+        assert_eq!(
+            plain.agent_session("reporting-assistant@s3f1@x"),
+            Some(("reporting-assistant".into(), Some("s3f1@x".into())))
+        );
+        assert_eq!(plain.agent_session("psql"), None);
     }
 }

@@ -345,3 +345,255 @@ fn policy_check_shows_errors_with_a_caret_and_warnings() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Identity as estates issue it: a role of an agent's own (`db_roles`), short-lived roles per
+/// lease (Vault's template, a glob), an estate's own application_name convention (`identity`),
+/// on the fixture run and on a copy whose per-agent role carries no application_name.
+#[test]
+fn roles_of_an_agents_own_leases_and_conventions_name_the_agent() {
+    let (case, actions, _) = correlated_case();
+    let rows = expected()["rows"].as_array().unwrap().clone();
+    let by_role = |pred: &dyn Fn(&str) -> bool| -> Vec<&Row> {
+        actions
+            .iter()
+            .filter(|a| get(a, "evidence_table") == Some("db_events") && get(a, "principal").is_some_and(pred))
+            .collect()
+    };
+    let release = by_role(&|p| p == "release_bot");
+    assert_eq!(
+        release.len(),
+        rows.iter().filter(|r| r["db_user"] == "release_bot").count()
+    );
+    for a in &release {
+        assert_eq!(
+            (get(a, "agent"), get(a, "conf")),
+            (Some("release-bot"), Some("attributed")),
+            "{a:?}"
+        );
+        assert!(get(a, "reason").unwrap().contains("role release_bot"), "{a:?}");
+    }
+    // Every lease is a session of nightly-etl, named by the lease role.
+    let leases = by_role(&|p| p.starts_with("v-approle-nightly-"));
+    let want: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["actor_agent"] == "nightly-etl")
+        .map(|r| s(&r["actor_session"]).unwrap())
+        .collect();
+    assert_eq!(want.len(), 2, "the workload leased twice");
+    assert_eq!(
+        leases.len(),
+        rows.iter().filter(|r| r["actor_agent"] == "nightly-etl").count()
+    );
+    for a in &leases {
+        assert_eq!(
+            (get(a, "agent"), get(a, "conf")),
+            (Some("nightly-etl"), Some("attributed")),
+            "{a:?}"
+        );
+        assert_eq!(
+            get(a, "session"),
+            get(a, "principal"),
+            "the lease is the session: {a:?}"
+        );
+        assert!(want.contains(get(a, "session").unwrap()));
+    }
+    // The estate's own convention, declared in the policy's identity block.
+    let triage: Vec<&Row> = actions
+        .iter()
+        .filter(|a| get(a, "agent") == Some("triage-bot"))
+        .collect();
+    assert_eq!(
+        triage.len(),
+        rows.iter().filter(|r| r["actor_agent"] == "triage-bot").count()
+    );
+    assert!(
+        triage
+            .iter()
+            .all(|a| get(a, "session") == Some("r7f3a") && get(a, "conf") == Some("attributed"))
+    );
+    // The shared role without trace context stays unattributed, the role names nobody.
+    let shared = by_role(&|p| p == "svc_shared");
+    assert!(
+        shared
+            .iter()
+            .filter(|a| get(a, "trace_id").is_none())
+            .all(|a| get(a, "conf") == Some("unattributed"))
+    );
+
+    // Views: the inventory lists the lease pattern with its lease count; the map maps every
+    // identity grant against its use.
+    let c = case.path().to_str().unwrap();
+    let inv: Value = serde_json::from_slice(&agaudit(&["inventory", "--case", c, "--json"]).stdout).unwrap();
+    let nightly = inv["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "nightly-etl")
+        .unwrap();
+    let lease = nightly["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "v-*-nightly-*")
+        .unwrap();
+    assert_eq!(
+        (
+            lease["kind"].as_str(),
+            lease["owned"].as_bool(),
+            lease["leases"].as_u64()
+        ),
+        (Some("db_role"), Some(true), Some(2))
+    );
+    assert!(
+        nightly["sources"].as_array().unwrap().iter().any(|s| s == "db_events"),
+        "{nightly}"
+    );
+    let triage = inv["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "triage-bot")
+        .unwrap();
+    assert!(
+        triage["sources"].as_array().unwrap().iter().any(|s| s == "db_events"),
+        "{triage}"
+    );
+    let policy = policy();
+    let map: Value =
+        serde_json::from_slice(&agaudit(&["map", "--case", c, "--policy", policy.to_str().unwrap(), "--json"]).stdout)
+            .unwrap();
+    let ids = map["identities"].as_array().unwrap();
+    assert!(
+        ids.iter().any(|g| g["pattern"] == "v-*-nightly-*"
+            && g["principals"] == 2
+            && g["drift"].as_array().unwrap().is_empty()),
+        "{ids:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let unused = dir.path().join("unused.hcl");
+    let text = fs::read_to_string(&policy)
+        .unwrap()
+        .replace("agent \"triage-bot\" {", "agent \"triage-bot\" {\n  uids = [4242]");
+    fs::write(&unused, text).unwrap();
+    let map: Value =
+        serde_json::from_slice(&agaudit(&["map", "--case", c, "--policy", unused.to_str().unwrap(), "--json"]).stdout)
+            .unwrap();
+    let g = map["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["pattern"] == "4242")
+        .unwrap();
+    assert_eq!(g["drift"], serde_json::json!(["unused_identity"]));
+
+    // A copy whose per-agent role carries no application_name: the role alone still says who;
+    // one whose application_name names another agent: approximate, both named.
+    for (variant, app) in [("stripped", None), ("conflicting", Some("code-helper@zz9"))] {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join(format!("{variant}.json"));
+        let lines: Vec<String> = fs::read_to_string(fixture("postgresql.json"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                if v["user"] == "release_bot" {
+                    match app {
+                        None => v.as_object_mut().unwrap().remove("application_name"),
+                        Some(a) => v.as_object_mut().unwrap().insert("application_name".into(), a.into()),
+                    };
+                }
+                v.to_string()
+            })
+            .collect();
+        fs::write(&copy, lines.join("\n") + "\n").unwrap();
+        let case = tempfile::tempdir().unwrap();
+        let out = ingest(case.path(), &[&copy], &["--label", "server=prod-postgres"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        correlate(case.path(), &[]);
+        let actions = table_rows(case.path(), "actions");
+        let release: Vec<&Row> = actions
+            .iter()
+            .filter(|a| get(a, "principal") == Some("release_bot"))
+            .collect();
+        assert_eq!(
+            release.len(),
+            rows.iter().filter(|r| r["db_user"] == "release_bot").count()
+        );
+        for a in release {
+            assert_eq!(get(a, "agent"), Some("release-bot"), "{variant}: {a:?}");
+            match app {
+                None => assert_eq!((get(a, "conf"), get(a, "session")), (Some("attributed"), None), "{a:?}"),
+                Some(_) => {
+                    assert_eq!(get(a, "conf"), Some("approximate"), "{a:?}");
+                    let reason = get(a, "reason").unwrap();
+                    assert!(
+                        reason.contains("release_bot") && reason.contains("code-helper@zz9"),
+                        "{reason}"
+                    );
+                }
+            }
+        }
+        // The leases and the shared role are unchanged.
+        assert!(
+            actions
+                .iter()
+                .filter(|a| get(a, "principal").is_some_and(|p| p.starts_with("v-approle-nightly-")))
+                .all(|a| get(a, "agent") == Some("nightly-etl"))
+        );
+        assert!(
+            actions
+                .iter()
+                .filter(|a| get(a, "principal") == Some("svc_shared") && get(a, "trace_id").is_none())
+                .all(|a| get(a, "conf") == Some("unattributed"))
+        );
+    }
+}
+
+/// `policy check` refuses identity claims that would make attribution by the principal a guess.
+#[test]
+fn policy_check_refuses_a_principal_of_two_agents_a_shared_one_and_a_pattern_without_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("identity.hcl");
+    fs::write(
+        &bad,
+        r#"identity {
+  application_name = ["^(?P<name>[^@]+)@(?P<session>.+)$"]
+}
+principal "svc_shared" { shared = true }
+agent "a" {
+  db_roles = ["etl_*"]
+  uids     = [1001]
+  resource "db/x" { access = "read" }
+}
+agent "b" {
+  db_roles = ["etl_rw", "svc_*"]
+  uids     = [1001]
+  resource "db/x" { access = "read" }
+}
+agent "c@s1" {
+  services = ["worker"]
+  resource "db/x" { access = "read" }
+}
+"#,
+    )
+    .unwrap();
+    let out = agaudit(&["policy", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":2:23: error: application_name pattern has no group named agent"),
+        "{err}"
+    );
+    assert!(err.contains(":11:15: error: db_roles \"etl_rw\" of agent \"b\" can name the same principal as \"etl_*\" of agent \"a\" (line 6)"), "{err}");
+    assert!(
+        err.contains(
+            ":11:25: error: db_roles \"svc_*\" of agent \"b\" covers \"svc_shared\", which the policy declares shared"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(":12:15: error: uids \"1001\" of agent \"b\""), "{err}");
+    assert!(
+        err.contains(":16:3: error: `services` names principals of one agent"),
+        "{err}"
+    );
+}

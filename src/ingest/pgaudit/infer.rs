@@ -13,6 +13,8 @@
 //! In: the first lines of a file (stderr text, after any envelope). Out: an [`Inference`] (the
 //! prefix and how it was found) or an [`InferError`].
 
+use std::collections::HashMap;
+
 use super::prefix::{Prefix, PrefixFields, PrefixTime};
 use super::{SEVERITIES, timestamp};
 
@@ -192,13 +194,23 @@ pub fn severity_at(line: &str) -> Option<usize> {
     None
 }
 
-/// Candidate prefixes read off the structure of the longest prefixes in the sample.
+/// Candidate prefixes read off the structure of the sample: from the longest line of each of the
+/// most common shapes (a shape keeps the punctuation and turns each run of letters and digits into
+/// one mark), so that a few unusual lines (a long role name, an odd application_name) do not
+/// decide alone.
 fn from_structure(sample: &[&str]) -> Vec<String> {
-    let mut heads: Vec<&str> = sample.iter().filter_map(|l| Some(&l[..severity_at(l)?])).collect();
-    heads.sort_by_key(|h| std::cmp::Reverse(h.len()));
-    heads.dedup();
+    let mut by_shape: HashMap<String, (usize, &str)> = HashMap::new();
+    for head in sample.iter().filter_map(|l| Some(&l[..severity_at(l)?])) {
+        let e = by_shape.entry(shape(head)).or_insert((0, head));
+        e.0 += 1;
+        if head.len() > e.1.len() {
+            e.1 = head;
+        }
+    }
+    let mut shapes: Vec<(usize, &str)> = by_shape.into_values().collect();
+    shapes.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.len().cmp(&a.1.len())).then(a.1.cmp(b.1)));
     let mut out = Vec::new();
-    for head in heads.into_iter().take(3) {
+    for (_, head) in shapes.into_iter().take(6) {
         for setting in synthesize(head) {
             let with_q = insert_q(&setting);
             for s in [setting, with_q] {
@@ -206,6 +218,21 @@ fn from_structure(sample: &[&str]) -> Vec<String> {
                     out.push(s);
                 }
             }
+        }
+    }
+    out
+}
+
+/// The punctuation of a prefix, each run of letters and digits one `a`.
+fn shape(head: &str) -> String {
+    let mut out = String::with_capacity(head.len());
+    for c in head.chars() {
+        if c.is_alphanumeric() {
+            if !out.ends_with('a') {
+                out.push('a');
+            }
+        } else {
+            out.push(c);
         }
     }
     out
