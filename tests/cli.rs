@@ -104,6 +104,9 @@ mod leak;
 #[path = "cli/estates.rs"]
 mod estates;
 
+#[path = "cli/compat.rs"]
+mod compat;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

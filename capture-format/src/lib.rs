@@ -59,8 +59,9 @@ pub struct Trailer {
 }
 
 /// The kinds of events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
+    #[default]
     Exec = 1,
     Fork = 2,
     Exit = 3,

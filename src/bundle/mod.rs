@@ -24,10 +24,14 @@ use std::path::{Path, PathBuf};
 use agaudit_verify::ledger::{fields, split_hash};
 use agaudit_verify::manifest::{self, Custody, FORMAT_VERSION, LEDGER, MANIFEST, Manifest, Member, SIGNATURE};
 use agaudit_verify::{genesis, to_hex};
-use arrow_array::{BooleanArray, RecordBatch, StringArray};
+use arrow_array::{BooleanArray, RecordBatch};
 use parquet::arrow::ArrowWriter;
 
 use crate::ledger::{self, Ledger, Record};
+use crate::table::actions::{ActionRow, ActionsView};
+use crate::table::declare::{TableError, TextCol};
+use crate::table::findings::{FindingRow, FindingsView};
+use crate::table::read;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -166,8 +170,10 @@ pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: 
         .filter_map(|&i| lines[i].get("action").or_else(|| lines[i].get("finding")))
         .collect();
     let mut parquet_members: Vec<(String, Vec<u8>, u64)> = Vec::new();
-    for (table, id_column) in [("actions", "action_id"), ("findings", "finding_id")] {
-        if let Some((bytes, rows)) = table_member(case_root, table, id_column, &selected_ids)? {
+    let action_ids: IdColumn = |b| Ok(ActionsView::of(b)?.action_id);
+    let finding_ids: IdColumn = |b| Ok(FindingsView::of(b)?.finding_id);
+    for (table, ids) in [(ActionRow::TABLE, action_ids), (FindingRow::TABLE, finding_ids)] {
+        if let Some((bytes, rows)) = table_member(case_root, table, ids, &selected_ids)? {
             parquet_members.push((format!("{table}.parquet"), bytes, rows));
         }
     }
@@ -394,12 +400,15 @@ fn describe(filter: &Filter) -> String {
         .join(" ")
 }
 
-/// The rows of `table` whose `id_column` is among `ids`, as one Parquet file in memory, with
-/// their count. None when the case has no such table or no row is selected.
+/// The id column of a derived table's batch.
+type IdColumn = for<'b> fn(&'b RecordBatch) -> Result<TextCol<'b>, TableError>;
+
+/// The rows of `table` whose id (`id_column`) is among `ids`, as one Parquet file in memory,
+/// with their count. None when the case has no such table or no row is selected.
 fn table_member(
     case_root: &Path,
     table: &str,
-    id_column: &str,
+    id_column: IdColumn,
     ids: &HashSet<&str>,
 ) -> Result<Option<(Vec<u8>, u64)>, ExportError> {
     let path = case_root.join("parquet").join(table);
@@ -409,8 +418,9 @@ fn table_member(
     };
     let mut writer: Option<ArrowWriter<Vec<u8>>> = None;
     let mut rows = 0u64;
-    for batch in crate::correlate::load::derived(case_root, table).map_err(|e| pq(&e))? {
-        let keep = keep_mask(&batch, id_column, ids).map_err(|e| pq(&e))?;
+    for batch in read::derived(case_root, table).map_err(|e| pq(&e))? {
+        let col = id_column(&batch).map_err(|e| pq(&e))?;
+        let keep: BooleanArray = (0..batch.num_rows()).map(|i| Some(ids.contains(col.get(i)))).collect();
         let kept = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| pq(&e))?;
         if kept.num_rows() == 0 {
             continue;
@@ -429,11 +439,6 @@ fn table_member(
     };
     let bytes = writer.into_inner().map_err(|e| pq(&e))?;
     Ok(Some((bytes, rows)))
-}
-
-fn keep_mask(batch: &RecordBatch, id_column: &str, ids: &HashSet<&str>) -> Result<BooleanArray, String> {
-    let col: &StringArray = crate::correlate::load::strings(batch, id_column)?;
-    Ok(col.iter().map(|v| Some(v.is_some_and(|v| ids.contains(v)))).collect())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {

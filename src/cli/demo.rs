@@ -19,7 +19,8 @@ use comfy_table::{Cell, CellAlignment};
 
 use super::{EXIT_OK, diff::FailOn};
 use crate::case::Case;
-use crate::correlate::load;
+use crate::table::actions::{ActionRow, ActionsView, Verdict, actor};
+use crate::table::read;
 
 /// Run the whole pipeline on embedded demo data and show what an auditor sees first.
 ///
@@ -245,25 +246,23 @@ fn heading(text: &str) {
 /// Violations grouped per verdict, actor, violation and resource, with counts.
 fn violations(case: &Path) -> anyhow::Result<()> {
     use std::collections::BTreeMap;
-    let batches = load::derived(case, crate::table::actions::TABLE).map_err(anyhow::Error::msg)?;
     let mut groups: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
-    for b in &batches {
-        let s = |n: &str| load::strings(b, n).map_err(anyhow::Error::msg);
-        let (verdict, violation, resource) = (s("verdict")?, s("violation")?, s("resource")?);
-        let (agent, session, principal) = (s("agent")?, s("session")?, s("principal")?);
-        for i in 0..b.num_rows() {
-            let Some(v) = load::opt(violation, i) else { continue };
-            let actor = match (load::opt(agent, i), load::opt(session, i)) {
-                (Some(a), Some(s)) => format!("{a}@{s}"),
-                (Some(a), None) => a.to_string(),
-                _ => format!("principal {}", load::opt(principal, i).unwrap_or("(unknown)")),
-            };
-            let blocked = if verdict.value(i) == "violation_refused" {
+    for b in &read::derived(case, ActionRow::TABLE)? {
+        let v = ActionsView::of(b)?;
+        for i in 0..v.num_rows {
+            let Some(violation) = v.violation.get(i) else { continue };
+            let actor = actor(v.agent.get(i), v.session.get(i), v.principal.get(i));
+            let blocked = if v.verdict.get(i) == Verdict::ViolationRefused {
                 "blocked"
             } else {
                 "NOT blocked"
             };
-            let key = (blocked.to_string(), actor, v.to_string(), resource.value(i).to_string());
+            let key = (
+                blocked.to_string(),
+                actor,
+                violation.to_string(),
+                v.resource.get(i).to_string(),
+            );
             *groups.entry(key).or_default() += 1;
         }
     }

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::case::Case;
 use crate::diff;
+use crate::table::findings::FindingSeverity;
 
 /// Compare what each MCP tool claims (its annotations) with what its calls were seen doing.
 ///
@@ -47,12 +48,12 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn severity(self) -> Option<&'static str> {
+    fn severity(self) -> Option<FindingSeverity> {
         match self {
-            FailOn::Critical => Some("critical"),
-            FailOn::High => Some("high"),
-            FailOn::Medium => Some("medium"),
-            FailOn::Low => Some("low"),
+            FailOn::Critical => Some(FindingSeverity::Critical),
+            FailOn::High => Some(FindingSeverity::High),
+            FailOn::Medium => Some(FindingSeverity::Medium),
+            FailOn::Low => Some(FindingSeverity::Low),
             FailOn::None => None,
         }
     }
@@ -69,16 +70,10 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
     let manifest = case.load_manifest()?;
     let report = diff::run(case.root(), &manifest).context("diff failed")?;
     let threshold = args.fail_on.severity();
-    let failing = threshold.map_or(0, |t| {
-        report
-            .findings
-            .iter()
-            .filter(|f| diff::rank(f.severity) <= diff::rank(t))
-            .count()
-    });
+    let failing = threshold.map_or(0, |t| report.findings.iter().filter(|f| f.severity <= t).count());
     if args.json {
         let mut value = serde_json::to_value(&report)?;
-        value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.into());
+        value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.name().into());
         value["failing"] = failing.into();
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
@@ -93,7 +88,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
         case.root(),
         &super::viewer(args.viewer.as_deref()),
         "diff",
-        &[("fail-on", threshold)],
+        &[("fail-on", threshold.map(FindingSeverity::name))],
     )?;
     Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }

@@ -47,8 +47,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
     let (_, loaded) = super::policy::recorded(&args.case, args.policy.as_deref())?;
     let case = Case::open(&args.case)?;
     let manifest = case.load_manifest()?;
-    let (inventory, gaps) =
-        crate::inventory::build(case.root(), &manifest, &loaded.policy).map_err(anyhow::Error::msg)?;
+    let (inventory, gaps) = crate::inventory::build(case.root(), &manifest, &loaded.policy)?;
     crate::diff::write_findings(case.root(), "inventory", &gaps)?;
     let mut ledger = crate::ledger::Ledger::open(case.root(), &manifest.case_id)?;
     ledger.append(gaps.iter().map(crate::diff::finding_record))?;

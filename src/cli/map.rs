@@ -39,8 +39,7 @@ pub struct MapArgs {
 
 pub fn run(args: MapArgs) -> anyhow::Result<u8> {
     let (name, loaded) = super::policy::recorded(&args.case, args.policy.as_deref())?;
-    let map = crate::map::build(&args.case, &loaded.policy, &name, &loaded.blake3, args.agent.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let map = crate::map::build(&args.case, &loaded.policy, &name, &loaded.blake3, args.agent.as_deref())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&map)?);
     } else {

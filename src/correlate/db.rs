@@ -16,16 +16,17 @@
 //! In: db_events batches, the span index, the policy (owned and shared principals, the
 //! application_name convention). Out: [`Access`]es.
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType, UInt64Type};
-use arrow_array::{Array, RecordBatch};
-
 use std::collections::HashMap;
 
-use super::load::{self, opt, strings};
+use arrow_array::RecordBatch;
+
+use super::Access;
 use super::spans::SpanIndex;
-use super::{Access, Conf};
 use crate::policy::{Class, Owner, Policy, PrincipalKind};
+use crate::table::actions::{Conf, EvidenceTable};
+use crate::table::db_events::DbEventsView;
+use crate::table::declare::TableError;
+use crate::table::read;
 
 /// How far outside a database span's interval a statement may be logged and still overlap it
 /// (client and server clocks, and the server logging at executor end).
@@ -79,44 +80,30 @@ pub fn accesses(
     index: &SpanIndex,
     db_spans: &DbSpans,
     policy: &Policy,
-) -> Result<Vec<Access>, String> {
-    let s = |name| strings(batch, name);
-    let (file, blake3, server, user) = (s("source_file")?, s("source_blake3")?, s("server")?, s("db_user")?);
-    let (database, application_name) = (s("database")?, s("application_name")?);
-    let (session_id, class, command) = (s("session_id")?, s("class")?, s("command")?);
-    let (object_type, object_name, outcome, sqlstate) =
-        (s("object_type")?, s("object_name")?, s("outcome")?, s("sqlstate")?);
-    let (trace, span) = (s("trace_id")?, s("span_id")?);
-    let col = |name: &str| {
-        batch
-            .column_by_name(name)
-            .ok_or_else(|| format!("expected column `{name}` in db_events"))
-    };
-    let ts = col("ts")?.as_primitive::<TimestampMicrosecondType>();
-    let line = col("source_line")?.as_primitive::<UInt64Type>();
-    let pid = col("backend_pid")?.as_primitive::<Int32Type>();
-    let stmt = col("statement_id")?.as_primitive::<Int64Type>();
-    let sub = col("substatement_id")?.as_primitive::<Int64Type>();
-    let mut out = Vec::with_capacity(batch.num_rows());
+) -> Result<Vec<Access>, TableError> {
+    let v = DbEventsView::of(batch)?;
+    let mut out = Vec::with_capacity(v.num_rows);
     // Both lookups repeat for every row of a session: once per distinct value.
     let mut owners: HashMap<&str, Option<Owner<'_>>> = HashMap::new();
     let mut app_names: HashMap<&str, Option<Who>> = HashMap::new();
-    for i in 0..batch.num_rows() {
-        let ts_ns = ts.is_valid(i).then(|| ts.value(i) * 1000);
-        let principal = opt(user, i).map(str::to_string);
-        let database_name = opt(database, i);
-        let class_name = opt(class, i).unwrap_or("");
+    for i in 0..v.num_rows {
+        let ts_ns = v.ts.get(i).map(|t| t * 1000);
+        let principal = v.db_user.get(i).map(str::to_string);
+        let database_name = v.database.get(i);
+        let class_name = v.class.get(i).unwrap_or("");
         let access_class = Class::of_pgaudit(class_name);
 
         // Identity from the trace.
-        let traced = match (opt(trace, i), opt(span, i)) {
+        let traced = match (v.trace_id.get(i), v.span_id.get(i)) {
             (Some(t), Some(sp)) => Some((t, sp, index.find(t, sp))),
             _ => None,
         };
         let chain = traced.and_then(|(_, _, found)| found).map(|k| (k, &index.chains[k]));
-        let app = opt(application_name, i)
+        let app = v
+            .application_name
+            .get(i)
             .and_then(|a| app_names.entry(a).or_insert_with(|| policy.agent_session(a)).clone());
-        let owner = opt(user, i).and_then(|p| {
+        let owner = v.db_user.get(i).and_then(|p| {
             *owners
                 .entry(p)
                 .or_insert_with(|| policy.owner(PrincipalKind::DbRole, p))
@@ -128,13 +115,13 @@ pub fn accesses(
             ts: ts_ns,
             principal: principal.clone(),
             class: access_class,
-            command: opt(command, i).map(str::to_string),
-            source_outcome: opt(outcome, i).unwrap_or("ok").to_string(),
-            evidence_table: "db_events",
-            evidence_file: file.value(i).to_string(),
-            evidence_line: line.value(i),
-            evidence_blake3: blake3.value(i).to_string(),
-            evidence_row_hash: load::row_hash(batch, i),
+            command: v.command.get(i).map(str::to_string),
+            source_outcome: v.outcome.get(i).into(),
+            evidence_table: EvidenceTable::DbEvents,
+            evidence_file: v.source_file.get(i).to_string(),
+            evidence_line: v.source_line.get(i),
+            evidence_blake3: v.source_blake3.get(i).to_string(),
+            evidence_row_hash: read::row_hash(batch, i),
             ..Access::default()
         };
         if let Some((k, c)) = chain {
@@ -244,13 +231,13 @@ pub fn accesses(
 
         // Resource: SERVER/DATABASE[/OBJECT]; an unqualified table named by an error message
         // is qualified from the db span's collection when that ends in the same name.
-        let srv = opt(server, i).unwrap_or("unknown-server");
+        let srv = v.server.get(i).unwrap_or("unknown-server");
         let mut resource = match database_name {
             Some(db) => format!("{srv}/{db}"),
             None => srv.to_string(),
         };
-        if let (Some(obj), Some(_)) = (opt(object_name, i), database_name) {
-            let qualified = if obj.contains('.') || opt(object_type, i) == Some("SCHEMA") {
+        if let (Some(obj), Some(_)) = (v.object_name.get(i), database_name) {
+            let qualified = if obj.contains('.') || v.object_type.get(i) == Some("SCHEMA") {
                 obj.to_string()
             } else {
                 chain
@@ -265,17 +252,17 @@ pub fn accesses(
         a.resource = resource;
         a.dedupe = Some(dedupe_key(&[
             srv,
-            opt(session_id, i).unwrap_or(""),
-            &(if pid.is_valid(i) { pid.value(i) } else { 0 }).to_string(),
-            &(if stmt.is_valid(i) { stmt.value(i) } else { -1 }).to_string(),
-            &(if sub.is_valid(i) { sub.value(i) } else { -1 }).to_string(),
+            v.session_id.get(i).unwrap_or(""),
+            &v.backend_pid.get(i).unwrap_or(0).to_string(),
+            &v.statement_id.get(i).unwrap_or(-1).to_string(),
+            &v.substatement_id.get(i).unwrap_or(-1).to_string(),
             // Milliseconds: what every log format of one server prints.
-            &(if ts.is_valid(i) { ts.value(i) / 1000 } else { 0 }).to_string(),
+            &v.ts.get(i).map_or(0, |t| t / 1000).to_string(),
             class_name,
-            opt(command, i).unwrap_or(""),
-            opt(object_name, i).unwrap_or(""),
-            opt(outcome, i).unwrap_or(""),
-            opt(sqlstate, i).unwrap_or(""),
+            v.command.get(i).unwrap_or(""),
+            v.object_name.get(i).unwrap_or(""),
+            v.outcome.get(i).name(),
+            v.sqlstate.get(i).unwrap_or(""),
         ]));
         out.push(a);
     }

@@ -17,15 +17,17 @@
 
 use std::collections::HashMap;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, Int64Type, TimestampNanosecondType, UInt32Type, UInt64Type};
-use arrow_array::{Array, RecordBatch};
+use agaudit_capture_format::Kind;
+use arrow_array::RecordBatch;
 use serde::Serialize;
 
-use super::load::{self, opt, strings};
+use super::Access;
 use super::spans::SpanIndex;
-use super::{Access, Conf};
 use crate::policy::{Class, Owner, Policy, PrincipalKind};
+use crate::table::actions::{Conf, EvidenceTable, SourceOutcome};
+use crate::table::declare::TableError;
+use crate::table::kernel_events::{KernelEventsView, ProcessesView};
+use crate::table::read;
 
 /// Events of the kernel_events table that are not actions, by why.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -70,23 +72,16 @@ impl ToolCalls {
 }
 
 /// (boot id, pid) → the pid and its ancestors, nearest first, from the processes table.
-pub fn lineages(batches: &[RecordBatch]) -> Result<HashMap<(String, i64), Vec<i64>>, String> {
+pub fn lineages(batches: &[RecordBatch]) -> Result<HashMap<(String, i64), Vec<i64>>, TableError> {
     let mut out = HashMap::new();
     for b in batches {
-        let (boot, lineage) = (strings(b, "boot_id")?, strings(b, "lineage")?);
-        let pid = column(b, "pid")?.as_primitive::<UInt32Type>();
-        for i in 0..b.num_rows() {
-            let chain = lineage.value(i).split(' ').filter_map(|p| p.parse().ok()).collect();
-            out.insert((boot.value(i).to_string(), i64::from(pid.value(i))), chain);
+        let v = ProcessesView::of(b)?;
+        for i in 0..v.num_rows {
+            let chain = v.lineage.get(i).split(' ').filter_map(|p| p.parse().ok()).collect();
+            out.insert((v.boot_id.get(i).to_string(), i64::from(v.pid.get(i))), chain);
         }
     }
     Ok(out)
-}
-
-fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, String> {
-    b.column_by_name(name)
-        .map(|c| c.as_ref())
-        .ok_or_else(|| format!("expected column `{name}` in kernel_events; re-ingest the case with this agaudit"))
 }
 
 /// Where a write's descriptor was opened: (pid, fd, path).
@@ -99,19 +94,23 @@ pub fn accesses(
     lineages: &HashMap<(String, i64), Vec<i64>>,
     index: &SpanIndex,
     policy: &Policy,
-) -> Result<(Vec<Access>, Skipped), String> {
+) -> Result<(Vec<Access>, Skipped), TableError> {
     let calls = ToolCalls::new(index);
     let mut state = State::default();
-    let mut out = Vec::new();
-    for b in batches {
-        for i in 0..b.num_rows() {
-            if strings(b, "event")?.value(i) == "write" {
-                state.written.insert(descriptor(b, i)?);
+    let views = batches
+        .iter()
+        .map(KernelEventsView::of)
+        .collect::<Result<Vec<_>, _>>()?;
+    for v in &views {
+        for i in 0..v.num_rows {
+            if v.event.get(i) == Kind::Write {
+                state.written.insert(descriptor(v, i));
             }
         }
     }
-    for b in batches {
-        out.extend(batch_accesses(b, lineages, &calls, index, policy, &mut state)?);
+    let mut out = Vec::new();
+    for (b, v) in batches.iter().zip(&views) {
+        out.extend(batch_accesses(b, v, lineages, &calls, index, policy, &mut state));
     }
     Ok((out, state.skipped))
 }
@@ -123,51 +122,28 @@ struct State {
     skipped: Skipped,
 }
 
-fn descriptor(b: &RecordBatch, i: usize) -> Result<Descriptor, String> {
-    let pid = column(b, "pid")?.as_primitive::<UInt32Type>();
-    let fd = column(b, "fd")?.as_primitive::<Int64Type>();
-    let path = strings(b, "path")?;
-    Ok((
-        pid.value(i),
-        fd.is_valid(i).then(|| fd.value(i)),
-        opt(path, i).map(str::to_string),
-    ))
+fn descriptor(v: &KernelEventsView<'_>, i: usize) -> Descriptor {
+    (v.pid.get(i), v.fd.get(i), v.path.get(i).map(str::to_string))
 }
 
 fn batch_accesses(
     b: &RecordBatch,
+    v: &KernelEventsView<'_>,
     lineages: &HashMap<(String, i64), Vec<i64>>,
     calls: &ToolCalls,
     index: &SpanIndex,
     policy: &Policy,
     state: &mut State,
-) -> Result<Vec<Access>, String> {
-    let s = |n: &str| strings(b, n);
-    let (event, path, new_path, addr, comm, boot) = (
-        s("event")?,
-        s("path")?,
-        s("new_path")?,
-        s("addr")?,
-        s("comm")?,
-        s("boot_id")?,
-    );
-    let (agent, session, file, blake3) = (s("agent")?, s("session")?, s("source_file")?, s("source_blake3")?);
-    let ts = column(b, "ts")?.as_primitive::<TimestampNanosecondType>();
-    let pid = column(b, "pid")?.as_primitive::<UInt32Type>();
-    let uid = column(b, "uid")?.as_primitive::<UInt32Type>();
-    let family = column(b, "family")?.as_primitive::<Int32Type>();
-    let port = column(b, "port")?.as_primitive::<UInt32Type>();
-    let result = column(b, "result")?.as_primitive::<Int64Type>();
-    let line = column(b, "source_line")?.as_primitive::<UInt64Type>();
-    let num = |a: &arrow_array::PrimitiveArray<Int64Type>, i: usize| a.is_valid(i).then(|| a.value(i));
-
+) -> Vec<Access> {
     let mut out = Vec::new();
-    for i in 0..b.num_rows() {
-        let at = ts.is_valid(i).then(|| ts.value(i));
-        let ev = event.value(i);
-        let (class, command, resource) = match ev {
-            "open" => {
-                let d = descriptor(b, i)?;
+    for i in 0..v.num_rows {
+        let at = v.ts.get(i);
+        let kind = v.event.get(i);
+        let ev = kind.name();
+        let path = v.path.get(i);
+        let (class, resource) = match kind {
+            Kind::Open => {
+                let d = descriptor(v, i);
                 if let Some(t) = at {
                     state.opened_at.insert(d.clone(), t);
                 }
@@ -175,67 +151,69 @@ fn batch_accesses(
                     state.skipped.folded_into_write += 1;
                     continue;
                 }
-                (Class::Write, "open", file_resource(opt(path, i)))
+                (Class::Write, file_resource(path))
             }
-            "write" | "unlink" | "truncate" | "chmod" => (Class::Write, ev, file_resource(opt(path, i))),
-            "rename" => (Class::Write, ev, file_resource(opt(path, i))),
-            "connect" | "send" => {
-                let fam = family.is_valid(i).then(|| family.value(i));
+            Kind::Write | Kind::Unlink | Kind::Truncate | Kind::Chmod | Kind::Rename => {
+                (Class::Write, file_resource(path))
+            }
+            Kind::Connect | Kind::Send => {
+                let fam = v.family.get(i);
                 if !matches!(fam, Some(2 | 10)) {
                     state.skipped.local_ipc += 1;
                     continue;
                 }
-                let host = opt(addr, i).unwrap_or("?");
-                let address = match port.is_valid(i).then(|| port.value(i)) {
+                let host = v.addr.get(i).unwrap_or("?");
+                let address = match v.port.get(i) {
                     Some(p) if fam == Some(10) => format!("[{host}]:{p}"),
                     Some(p) => format!("{host}:{p}"),
                     None => host.to_string(),
                 };
-                let scheme = if ev == "connect" { "tcp" } else { "udp" };
+                let scheme = if kind == Kind::Connect { "tcp" } else { "udp" };
                 let resource = policy
                     .endpoint_for(&address)
                     .map_or_else(|| format!("{scheme}://{address}"), str::to_string);
-                (Class::Network, ev, resource)
+                (Class::Network, resource)
             }
-            "exec" => (Class::Exec, "exec", file_resource(opt(path, i))),
-            _ => {
+            Kind::Exec => (Class::Exec, file_resource(path)),
+            Kind::Fork | Kind::Exit => {
                 state.skipped.process_lifecycle += 1;
                 continue;
             }
         };
         // A write is flushed when its descriptor closes; the open it came from says when the
         // tool started writing, so the open's time is what places the write inside a tool call.
-        let when = if ev == "write" {
-            state.opened_at.get(&descriptor(b, i)?).copied().or(at)
+        let when = if kind == Kind::Write {
+            state.opened_at.get(&descriptor(v, i)).copied().or(at)
         } else {
             at
         };
+        let pid = v.pid.get(i);
         let lineage = lineages
-            .get(&(boot.value(i).to_string(), i64::from(pid.value(i))))
+            .get(&(v.boot_id.get(i).to_string(), i64::from(pid)))
             .cloned()
-            .unwrap_or_else(|| vec![i64::from(pid.value(i))]);
+            .unwrap_or_else(|| vec![i64::from(pid)]);
         let covering = when.map(|t| calls.covering(&lineage, t)).unwrap_or_default();
-        if ev == "exec" && covering.is_empty() {
+        if kind == Kind::Exec && covering.is_empty() {
             state.skipped.process_lifecycle += 1;
             continue;
         }
-        let env = opt(agent, i).map(|a| (a.to_string(), opt(session, i).map(str::to_string)));
+        let env = v
+            .agent
+            .get(i)
+            .map(|a| (a.to_string(), v.session.get(i).map(str::to_string)));
         let call = match covering.as_slice() {
             [one] => Some(*one),
             _ => None,
         };
         let chain = call.map(|k| &index.chains[k]);
         let span_agent = chain.and_then(|c| c.agent.clone());
-        let renamed = opt(new_path, i).map(|n| format!(" to {n}")).unwrap_or_default();
-        let what = format!(
-            "kernel: {ev}{renamed} by {} pid {} ({})",
-            comm.value(i),
-            pid.value(i),
-            outcome_word(num(result, i), ev)
-        );
-        let owner = policy.owner(PrincipalKind::Uid, &uid.value(i).to_string());
+        let renamed = v.new_path.get(i).map(|n| format!(" to {n}")).unwrap_or_default();
+        let outcome = outcome_of(v.result.get(i), kind);
+        let what = format!("kernel: {ev}{renamed} by {} pid {pid} ({outcome})", v.comm.get(i));
+        let uid = v.uid.get(i);
+        let owner = policy.owner(PrincipalKind::Uid, &uid.to_string());
         let (who, conf, reason) = match owner {
-            Some(o) => by_owned_uid(o, uid.value(i), env, span_agent, covering.len()),
+            Some(o) => by_owned_uid(o, uid, env, span_agent, covering.len()),
             None => identity(env, span_agent, covering.len()),
         };
         let mut corroboration = Vec::new();
@@ -245,27 +223,27 @@ fn batch_accesses(
         out.push(Access {
             ts: at,
             agent: who,
-            principal: Some(format!("uid {}", uid.value(i))),
+            principal: Some(format!("uid {uid}")),
             tool: chain.and_then(|c| c.tool.clone()),
             mcp_server: chain.and_then(|c| c.mcp_server.clone()),
             resource,
             class,
-            command: Some(command.to_string()),
-            source_outcome: outcome_word(num(result, i), ev).to_string(),
+            command: Some(ev.to_string()),
+            source_outcome: outcome,
             conf,
             reason: format!("{what}; {reason}; outcome from the kernel"),
             trace_id: call.map(|k| index.spans[k].trace_hex.clone()),
             span_id: call.map(|k| index.spans[k].id_hex.clone()),
-            evidence_table: "kernel_events",
-            evidence_file: file.value(i).to_string(),
-            evidence_line: line.value(i),
-            evidence_blake3: blake3.value(i).to_string(),
-            evidence_row_hash: load::row_hash(b, i),
+            evidence_table: EvidenceTable::KernelEvents,
+            evidence_file: v.source.file.get(i).to_string(),
+            evidence_line: v.source.line.get(i),
+            evidence_blake3: v.source.blake3.get(i).to_string(),
+            evidence_row_hash: read::row_hash(b, i),
             corroboration,
             dedupe: None,
         });
     }
-    Ok(out)
+    out
 }
 
 fn file_resource(path: Option<&str>) -> String {
@@ -274,13 +252,13 @@ fn file_resource(path: Option<&str>) -> String {
 
 /// `ok`, `refused` (the kernel said no: EPERM, EACCES) or `error` (anything else that
 /// failed). A non-blocking connect in progress (EINPROGRESS) went out.
-fn outcome_word(result: Option<i64>, event: &str) -> &'static str {
+fn outcome_of(result: Option<i64>, event: Kind) -> SourceOutcome {
     match result {
-        None => "ok",
-        Some(r) if r >= 0 => "ok",
-        Some(-115) if event == "connect" => "ok",
-        Some(-1 | -13) => "refused",
-        Some(_) => "error",
+        None => SourceOutcome::Ok,
+        Some(r) if r >= 0 => SourceOutcome::Ok,
+        Some(-115) if event == Kind::Connect => SourceOutcome::Ok,
+        Some(-1 | -13) => SourceOutcome::Refused,
+        Some(_) => SourceOutcome::Error,
     }
 }
 

@@ -11,7 +11,6 @@
 
 pub mod db;
 pub mod kernel;
-pub mod load;
 pub mod spans;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -23,38 +22,27 @@ use serde::Serialize;
 use crate::case::IngestManifest;
 use crate::ledger::{Appended, Ledger, Record};
 use crate::policy::{Class, Judgement, Policy};
-use crate::table::actions::{self, ActionRow};
-use crate::table::columns::TableBuilder;
+use crate::table::actions::{ActionRow, ActionsBuilder, Conf, EvidenceTable, Outcome, SourceOutcome, Verdict};
+use crate::table::db_events::DbEvent;
+use crate::table::declare::TableError;
+use crate::table::kernel_events::{KernelEventRow, ProcessRow};
+use crate::table::read::{self, ReadError};
+use crate::table::spans::{SpanRow, SpanStatus};
+use crate::table::tool_hints::{ToolHintRow, ToolHintsView};
 use crate::table::writer::{PartitionedWriter, date_partition};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorrelateError {
-    #[error("{0}")]
-    Case(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("building the actions batch: {0}")]
+    Build(#[from] arrow_schema::ArrowError),
     #[error(transparent)]
     Write(#[from] crate::table::writer::WriteError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
-}
-
-/// How sure an attribution is (DESIGN.md: identity).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Conf {
-    Attributed,
-    Approximate,
-    #[default]
-    Unattributed,
-}
-
-impl Conf {
-    pub fn name(self) -> &'static str {
-        match self {
-            Conf::Attributed => "attributed",
-            Conf::Approximate => "approximate",
-            Conf::Unattributed => "unattributed",
-        }
-    }
 }
 
 /// One observed access before judgement.
@@ -68,12 +56,12 @@ pub struct Access {
     pub resource: String,
     pub class: Class,
     pub command: Option<String>,
-    pub source_outcome: String,
+    pub source_outcome: SourceOutcome,
     pub conf: Conf,
     pub reason: String,
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
-    pub evidence_table: &'static str,
+    pub evidence_table: EvidenceTable,
     pub evidence_file: String,
     pub evidence_line: u64,
     pub evidence_blake3: String,
@@ -118,20 +106,17 @@ pub fn run(
     let mut ledger = Ledger::open(case_root, &manifest.case_id)?;
     let recovered = ledger.recovered().cloned();
 
-    let span_parts = load::table(case_root, manifest, "spans").map_err(CorrelateError::Case)?;
-    let span_batches: Vec<_> = span_parts.into_iter().flat_map(|p| p.batches).collect();
-    let index = spans::SpanIndex::build(&span_batches, policy).map_err(CorrelateError::Case)?;
+    let span_batches = read::evidence(case_root, manifest, SpanRow::TABLE)?;
+    let index = spans::SpanIndex::build(&span_batches, policy)?;
     drop(span_batches);
     let db_spans = db::DbSpans::new(&index);
     let claims = claims(case_root, manifest)?;
 
-    let db_parts = load::table(case_root, manifest, "db_events").map_err(CorrelateError::Case)?;
-    let db_batches: Vec<_> = db_parts.into_iter().flat_map(|p| p.batches).collect();
+    let db_batches = read::evidence(case_root, manifest, DbEvent::TABLE)?;
     let per_batch: Vec<Vec<Access>> = db_batches
         .par_iter()
         .map(|b| db::accesses(b, &index, &db_spans, policy))
-        .collect::<Result<_, _>>()
-        .map_err(CorrelateError::Case)?;
+        .collect::<Result<_, _>>()?;
     drop(db_batches);
 
     let mut summary = Summary {
@@ -162,16 +147,9 @@ pub fn run(
     }
     qualify_tables(&mut accesses);
     accesses.extend(span_accesses(&index, &traced_spans, policy));
-    let procs = load::table(case_root, manifest, "processes").map_err(CorrelateError::Case)?;
-    let lineages = kernel::lineages(&procs.into_iter().flat_map(|p| p.batches).collect::<Vec<_>>())
-        .map_err(CorrelateError::Case)?;
-    let kernel_batches: Vec<_> = load::table(case_root, manifest, "kernel_events")
-        .map_err(CorrelateError::Case)?
-        .into_iter()
-        .flat_map(|p| p.batches)
-        .collect();
-    let (kernel_accesses, skipped) =
-        kernel::accesses(&kernel_batches, &lineages, &index, policy).map_err(CorrelateError::Case)?;
+    let lineages = kernel::lineages(&read::evidence(case_root, manifest, ProcessRow::TABLE)?)?;
+    let kernel_batches = read::evidence(case_root, manifest, KernelEventRow::TABLE)?;
+    let (kernel_accesses, skipped) = kernel::accesses(&kernel_batches, &lineages, &index, policy)?;
     drop(kernel_batches);
     accesses.extend(kernel_accesses);
     summary.kernel_not_actions = skipped;
@@ -206,12 +184,12 @@ pub fn run(
 
     for r in &rows {
         summary.actions += 1;
-        *summary.by_conf.entry(r.conf).or_default() += 1;
-        *summary.by_verdict.entry(r.verdict).or_default() += 1;
+        *summary.by_conf.entry(r.conf.name()).or_default() += 1;
+        *summary.by_verdict.entry(r.verdict.name()).or_default() += 1;
         if let Some(v) = r.violation {
-            *summary.violations.entry(v).or_default() += 1;
+            *summary.violations.entry(v.name()).or_default() += 1;
         }
-        if r.conf == "unattributed" {
+        if r.conf == Conf::Unattributed {
             let p = r.principal.clone().unwrap_or_else(|| "(unknown)".into());
             *summary.unattributed_by_principal.entry(p).or_default() += 1;
         }
@@ -255,7 +233,7 @@ fn qualify_tables(accesses: &mut [Access]) {
     for a in accesses.iter() {
         if let Some((db, object)) = a.resource.rsplit_once('/')
             && let Some((_, table)) = object.split_once('.')
-            && a.evidence_table == "db_events"
+            && a.evidence_table == EvidenceTable::DbEvents
         {
             known
                 .entry((db.to_string(), table.to_string()))
@@ -263,7 +241,10 @@ fn qualify_tables(accesses: &mut [Access]) {
                 .insert(object.to_string());
         }
     }
-    for a in accesses.iter_mut().filter(|a| a.evidence_table == "db_events") {
+    for a in accesses
+        .iter_mut()
+        .filter(|a| a.evidence_table == EvidenceTable::DbEvents)
+    {
         let Some((db, object)) = a.resource.rsplit_once('/') else {
             continue;
         };
@@ -339,12 +320,11 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
             resource,
             class: if is_db { Class::Write } else { Class::Network },
             command: if is_db { s.name.clone() } else { Some("connect".into()) },
-            source_outcome: if s.status.as_deref() == Some("error") {
-                "error"
+            source_outcome: if s.status == SpanStatus::Error {
+                SourceOutcome::Error
             } else {
-                "ok"
-            }
-            .into(),
+                SourceOutcome::Ok
+            },
             conf: if chain.agent.is_some() {
                 Conf::Approximate
             } else {
@@ -355,7 +335,7 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
             ),
             trace_id: Some(s.trace_hex.clone()),
             span_id: Some(s.id_hex.clone()),
-            evidence_table: "spans",
+            evidence_table: EvidenceTable::Spans,
             evidence_file: s.source_file.clone(),
             evidence_line: s.source_line,
             evidence_blake3: s.source_blake3.clone(),
@@ -369,30 +349,16 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
 
 /// (MCP server, tool) → the tool's effective readOnlyHint in its latest listing.
 fn claims(case_root: &Path, manifest: &IngestManifest) -> Result<HashMap<(String, String), bool>, CorrelateError> {
-    use arrow_array::Array;
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::Int32Type;
-    let parts = load::table(case_root, manifest, "tool_hints").map_err(CorrelateError::Case)?;
     let mut latest: HashMap<(String, String), (i32, bool)> = HashMap::new();
-    for batch in parts.iter().flat_map(|p| &p.batches) {
-        let server = load::strings(batch, "server").map_err(CorrelateError::Case)?;
-        let tool = load::strings(batch, "tool").map_err(CorrelateError::Case)?;
-        let (Some(ro), Some(listing)) = (
-            batch.column_by_name("effective_read_only"),
-            batch.column_by_name("listing"),
-        ) else {
-            return Err(CorrelateError::Case(
-                "tool_hints lacks effective_read_only or listing".into(),
-            ));
-        };
-        let (ro, listing) = (ro.as_boolean(), listing.as_primitive::<Int32Type>());
-        for i in 0..batch.num_rows() {
-            let Some(s) = load::opt(server, i) else { continue };
-            let n = if listing.is_valid(i) { listing.value(i) } else { 0 };
-            let key = (s.to_string(), tool.value(i).to_string());
-            let slot = latest.entry(key).or_insert((n, ro.value(i)));
+    for batch in read::evidence(case_root, manifest, ToolHintRow::TABLE)? {
+        let v = ToolHintsView::of(&batch)?;
+        for i in 0..v.num_rows {
+            let Some(s) = v.server.get(i) else { continue };
+            let (n, ro) = (v.listing.get(i).unwrap_or(0), v.effective_read_only.get(i));
+            let key = (s.to_string(), v.tool.get(i).to_string());
+            let slot = latest.entry(key).or_insert((n, ro));
             if n >= slot.0 {
-                *slot = (n, ro.value(i));
+                *slot = (n, ro);
             }
         }
     }
@@ -400,19 +366,23 @@ fn claims(case_root: &Path, manifest: &IngestManifest) -> Result<HashMap<(String
 }
 
 fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>, production: bool) -> ActionRow {
-    let outcome = if a.source_outcome == "refused" { "DENY" } else { "allow" };
+    let outcome = if a.source_outcome == SourceOutcome::Refused {
+        Outcome::Deny
+    } else {
+        Outcome::Allow
+    };
     let verdict = match (j.violation, outcome) {
-        (None, _) if j.rule.is_none() && a.agent.is_none() => "not_judged",
-        (None, _) => "ok",
-        (Some(_), "DENY") => "violation_refused",
-        (Some(_), _) => "violation_allowed",
+        (None, _) if j.rule.is_none() && a.agent.is_none() => Verdict::NotJudged,
+        (None, _) => Verdict::Ok,
+        (Some(_), Outcome::Deny) => Verdict::ViolationRefused,
+        (Some(_), Outcome::Allow) => Verdict::ViolationAllowed,
     };
     let claimed_read_only = match (&a.mcp_server, &a.tool) {
         (Some(s), Some(t)) => claims.get(&(s.clone(), t.clone())).copied(),
         _ => None,
     };
     let id = blake3::Hasher::new_derive_key("agaudit 2026-11 action id v1")
-        .update(a.evidence_table.as_bytes())
+        .update(a.evidence_table.name().as_bytes())
         .update(a.evidence_row_hash.as_bytes())
         .finalize();
     ActionRow {
@@ -426,15 +396,15 @@ fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>
         resource: a.resource.clone(),
         production,
         op: a.class.op(),
-        class: a.class.name(),
+        class: a.class,
         command: a.command.clone(),
         outcome,
-        source_outcome: a.source_outcome.clone(),
+        source_outcome: a.source_outcome,
         violation: j.violation,
         rule: j.rule,
-        on_violation: j.on_violation.map(|o| o.name()),
+        on_violation: j.on_violation,
         verdict,
-        conf: a.conf.name(),
+        conf: a.conf,
         reason: a.reason.clone(),
         claimed_read_only,
         trace_id: a.trace_id.clone(),
@@ -473,7 +443,7 @@ fn action_record(r: &ActionRow) -> Record {
     put("class", Some(r.class.to_string()));
     put("outcome", Some(r.outcome.to_string()));
     put("conf", Some(r.conf.to_string()));
-    put("policy", r.violation.map(str::to_string));
+    put("policy", r.violation.map(|v| v.name().to_string()));
     put("verdict", Some(r.verdict.to_string()));
     put("action", Some(r.action_id.clone()));
     put(
@@ -489,8 +459,8 @@ fn action_record(r: &ActionRow) -> Record {
 
 /// Replaces the actions table with this run's rows, partitioned by date.
 fn write_actions(case_root: &Path, rows: &[ActionRow]) -> Result<(), CorrelateError> {
-    let dir = case_root.join("parquet").join(actions::TABLE);
-    let mut writer = PartitionedWriter::new(&dir, "correlate", actions::schema(), vec![])?;
+    let dir = case_root.join("parquet").join(ActionRow::TABLE);
+    let mut writer = PartitionedWriter::new(&dir, "correlate", ActionRow::schema(), vec![])?;
     let mut by_date: BTreeMap<String, Vec<&ActionRow>> = BTreeMap::new();
     for r in rows {
         by_date
@@ -500,13 +470,11 @@ fn write_actions(case_root: &Path, rows: &[ActionRow]) -> Result<(), CorrelateEr
     }
     for (date, rows) in by_date {
         for chunk in rows.chunks(64 * 1024) {
-            let mut b = TableBuilder::new(actions::schema());
+            let mut b = ActionsBuilder::new();
             for r in chunk {
-                r.append(&mut b);
+                b.append(r);
             }
-            let batch = b
-                .finish()
-                .map_err(|e| CorrelateError::Case(format!("actions batch: {e}")))?;
+            let batch = b.finish()?;
             writer.write(&date, &batch)?;
         }
     }

@@ -9,12 +9,12 @@
 
 use std::collections::HashMap;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, Int64Type, TimestampNanosecondType, UInt64Type};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 
-use super::load::{self, opt, strings};
 use crate::policy::{Policy, PrincipalKind};
+use crate::table::declare::TableError;
+use crate::table::read;
+use crate::table::spans::{Semconv, SpanKind, SpanStatus, SpansView};
 
 /// Deeper chains than this are cut (no real trace nests so deep; a hostile one might loop).
 const MAX_DEPTH: usize = 64;
@@ -27,8 +27,8 @@ pub struct Span {
     pub trace_hex: String,
     pub id_hex: String,
     pub name: Option<String>,
-    pub kind: Option<String>,
-    pub status: Option<String>,
+    pub kind: SpanKind,
+    pub status: SpanStatus,
     pub agent: Option<String>,
     pub session: Option<String>,
     pub tool: Option<String>,
@@ -59,7 +59,7 @@ impl Span {
 
     /// An outgoing network call (HTTP and the like), not a database or MCP protocol span.
     pub fn is_network_client(&self) -> bool {
-        self.kind.as_deref() == Some("client")
+        self.kind == SpanKind::Client
             && self.db_system.is_none()
             && self.mcp_method.is_none()
             && self.server_address.is_some()
@@ -68,7 +68,7 @@ impl Span {
 
     /// The server side of an MCP tool call: the span whose process ran the tool.
     pub fn is_tool_call_server(&self) -> bool {
-        self.kind.as_deref() == Some("server") && self.mcp_method.as_deref() == Some("tools/call")
+        self.kind == SpanKind::Server && self.mcp_method.as_deref() == Some("tools/call")
     }
 
     pub fn reference(&self) -> String {
@@ -117,7 +117,7 @@ impl Chain {
 }
 
 impl SpanIndex {
-    pub fn build(batches: &[RecordBatch], policy: &Policy) -> Result<SpanIndex, String> {
+    pub fn build(batches: &[RecordBatch], policy: &Policy) -> Result<SpanIndex, TableError> {
         let mut spans = Vec::new();
         for batch in batches {
             read_batch(batch, &mut spans)?;
@@ -193,64 +193,47 @@ fn resolve(
     chain
 }
 
-fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), String> {
-    let s = |name| strings(batch, name);
-    let (trace, id, parent) = (s("trace_id")?, s("span_id")?, s("parent_span_id")?);
-    let (name, kind, status) = (s("name")?, s("kind")?, s("status")?);
-    let (agent, session, tool, tool_name) = (s("agent")?, s("session")?, s("tool")?, s("tool_name")?);
-    let (server, method, service) = (s("server")?, s("mcp_method")?, s("service_name")?);
-    let (db_system, db_ns, db_coll, addr) = (
-        s("db_system")?,
-        s("db_namespace")?,
-        s("db_collection")?,
-        s("server_address")?,
-    );
-    let (file, blake3) = (s("source_file")?, s("source_blake3")?);
-    let col = |name: &str| {
-        batch
-            .column_by_name(name)
-            .ok_or_else(|| format!("expected column `{name}` in spans"))
-    };
-    let port = col("server_port")?.as_primitive::<Int32Type>();
-    let line = col("source_line")?.as_primitive::<UInt64Type>();
-    let pid = col("process_pid")?.as_primitive::<Int64Type>();
-    let start = col("start_time")?.as_primitive::<TimestampNanosecondType>();
-    let end = col("end_time")?.as_primitive::<TimestampNanosecondType>();
-    let owned = |a, i| opt(a, i).map(str::to_string);
-    for i in 0..batch.num_rows() {
-        let (Some(t), Some(sp)) = (parse_trace(trace.value(i)), parse_span(id.value(i))) else {
+fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), TableError> {
+    let v = SpansView::of(batch)?;
+    let owned = |s: Option<&str>| s.map(str::to_string);
+    let semconv = |c: Semconv, i: usize| owned(v.semconv[c as usize].get(i));
+    for i in 0..v.num_rows {
+        let (Some(trace), Some(id)) = (v.trace_id.get(i), v.span_id.get(i)) else {
+            continue;
+        };
+        let (Some(t), Some(sp)) = (parse_trace(trace), parse_span(id)) else {
             continue;
         };
         let mut span = Span {
             trace: t,
             id: sp,
-            parent: opt(parent, i).and_then(parse_span),
-            trace_hex: trace.value(i).to_string(),
-            id_hex: id.value(i).to_string(),
-            name: owned(name, i),
-            kind: owned(kind, i),
-            status: owned(status, i),
-            agent: owned(agent, i),
-            session: owned(session, i),
-            tool: owned(tool, i).or_else(|| owned(tool_name, i)),
-            mcp_server: owned(server, i),
-            mcp_method: owned(method, i),
-            db_system: owned(db_system, i),
-            db_namespace: owned(db_ns, i),
-            db_collection: owned(db_coll, i),
-            server_address: owned(addr, i),
-            server_port: port.is_valid(i).then(|| port.value(i)),
-            start: start.is_valid(i).then(|| start.value(i)),
-            end: end.is_valid(i).then(|| end.value(i)),
-            pid: pid.is_valid(i).then(|| pid.value(i)),
-            service: owned(service, i),
-            source_file: file.value(i).to_string(),
-            source_line: line.value(i),
-            source_blake3: blake3.value(i).to_string(),
+            parent: v.parent_span_id.get(i).and_then(parse_span),
+            trace_hex: trace.to_string(),
+            id_hex: id.to_string(),
+            name: owned(v.name.get(i)),
+            kind: v.kind.get(i),
+            status: v.status.get(i),
+            agent: owned(v.agent.get(i)),
+            session: owned(v.session.get(i)),
+            tool: owned(v.tool.get(i)).or_else(|| semconv(Semconv::ToolName, i)),
+            mcp_server: owned(v.server.get(i)),
+            mcp_method: semconv(Semconv::McpMethod, i),
+            db_system: semconv(Semconv::DbSystem, i),
+            db_namespace: semconv(Semconv::DbNamespace, i),
+            db_collection: semconv(Semconv::DbCollection, i),
+            server_address: semconv(Semconv::ServerAddress, i),
+            server_port: v.server_port.get(i),
+            start: v.start_time.get(i),
+            end: v.end_time.get(i),
+            pid: v.process_pid.get(i),
+            service: owned(v.service_name.get(i)),
+            source_file: v.source.file.get(i).to_string(),
+            source_line: v.source.line.get(i),
+            source_blake3: v.source.blake3.get(i).to_string(),
             row_hash: None,
         };
         if span.is_db_client() || span.is_network_client() {
-            span.row_hash = Some(load::row_hash(batch, i));
+            span.row_hash = Some(read::row_hash(batch, i));
         }
         out.push(span);
     }

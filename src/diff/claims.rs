@@ -6,11 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, TimestampNanosecondType, UInt64Type};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 
-use crate::correlate::load;
+use crate::table::declare::TableError;
+use crate::table::tool_hints::{Origin, ToolHintsView};
 
 /// A tool's annotations as one listing gave them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,15 +63,15 @@ pub struct Listed {
     pub file: String,
     pub listing: i32,
     pub line: u64,
-    /// How the listing was seen: tools_list (a dump), traffic (MCP messages), span_attribute.
-    pub origin: String,
+    /// How the listing was seen: a dump, MCP messages, or span attributes.
+    pub origin: Origin,
     pub claim: Claim,
 }
 
 impl Listed {
     /// The layer that saw this listing: MCP messages and dumps, or telemetry.
     pub fn layer(&self) -> &'static str {
-        if self.origin == "span_attribute" {
+        if self.origin == Origin::SpanAttribute {
             "telemetry"
         } else {
             "mcp"
@@ -93,51 +92,30 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn from_batches<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Result<Claims, String> {
+    pub fn from_batches<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Result<Claims, TableError> {
         let mut by_tool: BTreeMap<(String, String), Vec<Listed>> = BTreeMap::new();
         for batch in batches {
-            let server = load::strings(batch, "server")?;
-            let tool = load::strings(batch, "tool")?;
-            let file = load::strings(batch, "source_file")?;
-            let origin = load::strings(batch, "origin")?;
-            let col = |name: &str| {
-                batch.column_by_name(name).ok_or_else(|| {
-                    format!("tool_hints lacks `{name}`; the case was written by another agaudit version")
-                })
-            };
-            let bools: Vec<_> = [
-                "read_only_hint",
-                "destructive_hint",
-                "idempotent_hint",
-                "open_world_hint",
-                "effective_read_only",
-                "effective_destructive",
-                "effective_idempotent",
-                "effective_open_world",
-            ]
-            .iter()
-            .map(|n| col(n).map(|c| c.as_boolean().clone()))
-            .collect::<Result<_, _>>()?;
-            let listing = col("listing")?.as_primitive::<Int32Type>().clone();
-            let seen = col("seen_at")?.as_primitive::<TimestampNanosecondType>().clone();
-            let line = col("source_line")?.as_primitive::<UInt64Type>().clone();
-            for i in 0..batch.num_rows() {
-                let key = (
-                    load::opt(server, i).unwrap_or("").to_string(),
-                    tool.value(i).to_string(),
-                );
+            let v = ToolHintsView::of(batch)?;
+            for i in 0..v.num_rows {
+                let key = (v.server.get(i).unwrap_or("").to_string(), v.tool.get(i).to_string());
+                let declared = [
+                    v.read_only_hint.get(i),
+                    v.destructive_hint.get(i),
+                    v.idempotent_hint.get(i),
+                    v.open_world_hint.get(i),
+                ];
                 by_tool.entry(key).or_default().push(Listed {
-                    seen_at: seen.is_valid(i).then(|| seen.value(i)),
-                    file: file.value(i).to_string(),
-                    listing: if listing.is_valid(i) { listing.value(i) } else { 0 },
-                    line: line.value(i),
-                    origin: origin.value(i).to_string(),
+                    seen_at: v.seen_at.get(i),
+                    file: v.source.file.get(i).to_string(),
+                    listing: v.listing.get(i).unwrap_or(0),
+                    line: v.source.line.get(i),
+                    origin: v.origin.get(i),
                     claim: Claim {
-                        annotated: bools[..4].iter().any(|b| b.is_valid(i)),
-                        read_only: bools[4].value(i),
-                        destructive: bools[5].value(i),
-                        idempotent: bools[6].value(i),
-                        open_world: bools[7].value(i),
+                        annotated: declared.iter().any(Option::is_some),
+                        read_only: v.effective_read_only.get(i),
+                        destructive: v.effective_destructive.get(i),
+                        idempotent: v.effective_idempotent.get(i),
+                        open_world: v.effective_open_world.get(i),
                     },
                 });
             }

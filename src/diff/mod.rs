@@ -28,38 +28,32 @@ pub mod claims;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
-use arrow_array::Array;
-use arrow_array::cast::AsArray;
-use arrow_array::types::{TimestampNanosecondType, UInt64Type};
 use serde::Serialize;
 
 use crate::case::{IngestManifest, rfc3339};
-use crate::correlate::load;
 use crate::ledger::{Ledger, LedgerError, Record};
-use crate::table::columns::TableBuilder;
-use crate::table::findings::{self, FindingRow};
+use crate::policy::Class;
+use crate::table::actions::{ActionsView, Conf, EvidenceTable, Outcome, Verdict, actor};
+use crate::table::declare::TableError;
+use crate::table::findings::{FindingKind, FindingRow, FindingSeverity, FindingsBuilder};
+use crate::table::read::{self, ReadError};
+use crate::table::spans::{SpanRow, SpansView};
+use crate::table::tool_hints::ToolHintRow;
 use crate::table::writer::{PartitionedWriter, WriteError, date_partition};
 use claims::{Claims, Listed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
-    #[error("{0}")]
-    Case(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("building the findings batch: {0}")]
+    Build(#[from] arrow_schema::ArrowError),
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-}
-
-/// Severities, most severe first; `--fail-on` compares against this order.
-pub const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
-
-/// Position of `severity` in [`SEVERITIES`] (0 = critical).
-pub fn rank(severity: &str) -> usize {
-    SEVERITIES
-        .iter()
-        .position(|s| *s == severity)
-        .unwrap_or(SEVERITIES.len())
 }
 
 /// What diff found, for the terminal and `--json` (schemas/diff.schema.json).
@@ -77,8 +71,8 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingJson {
     pub finding_id: String,
-    pub kind: &'static str,
-    pub severity: &'static str,
+    pub kind: FindingKind,
+    pub severity: FindingSeverity,
     pub mcp_server: Option<String>,
     pub tool: String,
     pub actor: String,
@@ -88,17 +82,17 @@ pub struct FindingJson {
     pub claim: String,
     pub annotations: String,
     pub observed: Option<String>,
-    pub class: Option<&'static str>,
+    pub class: Option<Class>,
     pub command: Option<String>,
     pub resource: Option<String>,
     pub production: bool,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub layers: Vec<String>,
     pub corroborated: bool,
     pub count: u64,
     pub first: Option<String>,
     pub last: Option<String>,
-    pub conf: &'static str,
+    pub conf: Conf,
     pub detail: String,
     pub claim_evidence: Vec<String>,
     pub action_ids: Vec<String>,
@@ -116,20 +110,19 @@ struct Action {
     server: Option<String>,
     resource: String,
     production: bool,
-    class: &'static str,
+    class: Class,
     command: Option<String>,
-    outcome: String,
-    violation: Option<String>,
-    verdict: String,
-    conf: &'static str,
+    outcome: Outcome,
+    ungranted: bool,
+    conf: Conf,
     layers: BTreeSet<&'static str>,
     evidence: String,
 }
 
 /// A finding being accumulated.
 struct Group {
-    kind: &'static str,
-    severity: &'static str,
+    kind: FindingKind,
+    severity: FindingSeverity,
     listed: Option<Listed>,
     actions: Vec<Action>,
 }
@@ -137,18 +130,9 @@ struct Group {
 /// Compares claims with observations in the case at `case_root`, writes the findings table and
 /// appends finding records to the ledger.
 pub fn run(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffError> {
-    let case_err = DiffError::Case;
-    let hints = load::table(case_root, manifest, "tool_hints").map_err(case_err)?;
-    let claims = Claims::from_batches(hints.iter().flat_map(|p| &p.batches)).map_err(DiffError::Case)?;
+    let claims = Claims::from_batches(&read::evidence(case_root, manifest, ToolHintRow::TABLE)?)?;
     let spans = span_ids(case_root, manifest)?;
-    let action_batches = load::derived(case_root, crate::table::actions::TABLE).map_err(DiffError::Case)?;
-    if action_batches.is_empty() {
-        return Err(DiffError::Case(format!(
-            "{} has no actions table: run agaudit correlate on this case first",
-            case_root.display()
-        )));
-    }
-    let actions = read_actions(&action_batches, &spans).map_err(DiffError::Case)?;
+    let actions = read_actions(&read::actions(case_root)?, &spans)?;
 
     // (kind, server, tool, actor, class, command, resource, outcome) → group
     let mut groups: BTreeMap<Vec<String>, Group> = BTreeMap::new();
@@ -159,20 +143,16 @@ pub fn run(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffEr
         let Some((kind, severity)) = judge(&a, listed.as_ref()) else {
             continue;
         };
-        let actor = match (&a.agent, &a.session) {
-            (Some(n), Some(s)) => format!("{n}@{s}"),
-            (Some(n), None) => n.clone(),
-            _ => format!("principal {}", a.principal.as_deref().unwrap_or("(unknown)")),
-        };
+        let actor = actor(a.agent.as_deref(), a.session.as_deref(), a.principal.as_deref());
         let key = vec![
-            kind.to_string(),
+            kind.name().to_string(),
             a.server.clone().unwrap_or_default(),
             a.tool.clone(),
             actor,
             a.class.to_string(),
             a.command.clone().unwrap_or_default(),
             a.resource.clone(),
-            a.outcome.clone(),
+            a.outcome.name().to_string(),
         ];
         groups
             .entry(key)
@@ -191,19 +171,19 @@ pub fn run(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffEr
     }
     rows.sort_by(|a, b| {
         (
-            rank(a.severity),
+            a.severity,
             &a.tool,
             &a.mcp_server,
-            a.kind,
+            a.kind.name(),
             &a.agent,
             &a.session,
             a.first_ts,
         )
             .cmp(&(
-                rank(b.severity),
+                b.severity,
                 &b.tool,
                 &b.mcp_server,
-                b.kind,
+                b.kind.name(),
                 &b.agent,
                 &b.session,
                 b.first_ts,
@@ -227,37 +207,35 @@ pub fn run(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffEr
         ledger_appended: appended.new,
     };
     for r in &rows {
-        *report.by_severity.entry(r.severity).or_default() += 1;
-        *report.by_kind.entry(r.kind).or_default() += 1;
+        *report.by_severity.entry(r.severity.name()).or_default() += 1;
+        *report.by_kind.entry(r.kind.name()).or_default() += 1;
     }
     Ok(report)
 }
 
 /// What an action says about its tool's claim, if anything: (kind, severity).
-fn judge(a: &Action, listed: Option<&Listed>) -> Option<(&'static str, &'static str)> {
-    let writes = matches!(a.class, "write" | "ddl" | "role");
-    let went_through = a.outcome == "allow";
+fn judge(a: &Action, listed: Option<&Listed>) -> Option<(FindingKind, FindingSeverity)> {
+    use FindingSeverity::{Critical, High, Low, Medium};
+    let writes = matches!(a.class, Class::Write | Class::Ddl | Class::Role);
+    let went_through = a.outcome == Outcome::Allow;
     let claim = listed.map(|l| &l.claim).filter(|c| c.annotated);
     let Some(claim) = claim else {
-        return writes.then_some(("unannotated_write", "low"));
+        return writes.then_some((FindingKind::UnannotatedWrite, Low));
     };
+    let high_if_through = if went_through { High } else { Medium };
     if claim.read_only && writes {
         let severity = match (went_through, a.production) {
-            (true, true) => "critical",
-            (true, false) => "high",
-            (false, _) => "medium",
+            (true, true) => Critical,
+            (true, false) => High,
+            (false, _) => Medium,
         };
-        return Some(("read_only_contradiction", severity));
+        return Some((FindingKind::ReadOnlyContradiction, severity));
     }
     if !claim.read_only && !claim.destructive && destructive(a.command.as_deref()) {
-        return Some((
-            "destructive_contradiction",
-            if went_through { "high" } else { "medium" },
-        ));
+        return Some((FindingKind::DestructiveContradiction, high_if_through));
     }
-    let ungranted = a.violation.is_some() || a.verdict == "not_judged";
-    if !claim.open_world && a.class == "network" && ungranted {
-        return Some(("open_world_contradiction", if went_through { "high" } else { "medium" }));
+    if !claim.open_world && a.class == Class::Network && a.ungranted {
+        return Some((FindingKind::OpenWorldContradiction, high_if_through));
     }
     None
 }
@@ -273,116 +251,57 @@ fn destructive(command: Option<&str>) -> bool {
 /// Ids of the spans in the case: a database action whose own span is among them was seen by
 /// telemetry as well as by the database.
 fn span_ids(case_root: &Path, manifest: &IngestManifest) -> Result<HashSet<String>, DiffError> {
-    let parts = load::table(case_root, manifest, "spans").map_err(DiffError::Case)?;
     let mut ids = HashSet::new();
-    for batch in parts.iter().flat_map(|p| &p.batches) {
-        let col = load::strings(batch, "span_id").map_err(DiffError::Case)?;
-        ids.extend(col.iter().flatten().map(str::to_string));
+    for batch in read::evidence(case_root, manifest, SpanRow::TABLE)? {
+        let v = SpansView::of(&batch)?;
+        ids.extend((0..v.num_rows).filter_map(|i| v.span_id.get(i)).map(str::to_string));
     }
     Ok(ids)
 }
 
-fn read_actions(batches: &[arrow_array::RecordBatch], spans: &HashSet<String>) -> Result<Vec<Action>, String> {
+fn read_actions(batches: &[arrow_array::RecordBatch], spans: &HashSet<String>) -> Result<Vec<Action>, TableError> {
     let mut out = Vec::new();
     for b in batches {
-        let s = |n: &str| load::strings(b, n);
-        let (id, agent, session, principal, tool, server) = (
-            s("action_id")?,
-            s("agent")?,
-            s("session")?,
-            s("principal")?,
-            s("tool")?,
-            s("mcp_server")?,
-        );
-        let (resource, class, command, outcome, violation, verdict, conf) = (
-            s("resource")?,
-            s("class")?,
-            s("command")?,
-            s("outcome")?,
-            s("violation")?,
-            s("verdict")?,
-            s("conf")?,
-        );
-        let (span_id, table, file) = (s("span_id")?, s("evidence_table")?, s("evidence_file")?);
-        let missing = |n: &str| format!("actions lacks `{n}`; re-run agaudit correlate with this agaudit");
-        let ts = b
-            .column_by_name("ts")
-            .ok_or_else(|| missing("ts"))?
-            .as_primitive::<TimestampNanosecondType>();
-        let line = b
-            .column_by_name("evidence_line")
-            .ok_or_else(|| missing("evidence_line"))?
-            .as_primitive::<UInt64Type>();
-        let production = b
-            .column_by_name("production")
-            .ok_or_else(|| missing("production"))?
-            .as_boolean();
-        for i in 0..b.num_rows() {
-            let Some(tool) = load::opt(tool, i) else { continue };
-            let mut layers = BTreeSet::new();
-            match table.value(i) {
-                "db_events" => {
-                    layers.insert("db");
-                    if load::opt(span_id, i).is_some_and(|sp| spans.contains(sp)) {
-                        layers.insert("telemetry");
-                    }
-                }
-                "kernel_events" => {
-                    layers.insert("kernel");
-                    // Placed inside a tool call by that call's own span.
-                    if load::opt(span_id, i).is_some_and(|sp| spans.contains(sp)) {
-                        layers.insert("telemetry");
-                    }
-                }
-                _ => {
-                    layers.insert("telemetry");
-                }
-            }
+        let v = ActionsView::of(b)?;
+        for i in 0..v.num_rows {
+            let Some(tool) = v.tool.get(i) else { continue };
+            let table = v.evidence_table.get(i);
+            let own_span_seen = v.span_id.get(i).is_some_and(|sp| spans.contains(sp));
+            let layers: BTreeSet<&'static str> = match table {
+                EvidenceTable::DbEvents if own_span_seen => ["db", "telemetry"].into(),
+                EvidenceTable::DbEvents => ["db"].into(),
+                // Placed inside a tool call by that call's own span.
+                EvidenceTable::KernelEvents if own_span_seen => ["kernel", "telemetry"].into(),
+                EvidenceTable::KernelEvents => ["kernel"].into(),
+                EvidenceTable::Spans => ["telemetry"].into(),
+            };
             out.push(Action {
-                id: id.value(i).to_string(),
-                ts: ts.is_valid(i).then(|| ts.value(i)),
-                agent: load::opt(agent, i).map(str::to_string),
-                session: load::opt(session, i).map(str::to_string),
-                principal: load::opt(principal, i).map(str::to_string),
+                id: v.action_id.get(i).to_string(),
+                ts: v.ts.get(i),
+                agent: v.agent.get(i).map(str::to_string),
+                session: v.session.get(i).map(str::to_string),
+                principal: v.principal.get(i).map(str::to_string),
                 tool: tool.to_string(),
-                server: load::opt(server, i).map(str::to_string),
-                resource: resource.value(i).to_string(),
-                production: production.value(i),
-                class: class_name(class.value(i)),
-                command: load::opt(command, i).map(str::to_string),
-                outcome: outcome.value(i).to_string(),
-                violation: load::opt(violation, i).map(str::to_string),
-                verdict: verdict.value(i).to_string(),
-                conf: crate::table::actions::conf_name(conf.value(i)),
+                server: v.mcp_server.get(i).map(str::to_string),
+                resource: v.resource.get(i).to_string(),
+                production: v.production.get(i),
+                class: v.class.get(i),
+                command: v.command.get(i).map(str::to_string),
+                outcome: v.outcome.get(i),
+                ungranted: v.violation.get(i).is_some() || v.verdict.get(i) == Verdict::NotJudged,
+                conf: v.conf.get(i),
                 layers,
-                evidence: format!("{}:{}:{}", table.value(i), file.value(i), line.value(i)),
+                evidence: format!("{table}:{}:{}", v.evidence_file.get(i), v.evidence_line.get(i)),
             });
         }
     }
     Ok(out)
 }
 
-fn class_name(s: &str) -> &'static str {
-    ["read", "write", "ddl", "role", "function", "exec", "network"]
-        .into_iter()
-        .find(|c| *c == s)
-        .unwrap_or("other")
-}
-
-/// The weakest of two confidences.
-fn weakest(a: &'static str, b: &'static str) -> &'static str {
-    let order = |c: &str| {
-        ["unattributed", "approximate", "attributed"]
-            .iter()
-            .position(|x| *x == c)
-    };
-    if order(a) <= order(b) { a } else { b }
-}
-
 fn finding(key: &[String], g: Group) -> FindingRow {
     let first = &g.actions[0];
     let layers: BTreeSet<&str> = g.actions.iter().flat_map(|a| a.layers.iter().copied()).collect();
-    let conf = g.actions.iter().fold("attributed", |c, a| weakest(c, a.conf));
+    let conf = g.actions.iter().map(|a| a.conf).max().unwrap_or_default();
     let first_ts = g.actions.iter().filter_map(|a| a.ts).min();
     let last_ts = g.actions.iter().filter_map(|a| a.ts).max();
     let mut evidence: Vec<&str> = g.actions.iter().map(|a| a.evidence.as_str()).collect();
@@ -392,9 +311,9 @@ fn finding(key: &[String], g: Group) -> FindingRow {
         |l| l.claim.describe(),
     );
     let claim = match g.kind {
-        "read_only_contradiction" => "readOnlyHint=true".to_string(),
-        "destructive_contradiction" => "destructiveHint=false".to_string(),
-        "open_world_contradiction" => "openWorldHint=false".to_string(),
+        FindingKind::ReadOnlyContradiction => "readOnlyHint=true".to_string(),
+        FindingKind::DestructiveContradiction => "destructiveHint=false".to_string(),
+        FindingKind::OpenWorldContradiction => "openWorldHint=false".to_string(),
         _ => "no annotations".to_string(),
     };
     let observed = format!(
@@ -403,16 +322,18 @@ fn finding(key: &[String], g: Group) -> FindingRow {
         first.command.as_deref().unwrap_or("?"),
         first.resource
     );
-    let went = if first.outcome == "allow" {
+    let went = if first.outcome == Outcome::Allow {
         "went through"
     } else {
         "was refused"
     };
     let n = g.actions.len();
     let detail = match g.kind {
-        "read_only_contradiction" => format!("claims readOnlyHint=true, and {observed} {went} ({n}x)"),
-        "destructive_contradiction" => format!("claims destructiveHint=false, and {observed} {went} ({n}x)"),
-        "open_world_contradiction" => {
+        FindingKind::ReadOnlyContradiction => format!("claims readOnlyHint=true, and {observed} {went} ({n}x)"),
+        FindingKind::DestructiveContradiction => {
+            format!("claims destructiveHint=false, and {observed} {went} ({n}x)")
+        }
+        FindingKind::OpenWorldContradiction => {
             format!(
                 "claims openWorldHint=false, and connected to {} outside its grants ({n}x)",
                 first.resource
@@ -436,7 +357,7 @@ fn finding(key: &[String], g: Group) -> FindingRow {
         command: first.command.clone(),
         resource: Some(first.resource.clone()),
         production: g.actions.iter().any(|a| a.production),
-        outcome: Some(first.outcome.clone()),
+        outcome: Some(first.outcome),
         layers: layers.iter().copied().collect::<Vec<_>>().join(" "),
         corroborated: layers.len() >= 2,
         count: n as u64,
@@ -453,8 +374,8 @@ fn claim_changed(server: &str, tool: &str, first: &Listed, other: &Listed, disti
     let key = vec!["claim_changed".to_string(), server.to_string(), tool.to_string()];
     FindingRow {
         finding_id: finding_id(&key),
-        kind: "claim_changed",
-        severity: "medium",
+        kind: FindingKind::ClaimChanged,
+        severity: FindingSeverity::Medium,
         mcp_server: (!server.is_empty()).then(|| server.to_string()),
         tool: tool.to_string(),
         claim: format!("annotations changed: {}", first.claim.changes(&other.claim)),
@@ -469,7 +390,7 @@ fn claim_changed(server: &str, tool: &str, first: &Listed, other: &Listed, disti
         count: distinct as u64 - 1,
         first_ts: first.seen_at,
         last_ts: other.seen_at,
-        conf: "attributed",
+        conf: Conf::Attributed,
         detail: format!(
             "its annotations changed between listings ({} distinct claims): {} became {}",
             distinct,
@@ -512,10 +433,10 @@ pub fn finding_record(r: &FindingRow) -> Record {
         "annotations",
         (!r.annotations.is_empty()).then(|| r.annotations.clone()),
     );
-    put("class", r.class.map(str::to_string));
+    put("class", r.class.map(|c| c.name().to_string()));
     put("command", r.command.clone());
     put("resource", r.resource.clone());
-    put("outcome", r.outcome.clone());
+    put("outcome", r.outcome.map(|o| o.name().to_string()));
     put("layers", Some(r.layers.clone()));
     put("count", Some(r.count.to_string()));
     put("last", rfc3339(r.last_ts));
@@ -560,7 +481,7 @@ fn to_json(r: &FindingRow) -> FindingJson {
         command: r.command.clone(),
         resource: r.resource.clone(),
         production: r.production,
-        outcome: r.outcome.clone(),
+        outcome: r.outcome,
         layers: words(&r.layers),
         corroborated: r.corroborated,
         count: r.count,
@@ -577,8 +498,8 @@ fn to_json(r: &FindingRow) -> FindingJson {
 /// Replaces the findings a stage wrote (parts tagged `tag`: diff, inventory) with `rows`,
 /// partitioned by the first time observed.
 pub fn write_findings(case_root: &Path, tag: &str, rows: &[FindingRow]) -> Result<(), DiffError> {
-    let dir = case_root.join("parquet").join(findings::TABLE);
-    let mut writer = PartitionedWriter::new(&dir, tag, findings::schema(), vec![])?;
+    let dir = case_root.join("parquet").join(FindingRow::TABLE);
+    let mut writer = PartitionedWriter::new(&dir, tag, FindingRow::schema(), vec![])?;
     let mut by_date: BTreeMap<String, Vec<&FindingRow>> = BTreeMap::new();
     for r in rows {
         by_date
@@ -587,13 +508,11 @@ pub fn write_findings(case_root: &Path, tag: &str, rows: &[FindingRow]) -> Resul
             .push(r);
     }
     for (date, rows) in by_date {
-        let mut b = TableBuilder::new(findings::schema());
+        let mut b = FindingsBuilder::new();
         for r in rows {
-            r.append(&mut b);
+            b.append(r);
         }
-        let batch = b
-            .finish()
-            .map_err(|e| DiffError::Case(format!("findings batch: {e}")))?;
+        let batch = b.finish()?;
         writer.write(&date, &batch)?;
     }
     writer.finish()?;
@@ -603,6 +522,7 @@ pub fn write_findings(case_root: &Path, tag: &str, rows: &[FindingRow]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::tool_hints::Origin;
     use claims::Claim;
 
     fn action(class: &'static str, command: &str, outcome: &str, production: bool) -> Action {
@@ -616,15 +536,19 @@ mod tests {
             server: None,
             resource: "prod/db/public.t".into(),
             production,
-            class,
+            class: Class::from_name(class).unwrap(),
             command: Some(command.into()),
-            outcome: outcome.into(),
-            violation: None,
-            verdict: "ok".into(),
-            conf: "attributed",
+            outcome: Outcome::from_name(outcome).unwrap(),
+            ungranted: false,
+            conf: Conf::Attributed,
             layers: BTreeSet::from(["db"]),
             evidence: "db_events:f:1".into(),
         }
+    }
+
+    /// The judgement by name.
+    fn judge(a: &Action, l: Option<&Listed>) -> Option<(&'static str, &'static str)> {
+        super::judge(a, l).map(|(k, s)| (k.name(), s.name()))
     }
 
     fn listed(read_only: bool, destructive: bool, open_world: bool) -> Listed {
@@ -633,7 +557,7 @@ mod tests {
             file: "f".into(),
             listing: 1,
             line: 1,
-            origin: "traffic".into(),
+            origin: Origin::Traffic,
             claim: Claim {
                 annotated: true,
                 read_only,
@@ -679,7 +603,7 @@ mod tests {
         );
         let mut connect = action("network", "connect", "allow", false);
         assert_eq!(judge(&connect, Some(&ro)), None, "granted by the policy");
-        connect.violation = Some("unlisted_resource".into());
+        connect.ungranted = true; // an unlisted_resource violation
         assert_eq!(judge(&connect, Some(&ro)), Some(("open_world_contradiction", "high")));
         assert_eq!(
             judge(&connect, Some(&listed(true, true, true))),

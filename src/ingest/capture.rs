@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 
 use agaudit_capture_format::{End, Event, Header, Kind, Reader, Record};
 
-use super::sink::{ChunkOut, DatePartitions, Sink, TableBatch};
+use super::sink::{ChunkOut, DatePartitions, Sink};
 use super::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
-use crate::table::columns::TableBuilder;
-use crate::table::kernel_events::{self, Identity, KernelEventRow, ProcessRow};
+use crate::table::declare::SourceRef;
+use crate::table::kernel_events::{Identity, KernelEventRow, KernelEventsBuilder, ProcessRow, ProcessesBuilder};
 
 /// The largest capture file read (they are read whole).
 pub const MAX_CAPTURE_BYTES: u64 = 4 << 30;
@@ -63,8 +63,8 @@ fn identity_of(env: &[(String, String)]) -> Option<Identity> {
 
 /// What the reader knows of one process so far.
 #[derive(Default, Clone)]
-struct Proc {
-    row: ProcessRow,
+struct Proc<'a> {
+    row: ProcessRow<'a>,
 }
 
 pub fn ingest_file(
@@ -77,8 +77,8 @@ pub fn ingest_file(
         ctx,
         table_root,
         &[
-            (kernel_events::TABLE, kernel_events::schema()),
-            (kernel_events::PROCESSES, kernel_events::processes_schema()),
+            (KernelEventRow::TABLE, KernelEventRow::schema()),
+            (ProcessRow::TABLE, ProcessRow::schema()),
         ],
         quarantine_path,
     ) {
@@ -106,7 +106,6 @@ pub fn ingest_file(
 
 /// Parses `bytes` into `out`; returns why the file is partial, if it is.
 fn read_capture(ctx: &FileContext, bytes: &[u8], out: &mut ChunkOut) -> Option<String> {
-    let source = ctx.source();
     let mut records = match Reader::new(bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -117,7 +116,7 @@ fn read_capture(ctx: &FileContext, bytes: &[u8], out: &mut ChunkOut) -> Option<S
     };
     let mut header: Option<Header> = None;
     let mut lost = 0;
-    let mut events: DatePartitions<TableBuilder> = DatePartitions::default();
+    let mut events: DatePartitions<KernelEventsBuilder> = DatePartitions::default();
     let mut procs: HashMap<u32, Proc> = HashMap::new();
     let mut identities: HashMap<u32, Identity> = HashMap::new();
     let mut redactions = RuleCounts::new();
@@ -151,12 +150,11 @@ fn read_capture(ctx: &FileContext, bytes: &[u8], out: &mut ChunkOut) -> Option<S
                     out.quarantine(&[], line, 1, "an event before the capture header");
                     continue;
                 };
-                let row = event_row(h, &e, line, &mut identities, &mut redactions);
-                track(h, &e, &row, &mut procs, line);
-                row.append(
-                    events.for_micros(row.ts.map(|t| t / 1000), || TableBuilder::new(kernel_events::schema())),
-                    &source,
-                );
+                let row = event_row(h, &e, ctx.source.at(line), &mut identities, &mut redactions);
+                track(h, &e, &row, &mut procs);
+                events
+                    .for_micros(row.ts.map(|t| t / 1000), KernelEventsBuilder::new)
+                    .append(&row);
                 out.counts.row_lines += 1;
             }
         }
@@ -193,7 +191,7 @@ fn read_capture(ctx: &FileContext, bytes: &[u8], out: &mut ChunkOut) -> Option<S
     }
     // The process tree, with each process's lineage as far as the capture saw.
     let parents: HashMap<u32, u32> = procs.iter().map(|(p, x)| (*p, x.row.ppid)).collect();
-    let mut tree: DatePartitions<TableBuilder> = DatePartitions::default();
+    let mut tree: DatePartitions<ProcessesBuilder> = DatePartitions::default();
     let mut rows: Vec<ProcessRow> = procs.into_values().map(|p| p.row).collect();
     rows.sort_by_key(|r| (r.started, r.pid));
     for mut r in rows {
@@ -207,31 +205,21 @@ fn read_capture(ctx: &FileContext, bytes: &[u8], out: &mut ChunkOut) -> Option<S
             }
         }
         r.lineage = lineage.join(" ");
-        r.append(
-            tree.for_micros(r.started.map(|t| t / 1000), || {
-                TableBuilder::new(kernel_events::processes_schema())
-            }),
-            &source,
-        );
+        tree.for_micros(r.started.map(|t| t / 1000), ProcessesBuilder::new)
+            .append(&r);
     }
-    for (table, parts) in [(kernel_events::TABLE, events), (kernel_events::PROCESSES, tree)] {
-        for (date, mut b) in parts.builders {
-            match b.finish() {
-                Ok(batch) => out.batches.push(TableBatch { table, date, batch }),
-                Err(e) => out.error = Some(format!("internal error building {table}: {e}")),
-            }
-        }
-    }
+    out.add_partitions(KernelEventRow::TABLE, events, KernelEventsBuilder::finish);
+    out.add_partitions(ProcessRow::TABLE, tree, ProcessesBuilder::finish);
     problem
 }
 
-fn event_row(
+fn event_row<'a>(
     h: &Header,
     e: &Event,
-    line: u64,
+    source: SourceRef<'a>,
     identities: &mut HashMap<u32, Identity>,
     counts: &mut RuleCounts,
-) -> KernelEventRow {
+) -> KernelEventRow<'a> {
     let kind = e.kind.unwrap_or(Kind::Exec);
     match kind {
         Kind::Fork => {
@@ -247,7 +235,7 @@ fn event_row(
     }
     let comm = redact::redactor().text(&e.comm, counts).into_owned();
     let mut text = |s: &Option<String>| s.as_deref().map(|s| redact::redactor().text(s, counts).into_owned());
-    KernelEventRow {
+    let mut row = KernelEventRow {
         ts: Some(h.wall_ns.saturating_add(e.ts as i64 - h.boot_ns as i64)),
         boot_ns: e.ts,
         host: h.host.clone(),
@@ -258,7 +246,7 @@ fn event_row(
         uid: e.uid,
         comm,
         cgroup_id: e.cgroup_id,
-        event: kind.name(),
+        event: kind,
         path: text(&e.path),
         new_path: text(&e.new_path),
         fd: e.fd,
@@ -275,13 +263,19 @@ fn event_row(
         exit_status: e.exit_status,
         argv: text(&e.argv.as_ref().map(|a| a.join(" "))),
         flush: e.flush.clone(),
-        identity: identities.get(&e.pid).cloned().unwrap_or_default(),
-        line,
+        source,
+        ..Default::default()
+    };
+    if let Some(id) = identities.get(&e.pid) {
+        row.agent = id.agent.clone();
+        row.session = id.session.clone();
+        row.trace_id = id.trace_id.clone();
     }
+    row
 }
 
 /// Updates the process tree with one event.
-fn track(h: &Header, e: &Event, row: &KernelEventRow, procs: &mut HashMap<u32, Proc>, line: u64) {
+fn track<'a>(h: &Header, e: &Event, row: &KernelEventRow<'a>, procs: &mut HashMap<u32, Proc<'a>>) {
     let p = procs.entry(e.pid).or_insert_with(|| Proc {
         row: ProcessRow {
             host: h.host.clone(),
@@ -290,12 +284,14 @@ fn track(h: &Header, e: &Event, row: &KernelEventRow, procs: &mut HashMap<u32, P
             ppid: e.ppid,
             uid: e.uid,
             started: row.ts,
-            line,
+            source: row.source,
             ..ProcessRow::default()
         },
     });
     p.row.events += 1;
-    p.row.identity = row.identity.clone();
+    p.row.agent = row.agent.clone();
+    p.row.session = row.session.clone();
+    p.row.trace_id = row.trace_id.clone();
     if !row.comm.is_empty() {
         p.row.comm = row.comm.clone();
     }

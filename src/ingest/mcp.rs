@@ -18,11 +18,11 @@ use serde_json::Value;
 
 use crate::ingest::framing::{self, Framer, Framing, Splitter};
 use crate::ingest::otlp::json_error;
-use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink};
 use crate::ingest::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
-use crate::table::columns::TableBuilder;
-use crate::table::tool_hints::{self, Hints, ToolHintRow, origin};
+use crate::table::declare::SourceRef;
+use crate::table::tool_hints::{self, Hints, Origin, ToolHintRow, ToolHintsBuilder};
 
 /// How the file holds its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,18 +53,17 @@ pub fn ingest_file(
     table_root: &Path,
     quarantine_path: PathBuf,
 ) -> FileOutcome {
-    let source = ctx.source();
     let mut sink = match Sink::new(
         ctx,
         table_root,
-        &[(tool_hints::TABLE, tool_hints::schema())],
+        &[(ToolHintRow::TABLE, ToolHintRow::schema())],
         quarantine_path,
     ) {
         Ok(s) => s,
         Err(e) => return FileOutcome::failed(e),
     };
-    let fallback_server = ctx.labels.get("mcp_server").cloned().unwrap_or_else(|| {
-        let name = Path::new(&ctx.source_file)
+    let fallback_server = ctx.source.labels.get("mcp_server").cloned().unwrap_or_else(|| {
+        let name = Path::new(&ctx.source.file)
             .file_name()
             .map_or_else(|| "mcp".to_string(), |n| n.to_string_lossy().into_owned());
         name.split('.').next().unwrap_or(&name).to_string()
@@ -94,7 +93,7 @@ pub fn ingest_file(
             } else {
                 let got = serde_json::from_slice::<Value>(&doc.bytes)
                     .map_err(|e| json_error(&e, "a tools/list JSON-RPC response or result"))
-                    .and_then(|v| listing_of(&v, &mut state, &mut out.redactions, 1, origin::TOOLS_LIST));
+                    .and_then(|v| listing_of(&v, &mut state, &mut out.redactions, 1, Origin::ToolsList));
                 match got {
                     Ok(Some(found)) if !found.is_empty() => {
                         out.counts.row_lines += doc.lines;
@@ -131,7 +130,7 @@ pub fn ingest_file(
             }
         }
     }
-    let mut parts: DatePartitions<TableBuilder> = DatePartitions::default();
+    let mut parts: DatePartitions<ToolHintsBuilder> = DatePartitions::default();
     for row in &rows {
         let server = Some(
             row.server
@@ -140,25 +139,14 @@ pub fn ingest_file(
                 .unwrap_or_else(|| state.fallback_server.clone()),
         );
         let row = ToolHintRow {
-            claim_digest: tool_hints::claim_digest(server.as_deref(), &row.tool, row.title.as_deref(), row.hints),
+            claim_digest: tool_hints::claim_digest(server.as_deref(), &row.tool, row.title.as_deref(), row.hints()),
             server,
+            source: ctx.source.at(row.source.line),
             ..row.clone()
         };
-        row.append(
-            parts.for_micros(None, || TableBuilder::new(tool_hints::schema())),
-            &source,
-        );
+        parts.for_micros(None, ToolHintsBuilder::new).append(&row);
     }
-    for (date, mut b) in parts.builders {
-        match b.finish() {
-            Ok(batch) => out.batches.push(TableBatch {
-                table: tool_hints::TABLE,
-                date,
-                batch,
-            }),
-            Err(e) => out.error = Some(format!("internal error building tool_hints: {e}")),
-        }
-    }
+    out.add_partitions(ToolHintRow::TABLE, parts, ToolHintsBuilder::finish);
     sink.accept(out);
     sink.finish(read_error)
 }
@@ -170,7 +158,7 @@ fn traffic_line(
     lines: u32,
     state: &mut State,
     out: &mut ChunkOut,
-    rows: &mut Vec<ToolHintRow>,
+    rows: &mut Vec<ToolHintRow<'static>>,
 ) {
     let trimmed = bytes.trim_ascii();
     if trimmed.is_empty() {
@@ -203,7 +191,7 @@ fn traffic_line(
     let mut counts = RuleCounts::new();
     let mut found = Vec::new();
     for m in messages {
-        match listing_of(m, state, &mut counts, line, origin::TRAFFIC) {
+        match listing_of(m, state, &mut counts, line, Origin::Traffic) {
             Ok(Some(page)) => found.extend(page),
             Ok(None) => {}
             Err(reason) => {
@@ -234,8 +222,8 @@ fn listing_of(
     state: &mut State,
     counts: &mut RuleCounts,
     line: u64,
-    origin: &'static str,
-) -> Result<Option<Vec<ToolHintRow>>, String> {
+    origin: Origin,
+) -> Result<Option<Vec<ToolHintRow<'static>>>, String> {
     let Value::Object(obj) = m else {
         return Ok(None);
     };
@@ -287,24 +275,26 @@ fn listing_of(
             .or_else(|| tool.get("title"))
             .and_then(Value::as_str)
             .map(|t| redact::redactor().text(t, counts).into_owned());
-        rows.push(ToolHintRow {
-            server: None,
-            tool: redact::redactor().text(name, counts).into_owned(),
-            title,
-            hints: Hints {
+        rows.push(
+            ToolHintRow {
+                server: None,
+                tool: redact::redactor().text(name, counts).into_owned(),
+                title,
+                origin,
+                listing: Some(state.listing),
+                source: SourceRef {
+                    line,
+                    ..Default::default()
+                },
+                ..Default::default()
+            }
+            .with_hints(Hints {
                 read_only: flag("readOnlyHint"),
                 destructive: flag("destructiveHint"),
                 idempotent: flag("idempotentHint"),
                 open_world: flag("openWorldHint"),
-            },
-            origin,
-            listing: Some(state.listing),
-            seen_at: None,
-            trace_id: None,
-            span_id: None,
-            claim_digest: String::new(),
-            source_line: line,
-        });
+            }),
+        );
     }
     Ok(Some(rows))
 }
@@ -323,9 +313,9 @@ mod tests {
         }
     }
 
-    fn page(v: &str, s: &mut State) -> Option<Vec<ToolHintRow>> {
+    fn page(v: &str, s: &mut State) -> Option<Vec<ToolHintRow<'static>>> {
         let v: Value = serde_json::from_str(v).unwrap();
-        listing_of(&v, s, &mut RuleCounts::new(), 1, origin::TRAFFIC).unwrap()
+        listing_of(&v, s, &mut RuleCounts::new(), 1, Origin::Traffic).unwrap()
     }
 
     #[test]
@@ -356,8 +346,8 @@ mod tests {
             (p1[0].listing, p2[0].listing, p3[0].listing),
             (Some(1), Some(1), Some(2))
         );
-        assert_eq!(p1[0].hints.read_only, Some(true));
-        assert_eq!(p2[0].hints, Hints::default());
+        assert_eq!(p1[0].hints().read_only, Some(true));
+        assert_eq!(p2[0].hints(), Hints::default());
     }
 
     #[test]
@@ -366,7 +356,7 @@ mod tests {
         let rows = page(r#"{"tools":[{"name":"t","title":"T"}]}"#, &mut s).unwrap();
         assert_eq!(rows[0].title.as_deref(), Some("T"));
         let v: Value = serde_json::from_str(r#"{"tools":[{"title":"x"}]}"#).unwrap();
-        let e = listing_of(&v, &mut s, &mut RuleCounts::new(), 1, origin::TOOLS_LIST).unwrap_err();
+        let e = listing_of(&v, &mut s, &mut RuleCounts::new(), 1, Origin::ToolsList).unwrap_err();
         assert!(e.contains("tools[0] has no name"));
     }
 }

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::{self, Case, CaseError, FileRecord, FileStatus};
 use crate::redact::{self, RuleCounts};
+use crate::table::declare::SourceFile;
 use crate::table::writer::WrittenPart;
 use detect::Kind;
 use framing::{Compression, Framer, Framing, Splitter};
@@ -98,22 +99,11 @@ impl FileCounts {
 
 /// What the parser of one file needs to know about it.
 pub struct FileContext {
-    pub source_file: String,
-    pub blake3: String,
+    /// The file's path as given, its blake3 and the run's labels: the provenance columns of
+    /// every row from it.
+    pub source: SourceFile,
     /// First 16 hex digits of the blake3: names this file's Parquet parts.
     pub tag: String,
-    pub labels: BTreeMap<String, String>,
-}
-
-impl FileContext {
-    /// The provenance columns of every row from this file.
-    pub fn source(&self) -> crate::table::columns::Source {
-        crate::table::columns::Source {
-            file: self.source_file.clone(),
-            blake3: self.blake3.clone(),
-            labels: self.labels.clone(),
-        }
-    }
 }
 
 /// What parsing one file produced.
@@ -522,10 +512,12 @@ fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileRe
         .map_or_else(|| "input".to_string(), |n| n.to_string_lossy().into_owned());
     let quarantine_path = case.quarantine_dir().join(format!("{file_name}-{tag}.jsonl"));
     let ctx = FileContext {
-        source_file: source_file.clone(),
-        blake3: b3.to_string(),
+        source: SourceFile {
+            file: source_file.clone(),
+            blake3: b3.to_string(),
+            labels: run.labels.clone(),
+        },
         tag,
-        labels: run.labels.clone(),
     };
 
     let mut prefix_used = None;
@@ -710,7 +702,7 @@ fn quarantine_whole_file_with(
     outcome.counts.quarantined_lines = lines;
     if lines > 0 {
         let entry = serde_json::json!({
-            "file": ctx.source_file, "line": 1, "lines": lines, "reason": reason,
+            "file": ctx.source.file, "line": 1, "lines": lines, "reason": reason,
         });
         let written = std::fs::File::create(&quarantine_path).and_then(|mut f| writeln!(f, "{entry}"));
         if let Err(e) = written {

@@ -74,6 +74,22 @@ impl ChunkOut {
         }
     }
 
+    /// The batches of one table's date partitions; a builder that cannot finish is a bug, and
+    /// fails the file (the line counts stay honest).
+    pub fn add_partitions<B>(
+        &mut self,
+        table: &'static str,
+        parts: DatePartitions<B>,
+        finish: fn(&mut B) -> Result<arrow_array::RecordBatch, arrow_schema::ArrowError>,
+    ) {
+        for (date, mut b) in parts.builders {
+            match finish(&mut b) {
+                Ok(batch) => self.batches.push(TableBatch { table, date, batch }),
+                Err(e) => self.error = Some(format!("internal error building {table}: {e}")),
+            }
+        }
+    }
+
     /// Quarantines lines `line..line+lines`, whose raw text starts with `raw`, with `reason`.
     /// Only the first line's shape is kept, never its text; the secret scan over the reason is
     /// a second net (reasons quote input only as its shape).
@@ -207,7 +223,7 @@ impl Sink {
         for (table, schema) in tables {
             let metadata = vec![
                 ("agaudit.table".to_string(), table.to_string()),
-                ("agaudit.source_blake3".to_string(), ctx.blake3.clone()),
+                ("agaudit.source_blake3".to_string(), ctx.source.blake3.clone()),
             ];
             let w = PartitionedWriter::new(&table_root.join(table), &ctx.tag, schema.clone(), metadata)
                 .map_err(|e| e.to_string())?;
@@ -220,7 +236,7 @@ impl Sink {
             writers,
             quarantine_path,
             quarantine: None,
-            source_file: ctx.source_file.clone(),
+            source_file: ctx.source.file.clone(),
             counts: FileCounts::default(),
             rows: BTreeMap::new(),
             redactions: RuleCounts::new(),

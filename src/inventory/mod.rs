@@ -19,15 +19,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
-use arrow_array::{Array, RecordBatch};
 use serde::Serialize;
 
 use crate::case::{IngestManifest, rfc3339};
-use crate::correlate::load;
-use crate::policy::{Policy, PrincipalKind};
-use crate::table::findings::FindingRow;
+use crate::policy::{Class, Policy, PrincipalKind};
+use crate::table::actions::{ActionRow, ActionsView, Conf, EvidenceTable};
+use crate::table::db_events::{DbEvent, DbEventsView};
+use crate::table::findings::{FindingKind, FindingRow, FindingSeverity};
+use crate::table::log_events::{LogEventRow, LogEventsView};
+use crate::table::read::{self, ReadError};
+use crate::table::spans::{SpanRow, SpansView};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Agent {
@@ -130,13 +131,79 @@ pub struct Inventory {
 }
 
 /// Nanoseconds of row `i` of a timestamp column in µs or ns.
-fn time_ns(batch: &RecordBatch, column: &str, i: usize) -> Option<i64> {
-    let c = batch.column_by_name(column)?;
-    if let Some(us) = c.as_primitive_opt::<TimestampMicrosecondType>() {
-        return us.is_valid(i).then(|| us.value(i) * 1000);
+/// What one evidence row says about who was there.
+struct Sighting<'b> {
+    ts: Option<i64>,
+    /// The server (db_events) or service (spans, log_events) that recorded it.
+    scope: Option<&'b str>,
+    /// The agent and session it names.
+    named: Option<(String, Option<String>)>,
+    tool: Option<&'b str>,
+}
+
+/// Every row of the case's evidence tables as a sighting, per table.
+fn sightings(
+    case_root: &Path,
+    manifest: &IngestManifest,
+    policy: &Policy,
+    mut each: impl FnMut(&'static str, Sighting<'_>),
+) -> Result<(), ReadError> {
+    let owned = |a: Option<&str>, s: Option<&str>| a.map(|a| (a.to_string(), s.map(str::to_string)));
+    for b in read::evidence(case_root, manifest, DbEvent::TABLE)? {
+        let v = DbEventsView::of(&b)?;
+        for i in 0..v.num_rows {
+            // The agent is what the policy reads there (the estate's application_name
+            // convention, a role that is one agent's own), not ingest's split.
+            let named = v
+                .application_name
+                .get(i)
+                .and_then(|a| policy.agent_session(a))
+                .or_else(|| {
+                    let role = v.db_user.get(i)?;
+                    let o = policy.owner(PrincipalKind::DbRole, role)?;
+                    Some((o.agent.to_string(), o.claim.dynamic().then(|| role.to_string())))
+                });
+            let ts = v.ts.get(i).map(|t| t * 1000);
+            each(
+                DbEvent::TABLE,
+                Sighting {
+                    ts,
+                    scope: v.server.get(i),
+                    named,
+                    tool: None,
+                },
+            );
+        }
     }
-    let ns = c.as_primitive_opt::<TimestampNanosecondType>()?;
-    ns.is_valid(i).then(|| ns.value(i))
+    for b in read::evidence(case_root, manifest, SpanRow::TABLE)? {
+        let v = SpansView::of(&b)?;
+        for i in 0..v.num_rows {
+            each(
+                SpanRow::TABLE,
+                Sighting {
+                    ts: v.start_time.get(i),
+                    scope: v.service_name.get(i),
+                    named: owned(v.agent.get(i), v.session.get(i)),
+                    tool: v.tool.get(i),
+                },
+            );
+        }
+    }
+    for b in read::evidence(case_root, manifest, LogEventRow::TABLE)? {
+        let v = LogEventsView::of(&b)?;
+        for i in 0..v.num_rows {
+            each(
+                LogEventRow::TABLE,
+                Sighting {
+                    ts: v.time.get(i).or(v.observed_time.get(i)),
+                    scope: v.service_name.get(i),
+                    named: owned(v.agent.get(i), v.session.get(i)),
+                    tool: v.tool.get(i),
+                },
+            );
+        }
+    }
+    Ok(())
 }
 
 impl Agent {
@@ -153,65 +220,32 @@ pub fn build(
     case_root: &Path,
     manifest: &IngestManifest,
     policy: &Policy,
-) -> Result<(Inventory, Vec<FindingRow>), String> {
+) -> Result<(Inventory, Vec<FindingRow>), ReadError> {
     let mut agents: BTreeMap<String, Agent> = BTreeMap::new();
     let mut coverage: BTreeMap<(&'static str, String), Coverage> = BTreeMap::new();
     let mut cover_ns: BTreeMap<(&'static str, String), (i64, i64)> = BTreeMap::new();
-    for (table, time, scope_col, tool_col) in [
-        ("db_events", "ts", "server", None),
-        ("spans", "start_time", "service_name", Some("tool")),
-        ("log_events", "time", "service_name", Some("tool")),
-    ] {
-        for batch in load::table(case_root, manifest, table)?.iter().flat_map(|p| &p.batches) {
-            let agent = load::strings(batch, "agent")?;
-            let session = load::strings(batch, "session")?;
-            let scope = load::strings(batch, scope_col)?;
-            let tool = tool_col.map(|c| load::strings(batch, c)).transpose()?;
-            // db_events: the agent is what the policy reads there (the estate's
-            // application_name convention, a role that is one agent's own), not ingest's split.
-            let db = (table == "db_events")
-                .then(|| {
-                    Ok::<_, String>((
-                        load::strings(batch, "application_name")?,
-                        load::strings(batch, "db_user")?,
-                    ))
-                })
-                .transpose()?;
-            for i in 0..batch.num_rows() {
-                let ts = time_ns(batch, time, i).or_else(|| time_ns(batch, "observed_time", i));
-                let key = (table, load::opt(scope, i).unwrap_or("(unnamed)").to_string());
-                let cov = coverage.entry(key.clone()).or_insert_with(|| Coverage {
-                    source: table,
-                    scope: key.1.clone(),
-                    ..Coverage::default()
-                });
-                cov.rows += 1;
-                if let Some(t) = ts {
-                    let r = cover_ns.entry(key).or_insert((t, t));
-                    *r = (r.0.min(t), r.1.max(t));
-                }
-                let named = match db {
-                    Some((app, user)) => load::opt(app, i).and_then(|a| policy.agent_session(a)).or_else(|| {
-                        let role = load::opt(user, i)?;
-                        let o = policy.owner(PrincipalKind::DbRole, role)?;
-                        Some((o.agent.to_string(), o.claim.dynamic().then(|| role.to_string())))
-                    }),
-                    None => load::opt(agent, i).map(|a| (a.to_string(), load::opt(session, i).map(str::to_string))),
-                };
-                let Some((name, sess)) = named else { continue };
-                let a = agents.entry(name.clone()).or_insert_with(|| Agent {
-                    agent: name.clone(),
-                    ..Agent::default()
-                });
-                a.sources.insert(table);
-                a.sessions.extend(sess);
-                if let Some(tool) = tool {
-                    a.tools.extend(load::opt(tool, i).map(str::to_string));
-                }
-                a.saw(ts);
-            }
+    sightings(case_root, manifest, policy, |table, seen| {
+        let key = (table, seen.scope.unwrap_or("(unnamed)").to_string());
+        let cov = coverage.entry(key.clone()).or_insert_with(|| Coverage {
+            source: table,
+            scope: key.1.clone(),
+            ..Coverage::default()
+        });
+        cov.rows += 1;
+        if let Some(t) = seen.ts {
+            let r = cover_ns.entry(key).or_insert((t, t));
+            *r = (r.0.min(t), r.1.max(t));
         }
-    }
+        let Some((name, sess)) = seen.named else { return };
+        let a = agents.entry(name.clone()).or_insert_with(|| Agent {
+            agent: name.clone(),
+            ..Agent::default()
+        });
+        a.sources.insert(table);
+        a.sessions.extend(sess);
+        a.tools.extend(seen.tool.map(str::to_string));
+        a.saw(seen.ts);
+    })?;
     for (key, (first, last)) in cover_ns {
         if let Some(c) = coverage.get_mut(&key) {
             c.first = rfc3339(Some(first));
@@ -222,43 +256,35 @@ pub fn build(
     let mut principals: BTreeMap<String, Principal> = BTreeMap::new();
     let mut seen_through: BTreeMap<(String, PrincipalKind, String), SeenPrincipal> = BTreeMap::new();
     let mut gaps: BTreeMap<String, (u64, Option<i64>, Option<i64>)> = BTreeMap::new();
-    for b in load::derived(case_root, crate::table::actions::TABLE)? {
-        let s = |n: &str| load::strings(&b, n);
-        let (agent, session, tool, resource, principal, conf, table, class) = (
-            s("agent")?,
-            s("session")?,
-            s("tool")?,
-            s("resource")?,
-            s("principal")?,
-            s("conf")?,
-            s("evidence_table")?,
-            s("class")?,
-        );
-        for i in 0..b.num_rows() {
-            let ts = time_ns(&b, "ts", i);
-            if let Some(p) = load::opt(principal, i) {
+    for b in read::derived(case_root, ActionRow::TABLE)? {
+        let v = ActionsView::of(&b)?;
+        for i in 0..v.num_rows {
+            let ts = v.ts.get(i);
+            let conf = v.conf.get(i);
+            if let Some(p) = v.principal.get(i) {
                 let e = principals.entry(p.to_string()).or_insert_with(|| Principal {
                     principal: p.to_string(),
                     shared: policy.is_shared_principal(p),
                     ..Principal::default()
                 });
-                match conf.value(i) {
-                    "attributed" => e.attributed += 1,
-                    "approximate" => e.approximate += 1,
-                    _ => e.unattributed += 1,
+                match conf {
+                    Conf::Attributed => e.attributed += 1,
+                    Conf::Approximate => e.approximate += 1,
+                    Conf::Unattributed => e.unattributed += 1,
                 }
-                if conf.value(i) != "unattributed" {
-                    e.agents.extend(load::opt(agent, i).map(str::to_string));
+                if conf != Conf::Unattributed {
+                    e.agents.extend(v.agent.get(i).map(str::to_string));
                 }
             }
-            if table.value(i) == "spans" && class.value(i) != "network" {
-                let g = gaps.entry(database_of(resource.value(i))).or_default();
+            let resource = v.resource.get(i);
+            if v.evidence_table.get(i) == EvidenceTable::Spans && v.class.get(i) != Class::Network {
+                let g = gaps.entry(database_of(resource)).or_default();
                 g.0 += 1;
                 g.1 = ts.map(|t| g.1.map_or(t, |f: i64| f.min(t))).or(g.1);
                 g.2 = ts.map(|t| g.2.map_or(t, |l: i64| l.max(t))).or(g.2);
             }
-            let Some(name) = load::opt(agent, i) else { continue };
-            if let Some(p) = load::opt(principal, i) {
+            let Some(name) = v.agent.get(i) else { continue };
+            if let Some(p) = v.principal.get(i) {
                 let (kind, bare) = principal_kind(p);
                 let owner = policy.owner(kind, bare).filter(|o| o.agent == name);
                 let (key, lease) = match owner {
@@ -288,9 +314,9 @@ pub fn build(
                 ..Agent::default()
             });
             a.actions += 1;
-            a.sessions.extend(load::opt(session, i).map(str::to_string));
-            a.tools.extend(load::opt(tool, i).map(str::to_string));
-            a.resources.insert(resource.value(i).to_string());
+            a.sessions.extend(v.session.get(i).map(str::to_string));
+            a.tools.extend(v.tool.get(i).map(str::to_string));
+            a.resources.insert(resource.to_string());
             a.saw(ts);
         }
     }
@@ -367,8 +393,8 @@ fn gap_finding(database: &str, count: u64, first: Option<i64>, last: Option<i64>
         .finalize();
     FindingRow {
         finding_id: id.to_hex()[..32].to_string(),
-        kind: "coverage_gap",
-        severity: "medium",
+        kind: FindingKind::CoverageGap,
+        severity: FindingSeverity::Medium,
         tool: String::new(),
         claim: "every statement on this database is audited (pgAudit)".into(),
         annotations: String::new(),
@@ -377,7 +403,7 @@ fn gap_finding(database: &str, count: u64, first: Option<i64>, last: Option<i64>
         count,
         first_ts: first,
         last_ts: last,
-        conf: "approximate",
+        conf: Conf::Approximate,
         detail: format!(
             "{count} database statement(s) seen by telemetry on {database} with no pgAudit record: \
              the database's audit log does not cover them (pgAudit off, a log gap, or logs not ingested)"

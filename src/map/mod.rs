@@ -17,9 +17,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::correlate::load;
 use crate::inventory::principal_kind;
+use crate::policy::Op;
 use crate::policy::{Access, Class, Policy, PrincipalKind};
+use crate::table::actions::{ActionsView, Outcome};
+use crate::table::read::{self, ReadError};
 
 /// One agent × resource cell.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -76,59 +78,40 @@ pub fn build(
     policy_name: &str,
     policy_blake3: &str,
     agent: Option<&str>,
-) -> Result<Map, String> {
-    let batches = load::derived(case_root, crate::table::actions::TABLE)?;
-    if batches.is_empty() {
-        return Err(format!(
-            "{} has no actions table: run agaudit correlate on this case first",
-            case_root.display()
-        ));
-    }
+) -> Result<Map, ReadError> {
+    let batches = read::actions(case_root)?;
     let mut pairs: BTreeMap<(String, String), Pair> = BTreeMap::new();
     let mut used_rules: BTreeMap<String, (bool, bool)> = BTreeMap::new();
     let mut through: BTreeMap<(String, PrincipalKind, String), u64> = BTreeMap::new();
     let mut unattributed = 0;
     for b in &batches {
-        let s = |n: &str| load::strings(b, n);
-        let (agents, resources, ops, outcomes, violations, confs, rules) = (
-            s("agent")?,
-            s("resource")?,
-            s("op")?,
-            s("outcome")?,
-            s("violation")?,
-            s("conf")?,
-            s("rule")?,
-        );
-        let principals = s("principal")?;
-        for i in 0..b.num_rows() {
-            let Some(name) = load::opt(agents, i) else {
+        let v = ActionsView::of(b)?;
+        for i in 0..v.num_rows {
+            let Some(name) = v.agent.get(i) else {
                 unattributed += 1;
                 continue;
             };
             if agent.is_some_and(|want| !crate::ledger::agent_matches(want, name)) {
                 continue;
             }
-            if let Some(p) = load::opt(principals, i) {
+            if let Some(p) = v.principal.get(i) {
                 let (kind, bare) = principal_kind(p);
                 *through.entry((name.to_string(), kind, bare.to_string())).or_default() += 1;
             }
-            let resource = resources.value(i);
+            let resource = v.resource.get(i);
             let pair = pairs
                 .entry((name.to_string(), resource.to_string()))
                 .or_insert_with(|| cell(policy, name, resource));
-            let write = ops.value(i) == "RW";
+            let write = v.op.get(i) == Op::Rw;
             if write {
                 pair.writes += 1;
             } else {
                 pair.reads += 1;
             }
-            pair.refused += u64::from(outcomes.value(i) == "DENY");
-            pair.beyond_grant += u64::from(load::opt(violations, i).is_some());
-            *pair
-                .conf
-                .entry(crate::table::actions::conf_name(confs.value(i)))
-                .or_default() += 1;
-            if let Some(rule) = load::opt(rules, i) {
+            pair.refused += u64::from(v.outcome.get(i) == Outcome::Deny);
+            pair.beyond_grant += u64::from(v.violation.get(i).is_some());
+            *pair.conf.entry(v.conf.get(i).name()).or_default() += 1;
+            if let Some(rule) = v.rule.get(i) {
                 let used = used_rules.entry(rule.to_string()).or_default();
                 used.0 = true;
                 used.1 |= write;

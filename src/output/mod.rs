@@ -157,7 +157,6 @@ pub fn ledger_table(records: &[Vec<(String, String)>]) {
 /// diff's findings: one table grouped by tool (the tool with the most severe finding first,
 /// then by severity), then a one-line summary.
 pub fn diff_table(r: &crate::diff::Report) {
-    use crate::diff::rank;
     let mut tool_order: Vec<(&Option<String>, &str)> = Vec::new();
     for f in &r.findings {
         let key = (&f.mcp_server, f.tool.as_str());
@@ -168,7 +167,7 @@ pub fn diff_table(r: &crate::diff::Report) {
     let mut rows: Vec<&crate::diff::FindingJson> = r.findings.iter().collect();
     rows.sort_by_key(|f| {
         let tool = tool_order.iter().position(|k| *k == (&f.mcp_server, f.tool.as_str()));
-        (tool, rank(f.severity))
+        (tool, f.severity)
     });
     let mut t = table(&[
         "tool",
@@ -211,7 +210,7 @@ pub fn diff_table(r: &crate::diff::Report) {
             Cell::new(&f.actor),
             Cell::new(&f.claim),
             Cell::new(observed),
-            Cell::new(f.outcome.as_deref().unwrap_or("")),
+            Cell::new(f.outcome.map_or("", |o| o.name())),
             Cell::new(layers),
             num(f.count),
             Cell::new(times),
@@ -221,9 +220,9 @@ pub fn diff_table(r: &crate::diff::Report) {
     if !r.findings.is_empty() {
         println!("{t}");
     }
-    let by: Vec<String> = crate::diff::SEVERITIES
+    let by: Vec<String> = crate::table::findings::FindingSeverity::ALL
         .iter()
-        .filter_map(|s| r.by_severity.get(s).map(|n| format!("{n} {s}")))
+        .filter_map(|s| r.by_severity.get(s.name()).map(|n| format!("{n} {s}")))
         .collect();
     println!(
         "{} finding(s) on {} tool(s){}{}; {} action(s) checked; ledger: {} finding record(s) appended",

@@ -112,7 +112,8 @@ fn claims(policy: &Policy, out: &mut Vec<Diagnostic>) {
 fn rules_of(block: &AgentBlock, warn: &mut impl FnMut(super::Pos, String)) {
     for (i, rule) in block.rules.iter().enumerate() {
         let allowed: Vec<Class> = Class::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&c| rule.access.allows(c) && !rule.deny.contains(&c))
             .collect();
         if rule.access == Access::None && !rule.deny.is_empty() {

@@ -18,37 +18,18 @@ use serde::Serialize;
 pub use check::check;
 pub use parse::parse;
 
-/// What an agent may do to a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    None,
-    Read,
-    Write,
-    ReadWrite,
+crate::vocabulary! {
+    /// What an agent may do to a resource.
+    pub enum Access {
+        #[default]
+        None = "none",
+        Read = "read",
+        Write = "write",
+        ReadWrite = "readwrite",
+    }
 }
 
 impl Access {
-    pub const NAMES: &'static str = "none, read, write, readwrite";
-
-    pub fn from_name(s: &str) -> Option<Access> {
-        Some(match s {
-            "none" => Access::None,
-            "read" => Access::Read,
-            "write" => Access::Write,
-            "readwrite" => Access::ReadWrite,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Access::None => "none",
-            Access::Read => "read",
-            Access::Write => "write",
-            Access::ReadWrite => "readwrite",
-        }
-    }
-
     /// Whether this level lets an access of `class` through (before deny lists).
     pub fn allows(self, class: Class) -> bool {
         match self {
@@ -60,49 +41,32 @@ impl Access {
     }
 }
 
-/// The class of an access: what pgAudit classes and kernel operations map onto
-/// (the table is in docs/policy.md and [`Class::of_pgaudit`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Class {
-    Read,
-    /// The default: an access of unknown class is never treated as weaker than a write.
-    #[default]
-    Write,
-    Ddl,
-    Role,
-    Function,
-    Exec,
-    Network,
+crate::vocabulary! {
+    /// The class of an access: what pgAudit classes and kernel operations map onto
+    /// (the table is in docs/policy.md and [`Class::of_pgaudit`]).
+    pub enum Class {
+        Read = "read",
+        /// The default: an access of unknown class is never treated as weaker than a write.
+        #[default]
+        Write = "write",
+        Ddl = "ddl",
+        Role = "role",
+        Function = "function",
+        Exec = "exec",
+        Network = "network",
+    }
+}
+
+crate::vocabulary! {
+    /// R for reads, RW for everything that can change state.
+    pub enum Op {
+        R = "R",
+        #[default]
+        Rw = "RW",
+    }
 }
 
 impl Class {
-    pub const ALL: [Class; 7] = [
-        Class::Read,
-        Class::Write,
-        Class::Ddl,
-        Class::Role,
-        Class::Function,
-        Class::Exec,
-        Class::Network,
-    ];
-    pub const NAMES: &'static str = "read, write, ddl, role, function, exec, network";
-
-    pub fn from_name(s: &str) -> Option<Class> {
-        Class::ALL.into_iter().find(|c| c.name() == s)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Class::Read => "read",
-            Class::Write => "write",
-            Class::Ddl => "ddl",
-            Class::Role => "role",
-            Class::Function => "function",
-            Class::Exec => "exec",
-            Class::Network => "network",
-        }
-    }
-
     /// The class of a pgAudit CLASS field. MISC_SET (SET, RESET) only changes the session's own
     /// settings, so it counts as a read; MISC (VACUUM, CHECKPOINT, DISCARD, …) changes server
     /// state, so it counts as a write. An unknown class is treated as a write: never weaker.
@@ -117,40 +81,22 @@ impl Class {
     }
 
     /// R for reads, RW for everything that can change state.
-    pub fn op(self) -> &'static str {
-        if self == Class::Read { "R" } else { "RW" }
+    pub fn op(self) -> Op {
+        if self == Class::Read { Op::R } else { Op::Rw }
     }
 }
 
-/// What the policy asks for when a rule is violated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnViolation {
-    /// Refuse at access time and alert: a violation that went through means the control failed.
-    BlockAndAlert,
-    /// Let it through but alert.
-    Alert,
-    /// Record only.
-    Log,
-}
-
-impl OnViolation {
-    pub const NAMES: &'static str = "block_and_alert, alert, log";
-
-    pub fn from_name(s: &str) -> Option<OnViolation> {
-        Some(match s {
-            "block_and_alert" => OnViolation::BlockAndAlert,
-            "alert" => OnViolation::Alert,
-            "log" => OnViolation::Log,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            OnViolation::BlockAndAlert => "block_and_alert",
-            OnViolation::Alert => "alert",
-            OnViolation::Log => "log",
-        }
+crate::vocabulary! {
+    /// What the policy asks for when a rule is violated.
+    pub enum OnViolation {
+        /// Refuse at access time and alert: a violation that went through means the control
+        /// failed.
+        BlockAndAlert = "block_and_alert",
+        /// Let it through but alert.
+        #[default]
+        Alert = "alert",
+        /// Record only.
+        Log = "log",
     }
 }
 
@@ -327,7 +273,7 @@ pub struct Judgement {
     /// The rule that governs it (`agent NAME / resource PATTERN`), or why none does.
     pub rule: Option<String>,
     /// The violated rule's name (read_only_violation, …), None when the access is allowed.
-    pub violation: Option<&'static str>,
+    pub violation: Option<Violation>,
     /// What the governing block asks for on a violation.
     pub on_violation: Option<OnViolation>,
 }
@@ -375,7 +321,7 @@ impl Policy {
             return match agent {
                 Some(_) => Judgement {
                     rule: None,
-                    violation: Some("unknown_agent"),
+                    violation: Some(Violation::UnknownAgent),
                     on_violation: None,
                 },
                 // Unattributed and no default block: nothing in the policy speaks to it.
@@ -406,15 +352,15 @@ impl Policy {
         let Some(rule) = block.most_specific(resource) else {
             return Judgement {
                 rule: Some(block_name),
-                violation: Some("unlisted_resource"),
+                violation: Some(Violation::UnlistedResource),
                 on_violation: Some(block.on_violation),
             };
         };
         let violation = match rule.access {
-            _ if rule.access.allows(class) => rule.deny.contains(&class).then(|| deny_name(class)),
-            Access::None => Some("no_access_violation"),
-            Access::Read => Some("read_only_violation"),
-            Access::Write | Access::ReadWrite => Some("write_only_violation"),
+            _ if rule.access.allows(class) => rule.deny.contains(&class).then(|| Violation::denied(class)),
+            Access::None => Some(Violation::NoAccess),
+            Access::Read => Some(Violation::ReadOnly),
+            Access::Write | Access::ReadWrite => Some(Violation::WriteOnly),
         };
         Judgement {
             rule: Some(format!("{block_name} / resource {}", rule.pattern)),
@@ -508,15 +454,42 @@ impl Policy {
     }
 }
 
-fn deny_name(class: Class) -> &'static str {
-    match class {
-        Class::Read => "deny_read_violation",
-        Class::Write => "deny_write_violation",
-        Class::Ddl => "deny_ddl_violation",
-        Class::Role => "deny_role_violation",
-        Class::Function => "deny_function_violation",
-        Class::Exec => "deny_exec_violation",
-        Class::Network => "deny_network_violation",
+crate::vocabulary! {
+    /// The policy rule an access violates.
+    pub enum Violation {
+        /// A read-only grant, and the access can change state.
+        ReadOnly = "read_only_violation",
+        /// An explicit `access = "none"` on the resource.
+        NoAccess = "no_access_violation",
+        /// A write-only grant, and the access reads.
+        WriteOnly = "write_only_violation",
+        DenyRead = "deny_read_violation",
+        DenyWrite = "deny_write_violation",
+        DenyDdl = "deny_ddl_violation",
+        DenyRole = "deny_role_violation",
+        DenyFunction = "deny_function_violation",
+        DenyExec = "deny_exec_violation",
+        DenyNetwork = "deny_network_violation",
+        /// The agent's block has no rule for the resource.
+        UnlistedResource = "unlisted_resource",
+        /// The agent has no block and there is no default block.
+        #[default]
+        UnknownAgent = "unknown_agent",
+    }
+}
+
+impl Violation {
+    /// The violation of a `deny` list naming `class`.
+    pub fn denied(class: Class) -> Violation {
+        match class {
+            Class::Read => Violation::DenyRead,
+            Class::Write => Violation::DenyWrite,
+            Class::Ddl => Violation::DenyDdl,
+            Class::Role => Violation::DenyRole,
+            Class::Function => Violation::DenyFunction,
+            Class::Exec => Violation::DenyExec,
+            Class::Network => Violation::DenyNetwork,
+        }
     }
 }
 

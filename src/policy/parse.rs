@@ -312,7 +312,7 @@ impl Parser<'_> {
                             Some(level) => access = Some(level),
                             None => self.error(
                                 a.value.span(),
-                                format!("unknown access level \"{s}\"; expected one of {}", Access::NAMES),
+                                format!("unknown access level \"{s}\"; expected one of {}", Access::names()),
                             ),
                         }
                     }
@@ -324,7 +324,7 @@ impl Parser<'_> {
                             Some(_) => self.error(span, format!("\"{value}\" is listed twice in deny")),
                             None => self.error(
                                 span,
-                                format!("unknown deny class \"{value}\"; expected one of {}", Class::NAMES),
+                                format!("unknown deny class \"{value}\"; expected one of {}", Class::names()),
                             ),
                         }
                     }
@@ -343,7 +343,7 @@ impl Parser<'_> {
                 block.span(),
                 format!(
                     "resource \"{pattern}\" has no access; add access = one of {}",
-                    Access::NAMES
+                    Access::names()
                 ),
             );
             return None;
@@ -370,7 +370,7 @@ impl Parser<'_> {
                             a.value.span(),
                             format!(
                                 "unknown on_violation action \"{s}\"; expected one of {}",
-                                OnViolation::NAMES
+                                OnViolation::names()
                             ),
                         ),
                     }
@@ -381,7 +381,7 @@ impl Parser<'_> {
         if !given {
             self.error(
                 block.span(),
-                format!("on_violation needs action = one of {}", OnViolation::NAMES),
+                format!("on_violation needs action = one of {}", OnViolation::names()),
             );
         }
         action
@@ -574,7 +574,12 @@ agent "reporting-assistant@breakglass" {
         let (policy, diags) = parse(text);
         assert!(diags.is_empty(), "{diags:?}");
         let ra = Some(("reporting-assistant", Some("s3f1")));
-        let j = |agent, res, class| policy.judge(agent, res, class).violation;
+        let j = |agent, res, class| {
+            policy
+                .judge(agent, res, class)
+                .violation
+                .map(crate::policy::Violation::name)
+        };
         assert_eq!(j(ra, "prod-postgres/reporting/public.orders", Class::Read), None);
         assert_eq!(
             j(ra, "prod-postgres/reporting/public.orders", Class::Write),

@@ -7,173 +7,149 @@
 //!
 //! In: [`ActionRow`]s. Out: Arrow record batches.
 
-use std::sync::{Arc, OnceLock};
+use super::db_events::DbOutcome;
+use super::declare::kind::*;
+use crate::policy::{Class, OnViolation, Op, Violation};
 
-use arrow_schema::{DataType, Schema, SchemaRef};
-
-use super::columns::{TableBuilder, field, timestamp_ns};
-
-pub const TABLE: &str = "actions";
-
-/// One action, ready to write.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ActionRow {
-    pub action_id: String,
-    pub ts: Option<i64>,
-    pub agent: Option<String>,
-    pub session: Option<String>,
-    pub principal: Option<String>,
-    pub tool: Option<String>,
-    pub mcp_server: Option<String>,
-    pub resource: String,
-    pub production: bool,
-    pub op: &'static str,
-    pub class: &'static str,
-    pub command: Option<String>,
-    pub outcome: &'static str,
-    pub source_outcome: String,
-    pub violation: Option<&'static str>,
-    pub rule: Option<String>,
-    pub on_violation: Option<&'static str>,
-    pub verdict: &'static str,
-    pub conf: &'static str,
-    pub reason: String,
-    pub claimed_read_only: Option<bool>,
-    pub trace_id: Option<String>,
-    pub span_id: Option<String>,
-    pub evidence_table: &'static str,
-    pub evidence_file: String,
-    pub evidence_line: u64,
-    pub evidence_blake3: String,
-    pub evidence_row_hash: String,
-    pub corroboration: Option<String>,
+crate::vocabulary! {
+    /// How sure an attribution is (DESIGN.md: identity); ordered from the strongest.
+    pub enum Conf {
+        Attributed = "attributed",
+        Approximate = "approximate",
+        #[default]
+        Unattributed = "unattributed",
+    }
 }
 
-/// A `conf` value read back as the static name it was written from (unknown values count as
-/// the weakest, unattributed).
-pub fn conf_name(s: &str) -> &'static str {
-    ["attributed", "approximate", "unattributed"]
-        .into_iter()
-        .find(|c| *c == s)
-        .unwrap_or("unattributed")
+crate::vocabulary! {
+    /// What the source says happened, in agaudit's words.
+    pub enum SourceOutcome {
+        /// It went through.
+        #[default]
+        Ok = "ok",
+        /// The database or the kernel refused it.
+        Refused = "refused",
+        /// Permitted, then failed (a constraint, a cancel).
+        Failed = "failed",
+        /// An error the source does not say more about.
+        Error = "error",
+    }
 }
 
-/// The Arrow schema of `actions` (mirrored in schemas/actions.arrow.json).
-pub fn schema() -> SchemaRef {
-    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            use DataType::*;
-            Arc::new(Schema::new(vec![
-                field(
-                    "action_id",
-                    Utf8,
-                    false,
-                    "32 hex digits: blake3 of the evidence row hash (stable across re-runs and policies)",
-                ),
-                field("ts", timestamp_ns(), true, "when the access happened, UTC (the evidence row's time)"),
-                field("agent", Utf8, true, "AGENT the access is attributed to; null when unattributed"),
-                field("session", Utf8, true, "SESSION of AGENT@SESSION; null when unknown"),
-                field("principal", Utf8, true, "identity used at the resource: database role, service account"),
-                field(
-                    "tool",
-                    Utf8,
-                    true,
-                    "tool that made the access: nearest tool-call span above the access (gen_ai.tool.name / MCP tool)",
-                ),
-                field("mcp_server", Utf8, true, "MCP server that ran the tool, from the span chain"),
-                field(
-                    "resource",
-                    Utf8,
-                    false,
-                    "SERVER/DATABASE[/SCHEMA.TABLE], file:///path, tcp://HOST:PORT (or a declared endpoint), s3://bucket/key",
-                ),
-                field(
-                    "production",
-                    Boolean,
-                    false,
-                    "the resource lies on an endpoint the policy marks production = true",
-                ),
-                field("op", Utf8, false, "R (read) or RW (anything that can change state)"),
-                field("class", Utf8, false, "read | write | ddl | role | function | exec | network (docs/policy.md)"),
-                field("command", Utf8, true, "command as the source names it: SELECT, UPDATE, connect, …"),
-                field("outcome", Utf8, false, "allow (the source shows it went through) | DENY (the source refused it)"),
-                field(
-                    "source_outcome",
-                    Utf8,
-                    false,
-                    "what the evidence says: ok | refused | failed (permitted, then failed) | error",
-                ),
-                field(
-                    "violation",
-                    Utf8,
-                    true,
-                    "violated policy rule (read_only_violation, no_access_violation, write_only_violation, deny_CLASS_violation, unlisted_resource, unknown_agent); null when allowed or not judged",
-                ),
-                field("rule", Utf8, true, "the policy rule that governs the access: agent NAME / resource PATTERN"),
-                field("on_violation", Utf8, true, "what the governing block asks for: block_and_alert | alert | log"),
-                field(
-                    "verdict",
-                    Utf8,
-                    false,
-                    "ok | violation_refused (the control worked) | violation_allowed (the control failed: most severe) | not_judged (unattributed, no default block)",
-                ),
-                field("conf", Utf8, false, "attributed | approximate | unattributed (docs/correlation.md)"),
-                field("reason", Utf8, false, "how identity and outcome were established, or what is missing"),
-                field(
-                    "claimed_read_only",
-                    Boolean,
-                    true,
-                    "the tool's effective readOnlyHint in its latest listing (an untrusted claim); null when unknown",
-                ),
-                field("trace_id", Utf8, true, "trace that ties the access to its agent, when one does"),
-                field("span_id", Utf8, true, "span of the access itself (db client span, HTTP client span)"),
-                field("evidence_table", Utf8, false, "table of the ground-truth row: db_events or spans"),
-                field("evidence_file", Utf8, false, "raw file of that row (as given to ingest)"),
-                field("evidence_line", UInt64, false, "1-based line of that row in its raw file"),
-                field("evidence_blake3", Utf8, false, "blake3 of the raw file (ingest.json chain of custody)"),
-                field(
-                    "evidence_row_hash",
-                    Utf8,
-                    false,
-                    "blake3 of the evidence row as stored in Parquet (encoding in docs/ledger.md)",
-                ),
-                field(
-                    "corroboration",
-                    Utf8,
-                    true,
-                    "other rows behind the attribution or the same access, space-separated TABLE:FILE:LINE",
-                ),
-            ]))
-        })
-        .clone()
+impl From<DbOutcome> for SourceOutcome {
+    fn from(o: DbOutcome) -> Self {
+        match o {
+            DbOutcome::Ok => SourceOutcome::Ok,
+            DbOutcome::Refused => SourceOutcome::Refused,
+            DbOutcome::Failed => SourceOutcome::Failed,
+        }
+    }
 }
 
-impl ActionRow {
-    pub fn append(&self, b: &mut TableBuilder) {
-        let mut r = b.row();
-        r.str(Some(&self.action_id)).ts_ns(self.ts);
-        r.str(self.agent.as_deref())
-            .str(self.session.as_deref())
-            .str(self.principal.as_deref());
-        r.str(self.tool.as_deref()).str(self.mcp_server.as_deref());
-        r.str(Some(&self.resource))
-            .bool(Some(self.production))
-            .str(Some(self.op))
-            .str(Some(self.class))
-            .str(self.command.as_deref());
-        r.str(Some(self.outcome)).str(Some(&self.source_outcome));
-        r.str(self.violation).str(self.rule.as_deref()).str(self.on_violation);
-        r.str(Some(self.verdict)).str(Some(self.conf)).str(Some(&self.reason));
-        r.bool(self.claimed_read_only);
-        r.str(self.trace_id.as_deref()).str(self.span_id.as_deref());
-        r.str(Some(self.evidence_table))
-            .str(Some(&self.evidence_file))
-            .u64(Some(self.evidence_line))
-            .str(Some(&self.evidence_blake3))
-            .str(Some(&self.evidence_row_hash));
-        r.str(self.corroboration.as_deref());
-        r.end();
+crate::vocabulary! {
+    /// Whether the access went through: the outcome an auditor reads.
+    pub enum Outcome {
+        #[default]
+        Allow = "allow",
+        Deny = "DENY",
+    }
+}
+
+crate::vocabulary! {
+    /// How an access stands against the policy.
+    pub enum Verdict {
+        #[default]
+        Ok = "ok",
+        /// A violation the control refused: the control worked.
+        ViolationRefused = "violation_refused",
+        /// A violation that went through: the control failed (the most severe).
+        ViolationAllowed = "violation_allowed",
+        /// Unattributed, and no default block speaks to it.
+        NotJudged = "not_judged",
+    }
+}
+
+crate::vocabulary! {
+    /// The table of an action's ground-truth row (in name order: actions sort by it).
+    pub enum EvidenceTable {
+        #[default]
+        DbEvents = "db_events",
+        KernelEvents = "kernel_events",
+        Spans = "spans",
+    }
+}
+
+/// Who did an access, as a person reads it: AGENT@SESSION, AGENT, or `principal P` when no
+/// agent is known.
+pub fn actor(agent: Option<&str>, session: Option<&str>, principal: Option<&str>) -> String {
+    match (agent, session) {
+        (Some(a), Some(s)) => format!("{a}@{s}"),
+        (Some(a), None) => a.to_string(),
+        _ => format!("principal {}", principal.unwrap_or("(unknown)")),
+    }
+}
+
+crate::table! {
+    /// One action, ready to write.
+    pub struct ActionRow in "actions", builder ActionsBuilder, view ActionsView {
+        /// 32 hex digits: blake3 of the evidence row hash (stable across re-runs and policies)
+        action_id: Text = Fixed,
+        /// when the access happened, UTC (the evidence row's time)
+        ts: TsNs = Fixed,
+        /// AGENT the access is attributed to; null when unattributed
+        agent: OptText = Identifier,
+        /// SESSION of AGENT@SESSION; null when unknown
+        session: OptText = Identifier,
+        /// identity used at the resource: database role, service account
+        principal: OptText = Identifier,
+        /// tool that made the access: nearest tool-call span above the access (gen_ai.tool.name / MCP tool)
+        tool: OptText = Identifier,
+        /// MCP server that ran the tool, from the span chain
+        mcp_server: OptText = Identifier,
+        /// SERVER/DATABASE[/SCHEMA.TABLE], file:///path, tcp://HOST:PORT (or a declared endpoint), s3://bucket/key
+        resource: Text = Identifier,
+        /// the resource lies on an endpoint the policy marks production = true
+        production: Bool = Fixed,
+        /// R (read) or RW (anything that can change state)
+        op: Enum<Op> = Fixed,
+        /// read | write | ddl | role | function | exec | network (docs/policy.md)
+        class: Enum<Class> = Fixed,
+        /// command as the source names it: SELECT, UPDATE, connect, …
+        command: OptText = Identifier,
+        /// allow (the source shows it went through) | DENY (the source refused it)
+        outcome: Enum<Outcome> = Fixed,
+        /// what the evidence says: ok | refused | failed (permitted, then failed) | error
+        source_outcome: Enum<SourceOutcome> = Fixed,
+        /// violated policy rule (read_only_violation, no_access_violation, write_only_violation, deny_CLASS_violation, unlisted_resource, unknown_agent); null when allowed or not judged
+        violation: OptEnum<Violation> = Fixed,
+        /// the policy rule that governs the access: agent NAME / resource PATTERN
+        rule: OptText = Identifier,
+        /// what the governing block asks for: block_and_alert | alert | log
+        on_violation: OptEnum<OnViolation> = Fixed,
+        /// ok | violation_refused (the control worked) | violation_allowed (the control failed: most severe) | not_judged (unattributed, no default block)
+        verdict: Enum<Verdict> = Fixed,
+        /// attributed | approximate | unattributed (docs/correlation.md)
+        conf: Enum<Conf> = Fixed,
+        /// how identity and outcome were established, or what is missing
+        reason: Text = Text,
+        /// the tool's effective readOnlyHint in its latest listing (an untrusted claim); null when unknown
+        claimed_read_only: OptBool = Fixed,
+        /// trace that ties the access to its agent, when one does
+        trace_id: OptText = Fixed,
+        /// span of the access itself (db client span, HTTP client span)
+        span_id: OptText = Fixed,
+        /// table of the ground-truth row: db_events | kernel_events | spans
+        evidence_table: Enum<EvidenceTable> = Fixed,
+        /// raw file of that row (as given to ingest)
+        evidence_file: Text = Identifier,
+        /// 1-based line of that row in its raw file
+        evidence_line: U64 = Fixed,
+        /// blake3 of the raw file (ingest.json chain of custody)
+        evidence_blake3: Text = Fixed,
+        /// blake3 of the evidence row as stored in Parquet (encoding in docs/ledger.md)
+        evidence_row_hash: Text = Fixed,
+        /// other rows behind the attribution or the same access, space-separated TABLE:FILE:LINE
+        corroboration: OptText = Identifier,
     }
 }
 
@@ -183,9 +159,10 @@ mod tests {
 
     #[test]
     fn row_matches_schema() {
-        let mut b = TableBuilder::new(schema());
-        ActionRow::default().append(&mut b);
+        let mut b = ActionsBuilder::new();
+        b.append(&ActionRow::default());
         let batch = b.finish().unwrap();
         assert_eq!(batch.num_rows(), 1);
+        assert_eq!(ActionsView::of(&batch).unwrap().conf.get(0), Conf::Unattributed);
     }
 }

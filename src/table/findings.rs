@@ -7,156 +7,93 @@
 //!
 //! In: [`FindingRow`]s. Out: Arrow record batches.
 
-use std::sync::{Arc, OnceLock};
+use super::actions::{Conf, Outcome};
+use super::declare::kind::*;
+use crate::policy::Class;
 
-use arrow_schema::{DataType, Schema, SchemaRef};
-
-use super::columns::{TableBuilder, field, timestamp_ns};
-
-pub const TABLE: &str = "findings";
-
-/// One finding, ready to write.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FindingRow {
-    pub finding_id: String,
-    pub kind: &'static str,
-    pub severity: &'static str,
-    pub mcp_server: Option<String>,
-    pub tool: String,
-    pub agent: Option<String>,
-    pub session: Option<String>,
-    pub principal: Option<String>,
-    pub claim: String,
-    pub annotations: String,
-    pub claim_evidence: String,
-    pub class: Option<&'static str>,
-    pub command: Option<String>,
-    pub resource: Option<String>,
-    pub production: bool,
-    pub outcome: Option<String>,
-    pub layers: String,
-    pub corroborated: bool,
-    pub count: u64,
-    pub first_ts: Option<i64>,
-    pub last_ts: Option<i64>,
-    pub conf: &'static str,
-    pub detail: String,
-    pub action_ids: String,
-    pub evidence: String,
+crate::vocabulary! {
+    /// What a finding is.
+    pub enum FindingKind {
+        /// The tool claims readOnlyHint=true and changed state.
+        #[default]
+        ReadOnlyContradiction = "read_only_contradiction",
+        /// The tool claims destructiveHint=false and destroyed something.
+        DestructiveContradiction = "destructive_contradiction",
+        /// The tool claims openWorldHint=false and reached the network.
+        OpenWorldContradiction = "open_world_contradiction",
+        /// The tool declares no annotations and wrote.
+        UnannotatedWrite = "unannotated_write",
+        /// The tool's annotations changed between listings.
+        ClaimChanged = "claim_changed",
+        /// A layer the policy relies on saw nothing (agaudit inventory).
+        CoverageGap = "coverage_gap",
+    }
 }
 
-/// The Arrow schema of `findings` (mirrored in schemas/findings.arrow.json).
-pub fn schema() -> SchemaRef {
-    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            use DataType::*;
-            Arc::new(Schema::new(vec![
-                field(
-                    "finding_id",
-                    Utf8,
-                    false,
-                    "32 hex digits: blake3 of the kind, tool, actor and observation (stable across re-runs)",
-                ),
-                field(
-                    "kind",
-                    Utf8,
-                    false,
-                    "read_only_contradiction | destructive_contradiction | open_world_contradiction | unannotated_write | claim_changed (agaudit diff) | coverage_gap (agaudit inventory)",
-                ),
-                field("severity", Utf8, false, "critical | high | medium | low (docs/diff.md)"),
-                field("mcp_server", Utf8, true, "MCP server of the tool, as the evidence names it"),
-                field("tool", Utf8, false, "the tool (empty for a coverage gap)"),
-                field("agent", Utf8, true, "AGENT that used the tool; null when unattributed"),
-                field("session", Utf8, true, "SESSION of AGENT@SESSION"),
-                field("principal", Utf8, true, "identity used at the resource (shown when there is no agent)"),
-                field(
-                    "claim",
-                    Utf8,
-                    false,
-                    "the claim the observation contradicts (readOnlyHint=true, destructiveHint=false, openWorldHint=false), no annotations, or what changed",
-                ),
-                field(
-                    "annotations",
-                    Utf8,
-                    false,
-                    "the tool's annotations in force at the time (for claim_changed: the new ones), effective values after the MCP defaults",
-                ),
-                field(
-                    "claim_evidence",
-                    Utf8,
-                    false,
-                    "tool_hints rows of that claim (and, for claim_changed, of the new one): tool_hints:FILE:LINE",
-                ),
-                field("class", Utf8, true, "observed class: write | ddl | role | network | … (null for claim_changed)"),
-                field("command", Utf8, true, "observed command: UPDATE, DELETE, connect, …"),
-                field("resource", Utf8, true, "the resource the observation touched"),
-                field(
-                    "production",
-                    Boolean,
-                    false,
-                    "the resource is on an endpoint the policy marks production",
-                ),
-                field(
-                    "outcome",
-                    Utf8,
-                    true,
-                    "allow (it went through) | DENY (refused: an attempt, rated lower)",
-                ),
-                field(
-                    "layers",
-                    Utf8,
-                    false,
-                    "layers that saw it, space-separated: db (pgAudit), telemetry (spans), kernel",
-                ),
-                field("corroborated", Boolean, false, "seen by two or more layers"),
-                field("count", UInt64, false, "how many actions this finding groups"),
-                field("first_ts", timestamp_ns(), true, "first time observed, UTC"),
-                field("last_ts", timestamp_ns(), true, "last time observed, UTC"),
-                field(
-                    "conf",
-                    Utf8,
-                    false,
-                    "the weakest attribution confidence among its actions: attributed | approximate | unattributed",
-                ),
-                field("detail", Utf8, false, "one sentence: what was claimed and what was observed"),
-                field("action_ids", Utf8, false, "the actions behind it, space-separated (actions.action_id)"),
-                field(
-                    "evidence",
-                    Utf8,
-                    false,
-                    "their ground-truth rows, space-separated TABLE:FILE:LINE",
-                ),
-            ]))
-        })
-        .clone()
+crate::vocabulary! {
+    /// How severe a finding is (docs/diff.md), from the most severe.
+    pub enum FindingSeverity {
+        Critical = "critical",
+        High = "high",
+        #[default]
+        Medium = "medium",
+        Low = "low",
+    }
 }
 
-impl FindingRow {
-    pub fn append(&self, b: &mut TableBuilder) {
-        let mut r = b.row();
-        r.str(Some(&self.finding_id))
-            .str(Some(self.kind))
-            .str(Some(self.severity));
-        r.str(self.mcp_server.as_deref()).str(Some(&self.tool));
-        r.str(self.agent.as_deref())
-            .str(self.session.as_deref())
-            .str(self.principal.as_deref());
-        r.str(Some(&self.claim))
-            .str(Some(&self.annotations))
-            .str(Some(&self.claim_evidence));
-        r.str(self.class)
-            .str(self.command.as_deref())
-            .str(self.resource.as_deref())
-            .bool(Some(self.production))
-            .str(self.outcome.as_deref());
-        r.str(Some(&self.layers))
-            .bool(Some(self.corroborated))
-            .u64(Some(self.count));
-        r.ts_ns(self.first_ts).ts_ns(self.last_ts);
-        r.str(Some(self.conf)).str(Some(&self.detail));
-        r.str(Some(&self.action_ids)).str(Some(&self.evidence));
-        r.end();
+crate::table! {
+    /// One finding, ready to write.
+    pub struct FindingRow in "findings", builder FindingsBuilder, view FindingsView {
+        /// 32 hex digits: blake3 of the kind, tool, actor and observation (stable across re-runs)
+        finding_id: Text = Fixed,
+        /// read_only_contradiction | destructive_contradiction | open_world_contradiction | unannotated_write | claim_changed (agaudit diff) | coverage_gap (agaudit inventory)
+        kind: Enum<FindingKind> = Fixed,
+        /// critical | high | medium | low (docs/diff.md)
+        severity: Enum<FindingSeverity> = Fixed,
+        /// MCP server of the tool, as the evidence names it
+        mcp_server: OptText = Identifier,
+        /// the tool (empty for a coverage gap)
+        tool: Text = Identifier,
+        /// AGENT that used the tool; null when unattributed
+        agent: OptText = Identifier,
+        /// SESSION of AGENT@SESSION
+        session: OptText = Identifier,
+        /// identity used at the resource (shown when there is no agent)
+        principal: OptText = Identifier,
+        /// the claim the observation contradicts (readOnlyHint=true, destructiveHint=false, openWorldHint=false), no annotations, or what changed
+        claim: Text = Text,
+        /// the tool's annotations in force at the time (for claim_changed: the new ones), effective values after the MCP defaults
+        annotations: Text = Fixed,
+        /// tool_hints rows of that claim (and, for claim_changed, of the new one): tool_hints:FILE:LINE
+        claim_evidence: Text = Identifier,
+        /// observed class: write | ddl | role | network | … (null for claim_changed)
+        class: OptEnum<Class> = Fixed,
+        /// observed command: UPDATE, DELETE, connect, …
+        command: OptText = Identifier,
+        /// the resource the observation touched
+        resource: OptText = Identifier,
+        /// the resource is on an endpoint the policy marks production
+        production: Bool = Fixed,
+        /// allow (it went through) | DENY (refused: an attempt, rated lower)
+        outcome: OptEnum<Outcome> = Fixed,
+        /// layers that saw it, space-separated: db (pgAudit), telemetry (spans), kernel
+        layers: Text = Fixed,
+        /// seen by two or more layers
+        corroborated: Bool = Fixed,
+        /// how many actions this finding groups
+        count: U64 = Fixed,
+        /// first time observed, UTC
+        first_ts: TsNs = Fixed,
+        /// last time observed, UTC
+        last_ts: TsNs = Fixed,
+        /// the weakest attribution confidence among its actions: attributed | approximate | unattributed
+        conf: Enum<Conf> = Fixed,
+        /// one sentence: what was claimed and what was observed
+        detail: Text = Text,
+        /// the actions behind it, space-separated (actions.action_id)
+        action_ids: Text = Fixed,
+        /// their ground-truth rows, space-separated TABLE:FILE:LINE
+        evidence: Text = Identifier,
     }
 }
 
@@ -166,8 +103,8 @@ mod tests {
 
     #[test]
     fn row_matches_schema() {
-        let mut b = TableBuilder::new(schema());
-        FindingRow::default().append(&mut b);
+        let mut b = FindingsBuilder::new();
+        b.append(&FindingRow::default());
         assert_eq!(b.finish().unwrap().num_rows(), 1);
     }
 }

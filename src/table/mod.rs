@@ -1,18 +1,21 @@
-//! The normalised tables: one Arrow schema per table, and the partitioned Parquet writer.
+//! The normalised tables: each declared once, and the partitioned Parquet writer and reader.
 //!
-//! Each table module defines its schema (mirrored in schemas/<table>.arrow.json, checked by a
-//! test) and a builder that turns rows into Arrow record batches. [`writer`] writes them as
-//! zstd Parquet under CASE/parquet/<table>/date=YYYY-MM-DD/, hive style, so DuckDB, Spark or
-//! Trino read a case directly.
+//! Each table module declares its table with [`table!`](crate::table) (columns, kinds,
+//! descriptions, redaction), which yields the row struct, the Arrow schema (mirrored in
+//! schemas/<table>.arrow.json, checked by a test), a builder and a typed view. [`writer`] writes
+//! batches as zstd Parquet under CASE/parquet/<table>/date=YYYY-MM-DD/, hive style, so DuckDB,
+//! Spark or Trino read a case directly; [`read`] reads them back.
 //!
-//! In: rows from the ingest stages. Out: Parquet part files.
+//! In: rows from the stages. Out: Parquet part files, and batches read back from them.
 
+#[macro_use]
+pub mod declare;
 pub mod actions;
-pub mod columns;
 pub mod db_events;
 pub mod findings;
 pub mod kernel_events;
 pub mod log_events;
+pub mod read;
 pub mod spans;
 pub mod tool_hints;
 pub mod writer;
@@ -22,28 +25,34 @@ use arrow_schema::{DataType, Schema, SchemaRef};
 /// Every table agaudit writes, with its schema.
 pub fn all() -> Vec<(&'static str, SchemaRef)> {
     vec![
-        (db_events::TABLE, db_events::schema()),
-        (spans::TABLE, spans::schema()),
-        (log_events::TABLE, log_events::schema()),
-        (tool_hints::TABLE, tool_hints::schema()),
-        (kernel_events::TABLE, kernel_events::schema()),
-        (kernel_events::PROCESSES, kernel_events::processes_schema()),
-        (actions::TABLE, actions::schema()),
-        (findings::TABLE, findings::schema()),
+        (db_events::DbEvent::TABLE, db_events::DbEvent::schema()),
+        (spans::SpanRow::TABLE, spans::SpanRow::schema()),
+        (log_events::LogEventRow::TABLE, log_events::LogEventRow::schema()),
+        (tool_hints::ToolHintRow::TABLE, tool_hints::ToolHintRow::schema()),
+        (
+            kernel_events::KernelEventRow::TABLE,
+            kernel_events::KernelEventRow::schema(),
+        ),
+        (kernel_events::ProcessRow::TABLE, kernel_events::ProcessRow::schema()),
+        (actions::ActionRow::TABLE, actions::ActionRow::schema()),
+        (findings::FindingRow::TABLE, findings::FindingRow::schema()),
     ]
 }
 
-/// The schema as JSON (name, Arrow type, nullable per field), the form committed in schemas/.
+/// The schema as JSON (name, Arrow type, nullable, description and redaction per field), the
+/// form committed in schemas/.
 pub fn schema_json(table: &str, schema: &Schema) -> serde_json::Value {
     let fields: Vec<serde_json::Value> = schema
         .fields()
         .iter()
         .map(|f| {
+            let meta = |k: &str| f.metadata().get(k).cloned().unwrap_or_default();
             serde_json::json!({
                 "name": f.name(),
                 "type": type_name(f.data_type()),
                 "nullable": f.is_nullable(),
-                "description": f.metadata().get("description").cloned().unwrap_or_default(),
+                "description": meta("description"),
+                "redaction": meta("redaction"),
             })
         })
         .collect();

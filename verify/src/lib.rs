@@ -18,6 +18,7 @@ pub mod cli;
 pub mod ledger;
 pub mod manifest;
 pub mod report;
+pub mod row;
 
 /// Context string of the genesis link; changing it is a format break.
 pub const GENESIS_CONTEXT: &str = "agaudit 2026-11 ledger genesis v1";

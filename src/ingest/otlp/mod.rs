@@ -19,13 +19,14 @@ use model::{AnyValue, Enum, KeyValue, Request};
 use semconv::{Hint, LogTarget, SpanTarget};
 
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Splitter};
-use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch, run_chunks};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, run_chunks};
 use crate::ingest::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
-use crate::table::columns::{Source, TableBuilder};
-use crate::table::log_events::{self, LogEventRow};
-use crate::table::spans::{self, SEMCONV_COUNT, SpanRow};
-use crate::table::tool_hints::{self, Hints, ToolHintRow};
+use crate::table::declare::kind::SpreadValues;
+use crate::table::declare::{ColumnEnum, SourceFile, SourceRef};
+use crate::table::log_events::{LogEventRow, LogEventsBuilder};
+use crate::table::spans::{SEMCONV_COUNT, Semconv, SpanKind, SpanRow, SpanStatus, SpansBuilder};
+use crate::table::tool_hints::{self, Hints, Origin, ToolHintRow, ToolHintsBuilder};
 
 /// How the requests are laid out in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +44,9 @@ pub const MAX_DOCUMENT_BYTES: usize = 256 << 20;
 /// The tables an OTLP file writes to.
 pub fn tables() -> Vec<(&'static str, arrow_schema::SchemaRef)> {
     vec![
-        (spans::TABLE, spans::schema()),
-        (log_events::TABLE, log_events::schema()),
-        (tool_hints::TABLE, tool_hints::schema()),
+        (SpanRow::TABLE, SpanRow::schema()),
+        (LogEventRow::TABLE, LogEventRow::schema()),
+        (ToolHintRow::TABLE, ToolHintRow::schema()),
     ]
 }
 
@@ -56,7 +57,7 @@ pub fn ingest_file(
     table_root: &Path,
     quarantine_path: PathBuf,
 ) -> FileOutcome {
-    let source = ctx.source();
+    let source = &ctx.source;
     let sink = match Sink::new(ctx, table_root, &tables(), quarantine_path) {
         Ok(s) => s,
         Err(e) => return FileOutcome::failed(e),
@@ -64,39 +65,29 @@ pub fn ingest_file(
     match layout {
         Layout::Lines => {
             let framer = Framer::new(reader, Framing::Lines, Splitter::plain());
-            run_chunks(framer, sink, |chunk| process_chunk(chunk, &source))
+            run_chunks(framer, sink, |chunk| process_chunk(chunk, source))
         }
-        Layout::Document => ingest_document(reader, sink, &source),
+        Layout::Document => ingest_document(reader, sink, source),
     }
 }
 
 /// Builders of one chunk, per table and date partition.
 #[derive(Default)]
 struct Builders {
-    spans: DatePartitions<TableBuilder>,
-    logs: DatePartitions<TableBuilder>,
-    hints: DatePartitions<TableBuilder>,
+    spans: DatePartitions<SpansBuilder>,
+    logs: DatePartitions<LogEventsBuilder>,
+    hints: DatePartitions<ToolHintsBuilder>,
 }
 
 impl Builders {
     fn into_batches(self, out: &mut ChunkOut) {
-        let all = [
-            (spans::TABLE, self.spans),
-            (log_events::TABLE, self.logs),
-            (tool_hints::TABLE, self.hints),
-        ];
-        for (table, parts) in all {
-            for (date, mut b) in parts.builders {
-                match b.finish() {
-                    Ok(batch) => out.batches.push(TableBatch { table, date, batch }),
-                    Err(e) => out.error = Some(format!("internal error building {table}: {e}")),
-                }
-            }
-        }
+        out.add_partitions(SpanRow::TABLE, self.spans, SpansBuilder::finish);
+        out.add_partitions(LogEventRow::TABLE, self.logs, LogEventsBuilder::finish);
+        out.add_partitions(ToolHintRow::TABLE, self.hints, ToolHintsBuilder::finish);
     }
 }
 
-fn process_chunk(chunk: &Chunk, source: &Source) -> ChunkOut {
+fn process_chunk(chunk: &Chunk, source: &SourceFile) -> ChunkOut {
     let mut out = ChunkOut::new(chunk.seq);
     let mut builders = Builders::default();
     for r in &chunk.records {
@@ -111,7 +102,7 @@ fn process_chunk(chunk: &Chunk, source: &Source) -> ChunkOut {
     out
 }
 
-fn ingest_document(reader: Box<dyn Read + Send>, mut sink: Sink, source: &Source) -> FileOutcome {
+fn ingest_document(reader: Box<dyn Read + Send>, mut sink: Sink, source: &SourceFile) -> FileOutcome {
     let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
     let mut out = ChunkOut::new(0);
     out.counts.lines_read = doc.lines;
@@ -142,11 +133,11 @@ fn ingest_document(reader: Box<dyn Read + Send>, mut sink: Sink, source: &Source
 struct Rows<'r> {
     spans: Vec<SpanRow<'r>>,
     logs: Vec<LogEventRow<'r>>,
-    hints: Vec<ToolHintRow>,
+    hints: Vec<ToolHintRow<'r>>,
 }
 
 /// One export request (a JSON line or the whole document): rows, or one quarantine entry.
-fn process_request(bytes: &[u8], line: u64, lines: u32, source: &Source, out: &mut ChunkOut, b: &mut Builders) {
+fn process_request(bytes: &[u8], line: u64, lines: u32, source: &SourceFile, out: &mut ChunkOut, b: &mut Builders) {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         out.counts.add_other("blank", u64::from(lines));
         return;
@@ -173,8 +164,9 @@ fn process_request(bytes: &[u8], line: u64, lines: u32, source: &Source, out: &m
     }
     let mut counts = RuleCounts::new();
     let mut rows = Rows::default();
-    let converted = convert_spans(&request, line, &mut rows, &mut counts)
-        .and_then(|()| convert_logs(&request, line, &mut rows, &mut counts));
+    let at = source.at(line);
+    let converted = convert_spans(&request, at, &mut rows, &mut counts)
+        .and_then(|()| convert_logs(&request, at, &mut rows, &mut counts));
     if let Err(reason) = converted {
         out.quarantine(bytes, line, lines, &reason);
         return;
@@ -187,17 +179,16 @@ fn process_request(bytes: &[u8], line: u64, lines: u32, source: &Source, out: &m
         return;
     }
     out.counts.row_lines += u64::from(lines);
-    let new = || TableBuilder::new(spans::schema());
     for s in &rows.spans {
-        s.append(b.spans.for_micros(micros(s.start_time), new), source);
+        b.spans.for_micros(micros(s.start_time), SpansBuilder::new).append(s);
     }
-    let new = || TableBuilder::new(log_events::schema());
     for l in &rows.logs {
-        l.append(b.logs.for_micros(micros(l.time.or(l.observed_time)), new), source);
+        b.logs
+            .for_micros(micros(l.time.or(l.observed_time)), LogEventsBuilder::new)
+            .append(l);
     }
-    let new = || TableBuilder::new(tool_hints::schema());
     for h in &rows.hints {
-        h.append(b.hints.for_micros(micros(h.seen_at), new), source);
+        b.hints.for_micros(micros(h.seen_at), ToolHintsBuilder::new).append(h);
     }
 }
 
@@ -258,19 +249,18 @@ const KIND_NAMES: &[&str] = &[
     "SPAN_KIND_PRODUCER",
     "SPAN_KIND_CONSUMER",
 ];
-const KINDS: &[&str] = &["unspecified", "internal", "server", "client", "producer", "consumer"];
 const STATUS_NAMES: &[&str] = &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
-const STATUSES: &[&str] = &["unset", "ok", "error"];
 
-fn enum_name(v: Option<&Enum>, proto: &[&str], names: &[&'static str]) -> &'static str {
+/// The value of a protobuf enum given by number or by its protobuf name; the vocabulary lists
+/// the values in protobuf order, and `unknown` stands for a number it does not define.
+fn enum_value<E: ColumnEnum>(v: Option<&Enum>, proto: &[&str], unknown: E) -> E {
     match v.map(|e| e.number(proto)) {
-        None => names[0],
+        None => E::ALL[0],
         Some(Some(n)) => usize::try_from(n)
             .ok()
-            .and_then(|i| names.get(i))
-            .copied()
-            .unwrap_or("unknown"),
-        Some(None) => "unknown",
+            .filter(|&i| i < proto.len())
+            .map_or(unknown, |i| E::ALL[i]),
+        Some(None) => unknown,
     }
 }
 
@@ -404,7 +394,7 @@ const TARGETS: usize = SEMCONV_COUNT + 7;
 
 fn target_index(t: SpanTarget) -> usize {
     match t {
-        SpanTarget::Text(i) => i,
+        SpanTarget::Text(c) => c as usize,
         SpanTarget::ServiceName => SEMCONV_COUNT,
         SpanTarget::ProcessPid => SEMCONV_COUNT + 1,
         SpanTarget::HostName => SEMCONV_COUNT + 2,
@@ -428,7 +418,7 @@ fn split_agent<'r>(name: Option<Cow<'r, str>>) -> (Option<Cow<'r, str>>, Option<
 
 fn convert_spans<'r>(
     req: &'r Request<'r>,
-    line: u64,
+    source: SourceRef<'r>,
     rows: &mut Rows<'r>,
     counts: &mut RuleCounts,
 ) -> Result<(), String> {
@@ -468,13 +458,13 @@ fn convert_spans<'r>(
                     *slot = text(i, counts);
                 }
                 let service_name = text(target_index(SpanTarget::ServiceName), counts);
-                let kind = enum_name(sp.kind.as_ref(), KIND_NAMES, KINDS);
-                let tool_name = semconv[6].clone();
+                let kind = enum_value(sp.kind.as_ref(), KIND_NAMES, SpanKind::Unknown);
+                let tool_name = semconv[Semconv::ToolName as usize].clone();
                 let split = tool_name.as_deref().and_then(semconv::split_mcp_tool_name);
                 let server = match split {
                     Some((s, _)) => Some(Cow::Owned(s.to_string())),
                     None => text(target_index(SpanTarget::McpServer), counts).or_else(|| {
-                        (semconv[8].is_some() && kind == "server")
+                        (semconv[Semconv::McpMethod as usize].is_some() && kind == SpanKind::Server)
                             .then(|| service_name.clone())
                             .flatten()
                     }),
@@ -482,7 +472,7 @@ fn convert_spans<'r>(
                 // The MCP conventions name a tools/call span "{method} {tool}"; SDKs that omit
                 // gen_ai.tool.name (the Python SDK's own spans) name the tool only there.
                 let named_in_span = || {
-                    let method = semconv[8].as_deref()?;
+                    let method = semconv[Semconv::McpMethod as usize].as_deref()?;
                     let name = sp.name.as_deref()?;
                     let (before, last) = name.rsplit_once(' ')?;
                     (method == "tools/call" && before.ends_with(method) && !last.is_empty())
@@ -492,11 +482,11 @@ fn convert_spans<'r>(
                     Some((_, t)) => Some(Cow::Owned(t.to_string())),
                     None => tool_name.clone().or_else(named_in_span),
                 };
-                let (agent, agent_session) = split_agent(semconv[0].clone());
-                let agent = agent.or_else(|| semconv[1].clone());
+                let (agent, agent_session) = split_agent(semconv[Semconv::AgentName as usize].clone());
+                let agent = agent.or_else(|| semconv[Semconv::AgentId as usize].clone());
                 let session = agent_session
-                    .or_else(|| semconv[2].clone())
-                    .or_else(|| semconv[3].clone());
+                    .or_else(|| semconv[Semconv::ConversationId as usize].clone())
+                    .or_else(|| semconv[Semconv::SessionId as usize].clone());
                 let query_raw = won[target_index(SpanTarget::DbQuery)]
                     .and_then(|kv| kv.value.as_ref())
                     .map(render);
@@ -517,7 +507,7 @@ fn convert_spans<'r>(
                         .map(|t| scan(Cow::Borrowed(t.as_ref()), counts)),
                     name: sp.name.as_ref().map(|n| scan(Cow::Borrowed(n.as_ref()), counts)),
                     kind,
-                    status: enum_name(status.and_then(|s| s.code.as_ref()), STATUS_NAMES, STATUSES),
+                    status: enum_value(status.and_then(|s| s.code.as_ref()), STATUS_NAMES, SpanStatus::Unknown),
                     status_message: status
                         .and_then(|s| s.message.as_deref())
                         .filter(|m| !m.is_empty())
@@ -545,10 +535,10 @@ fn convert_spans<'r>(
                     resource_attributes: res_kept,
                     events: events_json(sp, &at, counts)?,
                     links: links_json(sp, &at, counts)?,
-                    source_line: line,
+                    source,
                     trace_id,
                     span_id,
-                    semconv,
+                    semconv: SpreadValues(semconv),
                 };
                 if let Some(hint) = span_hints(&row, &sp.attributes) {
                     rows.hints.push(hint);
@@ -612,7 +602,7 @@ fn links_json(
 }
 
 /// A claim carried as span attributes (`…annotations.readOnlyHint` and friends).
-fn span_hints(row: &SpanRow<'_>, attrs: &[KeyValue<'_>]) -> Option<ToolHintRow> {
+fn span_hints<'r>(row: &SpanRow<'r>, attrs: &[KeyValue<'_>]) -> Option<ToolHintRow<'r>> {
     let mut hints = Hints::default();
     for kv in attrs {
         let Some(hint) = semconv::hint_of(&kv.key) else {
@@ -636,19 +626,20 @@ fn span_hints(row: &SpanRow<'_>, attrs: &[KeyValue<'_>]) -> Option<ToolHintRow> 
     }
     let tool = row.tool.as_deref()?.to_string();
     let server = row.server.as_deref().map(str::to_string);
-    Some(ToolHintRow {
+    let row = ToolHintRow {
         claim_digest: tool_hints::claim_digest(server.as_deref(), &tool, None, hints),
         server,
         tool,
         title: None,
-        hints,
-        origin: tool_hints::origin::SPAN_ATTRIBUTE,
+        origin: Origin::SpanAttribute,
         listing: None,
         seen_at: row.start_time,
         trace_id: row.trace_id.clone(),
         span_id: row.span_id.clone(),
-        source_line: row.source_line,
-    })
+        source: row.source,
+        ..Default::default()
+    };
+    Some(row.with_hints(hints))
 }
 
 /// A body that is an event name: dotted lower-case identifiers (claude_code.tool_result).
@@ -664,7 +655,7 @@ fn looks_like_event_name(s: &str) -> bool {
 
 fn convert_logs<'r>(
     req: &'r Request<'r>,
-    line: u64,
+    source: SourceRef<'r>,
     rows: &mut Rows<'r>,
     counts: &mut RuleCounts,
 ) -> Result<(), String> {
@@ -714,7 +705,7 @@ fn convert_logs<'r>(
                     service_name: service_name.clone(),
                     resource_attributes: resource_kept.clone(),
                     scope_name: scope_name.clone(),
-                    source_line: line,
+                    source,
                     ..Default::default()
                 };
                 let mut prompt_len = None;
@@ -831,12 +822,19 @@ fn mcp_names_of(params: &str, counts: &mut RuleCounts) -> (Option<String>, Optio
 mod tests {
     use super::*;
 
+    fn line_one() -> SourceRef<'static> {
+        SourceRef {
+            line: 1,
+            ..Default::default()
+        }
+    }
+
     fn convert(json: &str) -> Result<(Vec<String>, usize, usize), String> {
         let req: Request = serde_json::from_str(json).map_err(|e| json_error(&e, "x"))?;
         let mut rows = Rows::default();
         let mut counts = RuleCounts::new();
-        convert_spans(&req, 1, &mut rows, &mut counts)?;
-        convert_logs(&req, 1, &mut rows, &mut counts)?;
+        convert_spans(&req, line_one(), &mut rows, &mut counts)?;
+        convert_logs(&req, line_one(), &mut rows, &mut counts)?;
         let names = rows
             .spans
             .iter()
@@ -903,7 +901,7 @@ mod tests {
             let r: Request = serde_json::from_str(&json).unwrap();
             let mut rows = Rows::default();
             let mut counts = RuleCounts::new();
-            convert_spans(&r, 1, &mut rows, &mut counts).unwrap();
+            convert_spans(&r, line_one(), &mut rows, &mut counts).unwrap();
             let attrs = &rows.spans[0].attributes;
             let note = &attrs.iter().find(|(k, _)| k == "note").unwrap().1;
             assert!(!note.contains("AKIA"), "{v}: {note}");

@@ -11,10 +11,12 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// Where a span attribute's value goes. `Text(i)` is column i of `spans::SEMCONV_COLUMNS`.
+use crate::table::spans::Semconv;
+
+/// Where a span attribute's value goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpanTarget {
-    Text(usize),
+    Text(Semconv),
     ServiceName,
     ProcessPid,
     HostName,
@@ -28,26 +30,26 @@ pub enum SpanTarget {
 /// same column (a current key and its older name), the first listed that is present wins; a key
 /// on the span wins over the scope, and the scope over the resource.
 pub const SPAN_KEYS: &[(&str, SpanTarget)] = &[
-    ("gen_ai.agent.name", SpanTarget::Text(0)),
-    ("gen_ai.agent.id", SpanTarget::Text(1)),
-    ("gen_ai.conversation.id", SpanTarget::Text(2)),
-    ("session.id", SpanTarget::Text(3)),
-    ("enduser.id", SpanTarget::Text(4)),
-    ("gen_ai.operation.name", SpanTarget::Text(5)),
-    ("gen_ai.tool.name", SpanTarget::Text(6)),
-    ("gen_ai.tool.call.id", SpanTarget::Text(7)),
-    ("mcp.method.name", SpanTarget::Text(8)),
-    ("mcp.session.id", SpanTarget::Text(9)),
-    ("db.system.name", SpanTarget::Text(10)),
-    ("db.system", SpanTarget::Text(10)),
-    ("db.namespace", SpanTarget::Text(11)),
-    ("db.name", SpanTarget::Text(11)),
-    ("db.operation.name", SpanTarget::Text(12)),
-    ("db.operation", SpanTarget::Text(12)),
-    ("db.collection.name", SpanTarget::Text(13)),
-    ("db.sql.table", SpanTarget::Text(13)),
-    ("server.address", SpanTarget::Text(14)),
-    ("network.peer.address", SpanTarget::Text(15)),
+    ("gen_ai.agent.name", SpanTarget::Text(Semconv::AgentName)),
+    ("gen_ai.agent.id", SpanTarget::Text(Semconv::AgentId)),
+    ("gen_ai.conversation.id", SpanTarget::Text(Semconv::ConversationId)),
+    ("session.id", SpanTarget::Text(Semconv::SessionId)),
+    ("enduser.id", SpanTarget::Text(Semconv::EnduserId)),
+    ("gen_ai.operation.name", SpanTarget::Text(Semconv::OperationName)),
+    ("gen_ai.tool.name", SpanTarget::Text(Semconv::ToolName)),
+    ("gen_ai.tool.call.id", SpanTarget::Text(Semconv::ToolCallId)),
+    ("mcp.method.name", SpanTarget::Text(Semconv::McpMethod)),
+    ("mcp.session.id", SpanTarget::Text(Semconv::McpSessionId)),
+    ("db.system.name", SpanTarget::Text(Semconv::DbSystem)),
+    ("db.system", SpanTarget::Text(Semconv::DbSystem)),
+    ("db.namespace", SpanTarget::Text(Semconv::DbNamespace)),
+    ("db.name", SpanTarget::Text(Semconv::DbNamespace)),
+    ("db.operation.name", SpanTarget::Text(Semconv::DbOperation)),
+    ("db.operation", SpanTarget::Text(Semconv::DbOperation)),
+    ("db.collection.name", SpanTarget::Text(Semconv::DbCollection)),
+    ("db.sql.table", SpanTarget::Text(Semconv::DbCollection)),
+    ("server.address", SpanTarget::Text(Semconv::ServerAddress)),
+    ("network.peer.address", SpanTarget::Text(Semconv::PeerAddress)),
     ("service.name", SpanTarget::ServiceName),
     ("process.pid", SpanTarget::ProcessPid),
     ("host.name", SpanTarget::HostName),
@@ -200,18 +202,11 @@ pub fn split_mcp_tool_name(name: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::spans::SEMCONV_COLUMNS;
 
     #[test]
-    fn every_text_target_is_a_column() {
-        for (k, t) in SPAN_KEYS {
-            if let SpanTarget::Text(i) = t {
-                assert!(*i < SEMCONV_COLUMNS.len(), "{k}");
-            }
-        }
-        // Each semconv column is filled by at least one key.
-        for i in 0..SEMCONV_COLUMNS.len() {
-            assert!(SPAN_KEYS.iter().any(|(_, t)| *t == SpanTarget::Text(i)), "{i}");
+    fn every_semconv_column_is_filled_by_a_key() {
+        for c in Semconv::ALL {
+            assert!(SPAN_KEYS.iter().any(|(_, t)| *t == SpanTarget::Text(c)), "{}", c.name());
         }
     }
 

@@ -15,15 +15,15 @@ use std::borrow::Cow;
 use crate::ingest::csv;
 use crate::ingest::pgaudit::Message;
 use crate::redact::{self, RuleCounts, sql};
-use crate::table::db_events::{DbEvent, outcome};
+use crate::table::db_events::{DbEvent, DbOutcome, StatementState};
 
 /// What one message turned out to be.
 #[derive(Debug)]
-pub enum Classified {
+pub enum Classified<'f> {
     /// A pgAudit entry (outcome ok).
-    Audit(Box<DbEvent>),
+    Audit(Box<DbEvent<'f>>),
     /// An ERROR/FATAL with a statement: refused or failed (see [`error_outcome`]).
-    Error(Box<DbEvent>),
+    Error(Box<DbEvent<'f>>),
     /// Any other line, counted under this kind.
     Other(&'static str),
     /// Malformed: quarantined with this reason.
@@ -31,7 +31,7 @@ pub enum Classified {
 }
 
 /// Classifies one message, redacting every text it keeps.
-pub fn classify(msg: &Message<'_>, counts: &mut RuleCounts) -> Classified {
+pub fn classify<'f>(msg: &Message<'_>, counts: &mut RuleCounts) -> Classified<'f> {
     let text: &str = &msg.text;
     if let Some(record) = text.strip_prefix("AUDIT: ") {
         return match parse_audit(record, msg, counts) {
@@ -87,7 +87,7 @@ fn log_kind(text: &str) -> &'static str {
 }
 
 /// The identity columns every row shares, redacted.
-fn identity(msg: &Message<'_>, counts: &mut RuleCounts) -> DbEvent {
+fn identity<'f>(msg: &Message<'_>, counts: &mut RuleCounts) -> DbEvent<'f> {
     let r = redact::redactor();
     let mut text = |v: &Option<Cow<'_, str>>| v.as_deref().map(|s| r.text(s, counts).into_owned());
     let application_name = text(&msg.application_name);
@@ -98,7 +98,7 @@ fn identity(msg: &Message<'_>, counts: &mut RuleCounts) -> DbEvent {
         // A record that shares its line with the one before (a compact JSON document) still
         // spans that line.
         source_lines: msg.lines.max(1),
-        server: text(&msg.server),
+        server: text(&msg.server).map(Cow::Owned),
         db_user: text(&msg.db_user),
         database: text(&msg.database),
         agent,
@@ -107,8 +107,8 @@ fn identity(msg: &Message<'_>, counts: &mut RuleCounts) -> DbEvent {
         backend_pid: msg.backend_pid,
         session_id: text(&msg.session_id),
         client_addr: text(&msg.client_addr),
-        statement_state: "logged",
-        outcome: outcome::OK,
+        statement_state: StatementState::Logged,
+        outcome: DbOutcome::Ok,
         ..Default::default()
     }
 }
@@ -123,7 +123,7 @@ pub fn split_agent_session(app: Option<&str>) -> (Option<String>, Option<String>
     }
 }
 
-fn parse_audit(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> Result<DbEvent, String> {
+fn parse_audit<'f>(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> Result<DbEvent<'f>, String> {
     let f = csv::fields(record).map_err(|e| format!("malformed pgAudit record: {e}"))?;
     if f.len() != 9 && f.len() != 10 {
         return Err(format!(
@@ -154,8 +154,8 @@ fn parse_audit(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> Resu
     ev.object_name = nonempty(&f[6]).map(|s| r.text(&s, counts).into_owned());
     ev.rows = rows;
     match &*f[7] {
-        "<not logged>" => ev.statement_state = "not_logged",
-        "<previously logged>" => ev.statement_state = "previously_logged",
+        "<not logged>" => ev.statement_state = StatementState::NotLogged,
+        "<previously logged>" => ev.statement_state = StatementState::PreviouslyLogged,
         stmt => {
             trace_context(stmt, &mut ev);
             ev.statement = Some(r.sql(stmt, counts));
@@ -173,7 +173,7 @@ fn parse_audit(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> Resu
     Ok(ev)
 }
 
-fn trace_context(statement: &str, ev: &mut DbEvent) {
+fn trace_context(statement: &str, ev: &mut DbEvent<'_>) {
     if let Some(tp) =
         sql::sqlcommenter(statement).and_then(|kv| kv.get("traceparent").and_then(|v| sql::traceparent(v)))
     {
@@ -182,7 +182,7 @@ fn trace_context(statement: &str, ev: &mut DbEvent) {
     }
 }
 
-fn error_event(msg: &Message<'_>, statement: &str, counts: &mut RuleCounts) -> DbEvent {
+fn error_event<'f>(msg: &Message<'_>, statement: &str, counts: &mut RuleCounts) -> DbEvent<'f> {
     let r = redact::redactor();
     let mut ev = identity(msg, counts);
     ev.outcome = error_outcome(msg.sqlstate.as_deref(), &msg.text);
@@ -206,7 +206,7 @@ fn error_event(msg: &Message<'_>, statement: &str, counts: &mut RuleCounts) -> D
 /// either, so the SQLSTATE class decides: 42 (syntax error or access rule violation), 28
 /// (invalid authorization), 0L/0P (invalid grantor/role), 3D/3F (unknown database/schema) are
 /// refusals. Without a SQLSTATE (a log_line_prefix without %e), the message decides.
-pub fn error_outcome(sqlstate: Option<&str>, message: &str) -> &'static str {
+pub fn error_outcome(sqlstate: Option<&str>, message: &str) -> DbOutcome {
     let refused = match sqlstate {
         Some(code) => ["42", "28", "0L", "0P", "3D", "3F"].iter().any(|c| code.starts_with(c)),
         None => [
@@ -220,7 +220,7 @@ pub fn error_outcome(sqlstate: Option<&str>, message: &str) -> &'static str {
         .iter()
         .any(|p| message.starts_with(p)),
     };
-    if refused { outcome::REFUSED } else { outcome::FAILED }
+    if refused { DbOutcome::Refused } else { DbOutcome::Failed }
 }
 
 /// pgAudit's class for a command tag, for statements pgAudit never saw (documented in
@@ -350,7 +350,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            (ev.statement_state, ev.parameter_count, ev.statement),
+            (ev.statement_state.name(), ev.parameter_count, ev.statement),
             ("previously_logged", None, None)
         );
         let m = msg(
@@ -387,7 +387,7 @@ mod tests {
         let Classified::Error(ev) = classify(&m, &mut c) else {
             panic!()
         };
-        assert_eq!(ev.outcome, outcome::REFUSED);
+        assert_eq!(ev.outcome.name(), "refused");
         assert_eq!(
             (ev.class.as_deref(), ev.command.as_deref()),
             (Some("WRITE"), Some("UPDATE"))
@@ -418,7 +418,7 @@ mod tests {
         let Classified::Error(ev) = classify(&m, &mut c) else {
             panic!()
         };
-        assert_eq!((ev.outcome, ev.class.as_deref()), (outcome::FAILED, Some("WRITE")));
+        assert_eq!((ev.outcome.name(), ev.class.as_deref()), ("failed", Some("WRITE")));
         let m = msg(
             "ERROR",
             "permission denied to alter role",

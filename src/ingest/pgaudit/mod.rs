@@ -28,9 +28,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Layout, Record, Splitter};
-use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, TableBatch, run_chunks};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, run_chunks};
 use crate::ingest::{FileContext, FileOutcome};
-use crate::table::db_events::{self, DbEventsBuilder, FileColumns};
+use crate::table::db_events::{DbEvent, DbEventsBuilder, FileColumns, LogFamily};
 use audit::Classified;
 use envelope::{ContainerContext, Step, Unwrapper};
 use prefix::Prefix;
@@ -80,20 +80,25 @@ impl LogFormat {
         LogFormat::Azure(Layout::Document),
     ];
 
-    /// The `log_format` column, and (with `pg_`) the file kind.
-    pub fn name(self) -> &'static str {
+    /// The `log_format` column.
+    pub fn family(self) -> LogFamily {
         match self {
-            LogFormat::Stderr => "stderr",
-            LogFormat::Csvlog => "csvlog",
-            LogFormat::Jsonlog => "jsonlog",
-            LogFormat::Syslog => "syslog",
-            LogFormat::Heroku => "heroku",
-            LogFormat::CloudWatchExport => "cloudwatch_export",
-            LogFormat::CloudWatch(_) => "cloudwatch",
-            LogFormat::CloudNativePg => "cloudnativepg",
-            LogFormat::CloudLogging(_) => "cloud_logging",
-            LogFormat::Azure(_) => "azure",
+            LogFormat::Stderr => LogFamily::Stderr,
+            LogFormat::Csvlog => LogFamily::Csvlog,
+            LogFormat::Jsonlog => LogFamily::Jsonlog,
+            LogFormat::Syslog => LogFamily::Syslog,
+            LogFormat::Heroku => LogFamily::Heroku,
+            LogFormat::CloudWatchExport => LogFamily::CloudwatchExport,
+            LogFormat::CloudWatch(_) => LogFamily::Cloudwatch,
+            LogFormat::CloudNativePg => LogFamily::Cloudnativepg,
+            LogFormat::CloudLogging(_) => LogFamily::CloudLogging,
+            LogFormat::Azure(_) => LogFamily::Azure,
         }
+    }
+
+    /// The format's name: the `log_format` column, and (with `pg_`) the file kind.
+    pub fn name(self) -> &'static str {
+        self.family().name()
     }
 
     /// Whether its messages are stderr text that starts with the log_line_prefix.
@@ -295,9 +300,7 @@ fn classify_into(mut out: ChunkOut, chunk: &Chunk, parsed: Vec<Parsed<'_>>, file
             Parsed::Message(msg) => match audit::classify(&msg, &mut out.redactions) {
                 Classified::Audit(ev) | Classified::Error(ev) => {
                     out.counts.row_lines += u64::from(msg.lines);
-                    dates
-                        .for_micros(ev.ts, || DbEventsBuilder::new(file.clone()))
-                        .append(&ev);
+                    dates.for_micros(ev.ts, DbEventsBuilder::new).append(&file.stamp(*ev));
                 }
                 Classified::Other(kind) => out.counts.add_other(kind, u64::from(msg.lines)),
                 Classified::Invalid(reason) => {
@@ -311,17 +314,7 @@ fn classify_into(mut out: ChunkOut, chunk: &Chunk, parsed: Vec<Parsed<'_>>, file
             Parsed::Held { line, lines, reason } => out.hold(line, lines, &reason),
         }
     }
-    for (date, mut builder) in dates.builders {
-        match builder.finish() {
-            Ok(batch) => out.batches.push(TableBatch {
-                table: db_events::TABLE,
-                date,
-                batch,
-            }),
-            // A builder/schema mismatch is a bug; the line counts stay honest and the file fails.
-            Err(e) => out.error = Some(format!("internal error building db_events: {e}")),
-        }
-    }
+    out.add_partitions(DbEvent::TABLE, dates, DbEventsBuilder::finish);
     out
 }
 
@@ -334,18 +327,13 @@ pub fn ingest_file(
     quarantine_path: PathBuf,
 ) -> FileOutcome {
     let file = FileColumns {
-        source_file: ctx.source_file.clone(),
-        source_blake3: ctx.blake3.clone(),
-        log_format: reading.format.name(),
-        server: ctx.labels.get("server").cloned(),
-        labels: ctx.labels.clone(),
+        source_file: ctx.source.file.clone(),
+        source_blake3: ctx.source.blake3.clone(),
+        log_format: reading.format.family(),
+        server: ctx.source.labels.get("server").cloned(),
+        labels: ctx.source.labels.clone(),
     };
-    let sink = match Sink::new(
-        ctx,
-        table_root,
-        &[(db_events::TABLE, db_events::schema())],
-        quarantine_path,
-    ) {
+    let sink = match Sink::new(ctx, table_root, &[(DbEvent::TABLE, DbEvent::schema())], quarantine_path) {
         Ok(s) => s,
         Err(e) => return FileOutcome::failed(e),
     };

@@ -1,0 +1,1085 @@
+//! Tables declared once.
+//!
+//! Every table agaudit writes is one [`table!`](crate::table) declaration: its columns in
+//! order, each with a kind (what the row holds, the Arrow type, whether it may be null), a
+//! description, and how its text is made safe ([`Redaction`]). From that one list come the row
+//! struct, the Arrow schema (and schemas/<table>.arrow.json), a typed builder, and a typed view
+//! for reading a batch back — so a reader names a column by a field, never by a string, and a
+//! column cannot be added to the schema and forgotten in the writer or the reader.
+//!
+//! A kind is a type implementing [`Kind`] (in [`kind`]); closed vocabularies are enums declared
+//! with [`vocabulary!`](crate::vocabulary), stored as their names.
+//!
+//! In: the declarations in the table modules. Out: rows, schemas, builders and views.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, MapBuilder, PrimitiveBuilder, StringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float64Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampNanosecondType, UInt32Type, UInt64Type,
+};
+use arrow_array::{
+    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, MapArray, PrimitiveArray, RecordBatch, StringArray,
+};
+use arrow_schema::{DataType, Field, Fields, TimeUnit};
+use serde::Serialize;
+
+/// How a column's text is made safe before it is written. Every column says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Redaction {
+    /// Not text from the input: numbers, times, flags, hashes and ids agaudit computed, values
+    /// of a closed vocabulary.
+    Fixed,
+    /// A name from the input (role, database, object, agent, host, path, file name): scanned
+    /// for secrets.
+    Identifier,
+    /// SQL: literals replaced by `?`, then scanned for secrets.
+    Sql,
+    /// Free text from the input (a server message, a reason quoting input): values removed and
+    /// scanned for secrets, or only its shape or length kept.
+    Text,
+    /// Structured text (JSON, key/value maps): every key and value scanned, payloads kept only
+    /// as their length.
+    Structured,
+}
+
+impl Redaction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Redaction::Fixed => "fixed",
+            Redaction::Identifier => "identifier",
+            Redaction::Sql => "sql",
+            Redaction::Text => "text",
+            Redaction::Structured => "structured",
+        }
+    }
+}
+
+/// A closed vocabulary stored as text: declared with [`vocabulary!`](crate::vocabulary).
+pub trait ColumnEnum: Sized + Copy + Default + std::fmt::Debug + PartialEq + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.name() == s)
+    }
+    /// The names, comma-separated, for messages and documentation.
+    fn names() -> String {
+        Self::ALL.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Declares a closed vocabulary: an enum whose values are stored and shown by their names.
+///
+/// ```ignore
+/// vocabulary! {
+///     /// Outcome of a statement.
+///     pub enum DbOutcome {
+///         #[default]
+///         Ok = "ok",
+///         Refused = "refused",
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant ),*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$( $name::$variant ),*];
+
+            /// The names, comma-separated, for messages and documentation.
+            pub fn names() -> String {
+                <Self as $crate::table::declare::ColumnEnum>::names()
+            }
+
+            /// The value's name, as stored.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text ),*
+                }
+            }
+
+            /// The value named `s`.
+            pub fn from_name(s: &str) -> Option<Self> {
+                <Self as $crate::table::declare::ColumnEnum>::parse(s)
+            }
+        }
+
+        impl $crate::table::declare::ColumnEnum for $name {
+            const ALL: &'static [Self] = $name::ALL;
+            fn name(self) -> &'static str {
+                $name::name(self)
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
+}
+
+/// Why a batch could not be read as the table it claims to be.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error(
+        "{table}: expected a column `{column}` of type {expected}; the case was written by another agaudit version (re-ingest it)"
+    )]
+    Column {
+        table: &'static str,
+        column: &'static str,
+        expected: &'static str,
+    },
+    #[error("{table}.{column}: row {row} holds '{value}', not one of {allowed}")]
+    Vocabulary {
+        table: &'static str,
+        column: &'static str,
+        row: usize,
+        value: String,
+        allowed: String,
+    },
+}
+
+/// A field with its description and redaction in its metadata.
+pub fn field(name: &str, data_type: DataType, nullable: bool, doc: &str, redaction: Redaction) -> Field {
+    Field::new(name, data_type, nullable).with_metadata(std::collections::HashMap::from([
+        ("description".to_string(), doc.to_string()),
+        ("redaction".to_string(), redaction.name().to_string()),
+    ]))
+}
+
+/// The lines of a doc comment as one sentence.
+pub fn doc(lines: &[&str]) -> String {
+    lines.iter().map(|d| d.trim()).collect::<Vec<_>>().join(" ")
+}
+
+/// The type of a key/value string column (labels, attributes).
+pub fn string_map() -> DataType {
+    let entries = Fields::from(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, true),
+    ]);
+    DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), false)
+}
+
+/// What a column kind is: the Rust value a row holds, the Arrow field(s) it makes, how it is
+/// built and how it is read back.
+pub trait Kind {
+    /// The value in a row.
+    type Value<'a>: Default + Clone + std::fmt::Debug + PartialEq;
+    /// The Arrow builder(s) of the column.
+    type Builder;
+    /// Typed access to the column of a batch.
+    type View<'b>;
+    /// The schema field(s); most kinds make one.
+    fn fields(name: &str, doc: &str, redaction: Redaction) -> Vec<Field>;
+    fn builder() -> Self::Builder;
+    fn push(b: &mut Self::Builder, v: &Self::Value<'_>);
+    fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>);
+    fn view<'b>(batch: &'b RecordBatch, table: &'static str, name: &'static str) -> Result<Self::View<'b>, TableError>;
+}
+
+/// The column `name` of `batch`, checked to be of the type `check` accepts.
+fn column<'b, T: 'b>(
+    batch: &'b RecordBatch,
+    table: &'static str,
+    name: &'static str,
+    expected: &'static str,
+    check: impl FnOnce(&'b dyn Array) -> Option<T>,
+) -> Result<T, TableError> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| check(c.as_ref()))
+        .ok_or(TableError::Column {
+            table,
+            column: name,
+            expected,
+        })
+}
+
+fn text_column<'b>(
+    batch: &'b RecordBatch,
+    table: &'static str,
+    name: &'static str,
+) -> Result<&'b StringArray, TableError> {
+    column(batch, table, name, "utf8", |a| a.as_string_opt::<i32>())
+}
+
+fn map_column<'b>(batch: &'b RecordBatch, table: &'static str, name: &'static str) -> Result<MapCol<'b>, TableError> {
+    column(batch, table, name, "map<utf8, utf8>", |a| a.as_map_opt()).map(MapCol)
+}
+
+fn push_pairs<'k>(b: &mut MapBuilder<StringBuilder, StringBuilder>, pairs: impl Iterator<Item = (&'k str, &'k str)>) {
+    for (k, v) in pairs {
+        b.keys().append_value(k);
+        b.values().append_value(v);
+    }
+    // Infallible: keys and values were appended in pairs just above.
+    let _ = b.append(true);
+}
+
+fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
+    MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())
+}
+
+/// A non-null text column.
+pub struct TextCol<'b>(pub &'b StringArray);
+/// A nullable text column; an empty string reads as null, as agaudit never writes one.
+pub struct OptTextCol<'b>(pub &'b StringArray);
+/// A column of a closed vocabulary (every value checked when the view was made).
+pub struct EnumCol<'b, E>(&'b StringArray, std::marker::PhantomData<E>);
+pub struct OptEnumCol<'b, E>(&'b StringArray, std::marker::PhantomData<E>);
+pub struct NumCol<'b, T: ArrowPrimitiveType>(pub &'b PrimitiveArray<T>);
+pub struct OptNumCol<'b, T: ArrowPrimitiveType>(pub &'b PrimitiveArray<T>);
+pub struct BoolCol<'b>(pub &'b BooleanArray);
+pub struct OptBoolCol<'b>(pub &'b BooleanArray);
+pub struct MapCol<'b>(pub &'b MapArray);
+
+impl<'b> TextCol<'b> {
+    pub fn get(&self, i: usize) -> &'b str {
+        self.0.value(i)
+    }
+}
+
+impl<'b> OptTextCol<'b> {
+    pub fn get(&self, i: usize) -> Option<&'b str> {
+        self.0.is_valid(i).then(|| self.0.value(i)).filter(|s| !s.is_empty())
+    }
+}
+
+impl<E: ColumnEnum> EnumCol<'_, E> {
+    pub fn get(&self, i: usize) -> E {
+        // Checked when the view was made; the default only for a batch changed since.
+        E::parse(self.0.value(i)).unwrap_or_default()
+    }
+}
+
+impl<E: ColumnEnum> OptEnumCol<'_, E> {
+    pub fn get(&self, i: usize) -> Option<E> {
+        self.0.is_valid(i).then(|| E::parse(self.0.value(i))).flatten()
+    }
+}
+
+impl<T: ArrowPrimitiveType> NumCol<'_, T> {
+    pub fn get(&self, i: usize) -> T::Native {
+        self.0.value(i)
+    }
+}
+
+impl<T: ArrowPrimitiveType> OptNumCol<'_, T> {
+    pub fn get(&self, i: usize) -> Option<T::Native> {
+        self.0.is_valid(i).then(|| self.0.value(i))
+    }
+}
+
+impl BoolCol<'_> {
+    pub fn get(&self, i: usize) -> bool {
+        self.0.value(i)
+    }
+}
+
+impl OptBoolCol<'_> {
+    pub fn get(&self, i: usize) -> Option<bool> {
+        self.0.is_valid(i).then(|| self.0.value(i))
+    }
+}
+
+impl<'b> MapCol<'b> {
+    /// The key/value pairs of row `i`, in stored order.
+    pub fn get(&self, i: usize) -> Vec<(&'b str, Option<&'b str>)> {
+        if self.0.is_null(i) {
+            return Vec::new();
+        }
+        let offsets = self.0.value_offsets();
+        let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+        let keys = self.0.keys().as_string::<i32>();
+        let values = self.0.values().as_string::<i32>();
+        (start..end)
+            .map(|j| (keys.value(j), values.is_valid(j).then(|| values.value(j))))
+            .collect()
+    }
+}
+
+/// The value of labels given at ingest, borrowed from the file's context.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LabelsRef<'a>(pub &'a BTreeMap<String, String>);
+
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
+impl Default for LabelsRef<'_> {
+    fn default() -> Self {
+        LabelsRef(&NO_LABELS)
+    }
+}
+
+/// Where a row came from: the provenance columns every OpenTelemetry, MCP and capture table
+/// ends with (source_file, source_line, source_blake3, labels). All but the line are the same
+/// for every row of a file, so a row borrows them from the file's [`SourceFile`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SourceRef<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    pub blake3: &'a str,
+    pub labels: LabelsRef<'a>,
+}
+
+/// The file-wide part of [`SourceRef`], owned by the file's ingest.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFile {
+    pub file: String,
+    pub blake3: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl SourceFile {
+    /// The provenance of the row at `line`.
+    pub fn at(&self, line: u64) -> SourceRef<'_> {
+        SourceRef {
+            file: &self.file,
+            line,
+            blake3: &self.blake3,
+            labels: LabelsRef(&self.labels),
+        }
+    }
+}
+
+/// The source columns of a view.
+pub struct SourceCols<'b> {
+    pub file: TextCol<'b>,
+    pub line: NumCol<'b, UInt64Type>,
+    pub blake3: TextCol<'b>,
+    pub labels: MapCol<'b>,
+}
+
+/// The column kinds a declaration names.
+pub mod kind {
+    use std::borrow::Cow;
+    use std::marker::PhantomData;
+
+    use super::*;
+
+    /// Text (String), never null.
+    pub struct Text;
+    /// Text (String) or null.
+    pub struct OptText;
+    /// Text borrowed from the input where nothing had to change, never null.
+    pub struct CowText;
+    /// Text borrowed from the input, or null.
+    pub struct OptCowText;
+    /// A value of a closed vocabulary, never null.
+    pub struct Enum<E>(PhantomData<E>);
+    /// A value of a closed vocabulary, or null.
+    pub struct OptEnum<E>(PhantomData<E>);
+    /// A boolean, never null.
+    pub struct Bool;
+    /// A boolean or null.
+    pub struct OptBool;
+    /// A number, never null: `Num<UInt64Type>`.
+    pub struct Num<T>(PhantomData<T>);
+    /// A number or null.
+    pub struct OptNum<T>(PhantomData<T>);
+    /// UTC nanoseconds since the epoch, or null.
+    pub struct TsNs;
+    /// UTC microseconds since the epoch, or null.
+    pub struct TsUs;
+    /// Key/value pairs (attributes), borrowed where they could be.
+    pub struct Pairs;
+    /// The labels given at ingest.
+    pub struct Labels;
+    /// The four provenance columns of [`SourceRef`].
+    pub struct Source;
+    /// N nullable text columns named by `C`, held as an array (the semantic-convention columns
+    /// of spans, whose attribute mapping is one table indexed by column).
+    pub struct Spread<const N: usize, C>(PhantomData<C>);
+
+    pub type U64 = Num<UInt64Type>;
+    pub type U32 = Num<UInt32Type>;
+    pub type I64 = Num<Int64Type>;
+    pub type OptU64 = OptNum<UInt64Type>;
+    pub type OptU32 = OptNum<UInt32Type>;
+    pub type OptI64 = OptNum<Int64Type>;
+    pub type OptI32 = OptNum<Int32Type>;
+    pub type OptF64 = OptNum<Float64Type>;
+
+    /// The values of a [`Spread`]: an array of N texts.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct SpreadValues<'a, const N: usize>(pub [Option<Cow<'a, str>>; N]);
+
+    impl<const N: usize> Default for SpreadValues<'_, N> {
+        fn default() -> Self {
+            SpreadValues(std::array::from_fn(|_| None))
+        }
+    }
+
+    impl<'a, const N: usize> std::ops::Deref for SpreadValues<'a, N> {
+        type Target = [Option<Cow<'a, str>>; N];
+        fn deref(&self) -> &Self::Target {
+            &self.0
+        }
+    }
+
+    impl<const N: usize> std::ops::DerefMut for SpreadValues<'_, N> {
+        fn deref_mut(&mut self) -> &mut Self::Target {
+            &mut self.0
+        }
+    }
+
+    /// The names and descriptions of a [`Spread`]'s columns.
+    pub trait SpreadColumns {
+        const COLUMNS: &'static [(&'static str, &'static str)];
+    }
+
+    fn one(name: &str, data_type: DataType, nullable: bool, doc: &str, r: Redaction) -> Vec<Field> {
+        vec![field(name, data_type, nullable, doc, r)]
+    }
+
+    macro_rules! text_kind {
+        ($kind:ty, $value:ty, $nullable:expr, $view:ident, |$v:ident| $as_opt:expr) => {
+            impl Kind for $kind {
+                type Value<'a> = $value;
+                type Builder = StringBuilder;
+                type View<'b> = $view<'b>;
+                fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+                    one(name, DataType::Utf8, $nullable, doc, r)
+                }
+                fn builder() -> StringBuilder {
+                    StringBuilder::new()
+                }
+                fn push(b: &mut StringBuilder, $v: &Self::Value<'_>) {
+                    b.append_option($as_opt);
+                }
+                fn finish(b: &mut StringBuilder, out: &mut Vec<ArrayRef>) {
+                    out.push(Arc::new(b.finish()));
+                }
+                fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<$view<'b>, TableError> {
+                    text_column(batch, t, n).map($view)
+                }
+            }
+        };
+    }
+
+    text_kind!(Text, String, false, TextCol, |v| Some(v.as_str()));
+    text_kind!(OptText, Option<String>, true, OptTextCol, |v| v.as_deref());
+    text_kind!(CowText, Cow<'a, str>, false, TextCol, |v| Some(v.as_ref()));
+    text_kind!(OptCowText, Option<Cow<'a, str>>, true, OptTextCol, |v| v.as_deref());
+
+    /// Every value of a vocabulary column checked to be one of the vocabulary.
+    fn vocabulary<'b, E: ColumnEnum>(
+        batch: &'b RecordBatch,
+        table: &'static str,
+        column: &'static str,
+    ) -> Result<&'b StringArray, TableError> {
+        let a = text_column(batch, table, column)?;
+        for i in 0..a.len() {
+            if a.is_valid(i) && E::parse(a.value(i)).is_none() {
+                return Err(TableError::Vocabulary {
+                    table,
+                    column,
+                    row: i,
+                    value: crate::redact::shape(a.value(i), 40),
+                    allowed: E::names(),
+                });
+            }
+        }
+        Ok(a)
+    }
+
+    impl<E: ColumnEnum> Kind for Enum<E> {
+        type Value<'a> = E;
+        type Builder = StringBuilder;
+        type View<'b> = EnumCol<'b, E>;
+        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+            one(name, DataType::Utf8, false, doc, r)
+        }
+        fn builder() -> StringBuilder {
+            StringBuilder::new()
+        }
+        fn push(b: &mut StringBuilder, v: &E) {
+            b.append_value(v.name());
+        }
+        fn finish(b: &mut StringBuilder, out: &mut Vec<ArrayRef>) {
+            out.push(Arc::new(b.finish()));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<EnumCol<'b, E>, TableError> {
+            vocabulary::<E>(batch, t, n).map(|a| EnumCol(a, PhantomData))
+        }
+    }
+
+    impl<E: ColumnEnum> Kind for OptEnum<E> {
+        type Value<'a> = Option<E>;
+        type Builder = StringBuilder;
+        type View<'b> = OptEnumCol<'b, E>;
+        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+            one(name, DataType::Utf8, true, doc, r)
+        }
+        fn builder() -> StringBuilder {
+            StringBuilder::new()
+        }
+        fn push(b: &mut StringBuilder, v: &Option<E>) {
+            b.append_option(v.map(E::name));
+        }
+        fn finish(b: &mut StringBuilder, out: &mut Vec<ArrayRef>) {
+            out.push(Arc::new(b.finish()));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<OptEnumCol<'b, E>, TableError> {
+            vocabulary::<E>(batch, t, n).map(|a| OptEnumCol(a, PhantomData))
+        }
+    }
+
+    macro_rules! bool_kind {
+        ($kind:ty, $value:ty, $nullable:expr, $view:ident, |$v:ident| $as_opt:expr) => {
+            impl Kind for $kind {
+                type Value<'a> = $value;
+                type Builder = BooleanBuilder;
+                type View<'b> = $view<'b>;
+                fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+                    one(name, DataType::Boolean, $nullable, doc, r)
+                }
+                fn builder() -> BooleanBuilder {
+                    BooleanBuilder::new()
+                }
+                fn push(b: &mut BooleanBuilder, $v: &Self::Value<'_>) {
+                    b.append_option($as_opt);
+                }
+                fn finish(b: &mut BooleanBuilder, out: &mut Vec<ArrayRef>) {
+                    out.push(Arc::new(b.finish()));
+                }
+                fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<$view<'b>, TableError> {
+                    column(batch, t, n, "bool", |a| a.as_boolean_opt()).map($view)
+                }
+            }
+        };
+    }
+
+    bool_kind!(Bool, bool, false, BoolCol, |v| Some(*v));
+    bool_kind!(OptBool, Option<bool>, true, OptBoolCol, |v| *v);
+
+    /// The Arrow type of a primitive column and its name in messages.
+    pub trait Primitive: ArrowPrimitiveType + Sized {
+        const NAME: &'static str;
+        fn data_type() -> DataType {
+            Self::DATA_TYPE
+        }
+        fn builder() -> PrimitiveBuilder<Self> {
+            PrimitiveBuilder::new()
+        }
+    }
+
+    impl Primitive for UInt64Type {
+        const NAME: &'static str = "uint64";
+    }
+    impl Primitive for UInt32Type {
+        const NAME: &'static str = "uint32";
+    }
+    impl Primitive for Int64Type {
+        const NAME: &'static str = "int64";
+    }
+    impl Primitive for Int32Type {
+        const NAME: &'static str = "int32";
+    }
+    impl Primitive for Float64Type {
+        const NAME: &'static str = "float64";
+    }
+    impl Primitive for TimestampNanosecondType {
+        const NAME: &'static str = "timestamp[ns, UTC]";
+        fn data_type() -> DataType {
+            DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+        }
+        fn builder() -> PrimitiveBuilder<Self> {
+            PrimitiveBuilder::new().with_timezone("UTC")
+        }
+    }
+    impl Primitive for TimestampMicrosecondType {
+        const NAME: &'static str = "timestamp[us, UTC]";
+        fn data_type() -> DataType {
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        }
+        fn builder() -> PrimitiveBuilder<Self> {
+            PrimitiveBuilder::new().with_timezone("UTC")
+        }
+    }
+
+    fn primitive<'b, T: Primitive>(
+        batch: &'b RecordBatch,
+        t: &'static str,
+        n: &'static str,
+    ) -> Result<&'b PrimitiveArray<T>, TableError> {
+        column(batch, t, n, T::NAME, |a| a.as_primitive_opt::<T>())
+    }
+
+    impl<T: Primitive> Kind for Num<T>
+    where
+        T::Native: Default + PartialEq,
+    {
+        type Value<'a> = T::Native;
+        type Builder = PrimitiveBuilder<T>;
+        type View<'b> = NumCol<'b, T>;
+        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+            one(name, T::data_type(), false, doc, r)
+        }
+        fn builder() -> PrimitiveBuilder<T> {
+            T::builder()
+        }
+        fn push(b: &mut PrimitiveBuilder<T>, v: &T::Native) {
+            b.append_value(*v);
+        }
+        fn finish(b: &mut PrimitiveBuilder<T>, out: &mut Vec<ArrayRef>) {
+            out.push(Arc::new(b.finish()));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<NumCol<'b, T>, TableError> {
+            primitive(batch, t, n).map(NumCol)
+        }
+    }
+
+    impl<T: Primitive> Kind for OptNum<T>
+    where
+        T::Native: PartialEq,
+    {
+        type Value<'a> = Option<T::Native>;
+        type Builder = PrimitiveBuilder<T>;
+        type View<'b> = OptNumCol<'b, T>;
+        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+            one(name, T::data_type(), true, doc, r)
+        }
+        fn builder() -> PrimitiveBuilder<T> {
+            T::builder()
+        }
+        fn push(b: &mut PrimitiveBuilder<T>, v: &Option<T::Native>) {
+            b.append_option(*v);
+        }
+        fn finish(b: &mut PrimitiveBuilder<T>, out: &mut Vec<ArrayRef>) {
+            out.push(Arc::new(b.finish()));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<OptNumCol<'b, T>, TableError> {
+            primitive(batch, t, n).map(OptNumCol)
+        }
+    }
+
+    macro_rules! time_kind {
+        ($kind:ty, $arrow:ty) => {
+            impl Kind for $kind {
+                type Value<'a> = Option<i64>;
+                type Builder = PrimitiveBuilder<$arrow>;
+                type View<'b> = OptNumCol<'b, $arrow>;
+                fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+                    one(name, <$arrow as Primitive>::data_type(), true, doc, r)
+                }
+                fn builder() -> Self::Builder {
+                    <$arrow as Primitive>::builder()
+                }
+                fn push(b: &mut Self::Builder, v: &Option<i64>) {
+                    b.append_option(*v);
+                }
+                fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
+                    out.push(Arc::new(b.finish()));
+                }
+                fn view<'b>(
+                    batch: &'b RecordBatch,
+                    t: &'static str,
+                    n: &'static str,
+                ) -> Result<Self::View<'b>, TableError> {
+                    primitive(batch, t, n).map(OptNumCol)
+                }
+            }
+        };
+    }
+
+    time_kind!(TsNs, TimestampNanosecondType);
+    time_kind!(TsUs, TimestampMicrosecondType);
+
+    impl Kind for Pairs {
+        type Value<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+        type Builder = MapBuilder<StringBuilder, StringBuilder>;
+        type View<'b> = MapCol<'b>;
+        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+            one(name, string_map(), false, doc, r)
+        }
+        fn builder() -> Self::Builder {
+            map_builder()
+        }
+        fn push(b: &mut Self::Builder, v: &Self::Value<'_>) {
+            push_pairs(b, v.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
+        }
+        fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
+            out.push(Arc::new(b.finish()));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<MapCol<'b>, TableError> {
+            map_column(batch, t, n)
+        }
+    }
+
+    impl Kind for Labels {
+        type Value<'a> = LabelsRef<'a>;
+        type Builder = MapBuilder<StringBuilder, StringBuilder>;
+        type View<'b> = MapCol<'b>;
+        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
+            one(name, string_map(), false, doc, r)
+        }
+        fn builder() -> Self::Builder {
+            map_builder()
+        }
+        fn push(b: &mut Self::Builder, v: &LabelsRef<'_>) {
+            push_pairs(b, v.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
+        fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
+            out.push(Arc::new(b.finish()));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<MapCol<'b>, TableError> {
+            map_column(batch, t, n)
+        }
+    }
+
+    /// The descriptions of the source columns; `line` is the declaration's own (what a line
+    /// is differs between a JSON-lines file and a capture).
+    const SOURCE_FILE_DOC: &str = "raw file the row came from (path as given to ingest)";
+    const SOURCE_BLAKE3_DOC: &str = "blake3 of the raw file's bytes (chain of custody, ingest.json)";
+    const LABELS_DOC: &str = "every --label KEY=VALUE given at ingest";
+
+    impl Kind for Source {
+        type Value<'a> = SourceRef<'a>;
+        type Builder = (
+            StringBuilder,
+            PrimitiveBuilder<UInt64Type>,
+            StringBuilder,
+            MapBuilder<StringBuilder, StringBuilder>,
+        );
+        type View<'b> = SourceCols<'b>;
+        fn fields(_name: &str, line_doc: &str, _r: Redaction) -> Vec<Field> {
+            vec![
+                field(
+                    "source_file",
+                    DataType::Utf8,
+                    false,
+                    SOURCE_FILE_DOC,
+                    Redaction::Identifier,
+                ),
+                field("source_line", DataType::UInt64, false, line_doc, Redaction::Fixed),
+                field(
+                    "source_blake3",
+                    DataType::Utf8,
+                    false,
+                    SOURCE_BLAKE3_DOC,
+                    Redaction::Fixed,
+                ),
+                field("labels", string_map(), false, LABELS_DOC, Redaction::Structured),
+            ]
+        }
+        fn builder() -> Self::Builder {
+            (
+                StringBuilder::new(),
+                PrimitiveBuilder::new(),
+                StringBuilder::new(),
+                map_builder(),
+            )
+        }
+        fn push(b: &mut Self::Builder, v: &SourceRef<'_>) {
+            b.0.append_value(v.file);
+            b.1.append_value(v.line);
+            b.2.append_value(v.blake3);
+            push_pairs(&mut b.3, v.labels.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
+        fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
+            out.push(Arc::new(b.0.finish()));
+            out.push(Arc::new(b.1.finish()));
+            out.push(Arc::new(b.2.finish()));
+            out.push(Arc::new(b.3.finish()));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, _n: &'static str) -> Result<SourceCols<'b>, TableError> {
+            Ok(SourceCols {
+                file: text_column(batch, t, "source_file").map(TextCol)?,
+                line: primitive(batch, t, "source_line").map(NumCol)?,
+                blake3: text_column(batch, t, "source_blake3").map(TextCol)?,
+                labels: map_column(batch, t, "labels")?,
+            })
+        }
+    }
+
+    impl<const N: usize, C: SpreadColumns> Kind for Spread<N, C> {
+        type Value<'a> = SpreadValues<'a, N>;
+        type Builder = [StringBuilder; N];
+        type View<'b> = [OptTextCol<'b>; N];
+        fn fields(_name: &str, _doc: &str, r: Redaction) -> Vec<Field> {
+            assert_eq!(C::COLUMNS.len(), N, "a spread declares as many columns as it holds");
+            C::COLUMNS
+                .iter()
+                .map(|(n, d)| field(n, DataType::Utf8, true, d, r))
+                .collect()
+        }
+        fn builder() -> Self::Builder {
+            std::array::from_fn(|_| StringBuilder::new())
+        }
+        fn push(b: &mut Self::Builder, v: &Self::Value<'_>) {
+            for (b, v) in b.iter_mut().zip(v.iter()) {
+                b.append_option(v.as_deref());
+            }
+        }
+        fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
+            out.extend(b.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        }
+        fn view<'b>(batch: &'b RecordBatch, t: &'static str, _n: &'static str) -> Result<Self::View<'b>, TableError> {
+            let mut cols = Vec::with_capacity(N);
+            for (n, _) in C::COLUMNS {
+                cols.push(OptTextCol(text_column(batch, t, n)?));
+            }
+            cols.try_into().map_err(|_| TableError::Column {
+                table: t,
+                column: C::COLUMNS.first().map_or("", |c| c.0),
+                expected: "the spread's columns",
+            })
+        }
+    }
+}
+
+/// Declares a table: its row struct, schema, builder and typed view, from one list of columns.
+///
+/// ```ignore
+/// table! {
+///     /// One action, ready to write.
+///     pub struct ActionRow in "actions", builder ActionsBuilder, view ActionsView {
+///         /// 32 hex digits: blake3 of the evidence row hash
+///         action_id: Text = Fixed,
+///         ts: TsNs = Fixed,
+///         agent: OptText = Identifier,
+///     }
+/// }
+/// ```
+///
+/// The kinds are the types of [`kind`]; the doc comment of a column is its description in the
+/// schema.
+#[macro_export]
+macro_rules! table {
+    (
+        $(#[$meta:meta])*
+        pub struct $row:ident <$lt:lifetime> in $table:literal, builder $builder:ident, view $view:ident { $($cols:tt)* }
+    ) => {
+        $crate::table!(@emit [$(#[$meta])*] $row [<$lt>] [<'_>] $lt $table $builder $view { $($cols)* });
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $row:ident in $table:literal, builder $builder:ident, view $view:ident { $($cols:tt)* }
+    ) => {
+        $crate::table!(@emit [$(#[$meta])*] $row [] [] 'static $table $builder $view { $($cols)* });
+    };
+    (
+        @emit [$($meta:tt)*] $row:ident [$($gen:tt)*] [$($anon:tt)*] $lt:lifetime $table:literal $builder:ident $view:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                $col:ident : $kind:ty = $redaction:ident
+            ),* $(,)?
+        }
+    ) => {
+        $($meta)*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $row $($gen)* {
+            $(
+                $(#[doc = $doc])*
+                pub $col: <$kind as $crate::table::declare::Kind>::Value<$lt>,
+            )*
+        }
+
+        impl $($gen)* $row $($gen)* {
+            /// The table's name: its directory under CASE/parquet/.
+            pub const TABLE: &'static str = $table;
+
+            /// The Arrow schema (mirrored in schemas/<table>.arrow.json).
+            pub fn schema() -> ::arrow_schema::SchemaRef {
+                static SCHEMA: ::std::sync::OnceLock<::arrow_schema::SchemaRef> = ::std::sync::OnceLock::new();
+                SCHEMA
+                    .get_or_init(|| {
+                        let mut fields: ::std::vec::Vec<::arrow_schema::Field> = ::std::vec::Vec::new();
+                        $(
+                            fields.extend(<$kind as $crate::table::declare::Kind>::fields(
+                                stringify!($col),
+                                &$crate::table::declare::doc(&[$($doc),*]),
+                                $crate::table::declare::Redaction::$redaction,
+                            ));
+                        )*
+                        ::std::sync::Arc::new(::arrow_schema::Schema::new(fields))
+                    })
+                    .clone()
+            }
+        }
+
+        /// Collects rows of this table into a record batch.
+        pub struct $builder {
+            $( $col: <$kind as $crate::table::declare::Kind>::Builder, )*
+            len: usize,
+        }
+
+        impl ::std::default::Default for $builder {
+            fn default() -> Self {
+                $builder {
+                    $( $col: <$kind as $crate::table::declare::Kind>::builder(), )*
+                    len: 0,
+                }
+            }
+        }
+
+        impl $builder {
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            pub fn len(&self) -> usize {
+                self.len
+            }
+
+            pub fn is_empty(&self) -> bool {
+                self.len == 0
+            }
+
+            pub fn append(&mut self, row: &$row $($anon)*) {
+                $( <$kind as $crate::table::declare::Kind>::push(&mut self.$col, &row.$col); )*
+                self.len += 1;
+            }
+
+            /// The rows appended since the last call, as one batch.
+            pub fn finish(&mut self) -> ::std::result::Result<::arrow_array::RecordBatch, ::arrow_schema::ArrowError> {
+                self.len = 0;
+                let mut columns: ::std::vec::Vec<::arrow_array::ArrayRef> = ::std::vec::Vec::new();
+                $( <$kind as $crate::table::declare::Kind>::finish(&mut self.$col, &mut columns); )*
+                ::arrow_array::RecordBatch::try_new($row::schema(), columns)
+            }
+        }
+
+        /// Typed access to the columns of a batch of this table.
+        pub struct $view<'b> {
+            $( pub $col: <$kind as $crate::table::declare::Kind>::View<'b>, )*
+            pub num_rows: usize,
+        }
+
+        impl<'b> $view<'b> {
+            /// The view of `batch`; an error names the missing or mistyped column.
+            pub fn of(batch: &'b ::arrow_array::RecordBatch) -> ::std::result::Result<Self, $crate::table::declare::TableError> {
+                Ok($view {
+                    $( $col: <$kind as $crate::table::declare::Kind>::view(batch, $table, stringify!($col))?, )*
+                    num_rows: batch.num_rows(),
+                })
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::kind::*;
+    use super::*;
+
+    crate::vocabulary! {
+        /// A test vocabulary.
+        pub enum Colour {
+            #[default]
+            Red = "red",
+            Blue = "blue",
+        }
+    }
+
+    crate::table! {
+        /// A test table.
+        pub struct TestRow<'a> in "test", builder TestBuilder, view TestView {
+            /// an id
+            /// over two lines
+            id: Text = Fixed,
+            name: OptCowText = Identifier,
+            colour: Enum<Colour> = Fixed,
+            n: OptU64 = Fixed,
+            at: TsNs = Fixed,
+            attrs: Pairs = Structured,
+            /// line of the test input
+            source: Source = Fixed,
+        }
+    }
+
+    #[test]
+    fn one_declaration_gives_schema_builder_and_view() {
+        let schema = TestRow::schema();
+        assert_eq!(TestRow::TABLE, "test");
+        assert_eq!(schema.fields().len(), 10);
+        assert_eq!(schema.field(0).metadata()["description"], "an id over two lines");
+        assert_eq!(schema.field(1).metadata()["redaction"], "identifier");
+        assert_eq!(schema.field(7).name(), "source_line");
+        assert_eq!(schema.field(7).metadata()["description"], "line of the test input");
+        let file = SourceFile {
+            file: "f".into(),
+            blake3: "b".into(),
+            labels: [("server".to_string(), "prod".to_string())].into(),
+        };
+        let mut b = TestBuilder::new();
+        b.append(&TestRow {
+            id: "x".into(),
+            name: Some(Cow::Borrowed("alice")),
+            colour: Colour::Blue,
+            n: Some(3),
+            at: Some(7),
+            attrs: vec![(Cow::Borrowed("k"), Cow::Borrowed("v"))],
+            source: file.at(4),
+        });
+        b.append(&TestRow::default());
+        assert_eq!(b.len(), 2);
+        let batch = b.finish().unwrap();
+        assert!(b.is_empty());
+        let v = TestView::of(&batch).unwrap();
+        assert_eq!(
+            (v.id.get(0), v.name.get(0), v.colour.get(0), v.n.get(0)),
+            ("x", Some("alice"), Colour::Blue, Some(3))
+        );
+        assert_eq!(
+            (v.name.get(1), v.n.get(1), v.at.get(1), v.colour.get(1)),
+            (None, None, None, Colour::Red)
+        );
+        assert_eq!(v.attrs.get(0), vec![("k", Some("v"))]);
+        assert_eq!(v.attrs.get(1), vec![]);
+        assert_eq!((v.source.file.get(0), v.source.line.get(0)), ("f", 4));
+        assert_eq!(v.source.labels.get(0), vec![("server", Some("prod"))]);
+        assert_eq!(v.num_rows, 2);
+    }
+
+    #[test]
+    fn a_value_outside_the_vocabulary_or_a_missing_column_is_an_error_naming_it() {
+        let mut b = TestBuilder::new();
+        b.append(&TestRow::default());
+        let batch = b.finish().unwrap();
+        let i = batch.schema().index_of("colour").unwrap();
+        let mut columns = batch.columns().to_vec();
+        columns[i] = Arc::new(StringArray::from(vec!["green"]));
+        let bad = RecordBatch::try_new(batch.schema(), columns).unwrap();
+        let e = TestView::of(&bad).err().unwrap().to_string();
+        assert!(
+            e.contains("test.colour: row 0 holds 'aaaaa', not one of red, blue"),
+            "{e}"
+        );
+        let e = TestView::of(&bad.project(&[0]).unwrap()).err().unwrap().to_string();
+        assert!(e.contains("test: expected a column `name` of type utf8"), "{e}");
+    }
+
+    #[test]
+    fn vocabulary_names_round_trip() {
+        assert_eq!(Colour::from_name("blue"), Some(Colour::Blue));
+        assert_eq!(Colour::Blue.to_string(), "blue");
+        assert_eq!(Colour::names(), "red, blue");
+        assert_eq!(serde_json::to_string(&Colour::Red).unwrap(), "\"red\"");
+    }
+}

@@ -1,0 +1,161 @@
+//! Reading a case's tables back, and the hash of one stored row.
+//!
+//! Evidence tables (what ingest wrote) are read only from the Parquet parts ingest.json lists —
+//! a stray file in parquet/ is not evidence — in manifest order, in parallel per part, with row
+//! order kept so everything downstream stays deterministic. Derived tables (actions, findings)
+//! are every part under their directory, in path order. A reader then takes a table's typed view
+//! (`ActionsView::of(&batch)`), never a column by name.
+//!
+//! [`row_hash`] feeds a stored row to agaudit-verify's [`RowHasher`], where the encoding is
+//! specified next to the ledger chain it is cited in.
+//!
+//! In: the case directory and its manifest. Out: record batches, row hashes.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use agaudit_verify::row::{RowHasher, Value};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float64Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampNanosecondType, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
+
+use super::declare::TableError;
+use crate::case::IngestManifest;
+
+/// Why a case's table could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {}: {source}; ingest.json lists it, so the case is incomplete — re-run ingest", path.display())]
+    Missing { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot decode {}: {source}; the file is not the Parquet agaudit wrote (re-run the stage that wrote it)", path.display())]
+    Decode {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("{} has no actions table: run agaudit correlate on this case first", .0.display())]
+    NotCorrelated(PathBuf),
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// Every batch of the evidence table `table`, part by part in manifest order.
+pub fn evidence(case_root: &Path, manifest: &IngestManifest, table: &str) -> Result<Vec<RecordBatch>, ReadError> {
+    let prefix = format!("parquet/{table}/");
+    let mut paths: Vec<&str> = Vec::new();
+    for file in &manifest.files {
+        for part in &file.parts {
+            if part.starts_with(&prefix) && !paths.contains(&part.as_str()) {
+                paths.push(part);
+            }
+        }
+    }
+    let parts: Vec<Vec<RecordBatch>> = paths
+        .par_iter()
+        .map(|rel| {
+            let path = case_root.join(rel);
+            let file = File::open(&path).map_err(|source| ReadError::Missing {
+                path: path.clone(),
+                source,
+            })?;
+            part(file, &path)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+/// Every batch of a table agaudit derived from the case (actions, findings): all the Parquet
+/// parts under CASE/parquet/TABLE/, in path order. Empty when the table was never written.
+pub fn derived(case_root: &Path, table: &str) -> Result<Vec<RecordBatch>, ReadError> {
+    let dir = case_root.join("parquet").join(table);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let file = File::open(&path).map_err(|source| ReadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        out.extend(part(file, &path)?);
+    }
+    Ok(out)
+}
+
+/// The actions correlate wrote: an error when it has not run on the case.
+pub fn actions(case_root: &Path) -> Result<Vec<RecordBatch>, ReadError> {
+    let batches = derived(case_root, super::actions::ActionRow::TABLE)?;
+    if batches.is_empty() {
+        return Err(ReadError::NotCorrelated(case_root.to_path_buf()));
+    }
+    Ok(batches)
+}
+
+fn part(file: File, path: &Path) -> Result<Vec<RecordBatch>, ReadError> {
+    let decode = |source| ReadError::Decode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(64 * 1024).build())
+        .map_err(decode)?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| decode(parquet::errors::ParquetError::from(e)))
+}
+
+/// The evidence row hash of row `i` of `batch` (agaudit_verify::row specifies it).
+pub fn row_hash(batch: &RecordBatch, i: usize) -> String {
+    let mut h = RowHasher::new();
+    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        if let DataType::Map(..) = col.data_type()
+            && col.is_valid(i)
+        {
+            let entries = col.as_map().value(i);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            h.map(
+                field.name(),
+                (0..entries.len()).map(|j| (value(keys.as_ref(), j), value(values.as_ref(), j))),
+            );
+        } else {
+            h.column(field.name(), value(col.as_ref(), i));
+        }
+    }
+    h.finish()
+}
+
+fn value(col: &dyn Array, i: usize) -> Value<'_> {
+    if col.is_null(i) {
+        return Value::Null;
+    }
+    match col.data_type() {
+        DataType::Utf8 => Value::Text(col.as_string::<i32>().value(i)),
+        DataType::Int32 => Value::Int(col.as_primitive::<Int32Type>().value(i).into()),
+        DataType::Int64 => Value::Int(col.as_primitive::<Int64Type>().value(i).into()),
+        DataType::UInt32 => Value::Int(col.as_primitive::<UInt32Type>().value(i).into()),
+        DataType::UInt64 => Value::Int(col.as_primitive::<UInt64Type>().value(i).into()),
+        DataType::Float64 => Value::Float(col.as_primitive::<Float64Type>().value(i)),
+        DataType::Boolean => Value::Bool(col.as_boolean().value(i)),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            Value::Int(col.as_primitive::<TimestampMicrosecondType>().value(i).into())
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            Value::Int(col.as_primitive::<TimestampNanosecondType>().value(i).into())
+        }
+        // Every table agaudit writes uses only the types above (the declarations' kinds).
+        _ => Value::Null,
+    }
+}
