@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::FileCounts;
-
 pub const INGEST_JSON: &str = "ingest.json";
 pub const MANIFEST_FORMAT: &str = "agaudit-ingest";
 pub const MANIFEST_VERSION: u32 = 1;
@@ -84,6 +82,47 @@ impl FileStatus {
     /// Whether the exit code must say an input could not be used (exit 2).
     pub fn is_error(self) -> bool {
         !matches!(self, FileStatus::Ingested | FileStatus::Duplicate)
+    }
+}
+
+/// Lines of one file by what became of them. `lines_read` = `row_lines` + all `other_lines` +
+/// `quarantined_lines`, always.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCounts {
+    pub lines_read: u64,
+    /// Lines that are part of a row (continuations and STATEMENT lines included).
+    pub row_lines: u64,
+    /// Lines that are not rows, by kind (connection_received, checkpoint, blank, ...).
+    pub other_lines: BTreeMap<String, u64>,
+    pub quarantined_lines: u64,
+}
+
+impl FileCounts {
+    pub fn add(&mut self, o: &FileCounts) {
+        self.lines_read += o.lines_read;
+        self.row_lines += o.row_lines;
+        for (k, v) in &o.other_lines {
+            self.add_other(k, *v);
+        }
+        self.quarantined_lines += o.quarantined_lines;
+    }
+
+    /// Counts `n` lines of another kind; allocates the key only the first time a kind is seen.
+    pub fn add_other(&mut self, kind: &str, n: u64) {
+        match self.other_lines.get_mut(kind) {
+            Some(v) => *v += n,
+            None => {
+                self.other_lines.insert(kind.to_string(), n);
+            }
+        }
+    }
+
+    pub fn other_total(&self) -> u64 {
+        self.other_lines.values().sum()
+    }
+
+    pub fn balanced(&self) -> bool {
+        self.lines_read == self.row_lines + self.other_total() + self.quarantined_lines
     }
 }
 

@@ -1,15 +1,13 @@
-//! Fuzz target `ingest_capture`: one whole file through `agaudit::ingest::run`, the entry point of
-//! `agaudit ingest`. scripts/fuzz seeds it with
-//! ebpf-capture files.
-//! Any file a user points ingest at must end as rows, counted lines or quarantine, never as a
-//! panic. The harness and the invariants it checks are in common/mod.rs.
+//! Fuzz target `ingest_capture`: ebpf-capture files, parsed in memory by the capture format. Every line must end as a row, a counted
+//! other line or quarantine, never as a panic; common/mod.rs holds the harness and invariants.
 
 #![no_main]
 
 mod common;
 
+use agaudit::ingest::capture::Capture;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_bytes("workload.cap", data);
+    common::parse(&Capture, data);
 });

@@ -1,15 +1,13 @@
-//! Fuzz target `ingest_csvlog`: one whole file through `agaudit::ingest::run`, the entry point of
-//! `agaudit ingest`. scripts/fuzz seeds it with
-//! PostgreSQL csvlog files.
-//! Any file a user points ingest at must end as rows, counted lines or quarantine, never as a
-//! panic. The harness and the invariants it checks are in common/mod.rs.
+//! Fuzz target `ingest_csvlog`: PostgreSQL csvlog, parsed in memory by the csvlog format. Every line must end as a row, a counted
+//! other line or quarantine, never as a panic; common/mod.rs holds the harness and invariants.
 
 #![no_main]
 
 mod common;
 
+use agaudit::ingest::pgaudit::LogFormat;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_bytes("postgresql.csv", data);
+    common::parse(&common::postgres(LogFormat::Csvlog), data);
 });

@@ -1,15 +1,14 @@
-//! Fuzz target `ingest_mcp`: one whole file through `agaudit::ingest::run`, the entry point of
-//! `agaudit ingest`. scripts/fuzz seeds it with
-//! MCP traffic (JSON-RPC lines) and tools/list documents.
-//! Any file a user points ingest at must end as rows, counted lines or quarantine, never as a
-//! panic. The harness and the invariants it checks are in common/mod.rs.
+//! Fuzz target `ingest_mcp`: MCP traffic and tools/list results, parsed in memory in both layouts. Every line must end as a row, a counted
+//! other line or quarantine, never as a panic; common/mod.rs holds the harness and invariants.
 
 #![no_main]
 
 mod common;
 
+use agaudit::ingest::mcp::{Layout, Mcp};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_bytes("mcp.jsonl", data);
+    common::parse(&Mcp { layout: Layout::Lines }, data);
+    common::parse(&Mcp { layout: Layout::Document }, data);
 });

@@ -1,15 +1,14 @@
-//! Fuzz target `ingest_otlp`: one whole file through `agaudit::ingest::run`, the entry point of
-//! `agaudit ingest`. scripts/fuzz seeds it with
-//! OTLP JSON: Collector JSON lines and one-request bodies.
-//! Any file a user points ingest at must end as rows, counted lines or quarantine, never as a
-//! panic. The harness and the invariants it checks are in common/mod.rs.
+//! Fuzz target `ingest_otlp`: OTLP JSON, parsed in memory as JSON lines and as one document. Every line must end as a row, a counted
+//! other line or quarantine, never as a panic; common/mod.rs holds the harness and invariants.
 
 #![no_main]
 
 mod common;
 
+use agaudit::ingest::otlp::{Layout, Otlp};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_bytes("otlp.jsonl", data);
+    common::parse(&Otlp { layout: Layout::Lines }, data);
+    common::parse(&Otlp { layout: Layout::Document }, data);
 });

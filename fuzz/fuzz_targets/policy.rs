@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use agaudit::policy::{self, Class, Diagnostic, Policy, Severity};
+use agaudit::policy::{self, Class, Diagnostic, Policy, Severity, Violation};
 use libfuzzer_sys::fuzz_target;
 
 /// A resource of each scheme, judged against every policy besides the policy's own patterns.
@@ -78,7 +78,7 @@ fn judge_some(p: &Policy) {
             for class in [Class::Read, Class::Write, Class::Network] {
                 let j = p.judge(agent, resource, class);
                 match j.violation {
-                    Some("unknown_agent") => assert!(
+                    Some(Violation::UnknownAgent) => assert!(
                         agent.is_some() && j.rule.is_none() && j.on_violation.is_none(),
                         "only a named agent can be unknown, and then no rule governs it: {j:?}"
                     ),

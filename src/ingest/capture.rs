@@ -16,14 +16,13 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use agaudit_capture_format::{End, Event, Header, Kind, Reader, Record};
 
-use super::sink::{ChunkOut, DatePartitions, Sink};
-use super::{FileContext, FileOutcome};
+use super::pipeline::{Emit, Format};
+use super::sink::{ChunkOut, DatePartitions};
 use crate::redact::{self, RuleCounts};
-use crate::table::declare::SourceRef;
+use crate::table::declare::{SourceFile, SourceRef};
 use crate::table::kernel_events::{Identity, KernelEventRow, KernelEventsBuilder, ProcessRow, ProcessesBuilder};
 
 /// The largest capture file read (they are read whole).
@@ -67,45 +66,41 @@ struct Proc<'a> {
     row: ProcessRow<'a>,
 }
 
-pub fn ingest_file(
-    ctx: &FileContext,
-    mut reader: Box<dyn Read + Send>,
-    table_root: &Path,
-    quarantine_path: PathBuf,
-) -> FileOutcome {
-    let mut sink = match Sink::new(
-        ctx,
-        table_root,
-        &[
+/// An ebpf-capture file, as an ingest format: read whole (records are length-prefixed binary),
+/// one chunk.
+pub struct Capture;
+
+impl Format for Capture {
+    fn tables(&self) -> Vec<(&'static str, arrow_schema::SchemaRef)> {
+        vec![
             (KernelEventRow::TABLE, KernelEventRow::schema()),
             (ProcessRow::TABLE, ProcessRow::schema()),
-        ],
-        quarantine_path,
-    ) {
-        Ok(s) => s,
-        Err(e) => return FileOutcome::failed(e),
-    };
-    let mut bytes = Vec::new();
-    let read_error = match reader.by_ref().take(MAX_CAPTURE_BYTES + 1).read_to_end(&mut bytes) {
-        Err(e) => Some(format!("reading stopped at byte {}: {e}", bytes.len())),
-        Ok(_) if bytes.len() as u64 > MAX_CAPTURE_BYTES => {
-            bytes.truncate(MAX_CAPTURE_BYTES as usize);
-            Some(format!(
-                "the capture is larger than {} GiB: only its first {} GiB were read",
-                MAX_CAPTURE_BYTES >> 30,
-                MAX_CAPTURE_BYTES >> 30
-            ))
-        }
-        Ok(_) => None,
-    };
-    let mut out = ChunkOut::new(0);
-    let problem = read_capture(ctx, &bytes, &mut out);
-    sink.accept(out);
-    sink.finish(read_error.or(problem))
+        ]
+    }
+
+    fn parse(&self, mut reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
+        let mut bytes = Vec::new();
+        let read_error = match reader.by_ref().take(MAX_CAPTURE_BYTES + 1).read_to_end(&mut bytes) {
+            Err(e) => Some(format!("reading stopped at byte {}: {e}", bytes.len())),
+            Ok(_) if bytes.len() as u64 > MAX_CAPTURE_BYTES => {
+                bytes.truncate(MAX_CAPTURE_BYTES as usize);
+                Some(format!(
+                    "the capture is larger than {} GiB: only its first {} GiB were read",
+                    MAX_CAPTURE_BYTES >> 30,
+                    MAX_CAPTURE_BYTES >> 30
+                ))
+            }
+            Ok(_) => None,
+        };
+        let mut out = ChunkOut::new(0);
+        let problem = read_capture(source, &bytes, &mut out);
+        emit(out);
+        read_error.or(problem)
+    }
 }
 
 /// Parses `bytes` into `out`; returns why the file is partial, if it is.
-fn read_capture(ctx: &FileContext, bytes: &[u8], out: &mut ChunkOut) -> Option<String> {
+fn read_capture(source: &SourceFile, bytes: &[u8], out: &mut ChunkOut) -> Option<String> {
     let mut records = match Reader::new(bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -150,7 +145,7 @@ fn read_capture(ctx: &FileContext, bytes: &[u8], out: &mut ChunkOut) -> Option<S
                     out.quarantine(&[], line, 1, "an event before the capture header");
                     continue;
                 };
-                let row = event_row(h, &e, ctx.source.at(line), &mut identities, &mut redactions);
+                let row = event_row(h, &e, source.at(line), &mut identities, &mut redactions);
                 track(h, &e, &row, &mut procs);
                 events
                     .for_micros(row.ts.map(|t| t / 1000), KernelEventsBuilder::new)

@@ -12,16 +12,16 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::ingest::framing::{self, Framer, Framing, Splitter};
 use crate::ingest::otlp::json_error;
-use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink};
-use crate::ingest::{FileContext, FileOutcome};
+use crate::ingest::pipeline::{Emit, Format};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions};
 use crate::redact::{self, RuleCounts};
-use crate::table::declare::SourceRef;
+use crate::table::declare::{SourceFile, SourceRef};
 use crate::table::tool_hints::{self, Hints, Origin, ToolHintRow, ToolHintsBuilder};
 
 /// How the file holds its messages.
@@ -46,24 +46,27 @@ struct State {
     previous_had_next: bool,
 }
 
-pub fn ingest_file(
-    ctx: &FileContext,
-    layout: Layout,
-    reader: Box<dyn Read + Send>,
-    table_root: &Path,
-    quarantine_path: PathBuf,
-) -> FileOutcome {
-    let mut sink = match Sink::new(
-        ctx,
-        table_root,
-        &[(ToolHintRow::TABLE, ToolHintRow::schema())],
-        quarantine_path,
-    ) {
-        Ok(s) => s,
-        Err(e) => return FileOutcome::failed(e),
-    };
-    let fallback_server = ctx.source.labels.get("mcp_server").cloned().unwrap_or_else(|| {
-        let name = Path::new(&ctx.source.file)
+/// MCP tools/list results or traffic in one layout, as an ingest format. Read in order, one
+/// chunk: a listing's server is learnt from the initialize result anywhere in the file.
+pub struct Mcp {
+    pub layout: Layout,
+}
+
+impl Format for Mcp {
+    fn tables(&self) -> Vec<(&'static str, arrow_schema::SchemaRef)> {
+        vec![(ToolHintRow::TABLE, ToolHintRow::schema())]
+    }
+
+    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
+        let (out, read_error) = parse_file(self.layout, reader, source);
+        emit(out);
+        read_error
+    }
+}
+
+fn parse_file(layout: Layout, reader: Box<dyn Read + Send>, source: &SourceFile) -> (ChunkOut, Option<String>) {
+    let fallback_server = source.labels.get("mcp_server").cloned().unwrap_or_else(|| {
+        let name = Path::new(&source.file)
             .file_name()
             .map_or_else(|| "mcp".to_string(), |n| n.to_string_lossy().into_owned());
         name.split('.').next().unwrap_or(&name).to_string()
@@ -141,14 +144,13 @@ pub fn ingest_file(
         let row = ToolHintRow {
             claim_digest: tool_hints::claim_digest(server.as_deref(), &row.tool, row.title.as_deref(), row.hints()),
             server,
-            source: ctx.source.at(row.source.line),
+            source: source.at(row.source.line),
             ..row.clone()
         };
         parts.for_micros(None, ToolHintsBuilder::new).append(&row);
     }
     out.add_partitions(ToolHintRow::TABLE, parts, ToolHintsBuilder::finish);
-    sink.accept(out);
-    sink.finish(read_error)
+    (out, read_error)
 }
 
 /// One line of captured traffic.

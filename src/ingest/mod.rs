@@ -15,6 +15,7 @@ pub mod framing;
 pub mod mcp;
 pub mod otlp;
 pub mod pgaudit;
+pub mod pipeline;
 pub mod sink;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +26,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::case::FileCounts;
 use crate::case::{self, Case, CaseError, FileRecord, FileStatus};
 use crate::redact::{self, RuleCounts};
 use crate::table::declare::SourceFile;
@@ -48,53 +50,12 @@ pub struct Options {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{0}")]
-    BadPrefix(String),
-    #[error("{0}")]
-    BadTimezone(String),
+    #[error(transparent)]
+    BadPrefix(#[from] crate::ingest::pgaudit::prefix::SettingError),
+    #[error(transparent)]
+    BadTimezone(#[from] crate::ingest::pgaudit::timestamp::UnknownZone),
     #[error(transparent)]
     Case(#[from] CaseError),
-}
-
-/// Lines of one file by what became of them. `lines_read` = `row_lines` + all `other_lines` +
-/// `quarantined_lines`, always.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileCounts {
-    pub lines_read: u64,
-    /// Lines that are part of a row (continuations and STATEMENT lines included).
-    pub row_lines: u64,
-    /// Lines that are not rows, by kind (connection_received, checkpoint, blank, ...).
-    pub other_lines: BTreeMap<String, u64>,
-    pub quarantined_lines: u64,
-}
-
-impl FileCounts {
-    pub fn add(&mut self, o: &FileCounts) {
-        self.lines_read += o.lines_read;
-        self.row_lines += o.row_lines;
-        for (k, v) in &o.other_lines {
-            self.add_other(k, *v);
-        }
-        self.quarantined_lines += o.quarantined_lines;
-    }
-
-    /// Counts `n` lines of another kind; allocates the key only the first time a kind is seen.
-    pub fn add_other(&mut self, kind: &str, n: u64) {
-        match self.other_lines.get_mut(kind) {
-            Some(v) => *v += n,
-            None => {
-                self.other_lines.insert(kind.to_string(), n);
-            }
-        }
-    }
-
-    pub fn other_total(&self) -> u64 {
-        self.other_lines.values().sum()
-    }
-
-    pub fn balanced(&self) -> bool {
-        self.lines_read == self.row_lines + self.other_total() + self.quarantined_lines
-    }
 }
 
 /// What the parser of one file needs to know about it.
@@ -169,6 +130,30 @@ pub struct FileReport {
     pub quarantine: Option<String>,
 }
 
+impl FileReport {
+    /// What the report says of a file its custody record holds: the same facts, told once.
+    fn of(r: &FileRecord) -> FileReport {
+        FileReport {
+            path: r.path.clone(),
+            kind: r.kind.clone(),
+            compression: r.compression.clone(),
+            size: r.size,
+            blake3: r.blake3.clone(),
+            status: r.status,
+            message: r.error.clone(),
+            pg_prefix: r.pg_prefix.clone().map(|setting| PrefixUsed {
+                setting,
+                how: r.pg_prefix_how.clone().unwrap_or_default(),
+            }),
+            counts: r.counts.clone(),
+            rows: r.rows.values().sum(),
+            tables: r.rows.clone(),
+            redactions: r.redactions.clone(),
+            quarantine: r.quarantine.clone(),
+        }
+    }
+}
+
 /// The log_line_prefix a file was read with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrefixUsed {
@@ -229,11 +214,11 @@ struct Input {
 
 pub fn run(opts: &Options) -> Result<Report, IngestError> {
     let prefix = match &opts.pg_prefix {
-        Some(p) => Some(Prefix::compile(p).map_err(IngestError::BadPrefix)?),
+        Some(p) => Some(Prefix::compile(p)?),
         None => None,
     };
     let zone = match &opts.log_timezone {
-        Some(z) => LogZone::named(z).map_err(IngestError::BadTimezone)?,
+        Some(z) => LogZone::named(z)?,
         None => LogZone::unnamed(),
     };
     let settings = Settings { prefix, zone };
@@ -478,7 +463,11 @@ fn duplicate_report(path: &str, size: u64, b3: &str, earlier: &str) -> FileRepor
 
 /// The prefix a PostgreSQL file's text is read with: the one given, or the one its first lines
 /// show. Err: held, with the reason.
-fn prefix_for(format: LogFormat, head: &[u8], settings: &Settings) -> Result<(Prefix, PrefixUsed), String> {
+fn prefix_for(
+    format: LogFormat,
+    head: &[u8],
+    settings: &Settings,
+) -> Result<(Prefix, PrefixUsed), pgaudit::infer::InferError> {
     if let Some(p) = &settings.prefix {
         let used = PrefixUsed {
             setting: p.setting().to_string(),
@@ -495,7 +484,7 @@ fn prefix_for(format: LogFormat, head: &[u8], settings: &Settings) -> Result<(Pr
         };
         return Ok((Prefix::compile("").expect("the empty prefix compiles"), used));
     }
-    let inference = pgaudit::infer::infer(sample.iter().map(String::as_str)).map_err(|e| e.to_string())?;
+    let inference = pgaudit::infer::infer(sample.iter().map(String::as_str))?;
     let used = PrefixUsed {
         setting: inference.prefix.setting().to_string(),
         how: inference.how,
@@ -549,14 +538,24 @@ fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileRe
                                     prefix,
                                     zone: run.settings.zone.clone(),
                                 };
-                                pgaudit::ingest_file(&ctx, &reading, reader, &case.parquet_dir(), quarantine_path)
+                                pipeline::ingest(&reading, &ctx, reader, &case.parquet_dir(), quarantine_path)
                             }
-                            Err(reason) => hold_whole_file(&ctx, reader, quarantine_path, &reason),
+                            Err(reason) => hold_whole_file(&ctx, reader, quarantine_path, &reason.to_string()),
                         }
                     }
-                    Kind::Otlp(layout) => otlp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
-                    Kind::Mcp(layout) => mcp::ingest_file(&ctx, layout, reader, &case.parquet_dir(), quarantine_path),
-                    Kind::Capture => capture::ingest_file(&ctx, reader, &case.parquet_dir(), quarantine_path),
+                    Kind::Otlp(layout) => pipeline::ingest(
+                        &otlp::Otlp { layout },
+                        &ctx,
+                        reader,
+                        &case.parquet_dir(),
+                        quarantine_path,
+                    ),
+                    Kind::Mcp(layout) => {
+                        pipeline::ingest(&mcp::Mcp { layout }, &ctx, reader, &case.parquet_dir(), quarantine_path)
+                    }
+                    Kind::Capture => {
+                        pipeline::ingest(&capture::Capture, &ctx, reader, &case.parquet_dir(), quarantine_path)
+                    }
                     Kind::Unknown => quarantine_whole_file(&ctx, reader, quarantine_path),
                 },
             };
@@ -596,21 +595,6 @@ fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileRe
         .map(|(t, n)| (t.to_string(), *n))
         .collect();
     let quarantine = outcome.quarantine.as_deref().map(|q| case.relative(q));
-    let report = FileReport {
-        path: source_file.clone(),
-        kind: kind.name().into(),
-        compression: compression.name().into(),
-        size,
-        blake3: b3.to_string(),
-        status,
-        message: message.clone(),
-        pg_prefix: prefix_used.clone(),
-        counts: outcome.counts.clone(),
-        rows: tables.values().sum(),
-        tables: tables.clone(),
-        redactions: redactions.clone(),
-        quarantine: quarantine.clone(),
-    };
     let record = FileRecord {
         path: source_file,
         size,
@@ -631,7 +615,7 @@ fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileRe
         parts: outcome.parts.iter().map(|p| case.relative(&p.path)).collect(),
         quarantine,
     };
-    (report, record)
+    (FileReport::of(&record), record)
 }
 
 /// Why a file gave no rows, and what to pass.

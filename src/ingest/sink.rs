@@ -12,16 +12,28 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use std::sync::Mutex;
-
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::ingest::framing::{self, Chunk, Framer, MAX_RECORD_BYTES, RecordProblem};
-use crate::ingest::{FileContext, FileCounts, FileOutcome};
+use crate::case::FileCounts;
+use crate::ingest::framing::{Chunk, MAX_RECORD_BYTES, RecordProblem};
+use crate::ingest::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
-use crate::table::writer::{PartitionedWriter, date_partition};
+use crate::table::writer::{PartitionedWriter, WriteError, date_partition};
+
+/// Why a file's parts or quarantine could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("cannot write {}: {source}", path.display())]
+    Quarantine { path: PathBuf, source: std::io::Error },
+    #[error("internal error: no writer for table {0}")]
+    NoWriter(&'static str),
+    /// A chunk that could not be built (a bug), as the chunk reported it.
+    #[error("{0}")]
+    Chunk(String),
+}
 
 /// Rows of one table and date partition, from one chunk.
 pub struct TableBatch {
@@ -218,15 +230,14 @@ impl Sink {
         table_root: &Path,
         tables: &[(&'static str, SchemaRef)],
         quarantine_path: PathBuf,
-    ) -> Result<Sink, String> {
+    ) -> Result<Sink, WriteError> {
         let mut writers = BTreeMap::new();
         for (table, schema) in tables {
             let metadata = vec![
                 ("agaudit.table".to_string(), table.to_string()),
                 ("agaudit.source_blake3".to_string(), ctx.source.blake3.clone()),
             ];
-            let w = PartitionedWriter::new(&table_root.join(table), &ctx.tag, schema.clone(), metadata)
-                .map_err(|e| e.to_string())?;
+            let w = PartitionedWriter::new(&table_root.join(table), &ctx.tag, schema.clone(), metadata)?;
             writers.insert(*table, w);
         }
         let _ = std::fs::remove_file(&quarantine_path);
@@ -252,14 +263,14 @@ impl Sink {
         while let Some(out) = self.pending.remove(&self.next_seq) {
             self.next_seq += 1;
             if let Err(e) = self.absorb(out) {
-                self.error.get_or_insert(e);
+                self.error.get_or_insert(e.to_string());
             }
         }
     }
 
-    fn absorb(&mut self, out: ChunkOut) -> Result<(), String> {
+    fn absorb(&mut self, out: ChunkOut) -> Result<(), SinkError> {
         if let Some(e) = out.error {
-            return Err(e);
+            return Err(SinkError::Chunk(e));
         }
         if self.held.is_none() {
             self.held = out.held;
@@ -273,16 +284,13 @@ impl Sink {
         }
         for tb in out.batches {
             *self.rows.entry(tb.table).or_insert(0) += tb.batch.num_rows() as u64;
-            let w = self
-                .writers
-                .get_mut(tb.table)
-                .ok_or_else(|| format!("internal error: no writer for table {}", tb.table))?;
-            w.write(&tb.date, &tb.batch).map_err(|e| e.to_string())?;
+            let w = self.writers.get_mut(tb.table).ok_or(SinkError::NoWriter(tb.table))?;
+            w.write(&tb.date, &tb.batch)?;
         }
         Ok(())
     }
 
-    fn write_quarantine(&mut self, q: &Quarantined) -> Result<(), String> {
+    fn write_quarantine(&mut self, q: &Quarantined) -> Result<(), SinkError> {
         if self.entries >= QUARANTINE_ENTRIES {
             let e = self.beyond.entry(reason_class(&q.reason)).or_insert((0, q.line));
             e.0 += u64::from(q.lines);
@@ -294,36 +302,43 @@ impl Sink {
             "file": self.source_file, "line": q.line, "lines": q.lines, "reason": q.reason, "excerpt": q.excerpt,
         });
         let w = self.quarantine.as_mut().expect("opened above");
-        writeln!(w, "{entry}").map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))
+        writeln!(w, "{entry}").map_err(|e| self.quarantine_error(e))
     }
 
-    fn open_quarantine(&mut self) -> Result<(), String> {
+    fn quarantine_error(&self, source: std::io::Error) -> SinkError {
+        SinkError::Quarantine {
+            path: self.quarantine_path.clone(),
+            source,
+        }
+    }
+
+    fn open_quarantine(&mut self) -> Result<(), SinkError> {
         if self.quarantine.is_none() {
-            let f = File::create(&self.quarantine_path)
-                .map_err(|e| format!("cannot create {}: {e}", self.quarantine_path.display()))?;
+            let f = File::create(&self.quarantine_path).map_err(|e| self.quarantine_error(e))?;
             self.quarantine = Some(BufWriter::new(f));
         }
         Ok(())
     }
 
     /// After the first [`QUARANTINE_ENTRIES`] entries: one entry per reason with its count.
-    fn write_beyond(&mut self) -> Result<(), String> {
+    fn write_beyond(&mut self) -> Result<(), SinkError> {
         for (reason, (lines, first)) in std::mem::take(&mut self.beyond) {
             let entry = serde_json::json!({
                 "file": self.source_file, "first_line": first, "lines": lines, "reason": reason,
                 "note": format!("quarantined after the first {QUARANTINE_ENTRIES} entries: counted, not listed"),
             });
             let w = self.quarantine.as_mut().expect("entries were written before");
-            writeln!(w, "{entry}").map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))?;
+            if let Err(e) = writeln!(w, "{entry}") {
+                return Err(self.quarantine_error(e));
+            }
         }
         Ok(())
     }
 
     /// A held file keeps nothing: its lines are counted as quarantined, with one entry saying why.
-    fn write_held(&mut self, reason: &str) -> Result<(), String> {
+    fn write_held(&mut self, reason: &str) -> Result<(), SinkError> {
         self.quarantine = None;
-        let f = File::create(&self.quarantine_path)
-            .map_err(|e| format!("cannot create {}: {e}", self.quarantine_path.display()))?;
+        let f = File::create(&self.quarantine_path).map_err(|e| self.quarantine_error(e))?;
         let mut w = BufWriter::new(f);
         let entry = serde_json::json!({
             "file": self.source_file, "line": 1, "lines": self.counts.lines_read,
@@ -331,7 +346,7 @@ impl Sink {
         });
         writeln!(w, "{entry}")
             .and_then(|_| w.flush())
-            .map_err(|e| format!("cannot write {}: {e}", self.quarantine_path.display()))
+            .map_err(|e| self.quarantine_error(e))
     }
 
     /// Closes the parts (or removes them all when writing failed) and says what was kept.
@@ -346,19 +361,19 @@ impl Sink {
         if !self.beyond.is_empty()
             && let Err(e) = self.write_beyond()
         {
-            self.error.get_or_insert(e);
+            self.error.get_or_insert(e.to_string());
         }
         if let Some(mut q) = self.quarantine.take()
             && let Err(e) = q.flush()
         {
-            self.error
-                .get_or_insert(format!("cannot write {}: {e}", self.quarantine_path.display()));
+            let e = self.quarantine_error(e);
+            self.error.get_or_insert(e.to_string());
         }
         if let Some(reason) = self.held.clone()
             && self.error.is_none()
         {
             if let Err(e) = self.write_held(&reason) {
-                self.error = Some(e);
+                self.error = Some(e.to_string());
             }
             let lines = self.counts.lines_read;
             self.counts = FileCounts {
@@ -395,28 +410,6 @@ impl Sink {
         }
         outcome
     }
-}
-
-/// Parses a file's chunks in parallel with `parse` and feeds them to `sink` in order.
-pub fn run_chunks(framer: Framer, sink: Sink, parse: impl Fn(&Chunk) -> ChunkOut + Sync) -> FileOutcome {
-    let sink = Mutex::new(sink);
-    let pool = framer.pool();
-    let frame_error: Mutex<Option<String>> = Mutex::new(None);
-    framer.par_bridge().for_each(|chunk| match chunk {
-        Ok(chunk) => {
-            let out = parse(&chunk);
-            framing::recycle(&pool, chunk);
-            sink.lock().unwrap_or_else(|p| p.into_inner()).accept(out);
-        }
-        Err(e) => {
-            frame_error
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_or_insert(e.to_string());
-        }
-    });
-    let read_error = frame_error.into_inner().unwrap_or_else(|p| p.into_inner());
-    sink.into_inner().unwrap_or_else(|p| p.into_inner()).finish(read_error)
 }
 
 #[cfg(test)]

@@ -13,14 +13,13 @@ pub mod semconv;
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use model::{AnyValue, Enum, KeyValue, Request};
 use semconv::{Hint, LogTarget, SpanTarget};
 
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Splitter};
-use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, run_chunks};
-use crate::ingest::{FileContext, FileOutcome};
+use crate::ingest::pipeline::{Emit, Format, in_chunks};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions};
 use crate::redact::{self, RuleCounts};
 use crate::table::declare::kind::SpreadValues;
 use crate::table::declare::{ColumnEnum, SourceFile, SourceRef};
@@ -41,33 +40,32 @@ pub enum Layout {
 /// such limit: they are streamed).
 pub const MAX_DOCUMENT_BYTES: usize = 256 << 20;
 
-/// The tables an OTLP file writes to.
-pub fn tables() -> Vec<(&'static str, arrow_schema::SchemaRef)> {
-    vec![
-        (SpanRow::TABLE, SpanRow::schema()),
-        (LogEventRow::TABLE, LogEventRow::schema()),
-        (ToolHintRow::TABLE, ToolHintRow::schema()),
-    ]
+/// OTLP JSON in one layout, as an ingest format.
+pub struct Otlp {
+    pub layout: Layout,
 }
 
-pub fn ingest_file(
-    ctx: &FileContext,
-    layout: Layout,
-    reader: Box<dyn Read + Send>,
-    table_root: &Path,
-    quarantine_path: PathBuf,
-) -> FileOutcome {
-    let source = &ctx.source;
-    let sink = match Sink::new(ctx, table_root, &tables(), quarantine_path) {
-        Ok(s) => s,
-        Err(e) => return FileOutcome::failed(e),
-    };
-    match layout {
-        Layout::Lines => {
-            let framer = Framer::new(reader, Framing::Lines, Splitter::plain());
-            run_chunks(framer, sink, |chunk| process_chunk(chunk, source))
+impl Format for Otlp {
+    fn tables(&self) -> Vec<(&'static str, arrow_schema::SchemaRef)> {
+        vec![
+            (SpanRow::TABLE, SpanRow::schema()),
+            (LogEventRow::TABLE, LogEventRow::schema()),
+            (ToolHintRow::TABLE, ToolHintRow::schema()),
+        ]
+    }
+
+    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
+        match self.layout {
+            Layout::Lines => {
+                let framer = Framer::new(reader, Framing::Lines, Splitter::plain());
+                in_chunks(framer, emit, |chunk| process_chunk(chunk, source))
+            }
+            Layout::Document => {
+                let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
+                emit(process_document(&doc, source));
+                doc.read_error
+            }
         }
-        Layout::Document => ingest_document(reader, sink, source),
     }
 }
 
@@ -102,8 +100,8 @@ fn process_chunk(chunk: &Chunk, source: &SourceFile) -> ChunkOut {
     out
 }
 
-fn ingest_document(reader: Box<dyn Read + Send>, mut sink: Sink, source: &SourceFile) -> FileOutcome {
-    let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
+/// A file holding one request (an OTLP/HTTP JSON body), read whole.
+fn process_document(doc: &framing::Document, source: &SourceFile) -> ChunkOut {
     let mut out = ChunkOut::new(0);
     out.counts.lines_read = doc.lines;
     let lines = u32::try_from(doc.lines).unwrap_or(u32::MAX);
@@ -124,8 +122,7 @@ fn ingest_document(reader: Box<dyn Read + Send>, mut sink: Sink, source: &Source
         process_request(&doc.bytes, 1, lines, source, &mut out, &mut builders);
         builders.into_batches(&mut out);
     }
-    sink.accept(out);
-    sink.finish(doc.read_error)
+    out
 }
 
 /// Rows made from one request, kept apart until the whole request converted.

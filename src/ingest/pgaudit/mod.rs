@@ -25,12 +25,12 @@ pub mod timestamp;
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Layout, Record, Splitter};
-use crate::ingest::sink::{self, ChunkOut, DatePartitions, Sink, run_chunks};
-use crate::ingest::{FileContext, FileOutcome};
+use crate::ingest::pipeline::{Emit, Format, in_chunks};
+use crate::ingest::sink::{self, ChunkOut, DatePartitions};
 use crate::table::db_events::{DbEvent, DbEventsBuilder, FileColumns, LogFamily};
+use crate::table::declare::SourceFile;
 use audit::Classified;
 use envelope::{ContainerContext, Step, Unwrapper};
 use prefix::Prefix;
@@ -318,32 +318,27 @@ fn classify_into(mut out: ChunkOut, chunk: &Chunk, parsed: Vec<Parsed<'_>>, file
     out
 }
 
-/// Parses one PostgreSQL log file end to end.
-pub fn ingest_file(
-    ctx: &FileContext,
-    reading: &Reading,
-    reader: Box<dyn Read + Send>,
-    table_root: &Path,
-    quarantine_path: PathBuf,
-) -> FileOutcome {
-    let file = FileColumns {
-        source_file: ctx.source.file.clone(),
-        source_blake3: ctx.source.blake3.clone(),
-        log_format: reading.format.family(),
-        server: ctx.source.labels.get("server").cloned(),
-        labels: ctx.source.labels.clone(),
-    };
-    let sink = match Sink::new(ctx, table_root, &[(DbEvent::TABLE, DbEvent::schema())], quarantine_path) {
-        Ok(s) => s,
-        Err(e) => return FileOutcome::failed(e),
-    };
-    if reading.format.layout() == Layout::Document {
-        return envelope::document::ingest(reader, sink, |chunk, contexts| {
-            process_chunk(chunk, reading, &file, Some(contexts))
-        });
+impl Format for Reading {
+    fn tables(&self) -> Vec<(&'static str, arrow_schema::SchemaRef)> {
+        vec![(DbEvent::TABLE, DbEvent::schema())]
     }
-    let framer = Framer::new(reader, reading.format.framing(), splitter(reading));
-    run_chunks(framer, sink, |chunk| process_chunk(chunk, reading, &file, None))
+
+    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
+        let file = FileColumns {
+            source_file: source.file.clone(),
+            source_blake3: source.blake3.clone(),
+            log_format: self.format.family(),
+            server: source.labels.get("server").cloned(),
+            labels: source.labels.clone(),
+        };
+        if self.format.layout() == Layout::Document {
+            return envelope::document::parse(reader, emit, |chunk, contexts| {
+                process_chunk(chunk, self, &file, Some(contexts))
+            });
+        }
+        let framer = Framer::new(reader, self.format.framing(), splitter(self));
+        in_chunks(framer, emit, |chunk| process_chunk(chunk, self, &file, None))
+    }
 }
 
 /// Where records of a file continue, and where a chunk may end (never between an error and the

@@ -18,10 +18,12 @@ use nom::combinator::opt;
 use nom::{IResult, Parser};
 
 use super::known_severity;
+use std::fmt;
+
 use super::timestamp::{self, Stamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub enum Field {
     App,            // %a
     User,           // %u
     Database,       // %d
@@ -129,7 +131,7 @@ pub struct PrefixFields<'a> {
 
 impl Prefix {
     /// Compiles a log_line_prefix setting; errors name what cannot be parsed.
-    pub fn compile(setting: &str) -> Result<Prefix, String> {
+    pub fn compile(setting: &str) -> Result<Prefix, SettingError> {
         let mut items: Vec<Item> = Vec::new();
         let mut session_only_from = None;
         let mut unknown_escapes = Vec::new();
@@ -150,7 +152,10 @@ impl Prefix {
                 }
             }
             let Some((_, esc)) = chars.next() else {
-                return Err(format!("--pg-prefix '{setting}' ends with a lone '%' at byte {pos}"));
+                return Err(SettingError::LonePercent {
+                    setting: setting.to_string(),
+                    at: pos,
+                });
             };
             let field = match esc {
                 '%' => {
@@ -200,9 +205,11 @@ impl Prefix {
             if let [Item::Field { field: a, .. }, Item::Field { field: b, .. }] = pair
                 && a.free_text()
             {
-                return Err(format!(
-                    "--pg-prefix '{setting}': {a:?} is followed directly by {b:?} with no text between them, so their boundary cannot be found; logs written with such a prefix cannot be parsed reliably"
-                ));
+                return Err(SettingError::Adjacent {
+                    setting: setting.to_string(),
+                    first: *a,
+                    second: *b,
+                });
             }
         }
         Ok(Prefix {
@@ -247,7 +254,7 @@ impl Prefix {
 
     /// Parses the prefix at the start of `line`; returns its fields and the rest of the line,
     /// which starts with the severity keyword. Err says what did not match, for quarantine.
-    pub fn parse<'a>(&self, line: &'a str) -> Result<(PrefixFields<'a>, &'a str), String> {
+    pub fn parse<'p, 'a>(&'p self, line: &'a str) -> Result<(PrefixFields<'a>, &'a str), PrefixError<'p, 'a>> {
         let mut fields = PrefixFields::default();
         let full_err = match parse_items(&self.items, line, &mut fields) {
             Ok(rest) => return Ok((fields, rest)),
@@ -259,29 +266,34 @@ impl Prefix {
                 return Ok((short, rest));
             }
         }
-        Err(format!(
-            "line does not match {} '{}': {full_err}",
-            self.origin, self.setting
-        ))
+        Err(PrefixError {
+            origin: self.origin,
+            setting: &self.setting,
+            cause: full_err,
+        })
     }
 }
 
 /// Matches `items` against the start of `input`, then requires a severity keyword.
-fn parse_items<'a>(items: &[Item], input: &'a str, out: &mut PrefixFields<'a>) -> Result<&'a str, String> {
+fn parse_items<'p, 'a>(
+    items: &'p [Item],
+    input: &'a str,
+    out: &mut PrefixFields<'a>,
+) -> Result<&'a str, Mismatch<'p, 'a>> {
     let Some((first, rest_items)) = items.split_first() else {
         return if severity(input).is_some() {
             Ok(input)
         } else {
-            Err(format!(
-                "expected a severity (LOG:, ERROR:, STATEMENT:, ...) after the prefix, found '{}'",
-                excerpt(input)
-            ))
+            Err(Mismatch::NoSeverity { found: Found(input) })
         };
     };
     match first {
         Item::Literal(lit) => match input.strip_prefix(lit.as_str()) {
             Some(rest) => parse_items(rest_items, rest, out),
-            None => Err(format!("expected '{}' , found '{}'", lit, excerpt(input))),
+            None => Err(Mismatch::Literal {
+                literal: lit,
+                found: Found(input),
+            }),
         },
         Item::Field { field, padded } if field.free_text() => {
             let input = if *padded { input.trim_start_matches(' ') } else { input };
@@ -290,7 +302,7 @@ fn parse_items<'a>(items: &[Item], input: &'a str, out: &mut PrefixFields<'a>) -
                 Some(Item::Literal(l)) => Some(l.as_str()),
                 _ => None,
             };
-            let mut last_err = String::new();
+            let mut last_err = None;
             let candidates: Vec<usize> = match terminator {
                 Some(t) => input.match_indices(t).map(|(i, _)| i).take(16).collect(),
                 None => severity_positions(input),
@@ -313,22 +325,18 @@ fn parse_items<'a>(items: &[Item], input: &'a str, out: &mut PrefixFields<'a>) -
                         *out = trial;
                         return Ok(rest);
                     }
-                    Err(e) => last_err = e,
+                    Err(e) => last_err = Some(e),
                 }
             }
-            Err(if last_err.is_empty() {
-                format!(
-                    "expected {field:?} followed by '{}', found '{}'",
-                    terminator.unwrap_or("a severity"),
-                    excerpt(input)
-                )
-            } else {
-                last_err
-            })
+            Err(last_err.unwrap_or(Mismatch::FreeText {
+                field: *field,
+                until: terminator.unwrap_or("a severity"),
+                found: Found(input),
+            }))
         }
         Item::Field { field, padded } => {
             let input = if *padded { input.trim_start_matches(' ') } else { input };
-            let consumed = typed_field(*field, input, out).map_err(|e| format!("{e} (for {field:?})"))?;
+            let consumed = typed_field(*field, input, out).map_err(|cause| Mismatch::Field { field: *field, cause })?;
             let rest = &input[consumed..];
             let rest = if *padded {
                 skip_padding(rest, rest_items.first())
@@ -370,36 +378,36 @@ fn set_free_text<'a>(out: &mut PrefixFields<'a>, field: Field, value: &'a str) {
 }
 
 /// Parses a self-delimiting field; returns bytes consumed.
-fn typed_field<'a>(field: Field, input: &'a str, out: &mut PrefixFields<'a>) -> Result<usize, String> {
+fn typed_field<'a>(field: Field, input: &'a str, out: &mut PrefixFields<'a>) -> Result<usize, FieldError<'a>> {
     let digits = |i: &'a str| -> IResult<&'a str, &'a str> { take_while1(|c: char| c.is_ascii_digit()).parse(i) };
     match field {
         Field::TimeMs | Field::TimeNoMs | Field::ProcessStart => {
-            let stamp = timestamp::scan(input)?;
+            let stamp = timestamp::scan(input).map_err(FieldError::Time)?;
             if field != Field::ProcessStart {
                 out.time = Some(PrefixTime::Local(stamp));
             }
             Ok(stamp.len)
         }
         Field::TimeEpoch => {
-            let (ts, n) = timestamp::parse_epoch(input)?;
+            let (ts, n) = timestamp::parse_epoch(input).map_err(FieldError::Time)?;
             out.time = Some(PrefixTime::Epoch(ts));
             Ok(n)
         }
         Field::Pid => {
-            let (rest, d) = digits(input).map_err(|_| format!("expected a process id, found '{}'", excerpt(input)))?;
+            let (rest, d) = digits(input).map_err(|_| FieldError::Pid(Found(input)))?;
             out.pid = d.parse().ok();
             Ok(input.len() - rest.len())
         }
         Field::LeaderPid | Field::LineNumber | Field::Xid => {
             let (rest, _) = take_while(|c: char| c.is_ascii_digit())
                 .parse(input)
-                .map_err(|_: nom::Err<nom::error::Error<&str>>| String::new())?;
+                .map_err(|_: nom::Err<nom::error::Error<&str>>| FieldError::Digits(Found(input)))?;
             Ok(input.len() - rest.len())
         }
         Field::QueryId => {
             let (rest, _) = (opt(tag("-")), take_while(|c: char| c.is_ascii_digit()))
                 .parse(input)
-                .map_err(|_: nom::Err<nom::error::Error<&str>>| String::new())?;
+                .map_err(|_: nom::Err<nom::error::Error<&str>>| FieldError::Digits(Found(input)))?;
             Ok(input.len() - rest.len())
         }
         Field::SqlState => {
@@ -408,21 +416,19 @@ fn typed_field<'a>(field: Field, input: &'a str, out: &mut PrefixFields<'a>) -> 
                 out.sqlstate = (code != "00000").then_some(code);
                 Ok(5)
             } else {
-                Err(format!("expected a 5-character SQLSTATE, found '{}'", excerpt(input)))
+                Err(FieldError::Sqlstate(Found(input)))
             }
         }
         Field::SessionId => {
             let hex = |c: char| c.is_ascii_hexdigit();
-            let (rest, _) = (take_while1(hex), tag("."), take_while1(hex)).parse(input).map_err(
-                |_: nom::Err<nom::error::Error<&str>>| {
-                    format!("expected a session id like 6743a1b2.4d2, found '{}'", excerpt(input))
-                },
-            )?;
+            let (rest, _) = (take_while1(hex), tag("."), take_while1(hex))
+                .parse(input)
+                .map_err(|_: nom::Err<nom::error::Error<&str>>| FieldError::SessionId(Found(input)))?;
             let n = input.len() - rest.len();
             out.session_id = Some(&input[..n]);
             Ok(n)
         }
-        _ => Err(format!("{field:?} is free text")),
+        _ => Err(FieldError::FreeText),
     }
 }
 
@@ -442,8 +448,73 @@ fn severity_positions(s: &str) -> Vec<usize> {
 }
 
 /// What the input looked like where parsing stopped: its shape only, never its data.
-fn excerpt(s: &str) -> String {
-    crate::redact::shape(s, 40)
+/// Input where parsing stopped, shown only as its shape (never its data), when displayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found<'a>(pub &'a str);
+
+impl fmt::Display for Found<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::redact::shape(self.0, 40))
+    }
+}
+
+/// A log_line_prefix setting that cannot be parsed reliably.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("--pg-prefix '{setting}' ends with a lone '%' at byte {at}")]
+    LonePercent { setting: String, at: usize },
+    #[error(
+        "--pg-prefix '{setting}': {first:?} is followed directly by {second:?} with no text between them, so their boundary cannot be found; logs written with such a prefix cannot be parsed reliably"
+    )]
+    Adjacent {
+        setting: String,
+        first: Field,
+        second: Field,
+    },
+}
+
+/// A line that does not start with the prefix, for quarantine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line does not match {origin} '{setting}': {cause}")]
+pub struct PrefixError<'p, 'a> {
+    /// `--pg-prefix` or `the inferred log_line_prefix`.
+    pub origin: &'static str,
+    pub setting: &'p str,
+    pub cause: Mismatch<'p, 'a>,
+}
+
+/// What did not match, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch<'p, 'a> {
+    #[error("expected a severity (LOG:, ERROR:, STATEMENT:, ...) after the prefix, found '{found}'")]
+    NoSeverity { found: Found<'a> },
+    #[error("expected '{literal}' , found '{found}'")]
+    Literal { literal: &'p str, found: Found<'a> },
+    #[error("expected {field:?} followed by '{until}', found '{found}'")]
+    FreeText {
+        field: Field,
+        until: &'p str,
+        found: Found<'a>,
+    },
+    #[error("{cause} (for {field:?})")]
+    Field { field: Field, cause: FieldError<'a> },
+}
+
+/// A self-delimiting field that does not hold what its escape writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError<'a> {
+    #[error(transparent)]
+    Time(timestamp::StampError),
+    #[error("expected a process id, found '{0}'")]
+    Pid(Found<'a>),
+    #[error("expected digits, found '{0}'")]
+    Digits(Found<'a>),
+    #[error("expected a 5-character SQLSTATE, found '{0}'")]
+    Sqlstate(Found<'a>),
+    #[error("expected a session id like 6743a1b2.4d2, found '{0}'")]
+    SessionId(Found<'a>),
+    #[error("a free-text field has no fixed form")]
+    FreeText,
 }
 
 #[cfg(test)]
@@ -497,9 +568,17 @@ mod tests {
     #[test]
     fn wrong_prefix_errors_say_what_was_expected() {
         let p = Prefix::compile("%t [%p]: ").unwrap();
-        let err = p.parse("2026-11-24 10:15:26.123 UTC [4242] LOG:  x").unwrap_err();
+        let err = p
+            .parse("2026-11-24 10:15:26.123 UTC [4242] LOG:  x")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--pg-prefix '%t [%p]: '"), "{err}");
-        assert!(Prefix::compile("%a%u ").unwrap_err().contains("no text between"));
+        assert!(
+            Prefix::compile("%a%u ")
+                .unwrap_err()
+                .to_string()
+                .contains("no text between")
+        );
     }
 
     #[test]

@@ -143,7 +143,7 @@ fn parse_one<'a>(
     }
     let (fields, rest) = match reading.prefix.parse(text) {
         Ok(v) => v,
-        Err(reason) => return out.push(invalid(reason)),
+        Err(reason) => return out.push(invalid(reason.to_string())),
     };
     let Some((severity, body)) = prefix::severity(rest) else {
         return out.push(invalid(

@@ -63,11 +63,51 @@ impl Stamp<'_> {
     }
 }
 
+/// Why text is not a timestamp PostgreSQL writes: what was expected, and the shape of what
+/// was found (never its data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StampError {
+    #[error("expected a timestamp like '2026-11-24 10:15:26.123 UTC', found '{found}'")]
+    NotATimestamp { found: String },
+    #[error("invalid date or time in timestamp '{0}'")]
+    InvalidDate(String),
+    #[error("expected a time zone after the timestamp '{0}'")]
+    NoZone(String),
+    #[error("expected a time zone abbreviation or offset after the timestamp '{0}'")]
+    NoZoneToken(String),
+    #[error("expected epoch seconds (%n), found '{found}'")]
+    NotEpoch { found: String },
+    #[error("bad fraction in epoch timestamp '{0}'")]
+    EpochFraction(String),
+    #[error("epoch timestamp '{0}' is out of range")]
+    EpochRange(String),
+    #[error("malformed numeric time zone '{0}'")]
+    NumericZone(String),
+    #[error("numeric time zone '{0}' is out of range")]
+    NumericZoneRange(String),
+}
+
+/// A --log-timezone that is not a zone of the IANA database, with the names nearest to it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--log-timezone '{name}' is not a time zone of the IANA database; {}", hint(.near))]
+pub struct UnknownZone {
+    pub name: String,
+    pub near: Vec<String>,
+}
+
+fn hint(near: &[String]) -> String {
+    if near.is_empty() {
+        "use an IANA name such as UTC, Europe/Paris or Asia/Shanghai".to_string()
+    } else {
+        format!("did you mean {}?", near.join(", "))
+    }
+}
+
 /// Why a timestamp could not be placed in time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimeError {
-    /// Not a timestamp PostgreSQL writes; the text says what was expected and what was found.
-    Malformed(String),
+    /// Not a timestamp PostgreSQL writes.
+    Malformed(StampError),
     /// The abbreviation means different offsets in different places; nothing is guessed.
     Ambiguous { abbr: String, offsets: Vec<i32> },
     /// No zone of the time-zone database used this abbreviation that year.
@@ -86,7 +126,7 @@ impl TimeError {
 impl fmt::Display for TimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TimeError::Malformed(s) => f.write_str(s),
+            TimeError::Malformed(e) => e.fmt(f),
             TimeError::Ambiguous { abbr, offsets } => {
                 let offsets: Vec<String> = offsets.iter().map(|o| format_offset(*o)).collect();
                 write!(
@@ -124,7 +164,7 @@ impl LogZone {
     }
 
     /// The IANA zone `name` (as postgresql.conf's log_timezone), from the bundled database.
-    pub fn named(name: &str) -> Result<LogZone, String> {
+    pub fn named(name: &str) -> Result<LogZone, UnknownZone> {
         match jiff::tz::db().get(name) {
             Ok(tz) => Ok(LogZone {
                 named: Some((name.to_string(), tz)),
@@ -138,14 +178,10 @@ impl LogZone {
                     .filter(|n| n.to_ascii_lowercase().contains(&tail))
                     .take(5)
                     .collect();
-                let hint = if near.is_empty() {
-                    "use an IANA name such as UTC, Europe/Paris or Asia/Shanghai".to_string()
-                } else {
-                    format!("did you mean {}?", near.join(", "))
-                };
-                Err(format!(
-                    "--log-timezone '{name}' is not a time zone of the IANA database; {hint}"
-                ))
+                Err(UnknownZone {
+                    name: name.to_string(),
+                    near,
+                })
             }
         }
     }
@@ -180,7 +216,7 @@ impl LogZone {
 }
 
 /// Checks the syntax of `YYYY-MM-DD HH:MM:SS[.fraction] ZONE` at the start of `s`.
-pub fn scan(s: &str) -> Result<Stamp<'_>, String> {
+pub fn scan(s: &str) -> Result<Stamp<'_>, StampError> {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<u32> {
         let part = b.get(from..from + len)?;
@@ -218,18 +254,15 @@ pub fn scan(s: &str) -> Result<Stamp<'_>, String> {
     }
     let valid = civil::DateTime::new(y as i16, mo as i8, d as i8, h as i8, mi as i8, sec as i8, 0).is_ok();
     if !valid {
-        return Err(format!("invalid date or time in timestamp '{}'", &s[..19]));
+        return Err(StampError::InvalidDate(s[..19].to_string()));
     }
     if b.get(i) != Some(&b' ') {
-        return Err(format!("expected a time zone after the timestamp '{}'", &s[..i]));
+        return Err(StampError::NoZone(s[..i].to_string()));
     }
     i += 1;
     let zone_len = zone_token(&b[i..]);
     if zone_len == 0 {
-        return Err(format!(
-            "expected a time zone abbreviation or offset after the timestamp '{}'",
-            &s[..i - 1]
-        ));
+        return Err(StampError::NoZoneToken(s[..i - 1].to_string()));
     }
     Ok(Stamp {
         year: y as i16,
@@ -267,24 +300,20 @@ fn zone_token(b: &[u8]) -> usize {
 }
 
 /// Parses an epoch timestamp with optional fraction ("1732414526.123", %n) at the start of `s`.
-pub fn parse_epoch(s: &str) -> Result<(i64, usize), String> {
+pub fn parse_epoch(s: &str) -> Result<(i64, usize), StampError> {
     let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let text = &s[..end];
     let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
-    let secs: i64 = secs
-        .parse()
-        .map_err(|_| format!("expected epoch seconds (%n), found '{}'", excerpt(s)))?;
+    let secs: i64 = secs.parse().map_err(|_| StampError::NotEpoch { found: excerpt(s) })?;
     let mut frac: String = frac.chars().take(6).collect();
     while frac.len() < 6 {
         frac.push('0');
     }
-    let micros: i64 = frac
-        .parse()
-        .map_err(|_| format!("bad fraction in epoch timestamp '{text}'"))?;
+    let micros: i64 = frac.parse().map_err(|_| StampError::EpochFraction(text.to_string()))?;
     let at = secs
         .checked_mul(1_000_000)
         .and_then(|us| us.checked_add(micros))
-        .ok_or_else(|| format!("epoch timestamp '{text}' is out of range"))?;
+        .ok_or_else(|| StampError::EpochRange(text.to_string()))?;
     Ok((at, end))
 }
 
@@ -311,12 +340,10 @@ fn numeric_offset(zone: &str) -> Result<Option<i32>, TimeError> {
         2 => two(0) * 3600,
         4 => two(0) * 3600 + two(2) * 60,
         6 => two(0) * 3600 + two(2) * 60 + two(4),
-        _ => return Err(TimeError::Malformed(format!("malformed numeric time zone '{zone}'"))),
+        _ => return Err(TimeError::Malformed(StampError::NumericZone(zone.to_string()))),
     };
     if secs > 26 * 3600 {
-        return Err(TimeError::Malformed(format!(
-            "numeric time zone '{zone}' is out of range"
-        )));
+        return Err(TimeError::Malformed(StampError::NumericZoneRange(zone.to_string())));
     }
     Ok(Some(sign * secs))
 }
@@ -481,11 +508,8 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn expected(s: &str) -> String {
-    format!(
-        "expected a timestamp like '2026-11-24 10:15:26.123 UTC', found '{}'",
-        excerpt(s)
-    )
+fn expected(s: &str) -> StampError {
+    StampError::NotATimestamp { found: excerpt(s) }
 }
 
 /// What the input looked like where parsing stopped: its shape only, never its data.
@@ -505,7 +529,12 @@ mod tests {
     #[test]
     fn an_epoch_out_of_range_is_an_error_not_an_overflow() {
         assert!(parse_epoch("9999999999999999999").is_err());
-        assert!(parse_epoch("9223372036855.5").unwrap_err().contains("out of range"));
+        assert!(
+            parse_epoch("9223372036855.5")
+                .unwrap_err()
+                .to_string()
+                .contains("out of range")
+        );
         assert_eq!(parse_epoch("1732414526.5 x").unwrap(), (1_732_414_526_500_000, 12));
     }
 
@@ -580,6 +609,11 @@ mod tests {
                 .to_string()
                 .contains("invalid date")
         );
-        assert!(LogZone::named("Europe/Pariss").unwrap_err().contains("Europe/Paris"));
+        assert!(
+            LogZone::named("Europe/Pariss")
+                .unwrap_err()
+                .to_string()
+                .contains("Europe/Paris")
+        );
     }
 }

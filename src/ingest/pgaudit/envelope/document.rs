@@ -10,7 +10,7 @@
 //! hold no record's start (brackets, pagination tokens) are counted as `json_envelope`; a record
 //! that starts on a line another record already started on spans no further line of its own.
 //!
-//! In: a reader over the document. Out: the [`FileOutcome`] of parsing its records.
+//! In: a reader over the document. Out: one chunk of its records, parsed.
 
 use std::io::Read;
 
@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::ContainerContext;
-use crate::ingest::FileOutcome;
 use crate::ingest::framing::{self, Chunk, Record};
-use crate::ingest::sink::{ChunkOut, Sink};
+use crate::ingest::pipeline::Emit;
+use crate::ingest::sink::ChunkOut;
 
 /// A document larger than this is refused (JSON lines have no such limit: they are streamed).
 pub const MAX_DOCUMENT_BYTES: usize = 256 << 20;
@@ -86,36 +86,36 @@ pub fn records(doc: &str) -> Result<Vec<(usize, usize, ContainerContext)>, Strin
 }
 
 /// Reads the document, parses its records with `process` (one chunk), and feeds the sink.
-pub fn ingest(
+pub fn parse(
     reader: Box<dyn Read + Send>,
-    mut sink: Sink,
+    emit: &Emit<'_>,
     process: impl Fn(&Chunk, &[ContainerContext]) -> ChunkOut,
-) -> FileOutcome {
+) -> Option<String> {
     let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
     let mut out_of_band = ChunkOut::new(0);
     out_of_band.counts.lines_read = doc.lines;
-    let refuse = |mut sink: Sink, mut out: ChunkOut, reason: String| {
+    let refuse = |mut out: ChunkOut, reason: String| {
         out.quarantine(&doc.bytes, 1, doc.lines.try_into().unwrap_or(u32::MAX), &reason);
-        sink.accept(out);
-        sink.finish(doc.read_error.clone())
+        emit(out);
+        doc.read_error.clone()
     };
     if doc.too_big {
         let reason = format!(
             "a JSON document larger than {} MiB is not read whole; export JSON lines (one record per line) instead",
             MAX_DOCUMENT_BYTES >> 20
         );
-        return refuse(sink, out_of_band, reason);
+        return refuse(out_of_band, reason);
     }
     let text = match std::str::from_utf8(&doc.bytes) {
         Ok(t) => t,
         Err(e) => {
             let reason = format!("invalid UTF-8 at byte {}: JSON is read as UTF-8", e.valid_up_to());
-            return refuse(sink, out_of_band, reason);
+            return refuse(out_of_band, reason);
         }
     };
     let located = match records(text) {
         Ok(r) => r,
-        Err(reason) => return refuse(sink, out_of_band, reason),
+        Err(reason) => return refuse(out_of_band, reason.to_string()),
     };
     // Line of each record's start and end; a line is counted once, by the first record on it.
     let mut chunk = Chunk {
@@ -151,8 +151,8 @@ pub fn ingest(
     // process counted the records' lines; the rest are the container's own.
     out.counts.add_other("json_envelope", envelope_lines);
     out.counts.lines_read += envelope_lines;
-    sink.accept(out);
-    sink.finish(doc.read_error)
+    emit(out);
+    doc.read_error
 }
 
 #[cfg(test)]
