@@ -14,16 +14,28 @@ use nom::character::complete::char;
 use nom::multi::separated_list1;
 use nom::{IResult, Parser};
 
+/// Where and why a CSV record is malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CsvError {
+    #[error(
+        "unexpected character after field {field} at byte {at} (a quote inside an unquoted field, or text after a closing quote)"
+    )]
+    AfterField { field: usize, at: usize },
+    #[error("unterminated quoted field at byte {at}")]
+    Unterminated { at: usize },
+}
+
 /// Splits one CSV record into fields.
-pub fn fields(record: &str) -> Result<Vec<Cow<'_, str>>, String> {
+pub fn fields(record: &str) -> Result<Vec<Cow<'_, str>>, CsvError> {
     match separated_list1(char(','), alt((quoted, bare))).parse(record) {
         Ok(("", fields)) => Ok(fields),
-        Ok((rest, fields)) => Err(format!(
-            "unexpected character after field {} at byte {} (a quote inside an unquoted field, or text after a closing quote)",
-            fields.len(),
-            record.len() - rest.len()
-        )),
-        Err(_) => Err(format!("unterminated quoted field at byte {}", unterminated_at(record))),
+        Ok((rest, fields)) => Err(CsvError::AfterField {
+            field: fields.len(),
+            at: record.len() - rest.len(),
+        }),
+        Err(_) => Err(CsvError::Unterminated {
+            at: unterminated_at(record),
+        }),
     }
 }
 
@@ -100,8 +112,8 @@ mod tests {
 
     #[test]
     fn malformed_records_say_where() {
-        assert!(fields("a,\"open").unwrap_err().contains("unterminated"));
-        assert!(fields("a,\"x\"y").unwrap_err().contains("byte 5"));
+        assert!(fields("a,\"open").unwrap_err().to_string().contains("unterminated"));
+        assert!(fields("a,\"x\"y").unwrap_err().to_string().contains("byte 5"));
         assert!(fields("a,b\"c").is_err());
     }
 }

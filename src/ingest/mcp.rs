@@ -96,7 +96,9 @@ fn parse_file(layout: Layout, reader: Box<dyn Read + Send>, source: &SourceFile)
             } else {
                 let got = serde_json::from_slice::<Value>(&doc.bytes)
                     .map_err(|e| json_error(&e, "a tools/list JSON-RPC response or result"))
-                    .and_then(|v| listing_of(&v, &mut state, &mut out.redactions, 1, Origin::ToolsList));
+                    .and_then(|v| {
+                        listing_of(&v, &mut state, &mut out.redactions, 1, Origin::ToolsList).map_err(|e| e.to_string())
+                    });
                 match got {
                     Ok(Some(found)) if !found.is_empty() => {
                         out.counts.row_lines += doc.lines;
@@ -197,7 +199,7 @@ fn traffic_line(
             Ok(Some(page)) => found.extend(page),
             Ok(None) => {}
             Err(reason) => {
-                out.quarantine(bytes, line, lines, &reason);
+                out.quarantine(bytes, line, lines, &reason.to_string());
                 return;
             }
         }
@@ -213,6 +215,11 @@ fn traffic_line(
     }
 }
 
+/// A tool of a listing without the name the MCP specification requires: its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("tools[{0}] has no name (a string is required by the MCP specification)")]
+pub struct NamelessTool(pub usize);
+
 fn id_key(v: Option<&Value>) -> Option<String> {
     v.filter(|v| v.is_string() || v.is_number()).map(Value::to_string)
 }
@@ -225,7 +232,7 @@ fn listing_of(
     counts: &mut RuleCounts,
     line: u64,
     origin: Origin,
-) -> Result<Option<Vec<ToolHintRow<'static>>>, String> {
+) -> Result<Option<Vec<ToolHintRow<'static>>>, NamelessTool> {
     let Value::Object(obj) = m else {
         return Ok(None);
     };
@@ -269,7 +276,7 @@ fn listing_of(
             .get("name")
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty())
-            .ok_or_else(|| format!("tools[{i}] has no name (a string is required by the MCP specification)"))?;
+            .ok_or(NamelessTool(i))?;
         let annotations = tool.get("annotations");
         let flag = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_bool);
         let title = annotations
@@ -359,6 +366,6 @@ mod tests {
         assert_eq!(rows[0].title.as_deref(), Some("T"));
         let v: Value = serde_json::from_str(r#"{"tools":[{"title":"x"}]}"#).unwrap();
         let e = listing_of(&v, &mut s, &mut RuleCounts::new(), 1, Origin::ToolsList).unwrap_err();
-        assert!(e.contains("tools[0] has no name"));
+        assert!(e.to_string().contains("tools[0] has no name"));
     }
 }

@@ -204,12 +204,23 @@ impl Report {
 }
 
 /// Size and blake3 of a file, or why it could not be read.
-type Hashed = Result<(u64, String), String>;
+type Hashed = Result<(u64, String), Unreadable>;
+
+/// A path that could not be read or walked: the message of its file report.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Unreadable {
+    #[error("cannot read: {0}")]
+    Open(String),
+    #[error("cannot read after byte {at}: {error}")]
+    After { at: u64, error: String },
+    #[error("cannot walk: {0}")]
+    Walk(String),
+}
 
 /// A file found by the walk, or a path that could not be walked.
 struct Input {
     path: PathBuf,
-    walk_error: Option<String>,
+    walk_error: Option<Unreadable>,
 }
 
 pub fn run(opts: &Options) -> Result<Report, IngestError> {
@@ -272,7 +283,7 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
     for (idx, (input, hash)) in hashed.into_iter().enumerate() {
         let path = input.path.to_string_lossy().into_owned();
         match hash {
-            Err(e) => reports.push((idx, error_report(&path, e), None)),
+            Err(e) => reports.push((idx, error_report(&path, e.to_string()), None)),
             Ok((size, b3)) => {
                 let earlier = known
                     .get(b3.as_str())
@@ -397,8 +408,8 @@ fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
                 Err(e) => {
                     let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
                     let reason = match e.io_error() {
-                        Some(io) => format!("cannot read: {io}"),
-                        None => format!("cannot walk: {e}"),
+                        Some(io) => Unreadable::Open(io.to_string()),
+                        None => Unreadable::Walk(e.to_string()),
                     };
                     out.push(Input {
                         path,
@@ -414,9 +425,9 @@ fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
 /// Size and blake3 of a file's raw bytes. Streams fixed-size blocks (hashed with rayon inside
 /// each block) rather than mapping the file: a mapping would count the whole file in the
 /// process's resident memory, and memory must stay flat whatever the input size.
-fn hash_file(path: &Path) -> Result<(u64, String), String> {
+fn hash_file(path: &Path) -> Hashed {
     use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut file = std::fs::File::open(path).map_err(|e| Unreadable::Open(e.to_string()))?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 4 << 20];
     let mut size = 0u64;
@@ -425,7 +436,12 @@ fn hash_file(path: &Path) -> Result<(u64, String), String> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("cannot read after byte {size}: {e}")),
+            Err(e) => {
+                return Err(Unreadable::After {
+                    at: size,
+                    error: e.to_string(),
+                });
+            }
         };
         hasher.update_rayon(&buf[..n]);
         size += n as u64;

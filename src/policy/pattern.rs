@@ -45,16 +45,34 @@ impl Scheme {
 }
 
 /// Why a pattern is not a valid resource pattern (shown by `policy check` at the pattern).
-pub fn validate(pattern: &str) -> Result<(), String> {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("empty resource pattern; expected e.g. prod-postgres/reporting or file:///srv/reports")]
+    Empty,
+    #[error("unknown resource scheme `{0}://`; expected file://, tcp://, s3:// or SERVER/DATABASE[/SCHEMA.TABLE]")]
+    Scheme(String),
+    #[error("a database resource has at most 3 parts SERVER/DATABASE/SCHEMA.TABLE; found {0}")]
+    TooDeep(usize),
+    #[error("empty part between `/` in a database resource")]
+    EmptyPart,
+    #[error("a file resource is an absolute path: file:///path")]
+    RelativeFile,
+    #[error("tcp port `{0}` is not a number or a glob")]
+    Port(String),
+    #[error("a network resource is tcp://HOST:PORT (either may be a glob)")]
+    Network,
+    #[error("an object store resource is s3://bucket[/prefix]")]
+    Bucket,
+}
+
+pub fn validate(pattern: &str) -> Result<(), PatternError> {
     if pattern.is_empty() {
-        return Err("empty resource pattern; expected e.g. prod-postgres/reporting or file:///srv/reports".into());
+        return Err(PatternError::Empty);
     }
     if let Some(i) = pattern.find("://") {
         let scheme = &pattern[..i];
         if !matches!(scheme, "file" | "tcp" | "s3") {
-            return Err(format!(
-                "unknown resource scheme `{scheme}://`; expected file://, tcp://, s3:// or SERVER/DATABASE[/SCHEMA.TABLE]"
-            ));
+            return Err(PatternError::Scheme(scheme.to_string()));
         }
     }
     let rest = &pattern[Scheme::of(pattern).root_len()..];
@@ -64,30 +82,28 @@ pub fn validate(pattern: &str) -> Result<(), String> {
             if rest.contains("**") {
                 // `**` is fine: it stands for any depth.
             } else if segments > 3 {
-                return Err(format!(
-                    "a database resource has at most 3 parts SERVER/DATABASE/SCHEMA.TABLE; found {segments}"
-                ));
+                return Err(PatternError::TooDeep(segments));
             }
             if rest.split('/').any(str::is_empty) {
-                return Err("empty part between `/` in a database resource".into());
+                return Err(PatternError::EmptyPart);
             }
         }
         Scheme::File => {
             if !rest.starts_with('/') && !rest.starts_with('*') {
-                return Err("a file resource is an absolute path: file:///path".into());
+                return Err(PatternError::RelativeFile);
             }
         }
         Scheme::Tcp => match rest.rsplit_once(':') {
             Some((host, port)) if !host.is_empty() && !port.is_empty() => {
                 if !port.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '?') {
-                    return Err(format!("tcp port `{port}` is not a number or a glob"));
+                    return Err(PatternError::Port(port.to_string()));
                 }
             }
-            _ => return Err("a network resource is tcp://HOST:PORT (either may be a glob)".into()),
+            _ => return Err(PatternError::Network),
         },
         Scheme::S3 => {
             if rest.is_empty() || rest.starts_with('/') {
-                return Err("an object store resource is s3://bucket[/prefix]".into());
+                return Err(PatternError::Bucket);
             }
         }
     }
@@ -273,9 +289,14 @@ mod tests {
         assert!(validate("prod-postgres/reporting_replica").is_ok());
         assert!(validate("s3://billing-exports").is_ok());
         assert!(validate("tcp://127.0.0.1:*").is_ok());
-        assert!(validate("http://x").unwrap_err().contains("unknown resource scheme"));
-        assert!(validate("a/b/c.d/e").unwrap_err().contains("at most 3"));
-        assert!(validate("tcp://host").unwrap_err().contains("HOST:PORT"));
+        assert!(
+            validate("http://x")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown resource scheme")
+        );
+        assert!(validate("a/b/c.d/e").unwrap_err().to_string().contains("at most 3"));
+        assert!(validate("tcp://host").unwrap_err().to_string().contains("HOST:PORT"));
         assert!(validate("file://relative").is_err());
     }
 

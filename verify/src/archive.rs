@@ -44,36 +44,102 @@ pub fn write(directory: &str, members: &[(&str, &[u8])], mtime: u64) -> std::io:
     builder.into_inner()
 }
 
+/// Why an archive is not a bundle: which entry (1-based) broke which rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArchiveError {
+    NotTar(String),
+    Unreadable {
+        entry: usize,
+        error: String,
+    },
+    NameNotUtf8 {
+        entry: usize,
+    },
+    /// The entry `path` breaks `rule`.
+    Entry {
+        entry: usize,
+        path: String,
+        rule: EntryRule,
+    },
+    Empty,
+}
+
+/// The rule an archive entry breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryRule {
+    NotInTop,
+    OutsideTop { directory: String },
+    Truncated,
+    Duplicate { name: String },
+    NotPlainName,
+    NotRegular { kind: String },
+}
+
+impl std::error::Error for ArchiveError {}
+
+impl std::fmt::Display for ArchiveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArchiveError::NotTar(e) => write!(f, "not a tar archive: {e}"),
+            ArchiveError::Unreadable { entry, error } => write!(f, "entry {entry}: cannot be read as tar: {error}"),
+            ArchiveError::NameNotUtf8 { entry } => write!(f, "entry {entry}: its name is not UTF-8"),
+            ArchiveError::Entry { entry, path, rule } => {
+                write!(f, "entry {entry} `{path}`: ")?;
+                match rule {
+                    EntryRule::NotInTop => f.write_str("expected a name inside the bundle's top directory"),
+                    EntryRule::OutsideTop { directory } => {
+                        write!(f, "outside the bundle's top directory `{directory}/`")
+                    }
+                    EntryRule::Truncated => f.write_str("the archive ends inside it (truncated)"),
+                    EntryRule::Duplicate { name } => write!(f, "a second member named {name}"),
+                    EntryRule::NotPlainName => {
+                        f.write_str("expected a plain file name directly in the top directory (no `/`, `.` or `..`)")
+                    }
+                    EntryRule::NotRegular { kind } => {
+                        write!(f, "expected a regular file directly in the top directory, found {kind}")
+                    }
+                }
+            }
+            ArchiveError::Empty => f.write_str("the archive is empty"),
+        }
+    }
+}
+
 /// Reads a bundle archive: every entry must be the top directory or a regular file directly in
 /// it, each name once. The error says which entry broke the rule.
-pub fn read(bytes: &[u8]) -> Result<Members<'_>, String> {
+pub fn read(bytes: &[u8]) -> Result<Members<'_>, ArchiveError> {
     let mut archive = tar::Archive::new(Cursor::new(bytes));
     let entries = archive
         .entries_with_seek()
-        .map_err(|e| format!("not a tar archive: {e}"))?;
+        .map_err(|e| ArchiveError::NotTar(e.to_string()))?;
     let mut out = Members::default();
     for (i, entry) in entries.enumerate() {
         let n = i + 1;
-        let entry = entry.map_err(|e| format!("entry {n}: cannot be read as tar: {e}"))?;
-        let path = String::from_utf8(entry.path_bytes().into_owned())
-            .map_err(|_| format!("entry {n}: its name is not UTF-8"))?;
+        let entry = entry.map_err(|e| ArchiveError::Unreadable {
+            entry: n,
+            error: e.to_string(),
+        })?;
+        let path =
+            String::from_utf8(entry.path_bytes().into_owned()).map_err(|_| ArchiveError::NameNotUtf8 { entry: n })?;
+        let broken = |rule| ArchiveError::Entry {
+            entry: n,
+            path: path.clone(),
+            rule,
+        };
         let kind = entry.header().entry_type();
         let (dir, name) = match path.trim_end_matches('/').split_once('/') {
             Some((dir, name)) => (dir.to_string(), Some(name.to_string())),
             None => (path.trim_end_matches('/').to_string(), None),
         };
         if dir.is_empty() || dir == "." || dir == ".." {
-            return Err(format!(
-                "entry {n} `{path}`: expected a name inside the bundle's top directory"
-            ));
+            return Err(broken(EntryRule::NotInTop));
         }
         if out.directory.is_empty() {
             out.directory = dir.clone();
         } else if out.directory != dir {
-            return Err(format!(
-                "entry {n} `{path}`: outside the bundle's top directory `{}/`",
-                out.directory
-            ));
+            return Err(broken(EntryRule::OutsideTop {
+                directory: out.directory.clone(),
+            }));
         }
         match (kind, name) {
             (tar::EntryType::Directory, None) => {}
@@ -82,25 +148,23 @@ pub fn read(bytes: &[u8]) -> Result<Members<'_>, String> {
                 let data = start
                     .checked_add(entry.size() as usize)
                     .and_then(|end| bytes.get(start..end))
-                    .ok_or_else(|| format!("entry {n} `{path}`: the archive ends inside it (truncated)"))?;
+                    .ok_or_else(|| broken(EntryRule::Truncated))?;
                 if out.files.insert(name.clone(), data).is_some() {
-                    return Err(format!("entry {n} `{path}`: a second member named {name}"));
+                    return Err(broken(EntryRule::Duplicate { name }));
                 }
             }
             (tar::EntryType::Regular, Some(_)) => {
-                return Err(format!(
-                    "entry {n} `{path}`: expected a plain file name directly in the top directory (no `/`, `.` or `..`)"
-                ));
+                return Err(broken(EntryRule::NotPlainName));
             }
             (kind, _) => {
-                return Err(format!(
-                    "entry {n} `{path}`: expected a regular file directly in the top directory, found {kind:?}"
-                ));
+                return Err(broken(EntryRule::NotRegular {
+                    kind: format!("{kind:?}"),
+                }));
             }
         }
     }
     if out.directory.is_empty() {
-        return Err("the archive is empty".into());
+        return Err(ArchiveError::Empty);
     }
     Ok(out)
 }
@@ -125,7 +189,7 @@ mod tests {
             write("b", &[("x.txt", b"hello"), ("y.bin", &[0, 1, 2])], 1_700_000_000).unwrap()
         );
         let dup = write("b", &[("x.txt", b"1"), ("x.txt", b"2")], 0).unwrap();
-        assert!(read(&dup).unwrap_err().contains("second member"));
+        assert!(read(&dup).unwrap_err().to_string().contains("second member"));
         assert!(read(b"not a tar at all, just text").is_err());
     }
 }

@@ -98,7 +98,7 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
     let members = match archive::read(bytes) {
         Ok(m) => m,
         Err(e) => {
-            report.fail("archive", e, None, None, None);
+            report.fail("archive", e.to_string(), None, None, None);
             return Opened {
                 report,
                 manifest: None,
@@ -111,11 +111,13 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
         format!("{} members in {}/", members.files.len(), members.directory),
     );
     let manifest_bytes = members.files.get(MANIFEST).copied();
-    let parsed = match manifest_bytes {
-        None => Err(format!("{MANIFEST} is missing")),
-        Some(b) => std::str::from_utf8(b)
-            .map_err(|_| format!("{MANIFEST} is not UTF-8"))
-            .and_then(manifest::parse),
+    // Err: what is wrong, and at which line of the manifest when a line is to blame.
+    let parsed: Result<Manifest, (String, Option<usize>)> = match manifest_bytes {
+        None => Err((format!("{MANIFEST} is missing"), None)),
+        Some(b) => match std::str::from_utf8(b) {
+            Err(_) => Err((format!("{MANIFEST} is not UTF-8"), None)),
+            Ok(text) => manifest::parse(text).map_err(|e| (e.to_string(), e.line)),
+        },
     };
     signature(
         &mut report,
@@ -139,11 +141,8 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
             );
             m
         }
-        Err(e) => {
-            let line = e
-                .split_once(" line ")
-                .and_then(|(_, rest)| rest.split(':').next()?.parse().ok());
-            report.fail("manifest", e, Some(MANIFEST), line, None);
+        Err((e, line)) => {
+            report.fail("manifest", e, Some(MANIFEST), line.map(|l| l as u64), None);
             return Opened {
                 report,
                 manifest: None,

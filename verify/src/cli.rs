@@ -71,7 +71,7 @@ pub fn execute(o: &Options, program: &str) -> u8 {
     };
     let key = match read_key(&o.pubkey) {
         Ok(k) => k,
-        Err(e) => return unusable(e),
+        Err(e) => return unusable(e.to_string()),
     };
     let bytes = match std::fs::read(&o.bundle) {
         Ok(b) => b,
@@ -97,14 +97,37 @@ pub fn execute(o: &Options, program: &str) -> u8 {
 
 /// Reads a minisign public key file (`untrusted comment:` line, then the key), or a file holding
 /// only the base64 key.
-pub fn read_key(path: &Path) -> Result<PublicKey, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read public key {}: {e}", path.display()))?;
+pub fn read_key(path: &Path) -> Result<PublicKey, KeyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| KeyError::Read {
+        path: path.to_path_buf(),
+        error: e.to_string(),
+    })?;
     PublicKey::decode(&text)
         .or_else(|_| PublicKey::from_base64(text.trim()))
-        .map_err(|e| {
-            format!(
-                "{} is not a minisign public key ({e}): expected the .pub file written by agaudit keygen or minisign -G",
-                path.display()
-            )
+        .map_err(|e| KeyError::NotAKey {
+            path: path.to_path_buf(),
+            error: e.to_string(),
         })
+}
+
+/// Why a public key file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    Read { path: std::path::PathBuf, error: String },
+    NotAKey { path: std::path::PathBuf, error: String },
+}
+
+impl std::error::Error for KeyError {}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyError::Read { path, error } => write!(f, "cannot read public key {}: {error}", path.display()),
+            KeyError::NotAKey { path, error } => write!(
+                f,
+                "{} is not a minisign public key ({error}): expected the .pub file written by agaudit keygen or minisign -G",
+                path.display()
+            ),
+        }
+    }
 }

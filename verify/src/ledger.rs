@@ -54,6 +54,71 @@ impl std::fmt::Display for ChainError {
     }
 }
 
+/// Where a record's `key=value` syntax breaks, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyntaxError {
+    /// No `=` where a field starts; `at` is the start of the rest, shortened.
+    NoEquals {
+        at: String,
+    },
+    BadKey {
+        at: String,
+    },
+    MustQuote {
+        key: String,
+    },
+    Spacing {
+        key: String,
+    },
+    BadHexEscape {
+        hex: String,
+    },
+    UnknownEscape(char),
+    Unterminated,
+}
+
+impl std::error::Error for SyntaxError {}
+
+impl std::fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyntaxError::NoEquals { at } => write!(f, "expected key=value at `{at}`"),
+            SyntaxError::BadKey { at } => write!(f, "expected a key of a-z, 0-9 and _ at `{at}`"),
+            SyntaxError::MustQuote { key } => write!(f, "value of `{key}` must be quoted"),
+            SyntaxError::Spacing { key } => write!(f, "expected one space after the value of `{key}`"),
+            SyntaxError::BadHexEscape { hex } => write!(f, "bad \\x escape `\\x{hex}`"),
+            SyntaxError::UnknownEscape(c) => write!(f, "unknown escape `\\{c}`"),
+            SyntaxError::Unterminated => f.write_str("unterminated quoted value"),
+        }
+    }
+}
+
+/// Why one record line cannot be read, before any link is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordError {
+    NotUtf8,
+    NoHash,
+    Syntax(SyntaxError),
+    NoSeq,
+    SeqNotFirst,
+    NoPrev,
+}
+
+impl std::error::Error for RecordError {}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordError::NotUtf8 => f.write_str("not UTF-8"),
+            RecordError::NoHash => f.write_str("expected the line to end with ` hash=` and 64 hex digits"),
+            RecordError::Syntax(e) => e.fmt(f),
+            RecordError::NoSeq => f.write_str("expected seq=NUMBER"),
+            RecordError::SeqNotFirst => f.write_str("expected seq to be the first field"),
+            RecordError::NoPrev => f.write_str("expected prev="),
+        }
+    }
+}
+
 /// Splits a record line (without its newline) into the hashed bytes and the stated hash.
 ///
 /// The hash is always the last field, written ` hash=` followed by 64 lower-case hex digits;
@@ -73,7 +138,7 @@ pub fn split_hash(line: &[u8]) -> Option<(&[u8], &str)> {
 
 /// Parses logfmt fields: `key=value` separated by single spaces; a value is bare (no space,
 /// quote, `=` or backslash) or double-quoted with `\\`, `\"`, `\n`, `\r`, `\t` and `\xHH` escapes.
-pub fn fields(record: &str) -> Result<Vec<(&str, String)>, String> {
+pub fn fields(record: &str) -> Result<Vec<(&str, String)>, SyntaxError> {
     let mut out = Vec::new();
     scan(record, |key, raw, quoted| {
         out.push((key, if quoted { decode(raw) } else { raw.to_string() }));
@@ -84,19 +149,19 @@ pub fn fields(record: &str) -> Result<Vec<(&str, String)>, String> {
 /// Walks the fields of `record`, checking the syntax [`fields`] describes, and hands each to
 /// `each` as (key, raw value, quoted) — a quoted value still escaped, without its quotes. Nothing
 /// is allocated, so verifying a million records does not build a million strings.
-pub fn scan<'a>(record: &'a str, mut each: impl FnMut(&'a str, &'a str, bool)) -> Result<(), String> {
+pub fn scan<'a>(record: &'a str, mut each: impl FnMut(&'a str, &'a str, bool)) -> Result<(), SyntaxError> {
     let mut rest = record;
     while !rest.is_empty() {
         let eq = rest
             .find('=')
-            .ok_or_else(|| format!("expected key=value at `{}`", preview(rest)))?;
+            .ok_or_else(|| SyntaxError::NoEquals { at: preview(rest) })?;
         let key = &rest[..eq];
         if key.is_empty()
             || !key
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Err(format!("expected a key of a-z, 0-9 and _ at `{}`", preview(rest)));
+            return Err(SyntaxError::BadKey { at: preview(rest) });
         }
         rest = &rest[eq + 1..];
         let after = if let Some(quoted) = rest.strip_prefix('"') {
@@ -109,12 +174,12 @@ pub fn scan<'a>(record: &'a str, mut each: impl FnMut(&'a str, &'a str, bool)) -
             let mut end = 0;
             while end < b.len() && b[end] != b' ' {
                 if matches!(b[end], b'"' | b'=' | b'\\') {
-                    return Err(format!("value of `{key}` must be quoted"));
+                    return Err(SyntaxError::MustQuote { key: key.to_string() });
                 }
                 end += 1;
             }
             if end == 0 {
-                return Err(format!("value of `{key}` must be quoted"));
+                return Err(SyntaxError::MustQuote { key: key.to_string() });
             }
             each(key, &rest[..end], false);
             &rest[end..]
@@ -122,14 +187,14 @@ pub fn scan<'a>(record: &'a str, mut each: impl FnMut(&'a str, &'a str, bool)) -
         rest = match after.strip_prefix(' ') {
             Some(r) if !r.is_empty() => r,
             None if after.is_empty() => after,
-            _ => return Err(format!("expected one space after the value of `{key}`")),
+            _ => return Err(SyntaxError::Spacing { key: key.to_string() }),
         };
     }
     Ok(())
 }
 
 /// Length of a quoted value's body (up to its closing quote), checking every escape.
-fn quoted_len(s: &str) -> Result<usize, String> {
+fn quoted_len(s: &str) -> Result<usize, SyntaxError> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -140,16 +205,16 @@ fn quoted_len(s: &str) -> Result<usize, String> {
                 Some(b'x') => {
                     let hex = s.get(i + 2..i + 4).unwrap_or("");
                     if hex.len() != 2 || u8::from_str_radix(hex, 16).is_err() {
-                        return Err(format!("bad \\x escape `\\x{hex}`"));
+                        return Err(SyntaxError::BadHexEscape { hex: hex.to_string() });
                     }
                     i += 4;
                 }
-                other => return Err(format!("unknown escape `\\{}`", other.map_or(' ', |&c| c as char))),
+                other => return Err(SyntaxError::UnknownEscape(other.map_or(' ', |&c| c as char))),
             },
             _ => i += 1,
         }
     }
-    Err("unterminated quoted value".into())
+    Err(SyntaxError::Unterminated)
 }
 
 /// Decodes the escapes of a quoted value that [`scan`] accepted.
@@ -252,7 +317,7 @@ pub fn verify_from(bytes: &[u8], anchor: Anchor) -> Result<Verified, ChainError>
             line: i as u64 + 1,
             reason,
         };
-        let p = p.map_err(err)?;
+        let p = p.map_err(|e| err(e.to_string()))?;
         if p.seq != verified.last_seq + 1 {
             return Err(err(format!(
                 "expected seq={} (records are numbered from 1 without gaps), found seq={}: a record was removed, inserted or moved",
@@ -312,10 +377,9 @@ struct Parsed<'a> {
     case: Option<String>,
 }
 
-fn parse_record(line: &[u8], want_case: bool) -> Result<Parsed<'_>, String> {
-    let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
-    let (record, stated) =
-        split_hash(line).ok_or_else(|| "expected the line to end with ` hash=` and 64 hex digits".to_string())?;
+fn parse_record(line: &[u8], want_case: bool) -> Result<Parsed<'_>, RecordError> {
+    let text = std::str::from_utf8(line).map_err(|_| RecordError::NotUtf8)?;
+    let (record, stated) = split_hash(line).ok_or(RecordError::NoHash)?;
     let record_text = &text[..record.len()];
     let (mut first, mut seq, mut prev, mut case) = (None, None, None, None);
     scan(record_text, |key, raw, quoted| {
@@ -326,14 +390,13 @@ fn parse_record(line: &[u8], want_case: bool) -> Result<Parsed<'_>, String> {
             "case" if want_case && case.is_none() => case = Some(if quoted { decode(raw) } else { raw.to_string() }),
             _ => {}
         }
-    })?;
-    let seq: u64 = seq
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| "expected seq=NUMBER".to_string())?;
+    })
+    .map_err(RecordError::Syntax)?;
+    let seq: u64 = seq.and_then(|s| s.parse().ok()).ok_or(RecordError::NoSeq)?;
     if first != Some("seq") {
-        return Err("expected seq to be the first field".into());
+        return Err(RecordError::SeqNotFirst);
     }
-    let prev_text = prev.ok_or_else(|| "expected prev=".to_string())?;
+    let prev_text = prev.ok_or(RecordError::NoPrev)?;
     let prev = from_hex(prev_text);
     Ok(Parsed {
         seq,
@@ -518,9 +581,9 @@ mod tests {
         let line = format!("k={s}");
         let f = fields(&line).unwrap();
         assert_eq!(f, vec![("k", "a b=\"c\"\\\u{1}".to_string())]);
-        assert!(fields("k=\"\\q\"").unwrap_err().contains("unknown escape"));
-        assert!(fields("k=\"\\x4\"").unwrap_err().contains("bad \\x escape"));
-        assert!(fields("k=\"open").unwrap_err().contains("unterminated"));
+        assert!(fields("k=\"\\q\"").unwrap_err().to_string().contains("unknown escape"));
+        assert!(fields("k=\"\\x4\"").unwrap_err().to_string().contains("bad \\x escape"));
+        assert!(fields("k=\"open").unwrap_err().to_string().contains("unterminated"));
         let mut e = String::new();
         quote("", &mut e);
         assert_eq!(e, "\"\"");

@@ -8,7 +8,7 @@
 //!
 //! In: a [`Manifest`] or the manifest's bytes. Out: the other.
 
-use crate::ledger::{fields, render as render_fields};
+use crate::ledger::{SyntaxError, fields, render as render_fields};
 
 /// Name of the format, written in the `bundle` line and the signature's trusted comment.
 pub const FORMAT: &str = "agaudit-bundle";
@@ -167,31 +167,71 @@ pub fn render(m: &Manifest) -> String {
     out
 }
 
+/// Why a manifest cannot be read: at which line (1-based; None for the whole manifest), and
+/// what was expected there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    pub line: Option<usize>,
+    pub problem: ManifestProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestProblem {
+    Syntax(SyntaxError),
+    Missing(&'static str),
+    NotNumber(&'static str),
+    Format,
+    Version(u32),
+    UnknownKind(Option<String>),
+    NoBundleLine,
+    NoLedgerMember,
+}
+
+impl std::error::Error for ManifestError {}
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(n) => write!(f, "{MANIFEST} line {n}: ")?,
+            None => write!(f, "{MANIFEST}: ")?,
+        }
+        match &self.problem {
+            ManifestProblem::Syntax(e) => e.fmt(f),
+            ManifestProblem::Missing(k) => write!(f, "expected {k}="),
+            ManifestProblem::NotNumber(k) => write!(f, "expected {k}= to be a number"),
+            ManifestProblem::Format => write!(f, "expected format={FORMAT}"),
+            ManifestProblem::Version(v) => write!(
+                f,
+                "bundle format version {v} is not one this verifier knows ({FORMAT_VERSION}); use a newer agaudit-verify"
+            ),
+            ManifestProblem::UnknownKind(k) => write!(f, "unknown line kind {k:?}"),
+            ManifestProblem::NoBundleLine => f.write_str("expected a `kind=bundle` line naming the format"),
+            ManifestProblem::NoLedgerMember => write!(f, "expected a member line for {LEDGER}"),
+        }
+    }
+}
+
 /// Reads a manifest; the error names the line and what was expected.
-pub fn parse(text: &str) -> Result<Manifest, String> {
+pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
     let mut m = Manifest::default();
     let mut seen_bundle = false;
     for (i, raw) in text.split_terminator('\n').enumerate() {
-        let at = |e: String| format!("{MANIFEST} line {}: {e}", i + 1);
-        let f = fields(raw).map_err(at)?;
-        let get = |k: &str| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
-        let need = |k: &str| get(k).ok_or_else(|| at(format!("expected {k}=")));
-        let number = |k: &str| {
-            need(k)?
-                .parse::<u64>()
-                .map_err(|_| at(format!("expected {k}= to be a number")))
+        let at = |problem: ManifestProblem| ManifestError {
+            line: Some(i + 1),
+            problem,
         };
+        let f = fields(raw).map_err(|e| at(ManifestProblem::Syntax(e)))?;
+        let get = |k: &str| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+        let need = |k: &'static str| get(k).ok_or_else(|| at(ManifestProblem::Missing(k)));
+        let number = |k: &'static str| need(k)?.parse::<u64>().map_err(|_| at(ManifestProblem::NotNumber(k)));
         match get("kind").as_deref() {
             Some("bundle") => {
                 if need("format")? != FORMAT {
-                    return Err(at(format!("expected format={FORMAT}")));
+                    return Err(at(ManifestProblem::Format));
                 }
                 m.format_version = number("version")? as u32;
                 if m.format_version != FORMAT_VERSION {
-                    return Err(at(format!(
-                        "bundle format version {} is not one this verifier knows ({FORMAT_VERSION}); use a newer agaudit-verify",
-                        m.format_version
-                    )));
+                    return Err(at(ManifestProblem::Version(m.format_version)));
                 }
                 m.agaudit_version = need("agaudit")?;
                 m.case_id = need("case")?;
@@ -231,14 +271,15 @@ pub fn parse(text: &str) -> Result<Manifest, String> {
                 path: need("path")?,
                 blake3: need("blake3")?,
             }),
-            other => return Err(at(format!("unknown line kind {other:?}"))),
+            other => return Err(at(ManifestProblem::UnknownKind(other.map(str::to_string)))),
         }
     }
+    let whole = |problem| ManifestError { line: None, problem };
     if !seen_bundle {
-        return Err(format!("{MANIFEST}: expected a `kind=bundle` line naming the format"));
+        return Err(whole(ManifestProblem::NoBundleLine));
     }
     if m.member(LEDGER).is_none() {
-        return Err(format!("{MANIFEST}: expected a member line for {LEDGER}"));
+        return Err(whole(ManifestProblem::NoLedgerMember));
     }
     Ok(m)
 }
@@ -289,6 +330,8 @@ mod tests {
     fn unknown_version_is_refused_with_the_line() {
         let text = render(&sample()).replace("version=1", "version=2");
         let e = parse(&text).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let e = e.to_string();
         assert!(e.contains("line 1") && e.contains("version 2"), "{e}");
     }
 }

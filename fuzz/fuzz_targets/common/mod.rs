@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use agaudit::ingest::pgaudit::prefix::Prefix;
 use agaudit::ingest::pgaudit::timestamp::LogZone;
@@ -17,12 +18,19 @@ use agaudit::table::declare::SourceFile;
 /// The log_line_prefix the fixtures were written with (fixtures/pgaudit/README.md).
 pub const FIXTURE_PREFIX: &str = "%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ";
 
-/// A PostgreSQL format read with the fixtures' prefix, in UTC.
+/// A PostgreSQL format read with the fixtures' prefix, in UTC (compiled once per process).
 pub fn postgres(format: LogFormat) -> Reading {
+    static SETTINGS: OnceLock<(Prefix, LogZone)> = OnceLock::new();
+    let (prefix, zone) = SETTINGS.get_or_init(|| {
+        (
+            Prefix::compile(FIXTURE_PREFIX).expect("the fixtures' prefix compiles"),
+            LogZone::named("UTC").expect("UTC is a zone"),
+        )
+    });
     Reading {
         format,
-        prefix: Prefix::compile(FIXTURE_PREFIX).expect("the fixtures' prefix compiles"),
-        zone: LogZone::named("UTC").expect("UTC is a zone"),
+        prefix: prefix.clone(),
+        zone: zone.clone(),
     }
 }
 

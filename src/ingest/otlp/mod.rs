@@ -165,7 +165,7 @@ fn process_request(bytes: &[u8], line: u64, lines: u32, source: &SourceFile, out
     let converted = convert_spans(&request, at, &mut rows, &mut counts)
         .and_then(|()| convert_logs(&request, at, &mut rows, &mut counts));
     if let Err(reason) = converted {
-        out.quarantine(bytes, line, lines, &reason);
+        out.quarantine(bytes, line, lines, &reason.to_string());
         return;
     }
     for (k, v) in counts {
@@ -214,27 +214,47 @@ pub fn json_error(e: &serde_json::Error, expected: &str) -> String {
     }
 }
 
+/// A span or log record field that cannot be stored, where it is in the request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{at}: {problem}")]
+pub struct FieldError {
+    /// The field's path in the request: resourceSpans[0].scopeSpans[1].spans[2].traceId.
+    pub at: String,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("expected {digits} hex digits (OTLP JSON encodes ids as hex, not base64), found {found} characters")]
+    Id { digits: usize, found: usize },
+    #[error("timestamp {0} ns is after the year 2262")]
+    Time(u64),
+}
+
 /// An id as lower-case hex of `digits` digits; empty or all zeros (invalid per W3C) → None.
-fn hex_id(v: Option<&Cow<'_, str>>, digits: usize, at: &dyn Fn() -> String) -> Result<Option<String>, String> {
+fn hex_id(v: Option<&Cow<'_, str>>, digits: usize, at: &dyn Fn() -> String) -> Result<Option<String>, FieldError> {
     let Some(v) = v.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     if v.len() != digits || !v.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!(
-            "{}: expected {digits} hex digits (OTLP JSON encodes ids as hex, not base64), found {} characters",
-            at(),
-            v.chars().count()
-        ));
+        return Err(FieldError {
+            at: at(),
+            problem: Problem::Id {
+                digits,
+                found: v.chars().count(),
+            },
+        });
     }
     Ok(v.bytes().any(|c| c != b'0').then(|| v.to_ascii_lowercase()))
 }
 
-fn nanos(v: Option<model::Fixed64>, at: &dyn Fn() -> String) -> Result<Option<i64>, String> {
+fn nanos(v: Option<model::Fixed64>, at: &dyn Fn() -> String) -> Result<Option<i64>, FieldError> {
     match v {
         None | Some(model::Fixed64(0)) => Ok(None),
-        Some(model::Fixed64(n)) => i64::try_from(n)
-            .map(Some)
-            .map_err(|_| format!("{}: timestamp {n} ns is after the year 2262", at())),
+        Some(model::Fixed64(n)) => i64::try_from(n).map(Some).map_err(|_| FieldError {
+            at: at(),
+            problem: Problem::Time(n),
+        }),
     }
 }
 
@@ -418,7 +438,7 @@ fn convert_spans<'r>(
     source: SourceRef<'r>,
     rows: &mut Rows<'r>,
     counts: &mut RuleCounts,
-) -> Result<(), String> {
+) -> Result<(), FieldError> {
     let empty = Level {
         lifted: Vec::new(),
         kept: Vec::new(),
@@ -563,7 +583,7 @@ fn events_json(
     sp: &model::Span<'_>,
     at: &dyn Fn(&str) -> String,
     counts: &mut RuleCounts,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, FieldError> {
     if sp.events.is_empty() {
         return Ok(None);
     }
@@ -583,7 +603,7 @@ fn links_json(
     sp: &model::Span<'_>,
     at: &dyn Fn(&str) -> String,
     counts: &mut RuleCounts,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, FieldError> {
     if sp.links.is_empty() {
         return Ok(None);
     }
@@ -655,7 +675,7 @@ fn convert_logs<'r>(
     source: SourceRef<'r>,
     rows: &mut Rows<'r>,
     counts: &mut RuleCounts,
-) -> Result<(), String> {
+) -> Result<(), FieldError> {
     for (ri, rl) in req.resource_logs.iter().enumerate() {
         let resource_attrs: &[KeyValue<'_>] = rl.resource.as_ref().map_or(&[], |r| &r.attributes);
         let mut service_name = None;
@@ -830,8 +850,9 @@ mod tests {
         let req: Request = serde_json::from_str(json).map_err(|e| json_error(&e, "x"))?;
         let mut rows = Rows::default();
         let mut counts = RuleCounts::new();
-        convert_spans(&req, line_one(), &mut rows, &mut counts)?;
-        convert_logs(&req, line_one(), &mut rows, &mut counts)?;
+        let converted = convert_spans(&req, line_one(), &mut rows, &mut counts)
+            .and_then(|()| convert_logs(&req, line_one(), &mut rows, &mut counts));
+        converted.map_err(|e| e.to_string())?;
         let names = rows
             .spans
             .iter()

@@ -27,7 +27,7 @@ pub enum Classified<'f> {
     /// Any other line, counted under this kind.
     Other(&'static str),
     /// Malformed: quarantined with this reason.
-    Invalid(String),
+    Invalid(AuditError),
 }
 
 /// Classifies one message, redacting every text it keeps.
@@ -123,20 +123,26 @@ pub fn split_agent_session(app: Option<&str>) -> (Option<String>, Option<String>
     }
 }
 
-fn parse_audit<'f>(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> Result<DbEvent<'f>, String> {
-    let f = csv::fields(record).map_err(|e| format!("malformed pgAudit record: {e}"))?;
+/// Why an AUDIT message is not a pgAudit record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditError {
+    #[error("malformed pgAudit record: {0}")]
+    Csv(#[from] csv::CsvError),
+    #[error("malformed pgAudit record: expected 9 fields (10 with pgaudit.log_rows), found {0}")]
+    Fields(usize),
+    #[error("malformed pgAudit record: {field} must be an integer, found '{found}'")]
+    NotInteger { field: &'static str, found: String },
+}
+
+fn parse_audit<'f>(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> Result<DbEvent<'f>, AuditError> {
+    let f = csv::fields(record)?;
     if f.len() != 9 && f.len() != 10 {
-        return Err(format!(
-            "malformed pgAudit record: expected 9 fields (10 with pgaudit.log_rows), found {}",
-            f.len()
-        ));
+        return Err(AuditError::Fields(f.len()));
     }
-    let int = |i: usize, name: &str| -> Result<i64, String> {
-        f[i].parse().map_err(|_| {
-            format!(
-                "malformed pgAudit record: {name} must be an integer, found '{}'",
-                short(&f[i])
-            )
+    let int = |i: usize, field: &'static str| -> Result<i64, AuditError> {
+        f[i].parse().map_err(|_| AuditError::NotInteger {
+            field,
+            found: short(&f[i]),
         })
     };
     let statement_id = int(1, "STATEMENT_ID")?;
@@ -371,9 +377,12 @@ mod tests {
         let Classified::Invalid(reason) = classify(&m, &mut c) else {
             panic!()
         };
-        assert!(reason.contains("STATEMENT_ID must be an integer"), "{reason}");
+        assert!(
+            reason.to_string().contains("STATEMENT_ID must be an integer"),
+            "{reason}"
+        );
         let m = msg("LOG", "AUDIT: SESSION,1,1,READ", None);
-        assert!(matches!(classify(&m, &mut c), Classified::Invalid(r) if r.contains("found 4")));
+        assert!(matches!(classify(&m, &mut c), Classified::Invalid(r) if r.to_string().contains("found 4")));
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, zone: &LogZone) -> Parsed<
     };
     let text = match record_text(chunk, r) {
         Ok(t) => t,
-        Err(reason) => return invalid(reason),
+        Err(reason) => return invalid(reason.to_string()),
     };
     if text.trim().is_empty() {
         return Parsed::Counted {

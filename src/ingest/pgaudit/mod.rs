@@ -216,14 +216,22 @@ pub fn non_empty(v: Cow<'_, str>) -> Option<Cow<'_, str>> {
     (!v.is_empty()).then_some(v)
 }
 
+/// Where a record stops being UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid UTF-8 at line {line}, column {column}: PostgreSQL logs are read as UTF-8")]
+pub struct NotUtf8 {
+    pub line: u64,
+    pub column: usize,
+}
+
 /// A record's text, or why it cannot be read as UTF-8 (naming the line inside the record).
-pub fn record_text<'a>(chunk: &'a Chunk, r: &Record) -> Result<&'a str, String> {
+pub fn record_text<'a>(chunk: &'a Chunk, r: &Record) -> Result<&'a str, NotUtf8> {
     let bytes = chunk.bytes(r);
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         let line = r.line + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
-        let col = at - bytes[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1) + 1;
-        format!("invalid UTF-8 at line {line}, column {col}: PostgreSQL logs are read as UTF-8")
+        let column = at - bytes[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1) + 1;
+        NotUtf8 { line, column }
     })
 }
 
@@ -287,7 +295,7 @@ fn plain_stderr<'c>(chunk: &'c Chunk, r: &Record, reading: &Reading, parsed: &mu
         Err(reason) => parsed.push(Parsed::Invalid {
             line: r.line,
             lines: r.lines,
-            reason,
+            reason: reason.to_string(),
         }),
     }
 }
@@ -303,9 +311,12 @@ fn classify_into(mut out: ChunkOut, chunk: &Chunk, parsed: Vec<Parsed<'_>>, file
                     dates.for_micros(ev.ts, DbEventsBuilder::new).append(&file.stamp(*ev));
                 }
                 Classified::Other(kind) => out.counts.add_other(kind, u64::from(msg.lines)),
-                Classified::Invalid(reason) => {
-                    out.quarantine(sink::record_at(chunk, msg.line), msg.line, msg.lines, &reason)
-                }
+                Classified::Invalid(reason) => out.quarantine(
+                    sink::record_at(chunk, msg.line),
+                    msg.line,
+                    msg.lines,
+                    &reason.to_string(),
+                ),
             },
             Parsed::Counted { lines, kind } => out.counts.add_other(kind, u64::from(lines)),
             Parsed::Invalid { line, lines, reason } => {

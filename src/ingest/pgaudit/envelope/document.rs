@@ -39,8 +39,18 @@ struct Holder<'a> {
     message_type: Option<String>,
 }
 
+/// Where a document stops being JSON holding log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the document is not JSON holding log records (an array, or objects with events, logEvents or records) at line {line}, column {column}"
+)]
+pub struct NotRecords {
+    pub line: usize,
+    pub column: usize,
+}
+
 /// Locates the records of `doc`: (byte range, container context) for each, in order.
-pub fn records(doc: &str) -> Result<Vec<(usize, usize, ContainerContext)>, String> {
+pub fn records(doc: &str) -> Result<Vec<(usize, usize, ContainerContext)>, NotRecords> {
     let mut out = Vec::new();
     let base = doc.as_ptr() as usize;
     let mut at = 0;
@@ -52,10 +62,10 @@ pub fn records(doc: &str) -> Result<Vec<(usize, usize, ContainerContext)>, Strin
         }
         let bad = |e: Option<serde_json::Error>| {
             let (line, column) = e.map_or((0, 0), |e| (e.line(), e.column()));
-            let line_in_doc = doc[..at].matches('\n').count() + line.max(1);
-            format!(
-                "the document is not JSON holding log records (an array, or objects with events, logEvents or records) at line {line_in_doc}, column {column}"
-            )
+            NotRecords {
+                line: doc[..at].matches('\n').count() + line.max(1),
+                column,
+            }
         };
         // A top-level array holds the records; a top-level object holds them under a key.
         let (items, context, used) = if rest.starts_with('[') {

@@ -104,7 +104,7 @@ impl<'r, 'c> Unwrapper<'r, 'c> {
             format => {
                 let text = match record_text(chunk, r) {
                     Ok(t) => t,
-                    Err(reason) => return self.invalid(r, reason),
+                    Err(reason) => return self.invalid(r, reason.to_string()),
                 };
                 if text.trim().is_empty() {
                     return self.push(Parsed::Counted {
