@@ -48,11 +48,11 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;ingest' {
-            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory to write into (created if missing)')
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
             [CompletionResult]::new('--pg-prefix', '--pg-prefix', [CompletionResultType]::ParameterName, 'The servers'' log_line_prefix (same %-escapes as postgresql.conf), for every PostgreSQL file whose text carries one (stderr, and the text inside syslog, CloudWatch, Cloud SQL, Azure and Heroku envelopes: the part after their own header). Default: inferred per file')
             [CompletionResult]::new('--log-timezone', '--log-timezone', [CompletionResultType]::ParameterName, 'The servers'' log_timezone, an IANA name (Asia/Shanghai, America/Chicago): resolves the time-zone abbreviations and local times in the logs, daylight saving included. Without it, an abbreviation with more than one meaning (CST, IST, BST) holds its file')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no table; errors and warnings still go to stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar and no table; errors and warnings still go to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -89,9 +89,9 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;correlate' {
-            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (written by ingest)')
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file (HCL, docs/policy.md)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as JSON (schemas/correlate-summary.schema.json)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -99,10 +99,10 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;diff' {
-            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (ingested and correlated)')
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/diff.schema.json) instead of the table')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -110,11 +110,11 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;map' {
-            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (correlated)')
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only this agent: AGENT, globs allowed')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to map against (default: the one correlate recorded in the ledger)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/map.schema.json) instead of the table')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -122,10 +122,10 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             break
         }
         'agaudit;inventory' {
-            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory (correlated)')
+            [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to check agent names against (default: the one correlate recorded in the ledger)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/inventory.schema.json) instead of tables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -141,7 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only records before this time (same forms as --since)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per record (all fields, full hashes) instead of a table')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -176,7 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The signer''s public key (a minisign .pub file), obtained outside the bundle')
             [CompletionResult]::new('--pubkey', '--pubkey', [CompletionResultType]::ParameterName, 'The signer''s public key (a minisign .pub file), obtained outside the bundle')
             [CompletionResult]::new('--against', '--against', [CompletionResultType]::ParameterName, 'An older bundle of the same case that this one must extend')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object (schemas/verify.schema.json) instead of text')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

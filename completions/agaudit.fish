@@ -41,11 +41,11 @@ complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "help" -d 'Print thi
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -l case -d 'Case directory for the demo (default: agaudit-demo in the system\'s temporary directory)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l case -d 'Case directory to write into (created if missing)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l pg-prefix -d 'The servers\' log_line_prefix (same %-escapes as postgresql.conf), for every PostgreSQL file whose text carries one (stderr, and the text inside syslog, CloudWatch, Cloud SQL, Azure and Heroku envelopes: the part after their own header). Default: inferred per file' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l log-timezone -d 'The servers\' log_timezone, an IANA name (Asia/Shanghai, America/Chicago): resolves the time-zone abbreviations and local times in the logs, daylight saving included. Without it, an abbreviation with more than one meaning (CST, IST, BST) holds its file' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l label -d 'Tag every record of this call, e.g. server=prod-postgres (repeatable). The server label names database resources: SERVER/DATABASE/SCHEMA.TABLE; mcp_server=NAME names the MCP server of a tools/list file that carries no initialize result' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l json -d 'Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table'
+complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s q -l quiet -d 'No progress bar and no table; errors and warnings still go to stderr'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -s V -l version -d 'Print version'
@@ -57,32 +57,32 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_
 complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'
 complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l case -d 'Case directory (written by ingest)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l policy -d 'Policy file (HCL, docs/policy.md)' -r -F
-complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l json -d 'Print the summary as JSON (schemas/correlate-summary.schema.json)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -s V -l version -d 'Print version'
-complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l case -d 'Case directory (ingested and correlated)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l fail-on -d 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)' -r -f -a "critical\t''
 high\t''
 medium\t''
 low\t''
 none\t''"
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l json -d 'One JSON object (schemas/diff.schema.json) instead of the table'
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s V -l version -d 'Print version'
-complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l case -d 'Case directory (correlated)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l agent -d 'Only this agent: AGENT, globs allowed' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l policy -d 'Policy to map against (default: the one correlate recorded in the ledger)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l json -d 'One JSON object (schemas/map.schema.json) instead of the table'
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s V -l version -d 'Print version'
-complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l case -d 'Case directory (correlated)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l policy -d 'Policy to check agent names against (default: the one correlate recorded in the ledger)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l json -d 'One JSON object (schemas/inventory.schema.json) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l case -d 'Case directory' -r -F
@@ -93,7 +93,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l kind -d 'Only re
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l since -d 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l until -d 'Only records before this time (same forms as --since)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'One JSON object per record (all fields, full hashes) instead of a table'
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l out -d 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub' -r -F
@@ -112,7 +112,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand export" -s h -l help -d 
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s p -l pubkey -d 'The signer\'s public key (a minisign .pub file), obtained outside the bundle' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -l against -d 'An older bundle of the same case that this one must extend' -r -F
-complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -l json -d 'One JSON object (schemas/verify.schema.json) instead of text'
+complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand help; and not __fish_seen_subcommand_from demo ingest policy correlate diff map inventory log keygen export verify help" -f -a "demo" -d 'Run the whole pipeline on embedded demo data and show what an auditor sees first'

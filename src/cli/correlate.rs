@@ -1,12 +1,12 @@
 //! `agaudit correlate`: arguments and presentation; the work is in `crate::correlate`.
 
+use super::args::{CaseArgs, JsonArgs};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
 
 use super::{EXIT_FINDINGS, EXIT_OK};
-use crate::case::Case;
 use crate::policy::Severity;
 
 /// Correlate a case against a policy: attribute every observed access, judge it, write the
@@ -18,20 +18,19 @@ use crate::policy::Severity;
 /// attached to an agent). Writes CASE/parquet/actions/ (replacing the previous run's) and
 /// appends ingest, policy and action records to CASE/ledger/ledger.log; running again on the
 /// same case and policy appends nothing. Exit 1 when an action violated the policy and the
-/// source shows it went through (the control failed).
+/// source shows it went through (the control failed). --json prints the summary as
+/// schemas/correlate-summary.schema.json describes it.
 #[derive(Debug, Args)]
 pub struct CorrelateArgs {
-    /// Case directory (written by ingest).
-    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
-    pub case: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
 
     /// Policy file (HCL, docs/policy.md).
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
 
-    /// Print the summary as JSON (schemas/correlate-summary.schema.json).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArgs,
 }
 
 pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
@@ -51,15 +50,7 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
             errors.len()
         );
     }
-    if !args.case.join(crate::case::INGEST_JSON).exists() {
-        bail!(
-            "{} is not a case: it has no ingest.json; run agaudit ingest --case {} first",
-            args.case.display(),
-            args.case.display()
-        );
-    }
-    let case = Case::open(&args.case)?;
-    let manifest = case.load_manifest()?;
+    let (case, manifest) = args.case.open("agaudit ingest")?;
     let (summary, recovered) = crate::correlate::run(case.root(), &manifest, &loaded.policy, &name, &loaded.blake3)
         .context("correlate failed")?;
     if let Some(r) = recovered {
@@ -73,7 +64,7 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
             r.blake3
         );
     }
-    if args.json {
+    if args.output.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         crate::output::correlate_summary(&summary);

@@ -11,6 +11,7 @@
 //! In: an optional case directory. Out: the case, a bundle and its key in that directory, and a
 //! report on stdout. Exit 0 when every stage ran and the bundle verified.
 
+use super::args::{CaseArgs, JsonArgs, ViewerArgs};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -105,6 +106,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     std::fs::write(&policy, POLICY).with_context(|| format!("cannot write {}", policy.display()))?;
 
     let case = dir.join("case");
+    let case_args = CaseArgs { case: case.clone() };
+    let viewer = ViewerArgs {
+        viewer: Some("agaudit demo".into()),
+    };
     heading("1. ingest: the estate's own logs, parsed, redacted, kept with their blake3");
     let labels = [("server", "prod-postgres"), ("mcp_server", "reporting")]
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -149,10 +154,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
 
     heading("3. contradictions: what each MCP tool claimed against what it was seen doing");
     super::diff::run(super::diff::DiffArgs {
-        case: case.clone(),
-        json: false,
+        case: case_args.clone(),
+        output: JsonArgs { json: false },
         fail_on: FailOn::None,
-        viewer: Some("agaudit demo".into()),
+        viewer: viewer.clone(),
     })?;
 
     heading("4. policy violations: blocked (the control worked) and not blocked (it failed)");
@@ -160,21 +165,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
 
     heading("5. the access map: granted against observed, per agent and resource");
     super::map::run(super::map::MapArgs {
-        case: case.clone(),
+        case: case_args.clone(),
         agent: None,
         policy: None,
-        json: false,
-        viewer: Some("agaudit demo".into()),
+        output: JsonArgs { json: false },
+        viewer: viewer.clone(),
     })?;
 
     heading(
         "6. inventory: every agent, the principals it was seen through (its own role, Vault leases), and what each source covers",
     );
     super::inventory::run(super::inventory::InventoryArgs {
-        case: case.clone(),
+        case: case_args.clone(),
         policy: None,
-        json: false,
-        viewer: Some("agaudit demo".into()),
+        output: JsonArgs { json: false },
+        viewer,
     })?;
 
     heading("7. unattributed: actions nothing ties to an agent, per database role or uid");
@@ -194,7 +199,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     })?;
     let bundle = dir.join("bundle.tar");
     super::export::run(super::export::ExportArgs {
-        case: case.clone(),
+        case: case_args,
         key: key.with_extension("key"),
         out: bundle.clone(),
         since: None,
@@ -207,7 +212,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         bundle: bundle.clone(),
         pubkey: pubkey.clone(),
         against: None,
-        json: false,
+        output: JsonArgs { json: false },
     })?;
     if code != EXIT_OK {
         bail!("the demo bundle did not verify (exit {code}): this is a bug, please report it");

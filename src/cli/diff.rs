@@ -1,12 +1,11 @@
 //! `agaudit diff`: arguments and presentation; the work is in `crate::diff`.
 
-use std::path::PathBuf;
+use super::args::{CaseArgs, JsonArgs, ViewerArgs};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::{EXIT_FINDINGS, EXIT_OK};
-use crate::case::Case;
 use crate::diff;
 use crate::table::findings::FindingSeverity;
 
@@ -18,24 +17,21 @@ use crate::table::findings::FindingSeverity;
 /// and a connection the policy does not grant. Writes by tools with no annotations are listed
 /// as unannotated, and annotations that changed between listings are reported. Findings go to
 /// the findings table and the ledger, followed by a view record (who looked). Exit 1 when a
-/// finding is at or above --fail-on.
+/// finding is at or above --fail-on. --json prints one object, schemas/diff.schema.json.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Case directory (ingested and correlated).
-    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
-    pub case: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
 
-    /// One JSON object (schemas/diff.schema.json) instead of the table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArgs,
 
     /// Exit 1 when a finding of this severity or worse exists (none: always exit 0).
     #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
     pub fail_on: FailOn,
 
-    /// Who is looking, for the ledger's view record (default: the OS user).
-    #[arg(long = "as", value_name = "VIEWER")]
-    pub viewer: Option<String>,
+    #[command(flatten)]
+    pub viewer: ViewerArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,18 +56,11 @@ impl FailOn {
 }
 
 pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
-    if !args.case.join(crate::case::INGEST_JSON).exists() {
-        bail!(
-            "{} is not a case: it has no ingest.json; run agaudit ingest and agaudit correlate first",
-            args.case.display()
-        );
-    }
-    let case = Case::open(&args.case)?;
-    let manifest = case.load_manifest()?;
+    let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
     let report = diff::run(case.root(), &manifest).context("diff failed")?;
     let threshold = args.fail_on.severity();
     let failing = threshold.map_or(0, |t| report.findings.iter().filter(|f| f.severity <= t).count());
-    if args.json {
+    if args.output.json {
         let mut value = serde_json::to_value(&report)?;
         value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.name().into());
         value["failing"] = failing.into();
@@ -86,7 +75,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
     }
     crate::ledger::record_view(
         case.root(),
-        &super::viewer(args.viewer.as_deref()),
+        &args.viewer.name(),
         "diff",
         &[("fail-on", threshold.map(FindingSeverity::name))],
     )?;

@@ -1,5 +1,6 @@
 //! `agaudit export`: a signed evidence bundle of the case's ledger, for auditors.
 
+use super::args::CaseArgs;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -17,9 +18,8 @@ use crate::bundle::{self, Filter};
 /// bundle with `agaudit verify` or `agaudit-verify` and your public key.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Case directory.
-    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
-    pub case: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
 
     /// Secret key (from agaudit keygen or minisign -G); must not be readable by group or others.
     #[arg(long, value_name = "FILE")]
@@ -54,7 +54,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
         until: args.until,
         agent: args.agent,
     };
-    let e = match bundle::export(&args.case, &filter, &sk, &args.out)? {
+    let e = match bundle::export(&args.case.case, &filter, &sk, &args.out)? {
         bundle::Outcome::Exported(e) => e,
         bundle::Outcome::Resumed {
             out,

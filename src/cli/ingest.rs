@@ -1,5 +1,6 @@
 //! `agaudit ingest`: arguments and presentation; the work is in `crate::ingest`.
 
+use super::args::{CaseArgs, JsonArgs};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -24,16 +25,16 @@ use crate::output;
 /// a counted other line, or a quarantined line (CASE/quarantine/) with a reason. Literals,
 /// parameter values and secrets are never written. Content already in the case is not added
 /// twice. Exits 2 when a file could not be read, recognised or used (held for an ambiguity, or
-/// no rows and lines quarantined); the other files are still ingested.
+/// no rows and lines quarantined); the other files are still ingested. --json prints the
+/// summary as schemas/ingest-summary.schema.json describes it.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Files or directories to ingest (directories are walked recursively).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Case directory to write into (created if missing).
-    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
-    pub case: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
 
     /// The servers' log_line_prefix (same %-escapes as postgresql.conf), for every PostgreSQL file
     /// whose text carries one (stderr, and the text inside syslog, CloudWatch, Cloud SQL, Azure and
@@ -53,9 +54,8 @@ pub struct IngestArgs {
     #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
 
-    /// Print the summary as JSON (schemas/ingest-summary.schema.json) instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArgs,
 
     /// No progress bar and no table; errors and warnings still go to stderr.
     #[arg(long, short)]
@@ -77,14 +77,14 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
     let labels: BTreeMap<String, String> = args.labels.into_iter().collect();
     let opts = Options {
         paths: args.paths,
-        case_dir: args.case,
+        case_dir: args.case.case,
         pg_prefix: args.pg_prefix,
         log_timezone: args.log_timezone,
         labels,
-        progress: !args.quiet && !args.json && std::io::stderr().is_terminal(),
+        progress: !args.quiet && !args.output.json && std::io::stderr().is_terminal(),
     };
     let report = ingest::run(&opts).context("ingest failed")?;
-    if args.json {
+    if args.output.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if !args.quiet {
         output::ingest_summary(&report);

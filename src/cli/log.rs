@@ -1,6 +1,6 @@
 //! `agaudit log`: verify the case's ledger and print its records, filtered.
 
-use std::path::PathBuf;
+use super::args::{CaseArgs, JsonArgs, ViewerArgs};
 
 use clap::Args;
 
@@ -15,11 +15,11 @@ use crate::policy::pattern;
 /// append) is reported and exits 1 too. Filters apply to action records' fields; other record
 /// kinds (ingest, policy, checkpoint) are shown unless a filter excludes them. Looking is
 /// recorded: a view record (viewer, command, filters) is appended after the records are shown.
+/// --json prints one JSON object per record (all fields, full hashes).
 #[derive(Debug, Args)]
 pub struct LogArgs {
-    /// Case directory.
-    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
-    pub case: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
 
     /// Only records of this agent: AGENT or AGENT@SESSION, globs allowed (e.g. 'report*').
     #[arg(long, value_name = "AGENT")]
@@ -45,17 +45,15 @@ pub struct LogArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// One JSON object per record (all fields, full hashes) instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArgs,
 
-    /// Who is looking, for the ledger's view record (default: the OS user).
-    #[arg(long = "as", value_name = "VIEWER")]
-    pub viewer: Option<String>,
+    #[command(flatten)]
+    pub viewer: ViewerArgs,
 }
 
 pub fn run(args: LogArgs) -> anyhow::Result<u8> {
-    let (lines, verified) = match ledger::read(&args.case) {
+    let (lines, verified) = match ledger::read(&args.case.case) {
         Ok(v) => v,
         Err(e @ (LedgerError::Chain { .. } | LedgerError::Truncated { .. } | LedgerError::HeadMismatch { .. })) => {
             eprintln!("agaudit: ledger does not verify: {e}");
@@ -77,7 +75,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             shown.push(fields);
         }
     }
-    if args.json {
+    if args.output.json {
         for r in &shown {
             let obj: serde_json::Map<String, serde_json::Value> = r
                 .iter()
@@ -105,8 +103,8 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_FINDINGS);
     }
     crate::ledger::record_view(
-        &args.case,
-        &super::viewer(args.viewer.as_deref()),
+        &args.case.case,
+        &args.viewer.name(),
         "log",
         &[
             ("agent", args.agent.as_deref()),

@@ -1,5 +1,6 @@
 //! `agaudit map`: the access map, agent × resource; the work is in `crate::map`.
 
+use super::args::{CaseArgs, JsonArgs, ViewerArgs};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -13,12 +14,12 @@ use super::EXIT_OK;
 /// (a rule nothing used: a least-privilege candidate), write_never_used (write access only ever
 /// used to read). Resources are grouped by server. The policy is the one correlate recorded in
 /// the ledger (checked against its blake3) unless --policy is given. Looking is recorded: a view
-/// record (viewer, command, filters) is appended to the ledger.
+/// record (viewer, command, filters) is appended to the ledger. --json prints one object,
+/// schemas/map.schema.json.
 #[derive(Debug, Args)]
 pub struct MapArgs {
-    /// Case directory (correlated).
-    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
-    pub case: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
 
     /// Only this agent: AGENT, globs allowed.
     #[arg(long, value_name = "AGENT")]
@@ -28,26 +29,30 @@ pub struct MapArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
-    /// One JSON object (schemas/map.schema.json) instead of the table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArgs,
 
-    /// Who is looking, for the ledger's view record (default: the OS user).
-    #[arg(long = "as", value_name = "VIEWER")]
-    pub viewer: Option<String>,
+    #[command(flatten)]
+    pub viewer: ViewerArgs,
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<u8> {
-    let (name, loaded) = super::policy::recorded(&args.case, args.policy.as_deref())?;
-    let map = crate::map::build(&args.case, &loaded.policy, &name, &loaded.blake3, args.agent.as_deref())?;
-    if args.json {
+    let (name, loaded) = super::policy::recorded(&args.case.case, args.policy.as_deref())?;
+    let map = crate::map::build(
+        &args.case.case,
+        &loaded.policy,
+        &name,
+        &loaded.blake3,
+        args.agent.as_deref(),
+    )?;
+    if args.output.json {
         println!("{}", serde_json::to_string_pretty(&map)?);
     } else {
         crate::output::map_table(&map);
     }
     crate::ledger::record_view(
-        &args.case,
-        &super::viewer(args.viewer.as_deref()),
+        &args.case.case,
+        &args.viewer.name(),
         "map",
         &[
             ("agent", args.agent.as_deref()),

@@ -6,6 +6,7 @@
 //!
 //! In: process arguments. Out: the command's output and an exit code.
 
+pub mod args;
 pub mod correlate;
 pub mod demo;
 pub mod diff;
@@ -70,17 +71,6 @@ pub fn version() -> &'static str {
             agaudit_verify::manifest::FORMAT_VERSION
         )
     })
-}
-
-/// Who is looking at the case, for view records: `--as` when given, else the OS user.
-pub fn viewer(given: Option<&str>) -> String {
-    if let Some(v) = given {
-        return v.to_string();
-    }
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        // SAFETY: getuid has no preconditions and cannot fail.
-        .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }))
 }
 
 /// The clap command, for man pages and completions.

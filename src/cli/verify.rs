@@ -1,5 +1,6 @@
 //! `agaudit verify`: check an evidence bundle (the same code as the agaudit-verify binary).
 
+use super::args::JsonArgs;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -12,7 +13,8 @@ use clap::Args;
 /// and with --against, that this bundle extends an older one. Exit 0 valid, 1 invalid,
 /// 2 unusable input. Verifying a bundle does not touch any case. The standalone agaudit-verify
 /// binary (the same code, with no dependency beyond blake3, minisign-verify and a tar reader)
-/// takes the same arguments, for auditors who do not install agaudit.
+/// takes the same arguments, for auditors who do not install agaudit. --json prints one object,
+/// schemas/verify.schema.json.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The bundle to verify.
@@ -27,9 +29,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "OLDER_BUNDLE")]
     pub against: Option<PathBuf>,
 
-    /// One JSON object (schemas/verify.schema.json) instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: JsonArgs,
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
@@ -37,7 +38,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
         bundle: args.bundle,
         pubkey: args.pubkey,
         against: args.against,
-        json: args.json,
+        json: args.output.json,
     };
     Ok(agaudit_verify::cli::execute(&options, "agaudit"))
 }

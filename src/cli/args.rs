@@ -1,0 +1,65 @@
+//! The argument groups several commands share, declared once and flattened into each
+//! (`#[command(flatten)]`): the case, the JSON switch, the viewer.
+//!
+//! In: parsed flags. Out: the opened case, the output choice, the viewer's name.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+
+use crate::case::{Case, INGEST_JSON, IngestManifest};
+
+/// The case directory a command works on.
+#[derive(Debug, Clone, Args)]
+pub struct CaseArgs {
+    /// Case directory.
+    #[arg(long, env = "AGAUDIT_CASE", default_value = "agaudit-case", value_name = "DIR")]
+    pub case: PathBuf,
+}
+
+impl CaseArgs {
+    /// The case and its ingest manifest; when it was never ingested, an error that says to run
+    /// `first` (e.g. "agaudit ingest and agaudit correlate") before.
+    pub fn open(&self, first: &str) -> anyhow::Result<(Case, IngestManifest)> {
+        if !self.case.join(INGEST_JSON).exists() {
+            bail!(
+                "{} is not a case: it has no ingest.json; run {first} first",
+                self.case.display()
+            );
+        }
+        let case = Case::open(&self.case)?;
+        let manifest = case.load_manifest()?;
+        Ok((case, manifest))
+    }
+}
+
+/// Machine-readable output instead of tables.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct JsonArgs {
+    /// Print JSON (its schema is in schemas/, named in the command's description) instead of
+    /// tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Who is looking at the case, for the view record the ledger keeps of every look.
+#[derive(Debug, Clone, Args)]
+pub struct ViewerArgs {
+    /// Who is looking, for the ledger's view record (default: the OS user).
+    #[arg(long = "as", value_name = "VIEWER")]
+    pub viewer: Option<String>,
+}
+
+impl ViewerArgs {
+    /// `--as` when given, else the OS user.
+    pub fn name(&self) -> String {
+        if let Some(v) = &self.viewer {
+            return v.clone();
+        }
+        std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            // SAFETY: getuid has no preconditions and cannot fail.
+            .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }))
+    }
+}
