@@ -244,7 +244,7 @@ impl Case {
                 format: MANIFEST_FORMAT.to_string(),
                 version: MANIFEST_VERSION,
                 case_id: new_id(&self.root),
-                created: now(),
+                created: crate::time::now(),
                 files: Vec::new(),
             }),
             Err(e) => Err(CaseError::Io { path, source: e }),
@@ -268,21 +268,6 @@ impl Case {
         })?;
         Ok(())
     }
-}
-
-/// UTC now, RFC 3339 with microseconds.
-/// Nanoseconds since the epoch as RFC 3339 UTC with microseconds (how findings and views print
-/// times).
-pub fn rfc3339(ns: Option<i64>) -> Option<String> {
-    ns.map(|t| {
-        chrono::DateTime::from_timestamp_nanos(t)
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
-    })
-}
-
-pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// A fresh 16-hex-digit id (case ids, ingest ids): unique per directory, time and process.

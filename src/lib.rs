@@ -17,3 +17,4 @@ pub mod output;
 pub mod policy;
 pub mod redact;
 pub mod table;
+pub mod time;

@@ -23,9 +23,9 @@ const FORMATS: &[(&str, &str)] = &[
     ("postgresql.json", "pg_jsonlog"),
 ];
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod util;
+
+use util::{Agaudit, root};
 
 /// A file of the pgAudit fixture set: the committed one, or a freshly generated one when
 /// AGAUDIT_PGAUDIT_FIXTURES points at a live run of scripts/fixtures/pgaudit.sh (scripts/test).
@@ -37,18 +37,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn agaudit(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_agaudit"))
-        .args(args)
-        .env_remove("AGAUDIT_CASE")
-        .output()
-        .unwrap();
-    assert_ne!(
-        out.status.code(),
-        Some(101),
-        "agaudit panicked: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    Agaudit::new().args(args).run()
 }
 
 fn ingest(case: &Path, paths: &[&Path], extra: &[&str]) -> Output {

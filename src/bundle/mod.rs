@@ -27,7 +27,7 @@ use agaudit_verify::{genesis, to_hex};
 use arrow_array::{BooleanArray, RecordBatch};
 use parquet::arrow::ArrowWriter;
 
-use crate::ledger::{self, Ledger, Record};
+use crate::ledger::{self, Ledger, Record, RecordKind};
 use crate::table::actions::{ActionRow, ActionsView};
 use crate::table::declare::{TableError, TextCol};
 use crate::table::findings::{FindingRow, FindingsView};
@@ -79,7 +79,7 @@ impl Filter {
             && self
                 .agent
                 .as_deref()
-                .is_none_or(|want| agent.is_some_and(|a| ledger::agent_matches(want, a)))
+                .is_none_or(|want| agent.is_some_and(|a| crate::policy::pattern::agent_matches(want, a)))
     }
 }
 
@@ -146,7 +146,9 @@ pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: 
     let selected: Vec<usize> = (0..lines.len())
         .filter(|&i| {
             filter.is_empty()
-                || (matches!(lines[i].kind.as_str(), "action" | "finding")
+                || ([RecordKind::Action, RecordKind::Finding]
+                    .map(RecordKind::name)
+                    .contains(&lines[i].kind.as_str())
                     && filter.selects(&lines[i].ts, lines[i].get("agent")))
         })
         .collect();
@@ -181,12 +183,12 @@ pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: 
     // Chain of custody: the policy in force at the slice's start and those inside it, and the
     // ingest record of every raw file the case was correlated from up to the slice's end
     // (identity and outcome of any action may rest on any of them).
-    let in_force = lines[..lo].iter().rposition(|l| l.kind == "policy");
+    let in_force = lines[..lo].iter().rposition(|l| l.kind == RecordKind::Policy.name());
     let mut custody = Vec::new();
     for (i, l) in lines[..=hi].iter().enumerate() {
-        let wanted = match l.kind.as_str() {
-            "policy" => Some(i) == in_force || i >= lo,
-            "ingest" => true,
+        let wanted = match RecordKind::from_name(&l.kind) {
+            Some(RecordKind::Policy) => Some(i) == in_force || i >= lo,
+            Some(RecordKind::Ingest) => true,
             _ => false,
         };
         if wanted {
@@ -216,12 +218,12 @@ pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: 
         rows: None,
     });
     members.sort_by(|a, b| a.name.cmp(&b.name));
-    let now = chrono::Utc::now();
+
     let m = Manifest {
         format_version: FORMAT_VERSION,
         agaudit_version: env!("CARGO_PKG_VERSION").into(),
         case_id: case_id.clone(),
-        exported: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        exported: crate::time::now(),
         first_seq: lo as u64 + 1,
         last_seq: hi as u64 + 1,
         records: slice.len() as u64,
@@ -256,7 +258,7 @@ pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: 
     for (name, bytes, _) in &parquet_members {
         archive_members.push((name, bytes));
     }
-    let archive = agaudit_verify::archive::write(&m.directory(), &archive_members, now.timestamp().max(0) as u64)
+    let archive = agaudit_verify::archive::write(&m.directory(), &archive_members, crate::time::now_unix_seconds())
         .map_err(|source| ExportError::Io {
             path: out.into(),
             error: source,
@@ -271,8 +273,8 @@ pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: 
         .unwrap_or_default();
     let mut ledger = Ledger::open(case_root, &case_id)?;
     ledger.append([Record {
-        kind: "export",
-        ts: crate::case::now(),
+        kind: RecordKind::Export,
+        ts: crate::time::now(),
         fields: vec![
             ("bundle", file_name),
             ("first_seq", m.first_seq.to_string()),
@@ -317,7 +319,7 @@ fn resume(case_root: &Path, out: &Path) -> Result<Option<Outcome>, ExportError> 
         Ok((texts, _)) => texts
             .into_iter()
             .map(parse_line)
-            .filter(|l| l.kind == "export" && l.get("bundle") == Some(name.as_str()))
+            .filter(|l| l.kind == RecordKind::Export.name() && l.get("bundle") == Some(name.as_str()))
             .filter_map(|l| l.get("manifest").map(str::to_string))
             .collect(),
         Err(_) => HashSet::new(),

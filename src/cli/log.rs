@@ -128,7 +128,7 @@ fn keep(args: &LogArgs, r: &[(String, String)]) -> bool {
         return false;
     }
     if let Some(want) = &args.agent
-        && !get("agent").is_some_and(|agent| ledger::agent_matches(want, agent))
+        && !get("agent").is_some_and(|agent| pattern::agent_matches(want, agent))
     {
         return false;
     }

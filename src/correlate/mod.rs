@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::case::IngestManifest;
-use crate::ledger::{Appended, Ledger, Record};
+use crate::ledger::{Appended, Ledger, Record, RecordKind};
 use crate::policy::{Class, Judgement, Policy};
 use crate::table::actions::{ActionRow, ActionsBuilder, Conf, EvidenceTable, Outcome, SourceOutcome, Verdict};
 use crate::table::db_events::DbEvent;
@@ -200,7 +200,7 @@ pub fn run(
         .files
         .iter()
         .map(|f| Record {
-            kind: "ingest",
+            kind: RecordKind::Ingest,
             ts: f.ingested_at.clone(),
             fields: vec![
                 ("path", f.path.clone()),
@@ -212,8 +212,8 @@ pub fn run(
         })
         .collect();
     records.push(Record {
-        kind: "policy",
-        ts: crate::ledger::now(),
+        kind: RecordKind::Policy,
+        ts: crate::time::now(),
         fields: vec![("path", policy_path.to_string()), ("blake3", policy_blake3.to_string())],
     });
     records.extend(rows.iter().map(action_record));
@@ -421,10 +421,7 @@ fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>
 /// The ledger record of an action: the fields an auditor reads, in a fixed order; absent
 /// values are left out.
 fn action_record(r: &ActionRow) -> Record {
-    let ts =
-        r.ts.and_then(|t| chrono::DateTime::from_timestamp_nanos(t).into())
-            .map(|t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-            .unwrap_or_else(|| "unknown".into());
+    let ts = crate::time::rfc3339(r.ts).unwrap_or_else(|| "unknown".into());
     let agent = r.agent.as_ref().map(|a| match &r.session {
         Some(s) => format!("{a}@{s}"),
         None => a.clone(),
@@ -451,7 +448,7 @@ fn action_record(r: &ActionRow) -> Record {
         Some(format!("{}:{}", r.evidence_table, r.evidence_row_hash)),
     );
     Record {
-        kind: "action",
+        kind: RecordKind::Action,
         ts,
         fields,
     }

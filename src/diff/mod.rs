@@ -30,8 +30,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::case::{IngestManifest, rfc3339};
-use crate::ledger::{Ledger, LedgerError, Record};
+use crate::case::IngestManifest;
+use crate::ledger::{Ledger, LedgerError, Record, RecordKind};
 use crate::policy::Class;
 use crate::table::actions::{ActionsView, Conf, EvidenceTable, Outcome, Verdict, actor};
 use crate::table::declare::TableError;
@@ -40,6 +40,7 @@ use crate::table::read::{self, ReadError};
 use crate::table::spans::{SpanRow, SpansView};
 use crate::table::tool_hints::ToolHintRow;
 use crate::table::writer::{PartitionedWriter, WriteError, date_partition};
+use crate::time::rfc3339;
 use claims::{Claims, Listed};
 
 #[derive(Debug, thiserror::Error)]
@@ -442,7 +443,7 @@ pub fn finding_record(r: &FindingRow) -> Record {
     put("last", rfc3339(r.last_ts));
     put("conf", Some(r.conf.to_string()));
     Record {
-        kind: "finding",
+        kind: RecordKind::Finding,
         ts: rfc3339(r.first_ts).unwrap_or_else(|| "unknown".into()),
         fields,
     }

@@ -618,7 +618,7 @@ fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileRe
         kind: kind.name().into(),
         compression: compression.name().into(),
         ingest_id: run.ingest_id.to_string(),
-        ingested_at: case::now(),
+        ingested_at: crate::time::now(),
         labels: run.labels.clone(),
         pg_prefix: prefix_used.as_ref().map(|p| p.setting.clone()),
         pg_prefix_how: prefix_used.map(|p| p.how),

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::case::{IngestManifest, rfc3339};
+use crate::case::IngestManifest;
 use crate::policy::{Class, Policy, PrincipalKind};
 use crate::table::actions::{ActionRow, ActionsView, Conf, EvidenceTable};
 use crate::table::db_events::{DbEvent, DbEventsView};
@@ -29,6 +29,7 @@ use crate::table::findings::{FindingKind, FindingRow, FindingSeverity};
 use crate::table::log_events::{LogEventRow, LogEventsView};
 use crate::table::read::{self, ReadError};
 use crate::table::spans::{SpanRow, SpansView};
+use crate::time::rfc3339;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Agent {

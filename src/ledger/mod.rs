@@ -64,10 +64,29 @@ pub enum LedgerError {
     },
 }
 
+crate::vocabulary! {
+    /// What a ledger record records (docs/ledger.md lists each kind's fields).
+    pub enum RecordKind {
+        /// A raw file's chain of custody.
+        Ingest = "ingest",
+        /// The policy correlate judged with.
+        Policy = "policy",
+        Action = "action",
+        Finding = "finding",
+        /// Someone looked (log, diff, map, inventory).
+        View = "view",
+        /// An evidence bundle was exported.
+        Export = "export",
+        /// The ledger's head after an append (the first one opens the case).
+        #[default]
+        Checkpoint = "checkpoint",
+    }
+}
+
 /// One record to append: its kind, its time, then its fields in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    pub kind: &'static str,
+    pub kind: RecordKind,
     /// RFC 3339 UTC; for actions the access's time, for ingest the ingest time.
     pub ts: String,
     pub fields: Vec<(&'static str, String)>,
@@ -75,7 +94,7 @@ pub struct Record {
 
 impl Record {
     fn body(&self) -> String {
-        let mut fields: Vec<(&str, &str)> = vec![("ts", &self.ts), ("kind", self.kind)];
+        let mut fields: Vec<(&str, &str)> = vec![("ts", &self.ts), ("kind", self.kind.name())];
         fields.extend(self.fields.iter().map(|(k, v)| (*k, v.as_str())));
         chain::render(&fields)
     }
@@ -248,7 +267,7 @@ impl Ledger {
         for line in &lines {
             let Some(body) = chain::body_of(line) else { continue };
             bodies.insert(digest(body));
-            if body.contains(" kind=policy ") {
+            if body.contains(&format!(" kind={} ", RecordKind::Policy)) {
                 last_policy = chain::fields(body)
                     .ok()
                     .and_then(|f| f.into_iter().find(|(k, _)| *k == "blake3").map(|(_, v)| v));
@@ -270,8 +289,8 @@ impl Ledger {
         };
         if ledger.seq == 0 {
             let opened = Record {
-                kind: "checkpoint",
-                ts: now(),
+                kind: RecordKind::Checkpoint,
+                ts: crate::time::now(),
                 fields: vec![("case", case_id.to_string()), ("note", "opened".into())],
             };
             ledger.write(vec![opened.body()])?;
@@ -296,8 +315,8 @@ impl Ledger {
         let mut appended = Appended::default();
         if let Some(r) = &self.pending_recovery {
             let note = Record {
-                kind: "checkpoint",
-                ts: now(),
+                kind: RecordKind::Checkpoint,
+                ts: crate::time::now(),
                 fields: vec![
                     ("note", "torn_tail_recovered".into()),
                     ("torn_line", r.line.to_string()),
@@ -310,7 +329,7 @@ impl Ledger {
             bodies.push(note.body());
         }
         for record in records {
-            if record.kind == "policy" {
+            if record.kind == RecordKind::Policy {
                 let b3 = record
                     .fields
                     .iter()
@@ -332,8 +351,8 @@ impl Ledger {
         }
         if appended.new > 0 || self.pending_recovery.is_some() {
             let closing = Record {
-                kind: "checkpoint",
-                ts: now(),
+                kind: RecordKind::Checkpoint,
+                ts: crate::time::now(),
                 fields: vec![("appended", appended.new.to_string())],
             };
             bodies.push(closing.body());
@@ -391,23 +410,11 @@ pub fn record_view(
         fields.push(("filters", filters.join(" ")));
     }
     Ledger::open(case_root, &case_id)?.append([Record {
-        kind: "view",
-        ts: crate::case::now(),
+        kind: RecordKind::View,
+        ts: crate::time::now(),
         fields,
     }])?;
     Ok(())
-}
-
-/// Whether the `agent` of a record (AGENT or AGENT@SESSION) matches `want` (AGENT or
-/// AGENT@SESSION, globs allowed): `report*` matches every session of every reporting agent.
-pub fn agent_matches(want: &str, agent: &str) -> bool {
-    let name = agent.split('@').next().unwrap_or(agent);
-    crate::policy::pattern::glob(want.as_bytes(), agent.as_bytes())
-        || crate::policy::pattern::glob(want.as_bytes(), name.as_bytes())
-}
-
-pub fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[cfg(test)]
@@ -416,7 +423,7 @@ mod tests {
 
     fn action(n: u32) -> Record {
         Record {
-            kind: "action",
+            kind: RecordKind::Action,
             ts: "2026-06-08T09:14:02Z".into(),
             fields: vec![("agent", format!("a@s{n}")), ("resource", "db/x".into())],
         }

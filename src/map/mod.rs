@@ -91,7 +91,7 @@ pub fn build(
                 unattributed += 1;
                 continue;
             };
-            if agent.is_some_and(|want| !crate::ledger::agent_matches(want, name)) {
+            if agent.is_some_and(|want| !crate::policy::pattern::agent_matches(want, name)) {
                 continue;
             }
             if let Some(p) = v.principal.get(i) {
@@ -168,7 +168,7 @@ pub fn build(
     let mut identities = Vec::new();
     for block in &policy.agents {
         let Some(name) = block.name.as_deref() else { continue };
-        if agent.is_some_and(|want| !crate::ledger::agent_matches(want, name)) {
+        if agent.is_some_and(|want| !crate::policy::pattern::agent_matches(want, name)) {
             continue;
         }
         for claim in &block.owns.claims {

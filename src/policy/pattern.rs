@@ -152,6 +152,13 @@ fn counts(pattern: &str) -> (usize, usize) {
     (pattern.chars().count() - wildcards, wildcards)
 }
 
+/// Whether an `agent` (AGENT or AGENT@SESSION, as records name it) matches `want` (AGENT or
+/// AGENT@SESSION, globs allowed): `report*` matches every session of every reporting agent.
+pub fn agent_matches(want: &str, agent: &str) -> bool {
+    let name = agent.split('@').next().unwrap_or(agent);
+    glob(want.as_bytes(), agent.as_bytes()) || glob(want.as_bytes(), name.as_bytes())
+}
+
 /// Whether `text` matches the glob `pat` (`*` not across `/`, `**` across, `?` one non-`/`).
 pub fn glob(pat: &[u8], text: &[u8]) -> bool {
     let toks = tokens_bytes(pat);

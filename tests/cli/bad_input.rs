@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
+use super::util::Agaudit;
 use super::{balanced_lines, fixture, gzip, root, walk};
 
 const PREFIX: &str = "%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ";
@@ -20,14 +20,12 @@ const PREFIX: &str = "%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ";
 /// `agaudit ingest --json` of `paths` with the fixtures' prefix: (per-file reports by file
 /// name, exit code, stderr).
 fn ingest(case: &Path, paths: &[&Path]) -> (BTreeMap<String, Value>, Option<i32>, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agaudit"));
-    cmd.args(["ingest", "--json", "--pg-prefix", PREFIX, "--case"])
-        .arg(case)
+    let out = Agaudit::new()
+        .args(["ingest", "--json", "--pg-prefix", PREFIX])
+        .case(case)
         .args(paths)
-        .env_remove("AGAUDIT_CASE");
-    let out = cmd.output().unwrap();
+        .run();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_ne!(out.status.code(), Some(101), "panicked: {stderr}");
     let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     let files = json["files"]
         .as_array()
@@ -245,27 +243,13 @@ fn a_directory_with_an_unreadable_file_names_it_and_ingests_the_rest() {
     // Root reads a mode-000 file anyway: run as nobody when root, so that it cannot.
     // SAFETY: getuid has no preconditions.
     let root_user = unsafe { libc::getuid() } == 0;
-    let mut cmd = if root_user {
-        let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            env!("CARGO_BIN_EXE_agaudit"),
-        ]);
-        c
+    let agaudit = if root_user {
+        Agaudit::under("setpriv", &["--reuid=65534", "--regid=65534", "--clear-groups"])
     } else {
-        Command::new(env!("CARGO_BIN_EXE_agaudit"))
+        Agaudit::new()
     };
-    let out = cmd
-        .args(["ingest", "--json", "--case"])
-        .arg(case.path())
-        .arg(d)
-        .env_remove("AGAUDIT_CASE")
-        .output()
-        .unwrap();
+    let out = agaudit.args(["ingest", "--json"]).case(case.path()).arg(d).run();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(101), "panicked: {stderr}");
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     for name in ["secret.log", "dangling.log"] {
         assert!(stderr.contains(name), "the error names {name}: {stderr}");

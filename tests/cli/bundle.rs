@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 use arrow_array::cast::AsArray;
 use serde_json::Value;
 
+use super::util::Agaudit;
 use super::{agaudit, read_parquet, root};
 
 fn run(cmd: &str, args: &[&str], dir: &Path) -> Output {
@@ -81,12 +82,11 @@ fn keys_are_private_password_protected_and_never_overwritten() {
     let prefix = dir.path().join("signer");
     let p = prefix.to_str().unwrap();
     // No terminal and no password source: a clear refusal, never a prompt.
-    let o = Command::new(env!("CARGO_BIN_EXE_agaudit"))
+    let o = Agaudit::new()
         .args(["keygen", "--out", p])
         .env_remove("AGAUDIT_KEY_PASSWORD")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+        .no_stdin()
+        .run();
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("AGAUDIT_KEY_PASSWORD") && text(&o).contains("--no-password"),

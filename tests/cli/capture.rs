@@ -6,21 +6,21 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
+use super::util::Agaudit;
 use super::{balanced_lines, everything_written, root, table_rows};
 
 type Row = BTreeMap<String, Option<String>>;
 
 fn ingest(case: &Path, file: &str) -> (Value, Output) {
-    let o = Command::new(env!("CARGO_BIN_EXE_agaudit"))
-        .args(["ingest", "--case", case.to_str().unwrap(), "--json", file])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert_ne!(o.status.code(), Some(101), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Agaudit::new()
+        .args(["ingest", "--json", file])
+        .case(case)
+        .at_root()
+        .run();
     let v: Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
     (v, o)

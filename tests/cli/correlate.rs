@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::util::prepared;
 use super::{FORMATS, agaudit, expected, fixture, ingest, root, table_rows};
 
 type Row = BTreeMap<String, Option<String>>;
@@ -18,13 +19,17 @@ fn policy() -> PathBuf {
 
 /// A case holding every fixture (all three pgAudit formats, OTLP, MCP), correlated once.
 pub(super) fn correlated_case() -> (tempfile::TempDir, Vec<Row>, Value) {
-    let case = tempfile::TempDir::new().unwrap();
-    let mut files: Vec<PathBuf> = FORMATS.iter().map(|(f, _)| fixture(f)).collect();
-    files.extend(super::otlp::fixture_files());
-    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let out = ingest(case.path(), &refs, &["--label", "server=prod-postgres"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let summary = correlate(case.path(), &["--json"]);
+    let (case, prepared) = prepared("correlated", |dir| {
+        let case = dir.join("case");
+        let mut files: Vec<PathBuf> = FORMATS.iter().map(|(f, _)| fixture(f)).collect();
+        files.extend(super::otlp::fixture_files());
+        let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        let out = ingest(&case, &refs, &["--label", "server=prod-postgres"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let summary = correlate(&case, &["--json"]);
+        fs::write(dir.join("summary.json"), summary.to_string()).unwrap();
+    });
+    let summary = serde_json::from_str(&fs::read_to_string(prepared.join("summary.json")).unwrap()).unwrap();
     let actions = table_rows(case.path(), "actions");
     (case, actions, summary)
 }

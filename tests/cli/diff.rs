@@ -11,13 +11,17 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use super::util::{Agaudit, prepared};
 use super::{read_parquet, root};
 
 /// The README's ingest and correlate, run from the repository root with relative paths (so the
 /// evidence references in the output do not depend on where the repository is checked out).
 pub(super) fn readme_case() -> tempfile::TempDir {
-    let case = tempfile::TempDir::new().unwrap();
-    let c = case.path().to_str().unwrap();
+    prepared("readme", |dir| build_readme_case(&dir.join("case"))).0
+}
+
+fn build_readme_case(case: &Path) {
+    let c = case.to_str().unwrap();
     let mut ingest = vec![
         "ingest",
         "--case",
@@ -41,26 +45,13 @@ pub(super) fn readme_case() -> tempfile::TempDir {
         "fixtures/mcp/traffic-data-export.jsonl",
         "fixtures/mcp/tools-list.json",
     ]);
-    assert_eq!(at_root(&ingest).status.code(), Some(0));
-    let o = at_root(&["correlate", "--case", c, "--policy", "fixtures/policy/agents.hcl"]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    case
+    Agaudit::new().args(&ingest).at_root().expect(0);
+    let correlate = ["correlate", "--case", c, "--policy", "fixtures/policy/agents.hcl"];
+    Agaudit::new().args(correlate).at_root().expect(1);
 }
 
 pub(super) fn at_root(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_agaudit"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("AGAUDIT_CASE")
-        .output()
-        .unwrap();
-    assert_ne!(
-        o.status.code(),
-        Some(101),
-        "panicked: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
+    Agaudit::new().args(args).at_root().run()
 }
 
 fn diff(case: &Path, extra: &[&str]) -> Output {

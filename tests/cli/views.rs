@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::diff::{at_root as run, readme_case};
 use super::root;
+use super::util::Agaudit;
 
 fn json(args: &[&str]) -> Value {
     let o = run(args);
@@ -175,12 +176,11 @@ fn the_map_shows_the_lying_tools_agent_writing_against_a_read_grant() {
     assert_eq!(migrator["granted"], "readwrite");
     assert!(migrator["drift"].as_array().unwrap().is_empty());
     // --agent narrows the map to one agent; without --as the viewer is the OS user.
-    let o = Command::new(env!("CARGO_BIN_EXE_agaudit"))
+    let o = Agaudit::new()
         .args(["map", "--case", c, "--json", "--agent", "code-helper"])
-        .current_dir(root())
+        .at_root()
         .env("USER", "ops-user")
-        .output()
-        .unwrap();
+        .run();
     let one: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
         one["pairs"]
