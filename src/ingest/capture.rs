@@ -19,7 +19,7 @@ use std::io::Read;
 
 use agaudit_capture_format::{End, Event, Header, Kind, Reader, Record};
 
-use super::pipeline::{Emit, Format};
+use super::pipeline::{Chunks, Format};
 use super::sink::{ChunkOut, DatePartitions};
 use crate::redact::{self, RuleCounts};
 use crate::table::declare::{SourceFile, SourceRef};
@@ -78,7 +78,7 @@ impl Format for Capture {
         ]
     }
 
-    fn parse(&self, mut reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
+    fn parse(&self, mut reader: Box<dyn Read + Send>, source: &SourceFile, chunks: &Chunks<'_>) -> Option<String> {
         let mut bytes = Vec::new();
         let read_error = match reader.by_ref().take(MAX_CAPTURE_BYTES + 1).read_to_end(&mut bytes) {
             Err(e) => Some(format!("reading stopped at byte {}: {e}", bytes.len())),
@@ -94,7 +94,7 @@ impl Format for Capture {
         };
         let mut out = ChunkOut::new(0);
         let problem = read_capture(source, &bytes, &mut out);
-        emit(out);
+        chunks.emit(out);
         read_error.or(problem)
     }
 }

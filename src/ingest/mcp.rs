@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::ingest::framing::{self, Framer, Framing, Splitter};
 use crate::ingest::otlp::json_error;
-use crate::ingest::pipeline::{Emit, Format};
+use crate::ingest::pipeline::{Chunks, Format};
 use crate::ingest::sink::{self, ChunkOut, DatePartitions};
 use crate::redact::{self, RuleCounts};
 use crate::table::declare::{SourceFile, SourceRef};
@@ -57,9 +57,9 @@ impl Format for Mcp {
         vec![(ToolHintRow::TABLE, ToolHintRow::schema())]
     }
 
-    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
-        let (out, read_error) = parse_file(self.layout, reader, source);
-        emit(out);
+    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, out: &Chunks<'_>) -> Option<String> {
+        let (chunk, read_error) = parse_file(self.layout, reader, source);
+        out.emit(chunk);
         read_error
     }
 }

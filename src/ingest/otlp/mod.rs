@@ -18,7 +18,7 @@ use model::{AnyValue, Enum, KeyValue, Request};
 use semconv::{Hint, LogTarget, SpanTarget};
 
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Splitter};
-use crate::ingest::pipeline::{Emit, Format, in_chunks};
+use crate::ingest::pipeline::{Chunks, Format};
 use crate::ingest::sink::{self, ChunkOut, DatePartitions};
 use crate::redact::{self, RuleCounts};
 use crate::table::declare::kind::SpreadValues;
@@ -54,15 +54,15 @@ impl Format for Otlp {
         ]
     }
 
-    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
+    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, out: &Chunks<'_>) -> Option<String> {
         match self.layout {
             Layout::Lines => {
                 let framer = Framer::new(reader, Framing::Lines, Splitter::plain());
-                in_chunks(framer, emit, |chunk| process_chunk(chunk, source))
+                out.parse_all(framer, |chunk| process_chunk(chunk, source))
             }
             Layout::Document => {
                 let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
-                emit(process_document(&doc, source));
+                out.emit(process_document(&doc, source));
                 doc.read_error
             }
         }

@@ -5,27 +5,17 @@
 //! In: one framed CSV record. Out: a [`Parsed`] message or the reason it is malformed.
 
 use super::envelope::json::host_of;
-use super::timestamp::{self, LogZone};
-use super::{Message, Parsed, known_severity, non_empty, record_text};
+use super::timestamp::LogZone;
+use super::{Message, Parsed, field_time, known_severity, line_text, non_empty};
 use crate::ingest::csv;
 use crate::ingest::framing::{Chunk, Record};
 
 pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, zone: &LogZone) -> Parsed<'a> {
-    let invalid = |reason: String| Parsed::Invalid {
-        line: r.line,
-        lines: r.lines,
-        reason,
-    };
-    let text = match record_text(chunk, r) {
+    let invalid = |reason: String| Parsed::invalid(r, reason);
+    let text = match line_text(chunk, r) {
         Ok(t) => t,
-        Err(reason) => return invalid(reason.to_string()),
+        Err(p) => return p,
     };
-    if text.is_empty() {
-        return Parsed::Counted {
-            lines: r.lines,
-            kind: "blank",
-        };
-    }
     let mut f = match csv::fields(text) {
         Ok(f) => f,
         Err(e) => return invalid(format!("malformed csvlog record: {e}")),
@@ -36,17 +26,10 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, zone: &LogZone) -> Parsed<
             f.len()
         ));
     }
-    let ts = match timestamp::parse(&f[0], zone) {
-        Ok((ts, n)) if n == f[0].len() => ts,
+    let ts = match field_time(&f[0], zone, r, "log_time") {
+        Ok((ts, "")) => ts,
         Ok(_) => return invalid("log_time has text after the time zone".to_string()),
-        Err(e) if e.holds_file() => {
-            return Parsed::Held {
-                line: r.line,
-                lines: r.lines,
-                reason: e.to_string(),
-            };
-        }
-        Err(e) => return invalid(format!("log_time: {e}")),
+        Err(p) => return p,
     };
     let Some(severity) = known_severity(&f[11]) else {
         return invalid(format!(

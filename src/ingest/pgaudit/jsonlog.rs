@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::timestamp::{self, LogZone};
-use super::{Message, Parsed, known_severity, non_empty, record_text};
+use super::timestamp::LogZone;
+use super::{Message, Parsed, field_time, known_severity, line_text, non_empty};
 use crate::ingest::framing::{Chunk, Record};
 
 #[derive(Deserialize)]
@@ -36,21 +36,11 @@ struct JsonRecord<'a> {
 }
 
 pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, zone: &LogZone) -> Parsed<'a> {
-    let invalid = |reason: String| Parsed::Invalid {
-        line: r.line,
-        lines: r.lines,
-        reason,
-    };
-    let text = match record_text(chunk, r) {
+    let invalid = |reason: String| Parsed::invalid(r, reason);
+    let text = match line_text(chunk, r) {
         Ok(t) => t,
-        Err(reason) => return invalid(reason.to_string()),
+        Err(p) => return p,
     };
-    if text.trim().is_empty() {
-        return Parsed::Counted {
-            lines: r.lines,
-            kind: "blank",
-        };
-    }
     let rec: JsonRecord<'a> = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -61,16 +51,9 @@ pub fn parse_record<'a>(chunk: &'a Chunk, r: &Record, zone: &LogZone) -> Parsed<
             ));
         }
     };
-    let ts = match rec.timestamp.as_deref().map(|t| timestamp::parse(t, zone)) {
+    let ts = match rec.timestamp.as_deref().map(|t| field_time(t, zone, r, "timestamp")) {
         Some(Ok((ts, _))) => Some(ts),
-        Some(Err(e)) if e.holds_file() => {
-            return Parsed::Held {
-                line: r.line,
-                lines: r.lines,
-                reason: e.to_string(),
-            };
-        }
-        Some(Err(e)) => return invalid(format!("timestamp: {e}")),
+        Some(Err(p)) => return p,
         None => None,
     };
     let Some(severity) = rec.error_severity.as_deref().and_then(known_severity) else {

@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Layout, Record, Splitter};
-use crate::ingest::pipeline::{Emit, Format, in_chunks};
+use crate::ingest::pipeline::{Chunks, Format};
 use crate::ingest::sink::{self, ChunkOut, DatePartitions};
 use crate::table::db_events::{DbEvent, DbEventsBuilder, FileColumns, LogFamily};
 use crate::table::declare::SourceFile;
@@ -176,6 +176,49 @@ pub enum Parsed<'a> {
     },
 }
 
+impl Parsed<'_> {
+    /// Record `r` quarantined with `reason`.
+    pub fn invalid(r: &Record, reason: impl Into<String>) -> Parsed<'static> {
+        Parsed::Invalid {
+            line: r.line,
+            lines: r.lines,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The text of record `r` of a one-record-per-line format, or what the record already is: a
+/// blank line (counted) or not UTF-8 (quarantined).
+pub fn line_text<'a>(chunk: &'a Chunk, r: &Record) -> Result<&'a str, Parsed<'a>> {
+    match record_text(chunk, r) {
+        Ok(t) if t.trim().is_empty() => Err(Parsed::Counted {
+            lines: r.lines,
+            kind: "blank",
+        }),
+        Ok(t) => Ok(t),
+        Err(reason) => Err(Parsed::invalid(r, reason.to_string())),
+    }
+}
+
+/// The instant of a timestamp field named `field` of record `r` (with what follows it), or what
+/// becomes of the record: held (an ambiguous zone) or quarantined.
+pub fn field_time<'t>(
+    text: &'t str,
+    zone: &LogZone,
+    r: &Record,
+    field: &str,
+) -> Result<(i64, &'t str), Parsed<'static>> {
+    match timestamp::parse(text, zone) {
+        Ok((ts, n)) => Ok((ts, &text[n..])),
+        Err(e) if e.holds_file() => Err(Parsed::Held {
+            line: r.line,
+            lines: r.lines,
+            reason: e.to_string(),
+        }),
+        Err(e) => Err(Parsed::invalid(r, format!("{field}: {e}"))),
+    }
+}
+
 impl<'a> From<Message<'a>> for Parsed<'a> {
     fn from(m: Message<'a>) -> Self {
         Parsed::Message(Box::new(m))
@@ -291,7 +334,15 @@ fn plain_stderr<'c>(chunk: &'c Chunk, r: &Record, reading: &Reading, parsed: &mu
             lines: r.lines,
             kind: "blank",
         }),
-        Ok(text) => stderr::parse_lines(text, r.line, r.lines, stderr::Around::default(), reading, parsed),
+        Ok(text) => {
+            let piece = stderr::Piece {
+                text,
+                line: r.line,
+                lines: r.lines,
+                ..Default::default()
+            };
+            stderr::parse_lines(piece, reading, parsed)
+        }
         Err(reason) => parsed.push(Parsed::Invalid {
             line: r.line,
             lines: r.lines,
@@ -334,7 +385,7 @@ impl Format for Reading {
         vec![(DbEvent::TABLE, DbEvent::schema())]
     }
 
-    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, emit: &Emit<'_>) -> Option<String> {
+    fn parse(&self, reader: Box<dyn Read + Send>, source: &SourceFile, out: &Chunks<'_>) -> Option<String> {
         let file = FileColumns {
             source_file: source.file.clone(),
             source_blake3: source.blake3.clone(),
@@ -343,12 +394,12 @@ impl Format for Reading {
             labels: source.labels.clone(),
         };
         if self.format.layout() == Layout::Document {
-            return envelope::document::parse(reader, emit, |chunk, contexts| {
+            return envelope::document::parse(reader, out, |chunk, contexts| {
                 process_chunk(chunk, self, &file, Some(contexts))
             });
         }
         let framer = Framer::new(reader, self.format.framing(), splitter(self));
-        in_chunks(framer, emit, |chunk| process_chunk(chunk, self, &file, None))
+        out.parse_all(framer, |chunk| process_chunk(chunk, self, &file, None))
     }
 }
 

@@ -46,9 +46,13 @@ pub fn continues(line: &[u8], prefix: &Prefix) -> bool {
     }
 }
 
-/// What an envelope knows about a text record beyond its text.
+/// Server text to parse: where in the file it is, and what its envelope knows beyond the text.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Around<'a> {
+pub struct Piece<'a> {
+    pub text: &'a str,
+    /// The file line it starts on, and how many lines it spans.
+    pub line: u64,
+    pub lines: u32,
     /// The envelope's time (microseconds), used when the prefix carries none.
     pub ts: Option<i64>,
     pub server: Option<&'a str>,
@@ -60,24 +64,21 @@ pub struct Around<'a> {
 /// and its continuation lines; envelopes that keep a whole report in one record also hold its
 /// DETAIL/STATEMENT lines) and parses each.
 pub fn parse_text<'a>(t: &'a TextRecord<'_>, reading: &Reading, out: &mut Vec<Parsed<'a>>) {
-    let around = Around {
+    let piece = Piece {
+        text: &t.text,
+        line: t.line,
+        lines: t.lines,
         ts: t.ts,
         server: t.server.as_deref(),
         pid: t.pid,
     };
-    parse_lines(&t.text, t.line, t.lines, around, reading, out);
+    parse_lines(piece, reading, out);
 }
 
 /// Parses the text of `lines` lines of the file from `line` on: one server record, or several
 /// when lines after the first read as prefixed lines of their own.
-pub fn parse_lines<'a>(
-    text: &'a str,
-    line: u64,
-    lines: u32,
-    around: Around<'a>,
-    reading: &Reading,
-    out: &mut Vec<Parsed<'a>>,
-) {
+pub fn parse_lines<'a>(piece: Piece<'a>, reading: &Reading, out: &mut Vec<Parsed<'a>>) {
+    let (text, line, lines) = (piece.text, piece.line, piece.lines);
     let bytes = text.as_bytes();
     // Where a server record starts after the first line: a line not started by a TAB that reads
     // as a prefixed line. Most records are one line, or a line and TAB-started ones.
@@ -96,7 +97,7 @@ pub fn parse_lines<'a>(
         }
     }
     if starts.is_empty() {
-        return parse_one(text, line, lines, around, reading, out);
+        return parse_one(piece, reading, out);
     }
     // When the text's lines are the file's lines, each record keeps its own line number;
     // otherwise (a JSON message, a reassembled syslog message) they all point at the record.
@@ -109,7 +110,13 @@ pub fn parse_lines<'a>(
         } else {
             (line, if i == 0 { lines } else { 0 })
         };
-        parse_one(&text[from.0..to - 1], at, n, around, reading, out);
+        let part = Piece {
+            text: &text[from.0..to - 1],
+            line: at,
+            lines: n,
+            ..piece
+        };
+        parse_one(part, reading, out);
         from = (to, to_line);
     }
 }
@@ -122,16 +129,10 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 }
 
 /// Parses one server record (a prefixed line and its continuation lines).
-fn parse_one<'a>(
-    text: &'a str,
-    line: u64,
-    lines: u32,
-    around: Around<'a>,
-    reading: &Reading,
-    out: &mut Vec<Parsed<'a>>,
-) {
+fn parse_one<'a>(piece: Piece<'a>, reading: &Reading, out: &mut Vec<Parsed<'a>>) {
+    let (line, lines) = (piece.line, piece.lines);
     // Empty lines a collector put inside the record (see `continues`) are not the server's.
-    let text = text.trim_end_matches('\n');
+    let text = piece.text.trim_end_matches('\n');
     let invalid = |reason: String| Parsed::Invalid { line, lines, reason };
     if text.trim().is_empty() {
         return out.push(Parsed::Counted { lines, kind: "blank" });
@@ -163,9 +164,9 @@ fn parse_one<'a>(
             Err(e) => return out.push(invalid(format!("timestamp: {e}"))),
         },
         Some(PrefixTime::Epoch(ts)) => Some(ts),
-        None => around.ts,
+        None => piece.ts,
     };
-    let pid = fields.pid.or(around.pid);
+    let pid = fields.pid.or(piece.pid);
     // log_error_verbosity=verbose puts the SQLSTATE first: "ERROR:  42501: permission denied".
     let (verbose_state, body) = match body.get(..7) {
         Some(head) if head.ends_with(": ") && is_sqlstate(&head[..5]) => (Some(&head[..5]), &body[7..]),
@@ -198,7 +199,7 @@ fn parse_one<'a>(
         line,
         lines,
         ts,
-        server: around.server.map(Cow::Borrowed),
+        server: piece.server.map(Cow::Borrowed),
         db_user: fields.user.map(Cow::Borrowed),
         database: fields.database.map(Cow::Borrowed),
         application_name: fields.application_name.map(Cow::Borrowed),

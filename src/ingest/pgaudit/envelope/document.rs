@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 use super::ContainerContext;
 use crate::ingest::framing::{self, Chunk, Record};
-use crate::ingest::pipeline::Emit;
+use crate::ingest::pipeline::Chunks;
 use crate::ingest::sink::ChunkOut;
 
 /// A document larger than this is refused (JSON lines have no such limit: they are streamed).
@@ -98,7 +98,7 @@ pub fn records(doc: &str) -> Result<Vec<(usize, usize, ContainerContext)>, NotRe
 /// Reads the document, parses its records with `process` (one chunk), and feeds the sink.
 pub fn parse(
     reader: Box<dyn Read + Send>,
-    emit: &Emit<'_>,
+    chunks: &Chunks<'_>,
     process: impl Fn(&Chunk, &[ContainerContext]) -> ChunkOut,
 ) -> Option<String> {
     let doc = framing::read_document(reader, MAX_DOCUMENT_BYTES);
@@ -106,7 +106,7 @@ pub fn parse(
     out_of_band.counts.lines_read = doc.lines;
     let refuse = |mut out: ChunkOut, reason: String| {
         out.quarantine(&doc.bytes, 1, doc.lines.try_into().unwrap_or(u32::MAX), &reason);
-        emit(out);
+        chunks.emit(out);
         doc.read_error.clone()
     };
     if doc.too_big {
@@ -161,7 +161,7 @@ pub fn parse(
     // process counted the records' lines; the rest are the container's own.
     out.counts.add_other("json_envelope", envelope_lines);
     out.counts.lines_read += envelope_lines;
-    emit(out);
+    chunks.emit(out);
     doc.read_error
 }
 

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::{ContainerContext, TextRecord, Unwrapper, audit_text, epoch_millis_micros, message, rfc3339_micros};
 use crate::ingest::framing::Record;
-use crate::ingest::pgaudit::{LogFormat, Message, Parsed, known_severity, non_empty, timestamp};
+use crate::ingest::pgaudit::{LogFormat, Message, Parsed, field_time, known_severity, non_empty, timestamp};
 
 type S<'a> = Option<Cow<'a, str>>;
 
@@ -196,11 +196,7 @@ pub fn unwrap<'c>(
         return u.push(Parsed::Counted { lines: r.lines, kind });
     }
     let container_server = context.and_then(|c| c.server.clone()).map(Cow::Owned);
-    let invalid = |reason: String| Parsed::Invalid {
-        line: r.line,
-        lines: r.lines,
-        reason,
-    };
+    let invalid = |reason: String| Parsed::invalid(r, reason);
     let bad_json = |what: &str, e: serde_json::Error| {
         invalid(format!(
             "malformed {what} at column {}: {}",
@@ -321,11 +317,7 @@ fn strip_cri(line: &str) -> &str {
 }
 
 fn cnpg<'c>(line: CnpgLine<'c>, r: &Record, zone: &timestamp::LogZone) -> Parsed<'c> {
-    let invalid = |reason: String| Parsed::Invalid {
-        line: r.line,
-        lines: r.lines,
-        reason,
-    };
+    let invalid = |reason: String| Parsed::invalid(r, reason);
     let logger = line.logger.as_deref().unwrap_or("");
     let is_record = line.msg.as_deref() == Some("record") && matches!(logger, "postgres" | "pgaudit");
     let Some(rec) = line.record.filter(|_| is_record) else {
@@ -336,16 +328,13 @@ fn cnpg<'c>(line: CnpgLine<'c>, r: &Record, zone: &timestamp::LogZone) -> Parsed
         };
         return Parsed::Counted { lines: r.lines, kind };
     };
-    let ts = match rec.log_time.as_deref().map(|t| timestamp::parse(t, zone)) {
+    let ts = match rec
+        .log_time
+        .as_deref()
+        .map(|t| field_time(t, zone, r, "record.log_time"))
+    {
         Some(Ok((ts, _))) => Some(ts),
-        Some(Err(e)) if e.holds_file() => {
-            return Parsed::Held {
-                line: r.line,
-                lines: r.lines,
-                reason: e.to_string(),
-            };
-        }
-        Some(Err(e)) => return invalid(format!("record.log_time: {e}")),
+        Some(Err(p)) => return p,
         None => None,
     };
     let Some(severity) = rec.error_severity.as_deref().and_then(known_severity) else {
