@@ -112,7 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
         'agaudit;map' {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only this agent: AGENT, globs allowed')
-            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to map against (default: the one correlate recorded in the ledger)')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -123,7 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
         }
         'agaudit;inventory' {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
-            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to check agent names against (default: the one correlate recorded in the ledger)')
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Who is looking, for the ledger''s view record (default: the OS user)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -99,7 +99,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;map'= {
             cand --case 'Case directory'
             cand --agent 'Only this agent: AGENT, globs allowed'
-            cand --policy 'Policy to map against (default: the one correlate recorded in the ledger)'
+            cand --policy 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)'
             cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
             cand --json 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables'
             cand -h 'Print help (see more with ''--help'')'
@@ -109,7 +109,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         }
         &'agaudit;inventory'= {
             cand --case 'Case directory'
-            cand --policy 'Policy to check agent names against (default: the one correlate recorded in the ledger)'
+            cand --policy 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)'
             cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
             cand --json 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables'
             cand -h 'Print help (see more with ''--help'')'

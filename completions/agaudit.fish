@@ -74,13 +74,13 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s h -l help -d 'P
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l agent -d 'Only this agent: AGENT, globs allowed' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l policy -d 'Policy to map against (default: the one correlate recorded in the ledger)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l policy -d 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l case -d 'Case directory' -r -F
-complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l policy -d 'Policy to check agent names against (default: the one correlate recorded in the ledger)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l policy -d 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'

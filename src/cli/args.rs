@@ -3,7 +3,7 @@
 //!
 //! In: parsed flags. Out: the opened case, the output choice, the viewer's name.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::Args;
@@ -31,6 +31,22 @@ impl CaseArgs {
         let case = Case::open(&self.case)?;
         let manifest = case.load_manifest()?;
         Ok((case, manifest))
+    }
+}
+
+/// The policy a view of a correlated case judges against.
+#[derive(Debug, Clone, Args)]
+pub struct RecordedPolicyArgs {
+    /// Policy to use (default: the one correlate recorded in the ledger, checked against its
+    /// blake3).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+impl RecordedPolicyArgs {
+    /// The policy's name and contents: `--policy`, else the one correlate recorded in `case`.
+    pub fn load(&self, case: &Path) -> anyhow::Result<(String, super::policy::Loaded)> {
+        super::policy::recorded(case, self.policy.as_deref())
     }
 }
 

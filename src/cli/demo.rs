@@ -11,7 +11,7 @@
 //! In: an optional case directory. Out: the case, a bundle and its key in that directory, and a
 //! report on stdout. Exit 0 when every stage ran and the bundle verified.
 
-use super::args::{CaseArgs, JsonArgs, ViewerArgs};
+use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewerArgs};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -167,7 +167,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     super::map::run(super::map::MapArgs {
         case: case_args.clone(),
         agent: None,
-        policy: None,
+        policy: RecordedPolicyArgs { policy: None },
         output: JsonArgs { json: false },
         viewer: viewer.clone(),
     })?;
@@ -177,7 +177,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     );
     super::inventory::run(super::inventory::InventoryArgs {
         case: case_args.clone(),
-        policy: None,
+        policy: RecordedPolicyArgs { policy: None },
         output: JsonArgs { json: false },
         viewer,
     })?;

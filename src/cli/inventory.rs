@@ -1,8 +1,7 @@
 //! `agaudit inventory`: every agent identity, shared principal and source; the work is in
 //! `crate::inventory`.
 
-use super::args::{CaseArgs, JsonArgs, ViewerArgs};
-use std::path::PathBuf;
+use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewerArgs};
 
 use clap::Args;
 
@@ -23,9 +22,8 @@ pub struct InventoryArgs {
     #[command(flatten)]
     pub case: CaseArgs,
 
-    /// Policy to check agent names against (default: the one correlate recorded in the ledger).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: RecordedPolicyArgs,
 
     #[command(flatten)]
     pub output: JsonArgs,
@@ -36,7 +34,7 @@ pub struct InventoryArgs {
 
 pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
     let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
-    let (_, loaded) = super::policy::recorded(case.root(), args.policy.as_deref())?;
+    let (_, loaded) = args.policy.load(case.root())?;
     let (inventory, gaps) = crate::inventory::build(case.root(), &manifest, &loaded.policy)?;
     crate::diff::write_findings(case.root(), "inventory", &gaps)?;
     let mut ledger = crate::ledger::Ledger::open(case.root(), &manifest.case_id)?;
@@ -51,7 +49,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
         case.root(),
         &args.viewer.name(),
         "inventory",
-        &[("policy", args.policy.as_ref().and_then(|p| p.to_str()))],
+        &[("policy", args.policy.policy.as_ref().and_then(|p| p.to_str()))],
     )?;
     Ok(EXIT_OK)
 }

@@ -1,7 +1,6 @@
 //! `agaudit map`: the access map, agent × resource; the work is in `crate::map`.
 
-use super::args::{CaseArgs, JsonArgs, ViewerArgs};
-use std::path::PathBuf;
+use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewerArgs};
 
 use clap::Args;
 
@@ -25,9 +24,8 @@ pub struct MapArgs {
     #[arg(long, value_name = "AGENT")]
     pub agent: Option<String>,
 
-    /// Policy to map against (default: the one correlate recorded in the ledger).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: RecordedPolicyArgs,
 
     #[command(flatten)]
     pub output: JsonArgs,
@@ -37,7 +35,7 @@ pub struct MapArgs {
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<u8> {
-    let (name, loaded) = super::policy::recorded(&args.case.case, args.policy.as_deref())?;
+    let (name, loaded) = args.policy.load(&args.case.case)?;
     let map = crate::map::build(
         &args.case.case,
         &loaded.policy,
@@ -56,7 +54,7 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         "map",
         &[
             ("agent", args.agent.as_deref()),
-            ("policy", args.policy.as_ref().and_then(|p| p.to_str())),
+            ("policy", args.policy.policy.as_ref().and_then(|p| p.to_str())),
         ],
     )?;
     Ok(EXIT_OK)

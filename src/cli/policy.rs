@@ -110,7 +110,7 @@ pub fn recorded(case_root: &std::path::Path, explicit: Option<&std::path::Path>)
     let last = lines.iter().rev().find_map(|l| {
         let f = agaudit_verify::ledger::fields(l).ok()?;
         let get = |k: &str| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
-        (get("kind").as_deref() == Some("policy")).then(|| (get("path"), get("blake3")))
+        (get("kind").as_deref() == Some(crate::ledger::RecordKind::Policy.name())).then(|| (get("path"), get("blake3")))
     });
     let Some((Some(path), Some(blake3))) = last else {
         anyhow::bail!("the ledger records no policy: run agaudit correlate --policy FILE first, or pass --policy");

@@ -450,40 +450,6 @@ pub mod kind {
         const COLUMNS: &'static [(&'static str, &'static str)];
     }
 
-    fn one(name: &str, data_type: DataType, nullable: bool, doc: &str, r: Redaction) -> Vec<Field> {
-        vec![field(name, data_type, nullable, doc, r)]
-    }
-
-    macro_rules! text_kind {
-        ($kind:ty, $value:ty, $nullable:expr, $view:ident, |$v:ident| $as_opt:expr) => {
-            impl Kind for $kind {
-                type Value<'a> = $value;
-                type Builder = StringBuilder;
-                type View<'b> = $view<'b>;
-                fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-                    one(name, DataType::Utf8, $nullable, doc, r)
-                }
-                fn builder() -> StringBuilder {
-                    StringBuilder::new()
-                }
-                fn push(b: &mut StringBuilder, $v: &Self::Value<'_>) {
-                    b.append_option($as_opt);
-                }
-                fn finish(b: &mut StringBuilder, out: &mut Vec<ArrayRef>) {
-                    out.push(Arc::new(b.finish()));
-                }
-                fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<$view<'b>, TableError> {
-                    text_column(batch, t, n).map($view)
-                }
-            }
-        };
-    }
-
-    text_kind!(Text, String, false, TextCol, |v| Some(v.as_str()));
-    text_kind!(OptText, Option<String>, true, OptTextCol, |v| v.as_deref());
-    text_kind!(CowText, Cow<'a, str>, false, TextCol, |v| Some(v.as_ref()));
-    text_kind!(OptCowText, Option<Cow<'a, str>>, true, OptTextCol, |v| v.as_deref());
-
     /// Every value of a vocabulary column checked to be one of the vocabulary.
     fn vocabulary<'b, E: ColumnEnum>(
         batch: &'b RecordBatch,
@@ -504,76 +470,6 @@ pub mod kind {
         }
         Ok(a)
     }
-
-    impl<E: ColumnEnum> Kind for Enum<E> {
-        type Value<'a> = E;
-        type Builder = StringBuilder;
-        type View<'b> = EnumCol<'b, E>;
-        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-            one(name, DataType::Utf8, false, doc, r)
-        }
-        fn builder() -> StringBuilder {
-            StringBuilder::new()
-        }
-        fn push(b: &mut StringBuilder, v: &E) {
-            b.append_value(v.name());
-        }
-        fn finish(b: &mut StringBuilder, out: &mut Vec<ArrayRef>) {
-            out.push(Arc::new(b.finish()));
-        }
-        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<EnumCol<'b, E>, TableError> {
-            vocabulary::<E>(batch, t, n).map(|a| EnumCol(a, PhantomData))
-        }
-    }
-
-    impl<E: ColumnEnum> Kind for OptEnum<E> {
-        type Value<'a> = Option<E>;
-        type Builder = StringBuilder;
-        type View<'b> = OptEnumCol<'b, E>;
-        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-            one(name, DataType::Utf8, true, doc, r)
-        }
-        fn builder() -> StringBuilder {
-            StringBuilder::new()
-        }
-        fn push(b: &mut StringBuilder, v: &Option<E>) {
-            b.append_option(v.map(E::name));
-        }
-        fn finish(b: &mut StringBuilder, out: &mut Vec<ArrayRef>) {
-            out.push(Arc::new(b.finish()));
-        }
-        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<OptEnumCol<'b, E>, TableError> {
-            vocabulary::<E>(batch, t, n).map(|a| OptEnumCol(a, PhantomData))
-        }
-    }
-
-    macro_rules! bool_kind {
-        ($kind:ty, $value:ty, $nullable:expr, $view:ident, |$v:ident| $as_opt:expr) => {
-            impl Kind for $kind {
-                type Value<'a> = $value;
-                type Builder = BooleanBuilder;
-                type View<'b> = $view<'b>;
-                fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-                    one(name, DataType::Boolean, $nullable, doc, r)
-                }
-                fn builder() -> BooleanBuilder {
-                    BooleanBuilder::new()
-                }
-                fn push(b: &mut BooleanBuilder, $v: &Self::Value<'_>) {
-                    b.append_option($as_opt);
-                }
-                fn finish(b: &mut BooleanBuilder, out: &mut Vec<ArrayRef>) {
-                    out.push(Arc::new(b.finish()));
-                }
-                fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<$view<'b>, TableError> {
-                    column(batch, t, n, "bool", |a| a.as_boolean_opt()).map($view)
-                }
-            }
-        };
-    }
-
-    bool_kind!(Bool, bool, false, BoolCol, |v| Some(*v));
-    bool_kind!(OptBool, Option<bool>, true, OptBoolCol, |v| *v);
 
     /// The Arrow type of a primitive column and its name in messages.
     pub trait Primitive: ArrowPrimitiveType + Sized {
@@ -628,127 +524,86 @@ pub mod kind {
         column(batch, t, n, T::NAME, |a| a.as_primitive_opt::<T>())
     }
 
-    impl<T: Primitive> Kind for Num<T>
-    where
-        T::Native: Default + PartialEq,
-    {
-        type Value<'a> = T::Native;
-        type Builder = PrimitiveBuilder<T>;
-        type View<'b> = NumCol<'b, T>;
-        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-            one(name, T::data_type(), false, doc, r)
-        }
-        fn builder() -> PrimitiveBuilder<T> {
-            T::builder()
-        }
-        fn push(b: &mut PrimitiveBuilder<T>, v: &T::Native) {
-            b.append_value(*v);
-        }
-        fn finish(b: &mut PrimitiveBuilder<T>, out: &mut Vec<ArrayRef>) {
-            out.push(Arc::new(b.finish()));
-        }
-        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<NumCol<'b, T>, TableError> {
-            primitive(batch, t, n).map(NumCol)
-        }
-    }
-
-    impl<T: Primitive> Kind for OptNum<T>
-    where
-        T::Native: PartialEq,
-    {
-        type Value<'a> = Option<T::Native>;
-        type Builder = PrimitiveBuilder<T>;
-        type View<'b> = OptNumCol<'b, T>;
-        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-            one(name, T::data_type(), true, doc, r)
-        }
-        fn builder() -> PrimitiveBuilder<T> {
-            T::builder()
-        }
-        fn push(b: &mut PrimitiveBuilder<T>, v: &Option<T::Native>) {
-            b.append_option(*v);
-        }
-        fn finish(b: &mut PrimitiveBuilder<T>, out: &mut Vec<ArrayRef>) {
-            out.push(Arc::new(b.finish()));
-        }
-        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<OptNumCol<'b, T>, TableError> {
-            primitive(batch, t, n).map(OptNumCol)
-        }
-    }
-
-    macro_rules! time_kind {
-        ($kind:ty, $arrow:ty) => {
-            impl Kind for $kind {
-                type Value<'a> = Option<i64>;
-                type Builder = PrimitiveBuilder<$arrow>;
-                type View<'b> = OptNumCol<'b, $arrow>;
+    /// The `Kind` of a kind that is one column: its value, its Arrow builder (made by `new`),
+    /// its type and nullability, how a value is pushed, and how the column is read back.
+    macro_rules! one_column {
+        (
+            $(@<$($g:ident: $bound:path),*>)? $kind:ty,
+            value $value:ty,
+            builder $builder:ty = $new:expr,
+            column $data_type:expr, nullable $nullable:expr,
+            push |$b:ident, $v:ident| $push:expr,
+            view $view:ty = |$batch:ident, $t:ident, $n:ident| $read:expr $(,)?
+        ) => {
+            impl$(<$($g: $bound),*>)? Kind for $kind {
+                type Value<'a> = $value;
+                type Builder = $builder;
+                type View<'b> = $view;
                 fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-                    one(name, <$arrow as Primitive>::data_type(), true, doc, r)
+                    vec![field(name, $data_type, $nullable, doc, r)]
                 }
                 fn builder() -> Self::Builder {
-                    <$arrow as Primitive>::builder()
+                    $new
                 }
-                fn push(b: &mut Self::Builder, v: &Option<i64>) {
-                    b.append_option(*v);
+                fn push($b: &mut Self::Builder, $v: &Self::Value<'_>) {
+                    $push
                 }
                 fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
                     out.push(Arc::new(b.finish()));
                 }
                 fn view<'b>(
-                    batch: &'b RecordBatch,
-                    t: &'static str,
-                    n: &'static str,
+                    $batch: &'b RecordBatch,
+                    $t: &'static str,
+                    $n: &'static str,
                 ) -> Result<Self::View<'b>, TableError> {
-                    primitive(batch, t, n).map(OptNumCol)
+                    $read
                 }
             }
         };
     }
 
-    time_kind!(TsNs, TimestampNanosecondType);
-    time_kind!(TsUs, TimestampMicrosecondType);
-
-    impl Kind for Pairs {
-        type Value<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
-        type Builder = MapBuilder<StringBuilder, StringBuilder>;
-        type View<'b> = MapCol<'b>;
-        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-            one(name, string_map(), false, doc, r)
-        }
-        fn builder() -> Self::Builder {
-            map_builder()
-        }
-        fn push(b: &mut Self::Builder, v: &Self::Value<'_>) {
-            push_pairs(b, v.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
-        }
-        fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
-            out.push(Arc::new(b.finish()));
-        }
-        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<MapCol<'b>, TableError> {
-            map_column(batch, t, n)
-        }
-    }
-
-    impl Kind for Labels {
-        type Value<'a> = LabelsRef<'a>;
-        type Builder = MapBuilder<StringBuilder, StringBuilder>;
-        type View<'b> = MapCol<'b>;
-        fn fields(name: &str, doc: &str, r: Redaction) -> Vec<Field> {
-            one(name, string_map(), false, doc, r)
-        }
-        fn builder() -> Self::Builder {
-            map_builder()
-        }
-        fn push(b: &mut Self::Builder, v: &LabelsRef<'_>) {
-            push_pairs(b, v.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        }
-        fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
-            out.push(Arc::new(b.finish()));
-        }
-        fn view<'b>(batch: &'b RecordBatch, t: &'static str, n: &'static str) -> Result<MapCol<'b>, TableError> {
-            map_column(batch, t, n)
-        }
-    }
+    one_column!(Text, value String, builder StringBuilder = StringBuilder::new(),
+        column DataType::Utf8, nullable false, push |b, v| b.append_value(v),
+        view TextCol<'b> = |batch, t, n| text_column(batch, t, n).map(TextCol));
+    one_column!(OptText, value Option<String>, builder StringBuilder = StringBuilder::new(),
+        column DataType::Utf8, nullable true, push |b, v| b.append_option(v.as_deref()),
+        view OptTextCol<'b> = |batch, t, n| text_column(batch, t, n).map(OptTextCol));
+    one_column!(CowText, value Cow<'a, str>, builder StringBuilder = StringBuilder::new(),
+        column DataType::Utf8, nullable false, push |b, v| b.append_value(v),
+        view TextCol<'b> = |batch, t, n| text_column(batch, t, n).map(TextCol));
+    one_column!(OptCowText, value Option<Cow<'a, str>>, builder StringBuilder = StringBuilder::new(),
+        column DataType::Utf8, nullable true, push |b, v| b.append_option(v.as_deref()),
+        view OptTextCol<'b> = |batch, t, n| text_column(batch, t, n).map(OptTextCol));
+    one_column!(@<E: ColumnEnum> Enum<E>, value E, builder StringBuilder = StringBuilder::new(),
+        column DataType::Utf8, nullable false, push |b, v| b.append_value(v.name()),
+        view EnumCol<'b, E> = |batch, t, n| vocabulary::<E>(batch, t, n).map(|a| EnumCol(a, PhantomData)));
+    one_column!(@<E: ColumnEnum> OptEnum<E>, value Option<E>, builder StringBuilder = StringBuilder::new(),
+        column DataType::Utf8, nullable true, push |b, v| b.append_option(v.map(E::name)),
+        view OptEnumCol<'b, E> = |batch, t, n| vocabulary::<E>(batch, t, n).map(|a| OptEnumCol(a, PhantomData)));
+    one_column!(Bool, value bool, builder BooleanBuilder = BooleanBuilder::new(),
+        column DataType::Boolean, nullable false, push |b, v| b.append_value(*v),
+        view BoolCol<'b> = |batch, t, n| column(batch, t, n, "bool", |a| a.as_boolean_opt()).map(BoolCol));
+    one_column!(OptBool, value Option<bool>, builder BooleanBuilder = BooleanBuilder::new(),
+        column DataType::Boolean, nullable true, push |b, v| b.append_option(*v),
+        view OptBoolCol<'b> = |batch, t, n| column(batch, t, n, "bool", |a| a.as_boolean_opt()).map(OptBoolCol));
+    one_column!(@<T: Primitive> Num<T>, value T::Native, builder PrimitiveBuilder<T> = T::builder(),
+        column T::data_type(), nullable false, push |b, v| b.append_value(*v),
+        view NumCol<'b, T> = |batch, t, n| primitive(batch, t, n).map(NumCol));
+    one_column!(@<T: Primitive> OptNum<T>, value Option<T::Native>, builder PrimitiveBuilder<T> = T::builder(),
+        column T::data_type(), nullable true, push |b, v| b.append_option(*v),
+        view OptNumCol<'b, T> = |batch, t, n| primitive(batch, t, n).map(OptNumCol));
+    one_column!(TsNs, value Option<i64>, builder PrimitiveBuilder<TimestampNanosecondType> = TimestampNanosecondType::builder(),
+        column TimestampNanosecondType::data_type(), nullable true, push |b, v| b.append_option(*v),
+        view OptNumCol<'b, TimestampNanosecondType> = |batch, t, n| primitive(batch, t, n).map(OptNumCol));
+    one_column!(TsUs, value Option<i64>, builder PrimitiveBuilder<TimestampMicrosecondType> = TimestampMicrosecondType::builder(),
+        column TimestampMicrosecondType::data_type(), nullable true, push |b, v| b.append_option(*v),
+        view OptNumCol<'b, TimestampMicrosecondType> = |batch, t, n| primitive(batch, t, n).map(OptNumCol));
+    one_column!(Pairs, value Vec<(Cow<'a, str>, Cow<'a, str>)>, builder MapBuilder<StringBuilder, StringBuilder> = map_builder(),
+        column string_map(), nullable false, push |b, v| push_pairs(b, v.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))),
+        view MapCol<'b> = |batch, t, n| map_column(batch, t, n));
+    one_column!(Labels, value LabelsRef<'a>, builder MapBuilder<StringBuilder, StringBuilder> = map_builder(),
+        column string_map(), nullable false, push |b, v| push_pairs(b, v.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        view MapCol<'b> = |batch, t, n| map_column(batch, t, n));
 
     /// The descriptions of the source columns; `line` is the declaration's own (what a line
     /// is differs between a JSON-lines file and a capture).
