@@ -256,13 +256,13 @@ impl Prefix {
     /// which starts with the severity keyword. Err says what did not match, for quarantine.
     pub fn parse<'p, 'a>(&'p self, line: &'a str) -> Result<(PrefixFields<'a>, &'a str), PrefixError<'p, 'a>> {
         let mut fields = PrefixFields::default();
-        let full_err = match parse_items(&self.items, line, &mut fields) {
+        let full_err = match parse_items(&self.items, line, &mut fields, &mut Failed::default()) {
             Ok(rest) => return Ok((fields, rest)),
             Err(e) => e,
         };
         if let Some(cut) = self.session_only_from {
             let mut short = PrefixFields::default();
-            if let Ok(rest) = parse_items(&self.items[..cut], line, &mut short) {
+            if let Ok(rest) = parse_items(&self.items[..cut], line, &mut short, &mut Failed::default()) {
                 return Ok((short, rest));
             }
         }
@@ -274,11 +274,37 @@ impl Prefix {
     }
 }
 
+/// The ways of matching the rest of a prefix against the rest of a line already found to fail:
+/// (items left, bytes left) and why. Backtracking over free-text fields tries up to 16 ends for
+/// each; without this, a line whose client-chosen values repeat the prefix's separators (an
+/// application_name holding " client=" many times) would take 16^fields tries. With it, each
+/// (items, position) is tried once.
+#[derive(Default)]
+struct Failed<'p, 'a>(Vec<((usize, usize), Mismatch<'p, 'a>)>);
+
 /// Matches `items` against the start of `input`, then requires a severity keyword.
 fn parse_items<'p, 'a>(
     items: &'p [Item],
     input: &'a str,
     out: &mut PrefixFields<'a>,
+    failed: &mut Failed<'p, 'a>,
+) -> Result<&'a str, Mismatch<'p, 'a>> {
+    let key = (items.len(), input.len());
+    if let Some((_, e)) = failed.0.iter().find(|(k, _)| *k == key) {
+        return Err(e.clone());
+    }
+    let result = match_items(items, input, out, failed);
+    if let Err(e) = &result {
+        failed.0.push((key, e.clone()));
+    }
+    result
+}
+
+fn match_items<'p, 'a>(
+    items: &'p [Item],
+    input: &'a str,
+    out: &mut PrefixFields<'a>,
+    failed: &mut Failed<'p, 'a>,
 ) -> Result<&'a str, Mismatch<'p, 'a>> {
     let Some((first, rest_items)) = items.split_first() else {
         return if severity(input).is_some() {
@@ -289,7 +315,7 @@ fn parse_items<'p, 'a>(
     };
     match first {
         Item::Literal(lit) => match input.strip_prefix(lit.as_str()) {
-            Some(rest) => parse_items(rest_items, rest, out),
+            Some(rest) => parse_items(rest_items, rest, out, failed),
             None => Err(Mismatch::Literal {
                 literal: lit,
                 found: Found(input),
@@ -320,7 +346,7 @@ fn parse_items<'p, 'a>(
                 } else {
                     &input[end..]
                 };
-                match parse_items(rest_items, after, &mut trial) {
+                match parse_items(rest_items, after, &mut trial, failed) {
                     Ok(rest) => {
                         *out = trial;
                         return Ok(rest);
@@ -343,7 +369,7 @@ fn parse_items<'p, 'a>(
             } else {
                 rest
             };
-            parse_items(rest_items, rest, out)
+            parse_items(rest_items, rest, out, failed)
         }
     }
 }
@@ -563,6 +589,26 @@ mod tests {
         let (f, rest) = p.parse("1795515326.123 42       10.0.0.5(51234) LOG:  x").unwrap();
         assert_eq!((f.pid, f.client_addr), (Some(42), Some("10.0.0.5")));
         assert_eq!(rest, "LOG:  x");
+    }
+
+    #[test]
+    fn values_that_repeat_the_separators_are_split_once_per_position() {
+        // A client chooses its application_name; one that repeats the prefix's separators must
+        // not make the backtracking try every combination of ends (16 per free-text field).
+        let p = Prefix::compile("%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ").unwrap();
+        let app = " client=x session=y".repeat(20);
+        let line = format!(
+            "2026-11-24 10:15:26.123 UTC [42] alice@db app={app} client=10.0.0.5 session=6743a1b2.4d2 sqlstate=00000 LOG:  x"
+        );
+        // Such a line can be split in more than one way; the first split that fits is taken
+        // (the value then reads shorter than the client set it).
+        let (f, rest) = p.parse(&line).unwrap();
+        assert_eq!((f.user, f.sqlstate, rest), (Some("alice"), None, "LOG:  x"));
+        // A line no split fits fails, after each (field, position) was tried once: without that
+        // this line takes 16^4 tries.
+        let bad = format!("2026-11-24 10:15:26.123 UTC [42] alice@db app={app} client=10.0.0.5 session=zz LOG:  x");
+        let e = p.parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("expected"), "{e}");
     }
 
     #[test]
