@@ -692,8 +692,8 @@ fn man_pages_completions_and_schemas_are_current() {
             },
             "header": fields(&[("version", "u16"), ("tool_version", "string"), ("host", "string"), ("kernel_release", "string"),
                 ("boot_id", "string"), ("boot_ns", "u64"), ("wall_ns", "i64"), ("filter", "string"), ("env_allow", "list<string>")]),
-            "event_fixed": fields(&cf::FIXED_FIELDS),
-            "event_optional_after_u32_presence_mask": fields(&cf::OPTIONAL_FIELDS),
+            "event_fixed": fields(cf::FIXED_FIELDS),
+            "event_optional_after_u32_presence_mask": fields(cf::OPTIONAL_FIELDS),
             "trailer": fields(&[("counts", "list<string,u64>"), ("lost", "u64"), ("stopped_wall_ns", "i64"), ("reason", "string")]),
         });
         generated.push((

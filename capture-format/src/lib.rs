@@ -114,80 +114,197 @@ impl Kind {
     }
 }
 
-/// One thing a followed process did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Event {
-    pub kind: Option<Kind>,
-    /// CLOCK_BOOTTIME, ns.
-    pub ts: u64,
-    pub pid: u32,
-    pub tid: u32,
-    pub ppid: u32,
-    pub uid: u32,
-    pub cgroup_id: u64,
-    pub comm: String,
-    // Optional fields, in OPTIONAL_FIELDS order.
-    /// The file (exec filename; opened, written, unlinked, truncated or chmod-ed path; rename's
-    /// old path), absolute when it could be resolved.
-    pub path: Option<String>,
-    /// rename's new path.
-    pub new_path: Option<String>,
-    pub fd: Option<i64>,
-    /// open flags.
-    pub flags: Option<u32>,
-    pub mode: Option<u32>,
-    pub inode: Option<u64>,
-    /// Aggregated writes: bytes and calls since the previous record for this (process, file).
-    pub bytes: Option<u64>,
-    pub calls: Option<u64>,
-    /// truncate's length.
-    pub length: Option<i64>,
-    /// AF_INET (2) or AF_INET6 (10) for connect and send; AF_UNIX (1) with the path in addr.
-    pub family: Option<u16>,
-    pub addr: Option<String>,
-    pub port: Option<u16>,
-    /// The syscall's return value (negative errno on failure).
-    pub result: Option<i64>,
-    /// exit: the wait status.
-    pub exit_status: Option<i32>,
-    /// exec: argv (secret-scanned) and the allow-listed environment.
-    pub argv: Option<Vec<String>>,
-    pub env: Option<Vec<(String, String)>>,
-    /// write: why it was flushed (close, exit, interval, stop).
-    pub flush: Option<String>,
+/// A value as the format writes it: its name in docs/formats.md, and its encoding.
+trait Wire: Sized {
+    const NAME: &'static str;
+    fn put(&self, o: &mut Out);
+    fn get(i: &mut In<'_>) -> Result<Self, String>;
 }
 
-/// The optional fields of an event, in encoding order, with their type.
-pub const OPTIONAL_FIELDS: [(&str, &str); 17] = [
-    ("path", "string"),
-    ("new_path", "string"),
-    ("fd", "i64"),
-    ("flags", "u32"),
-    ("mode", "u32"),
-    ("inode", "u64"),
-    ("bytes", "u64"),
-    ("calls", "u64"),
-    ("length", "i64"),
-    ("family", "u16"),
-    ("addr", "string"),
-    ("port", "u16"),
-    ("result", "i64"),
-    ("exit_status", "i32"),
-    ("argv", "list<string>"),
-    ("env", "list<string,string>"),
-    ("flush", "string"),
-];
+impl Wire for u16 {
+    const NAME: &'static str = "u16";
+    fn put(&self, o: &mut Out) {
+        o.u16(*self)
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        i.u16()
+    }
+}
 
-/// The fixed fields every event starts with, in encoding order, with their type.
-pub const FIXED_FIELDS: [(&str, &str); 7] = [
-    ("ts", "u64"),
-    ("pid", "u32"),
-    ("tid", "u32"),
-    ("ppid", "u32"),
-    ("uid", "u32"),
-    ("cgroup_id", "u64"),
-    ("comm", "string"),
-];
+impl Wire for u32 {
+    const NAME: &'static str = "u32";
+    fn put(&self, o: &mut Out) {
+        o.u32(*self)
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        i.u32()
+    }
+}
+
+impl Wire for u64 {
+    const NAME: &'static str = "u64";
+    fn put(&self, o: &mut Out) {
+        o.u64(*self)
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        i.u64()
+    }
+}
+
+impl Wire for i64 {
+    const NAME: &'static str = "i64";
+    fn put(&self, o: &mut Out) {
+        o.i64(*self)
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        i.i64()
+    }
+}
+
+/// A wait status: written as its 32 bits.
+impl Wire for i32 {
+    const NAME: &'static str = "i32";
+    fn put(&self, o: &mut Out) {
+        o.u32(*self as u32)
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        Ok(i.u32()? as i32)
+    }
+}
+
+impl Wire for String {
+    const NAME: &'static str = "string";
+    fn put(&self, o: &mut Out) {
+        o.str(self)
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        i.str()
+    }
+}
+
+impl Wire for Vec<String> {
+    const NAME: &'static str = "list<string>";
+    fn put(&self, o: &mut Out) {
+        o.strs(self)
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        i.strs()
+    }
+}
+
+impl Wire for Vec<(String, String)> {
+    const NAME: &'static str = "list<string,string>";
+    fn put(&self, o: &mut Out) {
+        o.u32(self.len() as u32);
+        for (k, v) in self {
+            o.str(k);
+            o.str(v);
+        }
+    }
+    fn get(i: &mut In<'_>) -> Result<Self, String> {
+        let n = i.u32()? as usize;
+        (0..n).map(|_| Ok((i.str()?, i.str()?))).collect()
+    }
+}
+
+/// Declares the event once: its fixed fields (always written, in order) and its optional
+/// fields (after a u32 presence mask, bit i for the i-th), from which come the struct, the
+/// field lists docs and schemas are made from, and the encoder and decoder.
+macro_rules! event {
+    (
+        fixed { $( $(#[$fm:meta])* $f:ident: $ft:ty ),* $(,)? }
+        optional { $( $(#[$om:meta])* $o:ident: $ot:ty ),* $(,)? }
+    ) => {
+        /// One thing a followed process did.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct Event {
+            pub kind: Option<Kind>,
+            $( $(#[$fm])* pub $f: $ft, )*
+            $( $(#[$om])* pub $o: Option<$ot>, )*
+        }
+
+        /// The fixed fields every event starts with, in encoding order, with their type.
+        pub const FIXED_FIELDS: &[(&str, &str)] = &[$( (stringify!($f), <$ft as Wire>::NAME) ),*];
+
+        /// The optional fields of an event, in encoding order, with their type.
+        pub const OPTIONAL_FIELDS: &[(&str, &str)] = &[$( (stringify!($o), <$ot as Wire>::NAME) ),*];
+
+        fn put_fields(e: &Event, o: &mut Out) {
+            $( e.$f.put(o); )*
+            let present = [$( e.$o.is_some() ),*];
+            let mask = present
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (i, p)| m | (u32::from(*p) << i));
+            o.u32(mask);
+            $( if let Some(v) = &e.$o { v.put(o); } )*
+        }
+
+        fn get_fields(kind: Kind, i: &mut In<'_>) -> Result<Event, String> {
+            let mut e = Event {
+                kind: Some(kind),
+                $( $f: Wire::get(i)?, )*
+                ..Event::default()
+            };
+            let mask = i.u32()?;
+            if mask >> OPTIONAL_FIELDS.len() != 0 {
+                return Err(format!("unknown optional fields in mask {mask:#x}"));
+            }
+            let mut bit = 0;
+            $(
+                if mask & (1 << bit) != 0 {
+                    e.$o = Some(Wire::get(i)?);
+                }
+                bit += 1;
+            )*
+            let _ = bit;
+            Ok(e)
+        }
+    };
+}
+
+event! {
+    fixed {
+        /// CLOCK_BOOTTIME, ns.
+        ts: u64,
+        pid: u32,
+        tid: u32,
+        ppid: u32,
+        uid: u32,
+        cgroup_id: u64,
+        comm: String,
+    }
+    optional {
+        /// The file (exec filename; opened, written, unlinked, truncated or chmod-ed path;
+        /// rename's old path), absolute when it could be resolved.
+        path: String,
+        /// rename's new path.
+        new_path: String,
+        fd: i64,
+        /// open flags.
+        flags: u32,
+        mode: u32,
+        inode: u64,
+        /// Aggregated writes: bytes and calls since the previous record for this (process, file).
+        bytes: u64,
+        calls: u64,
+        /// truncate's length.
+        length: i64,
+        /// AF_INET (2) or AF_INET6 (10) for connect and send; AF_UNIX (1) with the path in addr.
+        family: u16,
+        addr: String,
+        port: u16,
+        /// The syscall's return value (negative errno on failure).
+        result: i64,
+        /// exit: the wait status.
+        exit_status: i32,
+        /// exec: argv (secret-scanned) and the allow-listed environment.
+        argv: Vec<String>,
+        env: Vec<(String, String)>,
+        /// write: why it was flushed (close, exit, interval, stop).
+        flush: String,
+    }
+}
 
 /// A record read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,94 +370,7 @@ pub fn encode_start(h: &Header) -> Vec<u8> {
 
 /// One event record.
 pub fn encode_event(e: &Event) -> Vec<u8> {
-    framed(e.kind.map_or(0, |k| k as u8), |o| {
-        o.u64(e.ts);
-        o.u32(e.pid);
-        o.u32(e.tid);
-        o.u32(e.ppid);
-        o.u32(e.uid);
-        o.u64(e.cgroup_id);
-        o.str(&e.comm);
-        let present = [
-            e.path.is_some(),
-            e.new_path.is_some(),
-            e.fd.is_some(),
-            e.flags.is_some(),
-            e.mode.is_some(),
-            e.inode.is_some(),
-            e.bytes.is_some(),
-            e.calls.is_some(),
-            e.length.is_some(),
-            e.family.is_some(),
-            e.addr.is_some(),
-            e.port.is_some(),
-            e.result.is_some(),
-            e.exit_status.is_some(),
-            e.argv.is_some(),
-            e.env.is_some(),
-            e.flush.is_some(),
-        ];
-        let mask = present
-            .iter()
-            .enumerate()
-            .fold(0u32, |m, (i, p)| m | (u32::from(*p) << i));
-        o.u32(mask);
-        if let Some(v) = &e.path {
-            o.str(v);
-        }
-        if let Some(v) = &e.new_path {
-            o.str(v);
-        }
-        if let Some(v) = e.fd {
-            o.i64(v);
-        }
-        if let Some(v) = e.flags {
-            o.u32(v);
-        }
-        if let Some(v) = e.mode {
-            o.u32(v);
-        }
-        if let Some(v) = e.inode {
-            o.u64(v);
-        }
-        if let Some(v) = e.bytes {
-            o.u64(v);
-        }
-        if let Some(v) = e.calls {
-            o.u64(v);
-        }
-        if let Some(v) = e.length {
-            o.i64(v);
-        }
-        if let Some(v) = e.family {
-            o.u16(v);
-        }
-        if let Some(v) = &e.addr {
-            o.str(v);
-        }
-        if let Some(v) = e.port {
-            o.u16(v);
-        }
-        if let Some(v) = e.result {
-            o.i64(v);
-        }
-        if let Some(v) = e.exit_status {
-            o.u32(v as u32);
-        }
-        if let Some(v) = &e.argv {
-            o.strs(v);
-        }
-        if let Some(v) = &e.env {
-            o.u32(v.len() as u32);
-            for (k, val) in v {
-                o.str(k);
-                o.str(val);
-            }
-        }
-        if let Some(v) = &e.flush {
-            o.str(v);
-        }
-    })
+    framed(e.kind.map_or(0, |k| k as u8), |o| put_fields(e, o))
 }
 
 /// The trailer record: the end of a cleanly stopped capture.
@@ -467,79 +497,7 @@ fn decode(kind: u8, payload: &[u8]) -> Result<Record, String> {
         }
         k => {
             let kind = Kind::from_byte(k).ok_or_else(|| format!("unknown record kind {k}"))?;
-            let mut e = Event {
-                kind: Some(kind),
-                ts: i.u64()?,
-                pid: i.u32()?,
-                tid: i.u32()?,
-                ppid: i.u32()?,
-                uid: i.u32()?,
-                cgroup_id: i.u64()?,
-                comm: i.str()?,
-                ..Event::default()
-            };
-            let mask = i.u32()?;
-            if mask >> 17 != 0 {
-                return Err(format!("unknown optional fields in mask {mask:#x}"));
-            }
-            let has = |bit: u32| mask & (1 << bit) != 0;
-            if has(0) {
-                e.path = Some(i.str()?);
-            }
-            if has(1) {
-                e.new_path = Some(i.str()?);
-            }
-            if has(2) {
-                e.fd = Some(i.i64()?);
-            }
-            if has(3) {
-                e.flags = Some(i.u32()?);
-            }
-            if has(4) {
-                e.mode = Some(i.u32()?);
-            }
-            if has(5) {
-                e.inode = Some(i.u64()?);
-            }
-            if has(6) {
-                e.bytes = Some(i.u64()?);
-            }
-            if has(7) {
-                e.calls = Some(i.u64()?);
-            }
-            if has(8) {
-                e.length = Some(i.i64()?);
-            }
-            if has(9) {
-                e.family = Some(i.u16()?);
-            }
-            if has(10) {
-                e.addr = Some(i.str()?);
-            }
-            if has(11) {
-                e.port = Some(i.u16()?);
-            }
-            if has(12) {
-                e.result = Some(i.i64()?);
-            }
-            if has(13) {
-                e.exit_status = Some(i.u32()? as i32);
-            }
-            if has(14) {
-                e.argv = Some(i.strs()?);
-            }
-            if has(15) {
-                let n = i.u32()? as usize;
-                e.env = Some(
-                    (0..n)
-                        .map(|_| Ok((i.str()?, i.str()?)))
-                        .collect::<Result<_, String>>()?,
-                );
-            }
-            if has(16) {
-                e.flush = Some(i.str()?);
-            }
-            Record::Event(e)
+            Record::Event(get_fields(kind, &mut i)?)
         }
     };
     i.done()?;
