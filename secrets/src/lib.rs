@@ -252,7 +252,10 @@ mod tests {
     fn secrets_next_to_non_ascii_text_are_found() {
         // Word boundaries are ASCII: a letter like é or 表 before a key is a boundary too.
         let (out, _) = scan("表 AKIAABCDEFGHIJKLMNOP é ghp_abcdefghijklmnopqrstuvwxyz0123456789");
-        assert!(!out.contains("AKIAABCDEFGHIJKLMNOP") && !out.contains("ghp_abc"), "{out}");
+        assert!(
+            !out.contains("AKIAABCDEFGHIJKLMNOP") && !out.contains("ghp_abc"),
+            "{out}"
+        );
         let (out, _) = scan("éAKIAABCDEFGHIJKLMNOP");
         assert!(!out.contains("AKIAABCDEFGHIJKLMNOP"), "{out}");
     }

@@ -50,6 +50,20 @@ impl RecordedPolicyArgs {
     }
 }
 
+/// What a view of a correlated case (map, inventory) takes besides the case: the policy to
+/// judge against, the output, the viewer.
+#[derive(Debug, Clone, Args)]
+pub struct ViewArgs {
+    #[command(flatten)]
+    pub policy: RecordedPolicyArgs,
+
+    #[command(flatten)]
+    pub output: JsonArgs,
+
+    #[command(flatten)]
+    pub viewer: ViewerArgs,
+}
+
 /// Machine-readable output instead of tables.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct JsonArgs {

@@ -11,7 +11,7 @@
 //! In: an optional case directory. Out: the case, a bundle and its key in that directory, and a
 //! report on stdout. Exit 0 when every stage ran and the bundle verified.
 
-use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewerArgs};
+use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewArgs, ViewerArgs};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -110,6 +110,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let viewer = ViewerArgs {
         viewer: Some("agaudit demo".into()),
     };
+    let view = ViewArgs {
+        policy: RecordedPolicyArgs { policy: None },
+        output: JsonArgs { json: false },
+        viewer: viewer.clone(),
+    };
     heading("1. ingest: the estate's own logs, parsed, redacted, kept with their blake3");
     let labels = [("server", "prod-postgres"), ("mcp_server", "reporting")]
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -167,9 +172,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     super::map::run(super::map::MapArgs {
         case: case_args.clone(),
         agent: None,
-        policy: RecordedPolicyArgs { policy: None },
-        output: JsonArgs { json: false },
-        viewer: viewer.clone(),
+        view: view.clone(),
     })?;
 
     heading(
@@ -177,9 +180,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     );
     super::inventory::run(super::inventory::InventoryArgs {
         case: case_args.clone(),
-        policy: RecordedPolicyArgs { policy: None },
-        output: JsonArgs { json: false },
-        viewer,
+        view,
     })?;
 
     heading("7. unattributed: actions nothing ties to an agent, per database role or uid");

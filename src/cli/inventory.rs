@@ -1,7 +1,7 @@
 //! `agaudit inventory`: every agent identity, shared principal and source; the work is in
 //! `crate::inventory`.
 
-use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewerArgs};
+use super::args::{CaseArgs, ViewArgs};
 
 use clap::Args;
 
@@ -23,33 +23,27 @@ pub struct InventoryArgs {
     pub case: CaseArgs,
 
     #[command(flatten)]
-    pub policy: RecordedPolicyArgs,
-
-    #[command(flatten)]
-    pub output: JsonArgs,
-
-    #[command(flatten)]
-    pub viewer: ViewerArgs,
+    pub view: ViewArgs,
 }
 
 pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
     let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
-    let (_, loaded) = args.policy.load(case.root())?;
+    let (_, loaded) = args.view.policy.load(case.root())?;
     let (inventory, gaps) = crate::inventory::build(case.root(), &manifest, &loaded.policy)?;
     crate::diff::write_findings(case.root(), "inventory", &gaps)?;
     let mut ledger = crate::ledger::Ledger::open(case.root(), &manifest.case_id)?;
     ledger.append(gaps.iter().map(crate::diff::finding_record))?;
     drop(ledger);
-    if args.output.json {
+    if args.view.output.json {
         println!("{}", serde_json::to_string_pretty(&inventory)?);
     } else {
         crate::output::inventory_tables(&inventory);
     }
     crate::ledger::record_view(
         case.root(),
-        &args.viewer.name(),
+        &args.view.viewer.name(),
         "inventory",
-        &[("policy", args.policy.policy.as_ref().and_then(|p| p.to_str()))],
+        &[("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str()))],
     )?;
     Ok(EXIT_OK)
 }

@@ -1,6 +1,6 @@
 //! `agaudit map`: the access map, agent × resource; the work is in `crate::map`.
 
-use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewerArgs};
+use super::args::{CaseArgs, ViewArgs};
 
 use clap::Args;
 
@@ -25,17 +25,11 @@ pub struct MapArgs {
     pub agent: Option<String>,
 
     #[command(flatten)]
-    pub policy: RecordedPolicyArgs,
-
-    #[command(flatten)]
-    pub output: JsonArgs,
-
-    #[command(flatten)]
-    pub viewer: ViewerArgs,
+    pub view: ViewArgs,
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<u8> {
-    let (name, loaded) = args.policy.load(&args.case.case)?;
+    let (name, loaded) = args.view.policy.load(&args.case.case)?;
     let map = crate::map::build(
         &args.case.case,
         &loaded.policy,
@@ -43,18 +37,18 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         &loaded.blake3,
         args.agent.as_deref(),
     )?;
-    if args.output.json {
+    if args.view.output.json {
         println!("{}", serde_json::to_string_pretty(&map)?);
     } else {
         crate::output::map_table(&map);
     }
     crate::ledger::record_view(
         &args.case.case,
-        &args.viewer.name(),
+        &args.view.viewer.name(),
         "map",
         &[
             ("agent", args.agent.as_deref()),
-            ("policy", args.policy.policy.as_ref().and_then(|p| p.to_str())),
+            ("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str())),
         ],
     )?;
     Ok(EXIT_OK)

@@ -482,39 +482,44 @@ pub mod kind {
         }
     }
 
-    impl Primitive for UInt64Type {
-        const NAME: &'static str = "uint64";
+    /// A number column: the message name of its type.
+    macro_rules! number {
+        ($($t:ty = $name:literal),*) => {
+            $( impl Primitive for $t {
+                const NAME: &'static str = $name;
+            } )*
+        };
     }
-    impl Primitive for UInt32Type {
-        const NAME: &'static str = "uint32";
+
+    number!(
+        UInt64Type = "uint64",
+        UInt32Type = "uint32",
+        Int64Type = "int64",
+        Int32Type = "int32",
+        Float64Type = "float64"
+    );
+
+    /// A UTC time column of `unit`.
+    macro_rules! utc_time {
+        ($($t:ty = $unit:expr, $name:literal),*) => {
+            $( impl Primitive for $t {
+                const NAME: &'static str = $name;
+                fn data_type() -> DataType {
+                    DataType::Timestamp($unit, Some("UTC".into()))
+                }
+                fn builder() -> PrimitiveBuilder<Self> {
+                    PrimitiveBuilder::new().with_timezone("UTC")
+                }
+            } )*
+        };
     }
-    impl Primitive for Int64Type {
-        const NAME: &'static str = "int64";
-    }
-    impl Primitive for Int32Type {
-        const NAME: &'static str = "int32";
-    }
-    impl Primitive for Float64Type {
-        const NAME: &'static str = "float64";
-    }
-    impl Primitive for TimestampNanosecondType {
-        const NAME: &'static str = "timestamp[ns, UTC]";
-        fn data_type() -> DataType {
-            DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
-        }
-        fn builder() -> PrimitiveBuilder<Self> {
-            PrimitiveBuilder::new().with_timezone("UTC")
-        }
-    }
-    impl Primitive for TimestampMicrosecondType {
-        const NAME: &'static str = "timestamp[us, UTC]";
-        fn data_type() -> DataType {
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-        }
-        fn builder() -> PrimitiveBuilder<Self> {
-            PrimitiveBuilder::new().with_timezone("UTC")
-        }
-    }
+
+    utc_time!(
+        TimestampNanosecondType = TimeUnit::Nanosecond,
+        "timestamp[ns, UTC]",
+        TimestampMicrosecondType = TimeUnit::Microsecond,
+        "timestamp[us, UTC]"
+    );
 
     fn primitive<'b, T: Primitive>(
         batch: &'b RecordBatch,
