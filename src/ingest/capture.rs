@@ -21,7 +21,7 @@ use agaudit_capture_format::{End, Event, Header, Kind, Reader, Record};
 
 use super::pipeline::{Chunks, Format};
 use super::sink::{ChunkOut, DatePartitions};
-use crate::redact::{self, RuleCounts};
+use crate::redact;
 use crate::table::declare::{SourceFile, SourceRef};
 use crate::table::kernel_events::{Identity, KernelEventRow, KernelEventsBuilder, ProcessRow, ProcessesBuilder};
 
@@ -114,7 +114,6 @@ fn read_capture(source: &SourceFile, bytes: &[u8], out: &mut ChunkOut) -> Option
     let mut events: DatePartitions<KernelEventsBuilder> = DatePartitions::default();
     let mut procs: HashMap<u32, Proc> = HashMap::new();
     let mut identities: HashMap<u32, Identity> = HashMap::new();
-    let mut redactions = RuleCounts::new();
     for record in records.by_ref() {
         out.counts.lines_read += 1;
         let record = match record {
@@ -145,7 +144,7 @@ fn read_capture(source: &SourceFile, bytes: &[u8], out: &mut ChunkOut) -> Option
                     out.quarantine(&[], line, 1, "an event before the capture header");
                     continue;
                 };
-                let row = event_row(h, &e, source.at(line), &mut identities, &mut redactions);
+                let row = event_row(h, &e, source.at(line), &mut identities);
                 track(h, &e, &row, &mut procs);
                 events
                     .for_micros(row.ts.map(|t| t / 1000), KernelEventsBuilder::new)
@@ -153,9 +152,6 @@ fn read_capture(source: &SourceFile, bytes: &[u8], out: &mut ChunkOut) -> Option
                 out.counts.row_lines += 1;
             }
         }
-    }
-    for (k, n) in redactions {
-        *out.redactions.entry(k).or_default() += n;
     }
     let mut problem = None;
     match records.end() {
@@ -203,8 +199,8 @@ fn read_capture(source: &SourceFile, bytes: &[u8], out: &mut ChunkOut) -> Option
         tree.for_micros(r.started.map(|t| t / 1000), ProcessesBuilder::new)
             .append(&r);
     }
-    out.add_partitions(KernelEventRow::TABLE, events, KernelEventsBuilder::finish);
-    out.add_partitions(ProcessRow::TABLE, tree, ProcessesBuilder::finish);
+    out.add_partitions(KernelEventRow::TABLE, events);
+    out.add_partitions(ProcessRow::TABLE, tree);
     problem
 }
 
@@ -213,7 +209,6 @@ fn event_row<'a>(
     e: &Event,
     source: SourceRef<'a>,
     identities: &mut HashMap<u32, Identity>,
-    counts: &mut RuleCounts,
 ) -> KernelEventRow<'a> {
     let kind = e.kind.unwrap_or(Kind::Exec);
     match kind {
@@ -228,8 +223,9 @@ fn event_row<'a>(
         }
         _ => {}
     }
-    let comm = redact::redactor().text(&e.comm, counts).into_owned();
-    let mut text = |s: &Option<String>| s.as_deref().map(|s| redact::redactor().text(s, counts).into_owned());
+    // The kernel_events builder redacts each text as its column's class says.
+    let comm = e.comm.clone();
+    let text = |s: &Option<String>| s.clone();
     let mut row = KernelEventRow {
         ts: Some(h.wall_ns.saturating_add(e.ts as i64 - h.boot_ns as i64)),
         boot_ns: e.ts,

@@ -151,7 +151,7 @@ fn parse_file(layout: Layout, reader: Box<dyn Read + Send>, source: &SourceFile)
         };
         parts.for_micros(None, ToolHintsBuilder::new).append(&row);
     }
-    out.add_partitions(ToolHintRow::TABLE, parts, ToolHintsBuilder::finish);
+    out.add_partitions(ToolHintRow::TABLE, parts);
     (out, read_error)
 }
 

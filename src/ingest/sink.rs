@@ -19,6 +19,7 @@ use crate::case::FileCounts;
 use crate::ingest::framing::{Chunk, MAX_RECORD_BYTES, RecordProblem};
 use crate::ingest::{FileContext, FileOutcome};
 use crate::redact::{self, RuleCounts};
+use crate::table::declare::RowsBuilder;
 use crate::table::writer::{PartitionedWriter, WriteError, date_partition};
 
 /// Why a file's parts or quarantine could not be written.
@@ -86,16 +87,14 @@ impl ChunkOut {
         }
     }
 
-    /// The batches of one table's date partitions; a builder that cannot finish is a bug, and
-    /// fails the file (the line counts stay honest).
-    pub fn add_partitions<B>(
-        &mut self,
-        table: &'static str,
-        parts: DatePartitions<B>,
-        finish: fn(&mut B) -> Result<arrow_array::RecordBatch, arrow_schema::ArrowError>,
-    ) {
+    /// The batches of one table's date partitions, and what redacting them removed; a builder
+    /// that cannot finish is a bug, and fails the file (the line counts stay honest).
+    pub fn add_partitions<B: RowsBuilder>(&mut self, table: &'static str, parts: DatePartitions<B>) {
         for (date, mut b) in parts.builders {
-            match finish(&mut b) {
+            for (rule, n) in b.take_redactions() {
+                *self.redactions.entry(rule).or_insert(0) += n;
+            }
+            match b.finish() {
                 Ok(batch) => self.batches.push(TableBatch { table, date, batch }),
                 Err(e) => self.error = Some(format!("internal error building {table}: {e}")),
             }

@@ -59,6 +59,9 @@ impl Redactor {
     /// stays only when the word before it names an object kind (relation "x", column "y"), since
     /// PostgreSQL quotes both identifiers and data values the same way; numbers become `?`.
     pub fn message(&self, message: &str, counts: &mut RuleCounts) -> String {
+        if is_length_marker(message) {
+            return message.to_string();
+        }
         let (text, removed) = strip_message_values(message);
         if removed > 0 {
             *counts.entry(MESSAGE_VALUE).or_insert(0) += removed;
@@ -92,6 +95,21 @@ pub fn shape(raw: &str, max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// What agaudit writes in place of text it keeps only the length of: `[message: N bytes]`,
+/// `[payload: N bytes]`.
+pub fn length_marker(kind: &str, len: usize) -> String {
+    format!("[{kind}: {len} bytes]")
+}
+
+fn is_length_marker(text: &str) -> bool {
+    let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(" bytes]")) else {
+        return false;
+    };
+    inner
+        .split_once(": ")
+        .is_some_and(|(kind, n)| kind.bytes().all(|c| c.is_ascii_lowercase()) && n.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Words after which PostgreSQL quotes an identifier, not a value.

@@ -131,7 +131,7 @@ crate::table! {
         /// attributed | approximate | unattributed (docs/correlation.md)
         conf: Enum<Conf> = Fixed,
         /// how identity and outcome were established, or what is missing
-        reason: Text = Text,
+        reason: Text = Derived,
         /// the tool's effective readOnlyHint in its latest listing (an untrusted claim); null when unknown
         claimed_read_only: OptBool = Fixed,
         /// trace that ties the access to its agent, when one does
@@ -141,7 +141,7 @@ crate::table! {
         /// table of the ground-truth row: db_events | kernel_events | spans
         evidence_table: Enum<EvidenceTable> = Fixed,
         /// raw file of that row (as given to ingest)
-        evidence_file: Text = Identifier,
+        evidence_file: Text = Derived,
         /// 1-based line of that row in its raw file
         evidence_line: U64 = Fixed,
         /// blake3 of the raw file (ingest.json chain of custody)
@@ -149,7 +149,7 @@ crate::table! {
         /// blake3 of the evidence row as stored in Parquet (encoding in docs/ledger.md)
         evidence_row_hash: Text = Fixed,
         /// other rows behind the attribution or the same access, space-separated TABLE:FILE:LINE
-        corroboration: OptText = Identifier,
+        corroboration: OptText = Derived,
     }
 }
 

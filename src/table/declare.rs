@@ -12,6 +12,7 @@
 //!
 //! In: the declarations in the table modules. Out: rows, schemas, builders and views.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -23,39 +24,81 @@ use arrow_array::types::{
 use arrow_array::{
     Array, ArrayRef, ArrowPrimitiveType, BooleanArray, MapArray, PrimitiveArray, RecordBatch, StringArray,
 };
-use arrow_schema::{DataType, Field, Fields, TimeUnit};
-use serde::Serialize;
+use arrow_schema::{ArrowError, DataType, Field, Fields, TimeUnit};
 
-/// How a column's text is made safe before it is written. Every column says which.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Redaction {
-    /// Not text from the input: numbers, times, flags, hashes and ids agaudit computed, values
-    /// of a closed vocabulary.
-    Fixed,
-    /// A name from the input (role, database, object, agent, host, path, file name): scanned
-    /// for secrets.
-    Identifier,
-    /// SQL: literals replaced by `?`, then scanned for secrets.
-    Sql,
-    /// Free text from the input (a server message, a reason quoting input): values removed and
-    /// scanned for secrets, or only its shape or length kept.
-    Text,
-    /// Structured text (JSON, key/value maps): every key and value scanned, payloads kept only
-    /// as their length.
-    Structured,
+crate::vocabulary! {
+    /// How a column's text is made safe. Every column says which, and the table's builder
+    /// applies it to every value it writes: no stage can write a column and forget to redact it.
+    pub enum Redaction {
+        /// Not text from the input: numbers, times, flags, hashes and ids agaudit computed or
+        /// validated (hex ids), values of a closed vocabulary. Written as is.
+        #[default]
+        Fixed = "fixed",
+        /// A name or token from the input (role, database, object, agent, host, path, file
+        /// name, argv): scanned for secrets.
+        Identifier = "identifier",
+        /// SQL: literals replaced by `?`, then scanned for secrets.
+        Sql = "sql",
+        /// A server message: quoted values and numbers removed, then scanned for secrets.
+        Text = "text",
+        /// Structured text (rendered attribute values, JSON, key/value maps): every key and
+        /// value scanned for secrets (payload attributes were already cut to their length).
+        Structured = "structured",
+        /// agaudit's own text, built only from evidence columns already redacted (a reason, a
+        /// resource, a finding's detail): written as is.
+        Derived = "derived",
+    }
 }
 
-impl Redaction {
-    pub fn name(self) -> &'static str {
-        match self {
-            Redaction::Fixed => "fixed",
-            Redaction::Identifier => "identifier",
-            Redaction::Sql => "sql",
-            Redaction::Text => "text",
-            Redaction::Structured => "structured",
+/// What a table's builder uses to make each value safe as its column's class says, and what it
+/// counted removing.
+#[derive(Debug, Default)]
+pub struct Redact {
+    pub counts: crate::redact::RuleCounts,
+    /// Short names already scanned, and whether the scan changed them: the same role, database,
+    /// file or label comes back on row after row. Keyed by content (never by address).
+    seen: std::collections::HashMap<Box<str>, Option<Box<str>>>,
+}
+
+/// Names longer than this are scanned every time (they rarely repeat).
+const MEMO_LEN: usize = 128;
+/// Distinct names remembered per builder before the memo starts over.
+const MEMO_ENTRIES: usize = 4096;
+
+impl Redact {
+    /// `text` made safe for a column of class `class`.
+    pub fn apply<'t>(&mut self, class: Redaction, text: &'t str) -> Cow<'t, str> {
+        let r = crate::redact::redactor();
+        match class {
+            Redaction::Fixed | Redaction::Derived => Cow::Borrowed(text),
+            Redaction::Identifier | Redaction::Structured if text.len() <= MEMO_LEN => {
+                if let Some(known) = self.seen.get(text) {
+                    return match known {
+                        None => Cow::Borrowed(text),
+                        Some(redacted) => Cow::Owned(redacted.to_string()),
+                    };
+                }
+                let out = r.text(text, &mut self.counts);
+                if self.seen.len() >= MEMO_ENTRIES {
+                    self.seen.clear();
+                }
+                let changed = matches!(out, Cow::Owned(_)).then(|| Box::from(out.as_ref()));
+                self.seen.insert(Box::from(text), changed);
+                out
+            }
+            Redaction::Identifier | Redaction::Structured => r.text(text, &mut self.counts),
+            Redaction::Sql => Cow::Owned(r.sql(text, &mut self.counts)),
+            Redaction::Text => Cow::Owned(r.message(text, &mut self.counts)),
         }
     }
+}
+
+/// A table's builder, as the stages that collect rows in date partitions see it.
+pub trait RowsBuilder {
+    /// The rows appended since the last call, as one batch.
+    fn finish(&mut self) -> Result<RecordBatch, ArrowError>;
+    /// What redacting them removed, per rule (taken: counted once).
+    fn take_redactions(&mut self) -> crate::redact::RuleCounts;
 }
 
 /// A closed vocabulary stored as text: declared with [`vocabulary!`](crate::vocabulary).
@@ -195,7 +238,8 @@ pub trait Kind {
     /// The schema field(s); most kinds make one.
     fn fields(name: &str, doc: &str, redaction: Redaction) -> Vec<Field>;
     fn builder() -> Self::Builder;
-    fn push(b: &mut Self::Builder, v: &Self::Value<'_>);
+    /// Appends `v`, made safe as `class` says (text kinds; the others are numbers and flags).
+    fn push(b: &mut Self::Builder, v: &Self::Value<'_>, class: Redaction, redact: &mut Redact);
     fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>);
     fn view<'b>(batch: &'b RecordBatch, table: &'static str, name: &'static str) -> Result<Self::View<'b>, TableError>;
 }
@@ -230,10 +274,15 @@ fn map_column<'b>(batch: &'b RecordBatch, table: &'static str, name: &'static st
     column(batch, table, name, "map<utf8, utf8>", |a| a.as_map_opt()).map(MapCol)
 }
 
-fn push_pairs<'k>(b: &mut MapBuilder<StringBuilder, StringBuilder>, pairs: impl Iterator<Item = (&'k str, &'k str)>) {
+fn push_pairs<'k>(
+    b: &mut MapBuilder<StringBuilder, StringBuilder>,
+    pairs: impl Iterator<Item = (&'k str, &'k str)>,
+    class: Redaction,
+    redact: &mut Redact,
+) {
     for (k, v) in pairs {
-        b.keys().append_value(k);
-        b.values().append_value(v);
+        b.keys().append_value(redact.apply(class, k));
+        b.values().append_value(redact.apply(class, v));
     }
     // Infallible: keys and values were appended in pairs just above.
     let _ = b.append(true);
@@ -537,7 +586,7 @@ pub mod kind {
             value $value:ty,
             builder $builder:ty = $new:expr,
             column $data_type:expr, nullable $nullable:expr,
-            push |$b:ident, $v:ident| $push:expr,
+            push |$b:ident, $v:ident, $class:ident, $redact:ident| $push:expr,
             view $view:ty = |$batch:ident, $t:ident, $n:ident| $read:expr $(,)?
         ) => {
             impl$(<$($g: $bound),*>)? Kind for $kind {
@@ -550,7 +599,7 @@ pub mod kind {
                 fn builder() -> Self::Builder {
                     $new
                 }
-                fn push($b: &mut Self::Builder, $v: &Self::Value<'_>) {
+                fn push($b: &mut Self::Builder, $v: &Self::Value<'_>, $class: Redaction, $redact: &mut Redact) {
                     $push
                 }
                 fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
@@ -568,46 +617,46 @@ pub mod kind {
     }
 
     one_column!(Text, value String, builder StringBuilder = StringBuilder::new(),
-        column DataType::Utf8, nullable false, push |b, v| b.append_value(v),
+        column DataType::Utf8, nullable false, push |b, v, c, r| b.append_value(r.apply(c, v)),
         view TextCol<'b> = |batch, t, n| text_column(batch, t, n).map(TextCol));
     one_column!(OptText, value Option<String>, builder StringBuilder = StringBuilder::new(),
-        column DataType::Utf8, nullable true, push |b, v| b.append_option(v.as_deref()),
+        column DataType::Utf8, nullable true, push |b, v, c, r| b.append_option(v.as_deref().map(|v| r.apply(c, v))),
         view OptTextCol<'b> = |batch, t, n| text_column(batch, t, n).map(OptTextCol));
     one_column!(CowText, value Cow<'a, str>, builder StringBuilder = StringBuilder::new(),
-        column DataType::Utf8, nullable false, push |b, v| b.append_value(v),
+        column DataType::Utf8, nullable false, push |b, v, c, r| b.append_value(r.apply(c, v)),
         view TextCol<'b> = |batch, t, n| text_column(batch, t, n).map(TextCol));
     one_column!(OptCowText, value Option<Cow<'a, str>>, builder StringBuilder = StringBuilder::new(),
-        column DataType::Utf8, nullable true, push |b, v| b.append_option(v.as_deref()),
+        column DataType::Utf8, nullable true, push |b, v, c, r| b.append_option(v.as_deref().map(|v| r.apply(c, v))),
         view OptTextCol<'b> = |batch, t, n| text_column(batch, t, n).map(OptTextCol));
     one_column!(@<E: ColumnEnum> Enum<E>, value E, builder StringBuilder = StringBuilder::new(),
-        column DataType::Utf8, nullable false, push |b, v| b.append_value(v.name()),
+        column DataType::Utf8, nullable false, push |b, v, _c, _r| b.append_value(v.name()),
         view EnumCol<'b, E> = |batch, t, n| vocabulary::<E>(batch, t, n).map(|a| EnumCol(a, PhantomData)));
     one_column!(@<E: ColumnEnum> OptEnum<E>, value Option<E>, builder StringBuilder = StringBuilder::new(),
-        column DataType::Utf8, nullable true, push |b, v| b.append_option(v.map(E::name)),
+        column DataType::Utf8, nullable true, push |b, v, _c, _r| b.append_option(v.map(E::name)),
         view OptEnumCol<'b, E> = |batch, t, n| vocabulary::<E>(batch, t, n).map(|a| OptEnumCol(a, PhantomData)));
     one_column!(Bool, value bool, builder BooleanBuilder = BooleanBuilder::new(),
-        column DataType::Boolean, nullable false, push |b, v| b.append_value(*v),
+        column DataType::Boolean, nullable false, push |b, v, _c, _r| b.append_value(*v),
         view BoolCol<'b> = |batch, t, n| column(batch, t, n, "bool", |a| a.as_boolean_opt()).map(BoolCol));
     one_column!(OptBool, value Option<bool>, builder BooleanBuilder = BooleanBuilder::new(),
-        column DataType::Boolean, nullable true, push |b, v| b.append_option(*v),
+        column DataType::Boolean, nullable true, push |b, v, _c, _r| b.append_option(*v),
         view OptBoolCol<'b> = |batch, t, n| column(batch, t, n, "bool", |a| a.as_boolean_opt()).map(OptBoolCol));
     one_column!(@<T: Primitive> Num<T>, value T::Native, builder PrimitiveBuilder<T> = T::builder(),
-        column T::data_type(), nullable false, push |b, v| b.append_value(*v),
+        column T::data_type(), nullable false, push |b, v, _c, _r| b.append_value(*v),
         view NumCol<'b, T> = |batch, t, n| primitive(batch, t, n).map(NumCol));
     one_column!(@<T: Primitive> OptNum<T>, value Option<T::Native>, builder PrimitiveBuilder<T> = T::builder(),
-        column T::data_type(), nullable true, push |b, v| b.append_option(*v),
+        column T::data_type(), nullable true, push |b, v, _c, _r| b.append_option(*v),
         view OptNumCol<'b, T> = |batch, t, n| primitive(batch, t, n).map(OptNumCol));
     one_column!(TsNs, value Option<i64>, builder PrimitiveBuilder<TimestampNanosecondType> = TimestampNanosecondType::builder(),
-        column TimestampNanosecondType::data_type(), nullable true, push |b, v| b.append_option(*v),
+        column TimestampNanosecondType::data_type(), nullable true, push |b, v, _c, _r| b.append_option(*v),
         view OptNumCol<'b, TimestampNanosecondType> = |batch, t, n| primitive(batch, t, n).map(OptNumCol));
     one_column!(TsUs, value Option<i64>, builder PrimitiveBuilder<TimestampMicrosecondType> = TimestampMicrosecondType::builder(),
-        column TimestampMicrosecondType::data_type(), nullable true, push |b, v| b.append_option(*v),
+        column TimestampMicrosecondType::data_type(), nullable true, push |b, v, _c, _r| b.append_option(*v),
         view OptNumCol<'b, TimestampMicrosecondType> = |batch, t, n| primitive(batch, t, n).map(OptNumCol));
     one_column!(Pairs, value Vec<(Cow<'a, str>, Cow<'a, str>)>, builder MapBuilder<StringBuilder, StringBuilder> = map_builder(),
-        column string_map(), nullable false, push |b, v| push_pairs(b, v.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))),
+        column string_map(), nullable false, push |b, v, c, r| push_pairs(b, v.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), c, r),
         view MapCol<'b> = |batch, t, n| map_column(batch, t, n));
     one_column!(Labels, value LabelsRef<'a>, builder MapBuilder<StringBuilder, StringBuilder> = map_builder(),
-        column string_map(), nullable false, push |b, v| push_pairs(b, v.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        column string_map(), nullable false, push |b, v, c, r| push_pairs(b, v.0.iter().map(|(k, v)| (k.as_str(), v.as_str())), c, r),
         view MapCol<'b> = |batch, t, n| map_column(batch, t, n));
 
     /// The descriptions of the source columns; `line` is the declaration's own (what a line
@@ -653,11 +702,12 @@ pub mod kind {
                 map_builder(),
             )
         }
-        fn push(b: &mut Self::Builder, v: &SourceRef<'_>) {
-            b.0.append_value(v.file);
+        fn push(b: &mut Self::Builder, v: &SourceRef<'_>, _class: Redaction, redact: &mut Redact) {
+            b.0.append_value(redact.apply(Redaction::Identifier, v.file));
             b.1.append_value(v.line);
             b.2.append_value(v.blake3);
-            push_pairs(&mut b.3, v.labels.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let labels = v.labels.0.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            push_pairs(&mut b.3, labels, Redaction::Structured, redact);
         }
         fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
             out.push(Arc::new(b.0.finish()));
@@ -689,9 +739,9 @@ pub mod kind {
         fn builder() -> Self::Builder {
             std::array::from_fn(|_| StringBuilder::new())
         }
-        fn push(b: &mut Self::Builder, v: &Self::Value<'_>) {
+        fn push(b: &mut Self::Builder, v: &Self::Value<'_>, class: Redaction, redact: &mut Redact) {
             for (b, v) in b.iter_mut().zip(v.iter()) {
-                b.append_option(v.as_deref());
+                b.append_option(v.as_deref().map(|v| redact.apply(class, v)));
             }
         }
         fn finish(b: &mut Self::Builder, out: &mut Vec<ArrayRef>) {
@@ -781,10 +831,12 @@ macro_rules! table {
             }
         }
 
-        /// Collects rows of this table into a record batch.
+        /// Collects rows of this table into a record batch, each value made safe as its
+        /// column's redaction class says.
         pub struct $builder {
             $( $col: <$kind as $crate::table::declare::Kind>::Builder, )*
             len: usize,
+            redact: $crate::table::declare::Redact,
         }
 
         impl ::std::default::Default for $builder {
@@ -792,6 +844,7 @@ macro_rules! table {
                 $builder {
                     $( $col: <$kind as $crate::table::declare::Kind>::builder(), )*
                     len: 0,
+                    redact: $crate::table::declare::Redact::default(),
                 }
             }
         }
@@ -810,7 +863,14 @@ macro_rules! table {
             }
 
             pub fn append(&mut self, row: &$row $($anon)*) {
-                $( <$kind as $crate::table::declare::Kind>::push(&mut self.$col, &row.$col); )*
+                $(
+                    <$kind as $crate::table::declare::Kind>::push(
+                        &mut self.$col,
+                        &row.$col,
+                        $crate::table::declare::Redaction::$redaction,
+                        &mut self.redact,
+                    );
+                )*
                 self.len += 1;
             }
 
@@ -820,6 +880,21 @@ macro_rules! table {
                 let mut columns: ::std::vec::Vec<::arrow_array::ArrayRef> = ::std::vec::Vec::new();
                 $( <$kind as $crate::table::declare::Kind>::finish(&mut self.$col, &mut columns); )*
                 ::arrow_array::RecordBatch::try_new($row::schema(), columns)
+            }
+
+            /// What redacting the rows removed, per rule; taken, so that it is counted once.
+            pub fn take_redactions(&mut self) -> $crate::redact::RuleCounts {
+                ::std::mem::take(&mut self.redact.counts)
+            }
+        }
+
+        impl $crate::table::declare::RowsBuilder for $builder {
+            fn finish(&mut self) -> ::std::result::Result<::arrow_array::RecordBatch, ::arrow_schema::ArrowError> {
+                $builder::finish(self)
+            }
+
+            fn take_redactions(&mut self) -> $crate::redact::RuleCounts {
+                $builder::take_redactions(self)
             }
         }
 

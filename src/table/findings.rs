@@ -61,11 +61,11 @@ crate::table! {
         /// identity used at the resource (shown when there is no agent)
         principal: OptText = Identifier,
         /// the claim the observation contradicts (readOnlyHint=true, destructiveHint=false, openWorldHint=false), no annotations, or what changed
-        claim: Text = Text,
+        claim: Text = Derived,
         /// the tool's annotations in force at the time (for claim_changed: the new ones), effective values after the MCP defaults
-        annotations: Text = Fixed,
+        annotations: Text = Derived,
         /// tool_hints rows of that claim (and, for claim_changed, of the new one): tool_hints:FILE:LINE
-        claim_evidence: Text = Identifier,
+        claim_evidence: Text = Derived,
         /// observed class: write | ddl | role | network | … (null for claim_changed)
         class: OptEnum<Class> = Fixed,
         /// observed command: UPDATE, DELETE, connect, …
@@ -89,11 +89,11 @@ crate::table! {
         /// the weakest attribution confidence among its actions: attributed | approximate | unattributed
         conf: Enum<Conf> = Fixed,
         /// one sentence: what was claimed and what was observed
-        detail: Text = Text,
+        detail: Text = Derived,
         /// the actions behind it, space-separated (actions.action_id)
         action_ids: Text = Fixed,
         /// their ground-truth rows, space-separated TABLE:FILE:LINE
-        evidence: Text = Identifier,
+        evidence: Text = Derived,
     }
 }
 

@@ -86,9 +86,9 @@ crate::table! {
         /// exit: the wait status
         exit_status: OptI32 = Fixed,
         /// exec: argv, space-separated, secret-scanned
-        argv: OptText = Text,
+        argv: OptText = Identifier,
         /// write: what flushed the totals (close, exit, interval, stop); exec: truncated when argv or the environment was cut
-        flush: OptText = Fixed,
+        flush: OptText = Identifier,
         /// AGENT the process declared (AGENT_ID or OTEL_RESOURCE_ATTRIBUTES, its own or inherited from its parent)
         agent: OptText = Identifier,
         /// SESSION (AGENT_SESSION_ID, AGENT@SESSION in AGENT_ID, or OTEL_RESOURCE_ATTRIBUTES)
@@ -120,7 +120,7 @@ crate::table! {
         /// program of its last exec
         exec_path: OptText = Identifier,
         /// argv of its last exec, secret-scanned
-        argv: OptText = Text,
+        argv: OptText = Identifier,
         /// how many times it exec'd
         execs: U64 = Fixed,
         /// exit time, UTC; null when it outlived the capture

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use model::{AnyValue, Enum, KeyValue, Request};
-use semconv::{Hint, LogTarget, SpanTarget};
+use semconv::{AttributeKind, Hint, LogTarget, SpanTarget};
 
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Splitter};
 use crate::ingest::pipeline::{Chunks, Format};
@@ -79,9 +79,9 @@ struct Builders {
 
 impl Builders {
     fn into_batches(self, out: &mut ChunkOut) {
-        out.add_partitions(SpanRow::TABLE, self.spans, SpansBuilder::finish);
-        out.add_partitions(LogEventRow::TABLE, self.logs, LogEventsBuilder::finish);
-        out.add_partitions(ToolHintRow::TABLE, self.hints, ToolHintsBuilder::finish);
+        out.add_partitions(SpanRow::TABLE, self.spans);
+        out.add_partitions(LogEventRow::TABLE, self.logs);
+        out.add_partitions(ToolHintRow::TABLE, self.hints);
     }
 }
 
@@ -321,29 +321,31 @@ fn to_json(v: &AnyValue<'_>) -> serde_json::Value {
     }
 }
 
-/// Secret-scans `s`, keeping the borrow when nothing was found.
-fn scan<'r>(s: Cow<'r, str>, counts: &mut RuleCounts) -> Cow<'r, str> {
-    match redact::redactor().text(&s, counts) {
-        Cow::Borrowed(_) => s,
-        Cow::Owned(o) => Cow::Owned(o),
+/// A log body: SQL when it reads as a statement (literals out), else text the builder scans.
+fn sql_or_text(body: &str, counts: &mut RuleCounts) -> String {
+    if redact::sql::leading_command(body).is_some() {
+        redact::redactor().sql(body, counts)
+    } else {
+        body.to_string()
     }
 }
 
 fn payload(len: usize) -> Cow<'static, str> {
-    Cow::Owned(format!("[payload: {len} bytes]"))
+    Cow::Owned(redact::length_marker("payload", len))
 }
 
-/// A key/value pair as stored in an attribute map: key and value scanned, payloads as length.
+/// A key/value pair as stored in an attribute map: payloads as their length, SQL as SQL, free
+/// messages as their length; everything else as text, which the table's builder secret-scans
+/// (keys too: the maps are `structured` columns).
 fn stored<'r>(kv: &'r KeyValue<'_>, counts: &mut RuleCounts) -> (Cow<'r, str>, Cow<'r, str>) {
     let value = kv.value.as_ref().map_or(Cow::Borrowed(""), render);
-    let value = if semconv::is_payload(&kv.key) {
-        payload(value.len())
-    } else if semconv::MESSAGE_KEYS.contains(&kv.key.as_ref()) {
-        Cow::Owned(redact::redactor().message(&value, counts))
-    } else {
-        scan(value, counts)
+    let value = match semconv::attribute_kind(&kv.key) {
+        AttributeKind::Payload => payload(value.len()),
+        AttributeKind::Sql => Cow::Owned(redact::redactor().sql(&value, counts)),
+        AttributeKind::Message => Cow::Owned(redact::length_marker("message", value.len())),
+        AttributeKind::Plain => value,
     };
-    (scan(Cow::Borrowed(kv.key.as_ref()), counts), value)
+    (Cow::Borrowed(kv.key.as_ref()), value)
 }
 
 fn int_of(v: &AnyValue<'_>) -> Option<i64> {
@@ -459,10 +461,10 @@ fn convert_spans<'r>(
                     ],
                     counts,
                 );
-                let text = |i: usize, counts: &mut RuleCounts| -> Option<Cow<'r, str>> {
+                let text = |i: usize| -> Option<Cow<'r, str>> {
                     won[i]
                         .and_then(|kv| kv.value.as_ref())
-                        .map(|v| scan(render(v), counts))
+                        .map(|v| render(v))
                         .filter(|v| !v.is_empty())
                 };
                 let int = |i: usize| won[i].and_then(|kv| kv.value.as_ref()).and_then(int_of);
@@ -472,15 +474,15 @@ fn convert_spans<'r>(
                 let span_id = hex_id(sp.span_id.as_ref(), 16, &|| at("spanId"))?;
                 let mut semconv: [Option<Cow<'r, str>>; SEMCONV_COUNT] = Default::default();
                 for (i, slot) in semconv.iter_mut().enumerate() {
-                    *slot = text(i, counts);
+                    *slot = text(i);
                 }
-                let service_name = text(target_index(SpanTarget::ServiceName), counts);
+                let service_name = text(target_index(SpanTarget::ServiceName));
                 let kind = enum_value(sp.kind.as_ref(), KIND_NAMES, SpanKind::Unknown);
                 let tool_name = semconv[Semconv::ToolName as usize].clone();
                 let split = tool_name.as_deref().and_then(semconv::split_mcp_tool_name);
                 let server = match split {
                     Some((s, _)) => Some(Cow::Owned(s.to_string())),
-                    None => text(target_index(SpanTarget::McpServer), counts).or_else(|| {
+                    None => text(target_index(SpanTarget::McpServer)).or_else(|| {
                         (semconv[Semconv::McpMethod as usize].is_some() && kind == SpanKind::Server)
                             .then(|| service_name.clone())
                             .flatten()
@@ -493,7 +495,7 @@ fn convert_spans<'r>(
                     let name = sp.name.as_deref()?;
                     let (before, last) = name.rsplit_once(' ')?;
                     (method == "tools/call" && before.ends_with(method) && !last.is_empty())
-                        .then(|| scan(Cow::Owned(last.to_string()), counts))
+                        .then(|| Cow::Owned(last.to_string()))
                 };
                 let tool = match split {
                     Some((_, t)) => Some(Cow::Owned(t.to_string())),
@@ -521,32 +523,30 @@ fn convert_spans<'r>(
                         .trace_state
                         .as_ref()
                         .filter(|t| !t.is_empty())
-                        .map(|t| scan(Cow::Borrowed(t.as_ref()), counts)),
-                    name: sp.name.as_ref().map(|n| scan(Cow::Borrowed(n.as_ref()), counts)),
+                        .map(|t| Cow::Borrowed(t.as_ref())),
+                    name: sp.name.as_ref().map(|n| Cow::Borrowed(n.as_ref())),
                     kind,
                     status: enum_value(status.and_then(|s| s.code.as_ref()), STATUS_NAMES, SpanStatus::Unknown),
                     status_message: status
                         .and_then(|s| s.message.as_deref())
                         .filter(|m| !m.is_empty())
-                        .map(|m| redact::redactor().message(m, counts)),
+                        .map(str::to_string),
                     service_name,
                     process_pid: int(target_index(SpanTarget::ProcessPid)),
-                    host_name: text(target_index(SpanTarget::HostName), counts),
+                    host_name: text(target_index(SpanTarget::HostName)),
                     agent,
                     session,
                     server,
                     tool,
-                    db_query: query_raw.as_deref().map(|q| redact::redactor().sql(q, counts)),
+                    db_query: query_raw.as_deref().map(str::to_string),
                     query_trace_id: query_tp.as_ref().map(|t| t.0.clone()),
                     query_span_id: query_tp.map(|t| t.1),
                     server_port: int(target_index(SpanTarget::ServerPort)).and_then(|p| i32::try_from(p).ok()),
                     peer_port: int(target_index(SpanTarget::PeerPort)).and_then(|p| i32::try_from(p).ok()),
-                    scope_name: scope
-                        .and_then(|s| s.name.as_ref())
-                        .map(|n| scan(Cow::Borrowed(n.as_ref()), counts)),
+                    scope_name: scope.and_then(|s| s.name.as_ref()).map(|n| Cow::Borrowed(n.as_ref())),
                     scope_version: scope
                         .and_then(|s| s.version.as_ref())
-                        .map(|n| scan(Cow::Borrowed(n.as_ref()), counts)),
+                        .map(|n| Cow::Borrowed(n.as_ref())),
                     attributes: span_kept,
                     scope_attributes: scope_kept,
                     resource_attributes: res_kept,
@@ -592,7 +592,7 @@ fn events_json(
         let time = nanos(e.time_unix_nano, &|| at(&format!("events[{i}].timeUnixNano")))?;
         out.push(serde_json::json!({
             "time_unix_nano": time.map(|t| t.to_string()),
-            "name": e.name.as_deref().map(|n| scan(Cow::Borrowed(n), counts).into_owned()),
+            "name": e.name.as_deref(),
             "attributes": attributes_json(&e.attributes, counts),
         }));
     }
@@ -683,7 +683,7 @@ fn convert_logs<'r>(
         let mut resource_lifted = Vec::new();
         for kv in resource_attrs {
             if kv.key == "service.name" {
-                service_name = kv.value.as_ref().map(|v| scan(render(v), counts));
+                service_name = kv.value.as_ref().map(|v| render(v));
             } else if let Some(t) = semconv::log_target(&kv.key) {
                 resource_lifted.push((t, kv));
             } else {
@@ -695,7 +695,7 @@ fn convert_logs<'r>(
                 .scope
                 .as_ref()
                 .and_then(|s| s.name.as_ref())
-                .map(|n| scan(Cow::Borrowed(n.as_ref()), counts));
+                .map(|n| Cow::Borrowed(n.as_ref()));
             for (li, lr) in sl.log_records.iter().enumerate() {
                 let at = |field: &str| format!("resourceLogs[{ri}].scopeLogs[{si}].logRecords[{li}].{field}");
                 let mut row = LogEventRow {
@@ -711,12 +711,12 @@ fn convert_logs<'r>(
                         .severity_text
                         .as_ref()
                         .filter(|s| !s.is_empty())
-                        .map(|s| scan(Cow::Borrowed(s.as_ref()), counts)),
+                        .map(|s| Cow::Borrowed(s.as_ref())),
                     event_name: lr
                         .event_name
                         .as_ref()
                         .filter(|s| !s.is_empty())
-                        .map(|s| scan(Cow::Borrowed(s.as_ref()), counts)),
+                        .map(|s| Cow::Borrowed(s.as_ref())),
                     trace_id: hex_id(lr.trace_id.as_ref(), 32, &|| at("traceId"))?,
                     span_id: hex_id(lr.span_id.as_ref(), 16, &|| at("spanId"))?,
                     service_name: service_name.clone(),
@@ -735,30 +735,30 @@ fn convert_logs<'r>(
                         row.attributes.push(stored(kv, counts));
                         continue;
                     };
-                    let text = |counts: &mut RuleCounts| Some(scan(render(value), counts));
+                    let text = || Some(render(value));
                     match target {
                         None => row.attributes.push(stored(kv, counts)),
                         Some(LogTarget::EventName) => {
                             if row.event_name.is_none() {
-                                row.event_name = text(counts);
+                                row.event_name = text();
                             }
                         }
                         Some(LogTarget::AgentName) => {
-                            let (a, s) = split_agent(text(counts));
+                            let (a, s) = split_agent(text());
                             row.agent = a;
                             if s.is_some() {
                                 row.session = s;
                             }
                         }
-                        Some(LogTarget::SessionId) => row.session_id = text(counts),
-                        Some(LogTarget::UserAccountUuid) => row.user_account_uuid = text(counts),
-                        Some(LogTarget::UserEmail) => row.user_email = text(counts),
-                        Some(LogTarget::UserId) => row.user_id = text(counts),
-                        Some(LogTarget::OrganizationId) => row.organization_id = text(counts),
-                        Some(LogTarget::ToolName) => row.tool_name = text(counts),
-                        Some(LogTarget::ToolUseId) => row.tool_use_id = text(counts),
-                        Some(LogTarget::Decision) => row.decision = text(counts),
-                        Some(LogTarget::DecisionSource) => row.decision_source = text(counts),
+                        Some(LogTarget::SessionId) => row.session_id = text(),
+                        Some(LogTarget::UserAccountUuid) => row.user_account_uuid = text(),
+                        Some(LogTarget::UserEmail) => row.user_email = text(),
+                        Some(LogTarget::UserId) => row.user_id = text(),
+                        Some(LogTarget::OrganizationId) => row.organization_id = text(),
+                        Some(LogTarget::ToolName) => row.tool_name = text(),
+                        Some(LogTarget::ToolUseId) => row.tool_use_id = text(),
+                        Some(LogTarget::Decision) => row.decision = text(),
+                        Some(LogTarget::DecisionSource) => row.decision_source = text(),
                         Some(LogTarget::Success) => {
                             row.success = value.bool_value.or(match value.string_value.as_deref() {
                                 Some("true") => Some(true),
@@ -774,7 +774,7 @@ fn convert_logs<'r>(
                                 .or_else(|| value.string_value.as_deref().and_then(|s| s.trim().parse().ok()))
                         }
                         Some(LogTarget::Error) => {
-                            row.error = Some(redact::redactor().message(&render(value), counts));
+                            row.error = Some(render(value).into_owned());
                         }
                         Some(LogTarget::PromptLength) => row.prompt_length = int_of(value),
                         Some(LogTarget::Prompt) => {
@@ -803,7 +803,7 @@ fn convert_logs<'r>(
                 {
                     row.event_name = Some(Cow::Owned(b.to_string()));
                 }
-                row.body = body.map(|b| scan(b, counts).into_owned());
+                row.body = body.map(|b| sql_or_text(&b, counts));
                 let split = row.tool_name.as_deref().and_then(semconv::split_mcp_tool_name);
                 let (p_server, p_tool) = params.unwrap_or_default();
                 row.server = p_server
@@ -920,17 +920,32 @@ mod tests {
             let mut rows = Rows::default();
             let mut counts = RuleCounts::new();
             convert_spans(&r, line_one(), &mut rows, &mut counts).unwrap();
-            let attrs = &rows.spans[0].attributes;
-            let note = &attrs.iter().find(|(k, _)| k == "note").unwrap().1;
+            // As the spans builder writes them: the attribute map is a structured column.
+            let mut b = crate::table::spans::SpansBuilder::new();
+            b.append(&rows.spans[0]);
+            let batch = b.finish().unwrap();
+            let view = crate::table::spans::SpansView::of(&batch).unwrap();
+            let attrs: Vec<(&str, String)> = view
+                .attributes
+                .get(0)
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or("").to_string()))
+                .collect();
+            let note = &attrs.iter().find(|(k, _)| *k == "note").unwrap().1;
             assert!(!note.contains("AKIA"), "{v}: {note}");
             assert_eq!(
                 note.contains("[REDACTED:aws_access_key_id]"),
                 v != "plain",
                 "{v}: {note}"
             );
-            let msg = &attrs.iter().find(|(k, _)| k == "exception.message").unwrap().1;
-            assert_eq!(msg, "bad input '?' in ?");
-            let args = &attrs.iter().find(|(k, _)| k == "gen_ai.tool.call.arguments").unwrap().1;
+            // An exception message is not needed to attribute anything: only its length.
+            let msg = &attrs.iter().find(|(k, _)| *k == "exception.message").unwrap().1;
+            assert_eq!(msg, "[message: 20 bytes]");
+            let args = &attrs
+                .iter()
+                .find(|(k, _)| *k == "gen_ai.tool.call.arguments")
+                .unwrap()
+                .1;
             assert_eq!(args, "[payload: 2 bytes]");
         }
     }

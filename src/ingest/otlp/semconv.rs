@@ -136,6 +136,37 @@ pub const PAYLOAD_KEYS: &[&str] = &[
 /// from PostgreSQL's messages, since an exception message often quotes the offending input.
 pub const MESSAGE_KEYS: &[&str] = &["exception.message", "error.message", "db.response.message"];
 
+/// Keys whose values are SQL, wherever they appear (span, event, link, scope, resource, log
+/// record): the one that is lifted into db_query and the ones that are not.
+pub const SQL_KEYS: &[&str] = &["db.query.text", "db.statement", "db.query.summary"];
+
+/// What an attribute's value is, for redaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeKind {
+    /// Prompts, completions, tool arguments and results, bound parameters: only their length.
+    Payload,
+    /// A statement: literals out, then secrets.
+    Sql,
+    /// Free text not needed to attribute anything (exception and error messages): only its
+    /// length.
+    Message,
+    /// Anything else: secret-scanned as text.
+    Plain,
+}
+
+/// The kind of the attribute `key`: the one table redaction of attributes follows.
+pub fn attribute_kind(key: &str) -> AttributeKind {
+    if is_payload(key) {
+        AttributeKind::Payload
+    } else if SQL_KEYS.contains(&key) {
+        AttributeKind::Sql
+    } else if MESSAGE_KEYS.contains(&key) {
+        AttributeKind::Message
+    } else {
+        AttributeKind::Plain
+    }
+}
+
 /// Key prefixes whose values are payloads (bound query parameters, prompt/completion parts).
 pub const PAYLOAD_PREFIXES: &[&str] = &["db.query.parameter.", "gen_ai.prompt.", "gen_ai.completion."];
 

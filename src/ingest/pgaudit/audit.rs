@@ -41,7 +41,7 @@ pub fn classify<'f>(msg: &Message<'_>, counts: &mut RuleCounts) -> Classified<'f
     }
     match msg.severity {
         "ERROR" | "FATAL" | "PANIC" => match &msg.statement {
-            Some(stmt) => Classified::Error(Box::new(error_event(msg, stmt, counts))),
+            Some(stmt) => Classified::Error(Box::new(error_event(msg, stmt))),
             None => Classified::Other(if msg.severity == "ERROR" {
                 "error_without_statement"
             } else {
@@ -86,10 +86,10 @@ fn log_kind(text: &str) -> &'static str {
         .map_or("log_other", |(_, k)| k)
 }
 
-/// The identity columns every row shares, redacted.
-fn identity<'f>(msg: &Message<'_>, counts: &mut RuleCounts) -> DbEvent<'f> {
-    let r = redact::redactor();
-    let mut text = |v: &Option<Cow<'_, str>>| v.as_deref().map(|s| r.text(s, counts).into_owned());
+/// The identity columns every row shares (the db_events builder redacts each as its column's
+/// class says).
+fn identity<'f>(msg: &Message<'_>) -> DbEvent<'f> {
+    let text = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_string);
     let application_name = text(&msg.application_name);
     let (agent, session) = split_agent_session(application_name.as_deref());
     DbEvent {
@@ -148,8 +148,7 @@ fn parse_audit<'f>(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> 
     let statement_id = int(1, "STATEMENT_ID")?;
     let substatement_id = int(2, "SUBSTATEMENT_ID")?;
     let rows = if f.len() == 10 { Some(int(9, "ROWS")?) } else { None };
-    let r = redact::redactor();
-    let mut ev = identity(msg, counts);
+    let mut ev = identity(msg);
     let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
     ev.audit_type = nonempty(&f[0]);
     ev.statement_id = Some(statement_id);
@@ -157,14 +156,14 @@ fn parse_audit<'f>(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> 
     ev.class = nonempty(&f[3]);
     ev.command = nonempty(&f[4]);
     ev.object_type = nonempty(&f[5]);
-    ev.object_name = nonempty(&f[6]).map(|s| r.text(&s, counts).into_owned());
+    ev.object_name = nonempty(&f[6]);
     ev.rows = rows;
     match &*f[7] {
         "<not logged>" => ev.statement_state = StatementState::NotLogged,
         "<previously logged>" => ev.statement_state = StatementState::PreviouslyLogged,
         stmt => {
             trace_context(stmt, &mut ev);
-            ev.statement = Some(r.sql(stmt, counts));
+            ev.statement = Some(stmt.to_string());
         }
     }
     ev.parameter_count = match &*f[8] {
@@ -188,22 +187,28 @@ fn trace_context(statement: &str, ev: &mut DbEvent<'_>) {
     }
 }
 
-fn error_event<'f>(msg: &Message<'_>, statement: &str, counts: &mut RuleCounts) -> DbEvent<'f> {
-    let r = redact::redactor();
-    let mut ev = identity(msg, counts);
+fn error_event<'f>(msg: &Message<'_>, statement: &str) -> DbEvent<'f> {
+    let mut ev = identity(msg);
     ev.outcome = error_outcome(msg.sqlstate.as_deref(), &msg.text);
     ev.sqlstate = msg.sqlstate.as_deref().map(str::to_string);
-    ev.error = Some(r.message(&msg.text, counts));
+    // A RAISE's text is the function author's (class P0: raise_exception, no_data_found, …):
+    // nothing of it is needed, so only its length is kept. The server's own messages keep
+    // their words, without values.
+    ev.error = Some(if msg.sqlstate.as_deref().is_some_and(|c| c.starts_with("P0")) {
+        redact::length_marker("message", msg.text.len())
+    } else {
+        msg.text.to_string()
+    });
     if let Some(cmd) = sql::leading_command(statement) {
         ev.class = class_of(&cmd).map(str::to_string);
         ev.command = Some(cmd.command);
     }
     if let Some((kind, name)) = refused_object(&msg.text) {
         ev.object_type = Some(kind);
-        ev.object_name = Some(r.text(&name, counts).into_owned());
+        ev.object_name = Some(name);
     }
     trace_context(statement, &mut ev);
-    ev.statement = Some(r.sql(statement, counts));
+    ev.statement = Some(statement.to_string());
     ev
 }
 
@@ -304,6 +309,18 @@ fn short(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::db_events::{DbEventsBuilder, DbEventsView};
+
+    /// (statement, object_name, error) as the db_events builder writes them: redacted as their
+    /// columns' classes say.
+    fn written(ev: &DbEvent<'_>) -> (Option<String>, Option<String>, Option<String>) {
+        let mut b = DbEventsBuilder::new();
+        b.append(ev);
+        let batch = b.finish().unwrap();
+        let v = DbEventsView::of(&batch).unwrap();
+        let own = |s: Option<&str>| s.map(str::to_string);
+        (own(v.statement.get(0)), own(v.object_name.get(0)), own(v.error.get(0)))
+    }
 
     fn msg(severity: &'static str, text: &'static str, statement: Option<&'static str>) -> Message<'static> {
         Message {
@@ -339,7 +356,7 @@ mod tests {
         assert_eq!(ev.agent.as_deref(), Some("reporting-assistant"));
         assert_eq!(ev.session.as_deref(), Some("s3f1"));
         assert_eq!(ev.trace_id.as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
-        let stmt = ev.statement.unwrap();
+        let stmt = written(&ev).0.unwrap();
         assert!(!stmt.contains("dana") && stmt.contains("email = ?"), "{stmt}");
         assert_eq!(c[redact::BOUND_PARAMETER], 2);
     }
@@ -386,6 +403,30 @@ mod tests {
     }
 
     #[test]
+    fn a_raise_keeps_only_its_length_and_server_messages_their_words() {
+        let mut c = RuleCounts::new();
+        let mut m = msg("ERROR", "token for acct 991 is hunter2-not-a-rule", Some("select f()"));
+        m.sqlstate = Some(Cow::Borrowed("P0001"));
+        let Classified::Error(ev) = classify(&m, &mut c) else {
+            panic!()
+        };
+        assert_eq!(written(&ev).2.as_deref(), Some("[message: 40 bytes]"));
+        let mut m = msg(
+            "ERROR",
+            "value too long for type character varying(8)",
+            Some("select 1"),
+        );
+        m.sqlstate = Some(Cow::Borrowed("22001"));
+        let Classified::Error(ev) = classify(&m, &mut c) else {
+            panic!()
+        };
+        assert_eq!(
+            written(&ev).2.as_deref(),
+            Some("value too long for type character varying(?)")
+        );
+    }
+
+    #[test]
     fn refused_statement_class_and_object() {
         let mut c = RuleCounts::new();
         let m = msg(
@@ -405,7 +446,7 @@ mod tests {
             (ev.object_type.as_deref(), ev.object_name.as_deref()),
             (Some("TABLE"), Some("invoices"))
         );
-        assert_eq!(ev.statement.as_deref(), Some("UPDATE finance.invoices SET note = ?"));
+        assert_eq!(written(&ev).0.as_deref(), Some("UPDATE finance.invoices SET note = ?"));
         let m = msg(
             "ERROR",
             "must be owner of table invoices",
@@ -437,7 +478,7 @@ mod tests {
             panic!()
         };
         assert_eq!(ev.class.as_deref(), Some("ROLE"));
-        assert!(!ev.statement.unwrap().contains("Pl4nted"));
+        assert!(!written(&ev).0.unwrap().contains("Pl4nted"));
     }
 
     #[test]

@@ -376,7 +376,7 @@ fn classify_into(mut out: ChunkOut, chunk: &Chunk, parsed: Vec<Parsed<'_>>, file
             Parsed::Held { line, lines, reason } => out.hold(line, lines, &reason),
         }
     }
-    out.add_partitions(DbEvent::TABLE, dates, DbEventsBuilder::finish);
+    out.add_partitions(DbEvent::TABLE, dates);
     out
 }
 
