@@ -43,7 +43,7 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
         .collect();
     if !errors.is_empty() {
         for d in &errors {
-            eprint!("{}", d.render(&name, &loaded.text));
+            crate::tell!("{}", d.render(&name, &loaded.text).trim_end());
         }
         bail!(
             "{name} has {} error(s); fix them (agaudit policy check {name})",
@@ -54,7 +54,7 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
     let (summary, recovered) = crate::correlate::run(case.root(), &manifest, &loaded.policy, &name, &loaded.blake3)
         .context("correlate failed")?;
     if let Some(r) = recovered {
-        eprintln!(
+        crate::tell!(
             "agaudit: warning: the ledger ended in an incomplete record (line {}, {} bytes at offset {}): an append was interrupted. \
              Its bytes were moved to {} (blake3 {}) and the recovery is recorded in the ledger.",
             r.line,
@@ -65,7 +65,7 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
         );
     }
     if args.output.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        crate::say!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         crate::output::correlate_summary(&summary);
     }

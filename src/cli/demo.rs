@@ -134,7 +134,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     if failed > 0 {
         bail!("{failed} of the demo's {files} files could not be ingested: this build's embedded data is broken");
     }
-    println!(
+    crate::say!(
         "{files} files from PostgreSQL+pgAudit, OpenTelemetry, MCP and ebpf-capture ingested into {}",
         case.display()
     );
@@ -185,10 +185,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
 
     heading("7. unattributed: actions nothing ties to an agent, per database role or uid");
     if summary.unattributed_by_principal.is_empty() {
-        println!("none");
+        crate::say!("none");
     }
     for (principal, n) in &summary.unattributed_by_principal {
-        println!("{n:>5}  {principal}");
+        crate::say!("{n:>5}  {principal}");
     }
 
     heading("8. evidence bundle: signed with a throw-away key, verified as an auditor would");
@@ -218,13 +218,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     if code != EXIT_OK {
         bail!("the demo bundle did not verify (exit {code}): this is a bug, please report it");
     }
-    println!(
+    crate::say!(
         "\nbundle: {}\nverify it yourself: agaudit-verify {} --pubkey {}",
         bundle.display(),
         bundle.display(),
         pubkey.display()
     );
-    println!("explore the case: agaudit log --case {}", case.display());
+    crate::say!("explore the case: agaudit log --case {}", case.display());
     Ok(EXIT_OK)
 }
 
@@ -246,7 +246,7 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn heading(text: &str) {
-    println!("\n== {text}");
+    crate::say!("\n== {text}");
 }
 
 /// Violations grouped per verdict, actor, violation and resource, with counts.
@@ -273,7 +273,7 @@ fn violations(case: &Path) -> anyhow::Result<()> {
         }
     }
     if groups.is_empty() {
-        println!("none");
+        crate::say!("none");
         return Ok(());
     }
     let mut t = comfy_table::Table::new();
@@ -292,6 +292,6 @@ fn violations(case: &Path) -> anyhow::Result<()> {
             Cell::new(n).set_alignment(CellAlignment::Right),
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     Ok(())
 }

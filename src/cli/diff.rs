@@ -64,13 +64,13 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
         let mut value = serde_json::to_value(&report)?;
         value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.name().into());
         value["failing"] = failing.into();
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        crate::say!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         crate::output::diff_table(&report);
         if let Some(t) = threshold
             && failing > 0
         {
-            println!("exit 1: {failing} finding(s) at or above --fail-on {t}");
+            crate::say!("exit 1: {failing} finding(s) at or above --fail-on {t}");
         }
     }
     crate::ledger::record_view(

@@ -66,12 +66,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
             } else {
                 "this bundle is already exported and recorded in the ledger; nothing to do"
             };
-            println!("{}: {what} (manifest blake3 {manifest_blake3})", out.display());
+            crate::say!("{}: {what} (manifest blake3 {manifest_blake3})", out.display());
             return Ok(EXIT_OK);
         }
     };
     let m = &e.manifest;
-    println!(
+    crate::say!(
         "exported records {}..{} ({} records, {} .. {}) of case {} to {} ({} bytes)",
         m.first_seq,
         m.last_seq,
@@ -83,15 +83,15 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
         e.bundle_bytes
     );
     for (name, rows) in &e.rows {
-        println!("  {name}: {rows} rows");
+        crate::say!("  {name}: {rows} rows");
     }
-    println!(
+    crate::say!(
         "  {} custody records (the policy in force, the ingest record of every raw file); head {}",
         m.custody.len(),
         m.head
     );
-    println!("signed by key ID {}; manifest blake3 {}", e.key_id, e.manifest_blake3);
-    println!(
+    crate::say!("signed by key ID {}; manifest blake3 {}", e.key_id, e.manifest_blake3);
+    crate::say!(
         "verify with: agaudit verify {} --pubkey PUBLIC_KEY.pub",
         e.out.display()
     );

@@ -85,15 +85,15 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
     };
     let report = ingest::run(&opts).context("ingest failed")?;
     if args.output.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::say!("{}", serde_json::to_string_pretty(&report)?);
     } else if !args.quiet {
         output::ingest_summary(&report);
     }
     for w in &report.warnings {
-        eprintln!("agaudit: warning: {w}");
+        crate::tell!("agaudit: warning: {w}");
     }
     for f in report.files.iter().filter(|f| f.status.is_error()) {
-        eprintln!(
+        crate::tell!(
             "agaudit: error: {}: {}: {}",
             f.path,
             f.status.name(),
@@ -101,7 +101,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
         );
     }
     if report.totals.quarantined_lines > 0 {
-        eprintln!(
+        crate::tell!(
             "agaudit: warning: {} line(s) quarantined with reasons under {}/quarantine/",
             report.totals.quarantined_lines, report.case
         );

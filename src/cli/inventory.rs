@@ -35,7 +35,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
     ledger.append(gaps.iter().map(crate::diff::finding_record))?;
     drop(ledger);
     if args.view.output.json {
-        println!("{}", serde_json::to_string_pretty(&inventory)?);
+        crate::say!("{}", serde_json::to_string_pretty(&inventory)?);
     } else {
         crate::output::inventory_tables(&inventory);
     }

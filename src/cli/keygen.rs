@@ -36,7 +36,7 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<u8> {
         Password::resolve(args.password_file.as_deref(), true)?
     };
     let g = keys::generate(&args.out, password)?;
-    println!(
+    crate::say!(
         "wrote {} (secret key, mode 0600, {}) and {} (public key, ID {})",
         g.secret.display(),
         if g.protected {
@@ -47,7 +47,7 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<u8> {
         g.public.display(),
         g.key_id
     );
-    println!(
+    crate::say!(
         "give {} to your auditors through a channel other than the bundles; they verify with: agaudit verify BUNDLE --pubkey {}",
         g.public.display(),
         g.public.display()

@@ -56,11 +56,11 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
     let (lines, verified) = match ledger::read(&args.case.case) {
         Ok(v) => v,
         Err(e @ (LedgerError::Chain { .. } | LedgerError::Truncated { .. } | LedgerError::HeadMismatch { .. })) => {
-            eprintln!("agaudit: ledger does not verify: {e}");
+            crate::tell!("agaudit: ledger does not verify: {e}");
             return Ok(EXIT_FINDINGS);
         }
         Err(e) => {
-            eprintln!("agaudit: error: {e}; run agaudit correlate to create the ledger");
+            crate::tell!("agaudit: error: {e}; run agaudit correlate to create the ledger");
             return Ok(EXIT_ERROR);
         }
     };
@@ -81,11 +81,11 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
                 .iter()
                 .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                 .collect();
-            println!("{}", serde_json::Value::Object(obj));
+            crate::say!("{}", serde_json::Value::Object(obj));
         }
     } else {
         crate::output::ledger_table(&shown);
-        println!(
+        crate::say!(
             "{} of {} record(s) shown; chain verified from genesis to record {}",
             shown.len(),
             lines.len(),
@@ -95,7 +95,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
     if let Some(t) = verified.torn {
         // Appending the view would first move the torn record aside: log stays read-only on a
         // damaged ledger, and the next correlate recovers it (and records that).
-        eprintln!(
+        crate::tell!(
             "agaudit: warning: the ledger ends in an incomplete record at line {} ({} bytes at offset {}): an append was interrupted; \
              the next agaudit correlate moves it aside and records the recovery (this view is not recorded until then)",
             t.line, t.len, t.offset

@@ -38,7 +38,7 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         args.agent.as_deref(),
     )?;
     if args.view.output.json {
-        println!("{}", serde_json::to_string_pretty(&map)?);
+        crate::say!("{}", serde_json::to_string_pretty(&map)?);
     } else {
         crate::output::map_table(&map);
     }

@@ -97,7 +97,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("agaudit: error: {e:#}");
+            crate::tell!("agaudit: error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }

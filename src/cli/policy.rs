@@ -34,7 +34,7 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<u8> {
     let loaded = load(&args.file)?;
     let name = args.file.display().to_string();
     for d in &loaded.diagnostics {
-        eprint!("{}", d.render(&name, &loaded.text));
+        crate::tell!("{}", d.render(&name, &loaded.text).trim_end());
     }
     let errors = loaded
         .diagnostics
@@ -44,7 +44,7 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<u8> {
     let warnings = loaded.diagnostics.len() - errors;
     let p = &loaded.policy;
     if errors == 0 {
-        println!(
+        crate::say!(
             "{name}: ok — {} agent block(s){}, {} rule(s), {} endpoint(s), {} principal(s); {warnings} warning(s)",
             p.agents.len(),
             if p.default.is_some() { " + default" } else { "" },
@@ -54,7 +54,7 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<u8> {
         );
         Ok(EXIT_OK)
     } else {
-        println!("{name}: {errors} error(s), {warnings} warning(s)");
+        crate::say!("{name}: {errors} error(s), {warnings} warning(s)");
         Ok(EXIT_FINDINGS)
     }
 }

@@ -281,9 +281,12 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
     let mut work = Vec::new();
     let mut reports: Vec<(usize, FileReport, Option<FileRecord>)> = Vec::new();
     for (idx, (input, hash)) in hashed.into_iter().enumerate() {
-        let path = input.path.to_string_lossy().into_owned();
+        let path = shown(&input.path, &mut RuleCounts::new());
         match hash {
-            Err(e) => reports.push((idx, error_report(&path, e.to_string()), None)),
+            Err(e) => {
+                let message = redact::redactor().text(&e.to_string(), &mut RuleCounts::new()).into_owned();
+                reports.push((idx, error_report(&path, message), None))
+            }
             Ok((size, b3)) => {
                 let earlier = known
                     .get(b3.as_str())
@@ -508,13 +511,21 @@ fn prefix_for(
     Ok((inference.prefix, used))
 }
 
+/// A path as agaudit writes it (ingest.json, the ledger, quarantine names, reports): a file
+/// name is input too — `dump-AKIA….log` — so it is secret-scanned like any identifier.
+fn shown(path: &Path, counts: &mut RuleCounts) -> String {
+    redact::redactor().text(&path.to_string_lossy(), counts).into_owned()
+}
+
 fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileReport, FileRecord) {
     let case = run.case;
-    let source_file = path.to_string_lossy().into_owned();
+    // The raw path opens the file; only its scanned form is written anywhere.
+    let mut path_redactions = RuleCounts::new();
+    let source_file = shown(path, &mut path_redactions);
     let tag = b3[..16].to_string();
     let file_name = path
         .file_name()
-        .map_or_else(|| "input".to_string(), |n| n.to_string_lossy().into_owned());
+        .map_or_else(|| "input".to_string(), |n| shown(Path::new(n), &mut path_redactions));
     let quarantine_path = case.quarantine_dir().join(format!("{file_name}-{tag}.jsonl"));
     let ctx = FileContext {
         source: SourceFile {
@@ -603,7 +614,16 @@ fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileRe
     } else {
         FileStatus::Ingested
     };
-    let redactions: BTreeMap<String, u64> = outcome.redactions.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let mut redactions: BTreeMap<String, u64> = outcome.redactions.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    // Every text the record holds besides counts and hashes is scanned: the file's own path and
+    // name above; the prefix (inferred from the file's lines), how it was found, the message.
+    let mut scan = |s: String| redact::redactor().text(&s, &mut path_redactions).into_owned();
+    let pg_prefix = prefix_used.as_ref().map(|p| scan(p.setting.clone()));
+    let pg_prefix_how = prefix_used.map(|p| scan(p.how));
+    let message = message.map(&mut scan);
+    for (rule, n) in path_redactions {
+        *redactions.entry(rule.to_string()).or_insert(0) += n;
+    }
     let tables: BTreeMap<String, u64> = outcome
         .rows
         .iter()
@@ -620,8 +640,8 @@ fn ingest_one(run: &RunContext<'_>, path: &Path, size: u64, b3: &str) -> (FileRe
         ingest_id: run.ingest_id.to_string(),
         ingested_at: crate::time::now(),
         labels: run.labels.clone(),
-        pg_prefix: prefix_used.as_ref().map(|p| p.setting.clone()),
-        pg_prefix_how: prefix_used.map(|p| p.how),
+        pg_prefix,
+        pg_prefix_how,
         log_timezone: run.settings.zone.name().map(str::to_string),
         status,
         error: message,

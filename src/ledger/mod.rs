@@ -14,6 +14,7 @@
 //!
 //! In: a case directory and records. Out: ledger.log, head, and what was appended.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 
 use agaudit_verify::ledger::{self as chain, ChainError, Verified};
 use agaudit_verify::{Link, genesis, to_hex};
+
+use crate::table::declare::{Redact, Redaction};
 
 pub const LEDGER_DIR: &str = "ledger";
 pub const LEDGER_FILE: &str = "ledger.log";
@@ -92,10 +95,74 @@ pub struct Record {
     pub fields: Vec<(&'static str, String)>,
 }
 
+/// Every field a record can hold, and how its value is made safe before it is written: the
+/// ledger is an output like any table, so a field's value is redacted by its class whoever
+/// built the record. A field not listed here is treated as an identifier (and a test fails on
+/// any field of a real ledger missing from this table).
+pub const FIELDS: &[(&str, Redaction)] = &[
+    // checkpoint
+    ("case", Redaction::Fixed),
+    ("note", Redaction::Derived),
+    ("appended", Redaction::Fixed),
+    ("torn_line", Redaction::Fixed),
+    ("torn_offset", Redaction::Fixed),
+    ("torn_bytes", Redaction::Fixed),
+    ("torn_blake3", Redaction::Fixed),
+    ("torn_saved_to", Redaction::Derived),
+    // ingest, policy
+    ("path", Redaction::Identifier),
+    ("size", Redaction::Fixed),
+    ("blake3", Redaction::Fixed),
+    ("format", Redaction::Fixed),
+    ("status", Redaction::Fixed),
+    // action, finding
+    ("agent", Redaction::Identifier),
+    ("principal", Redaction::Identifier),
+    ("tool", Redaction::Identifier),
+    ("server", Redaction::Identifier),
+    ("resource", Redaction::Identifier),
+    ("command", Redaction::Identifier),
+    ("op", Redaction::Fixed),
+    ("class", Redaction::Fixed),
+    ("outcome", Redaction::Fixed),
+    ("conf", Redaction::Fixed),
+    ("policy", Redaction::Fixed),
+    ("verdict", Redaction::Fixed),
+    ("action", Redaction::Fixed),
+    ("evidence", Redaction::Fixed),
+    ("finding", Redaction::Fixed),
+    ("type", Redaction::Fixed),
+    ("severity", Redaction::Fixed),
+    ("claim", Redaction::Derived),
+    ("annotations", Redaction::Derived),
+    ("layers", Redaction::Fixed),
+    ("count", Redaction::Fixed),
+    ("last", Redaction::Fixed),
+    // view, export
+    ("viewer", Redaction::Identifier),
+    ("filters", Redaction::Identifier),
+    ("bundle", Redaction::Identifier),
+    ("first_seq", Redaction::Fixed),
+    ("last_seq", Redaction::Fixed),
+    ("head", Redaction::Fixed),
+    ("manifest", Redaction::Fixed),
+    ("key", Redaction::Identifier),
+];
+
+/// How the value of ledger field `name` is made safe.
+pub fn field_class(name: &str) -> Option<Redaction> {
+    FIELDS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
 impl Record {
-    fn body(&self) -> String {
+    fn body(&self, redact: &mut Redact) -> String {
+        let values: Vec<Cow<'_, str>> = self
+            .fields
+            .iter()
+            .map(|(k, v)| redact.apply(field_class(k).unwrap_or(Redaction::Identifier), v))
+            .collect();
         let mut fields: Vec<(&str, &str)> = vec![("ts", &self.ts), ("kind", self.kind.name())];
-        fields.extend(self.fields.iter().map(|(k, v)| (*k, v.as_str())));
+        fields.extend(self.fields.iter().zip(&values).map(|((k, _), v)| (*k, v.as_ref())));
         chain::render(&fields)
     }
 }
@@ -293,7 +360,7 @@ impl Ledger {
                 ts: crate::time::now(),
                 fields: vec![("case", case_id.to_string()), ("note", "opened".into())],
             };
-            ledger.write(vec![opened.body()])?;
+            ledger.write(vec![opened.body(&mut Redact::default())])?;
         }
         Ok(ledger)
     }
@@ -312,6 +379,7 @@ impl Ledger {
     /// has the same blake3 (the policy in force did not change).
     pub fn append(&mut self, records: impl IntoIterator<Item = Record>) -> Result<Appended, LedgerError> {
         let mut bodies = Vec::new();
+        let mut redact = Redact::default();
         let mut appended = Appended::default();
         if let Some(r) = &self.pending_recovery {
             let note = Record {
@@ -326,7 +394,7 @@ impl Ledger {
                     ("torn_saved_to", format!("{LEDGER_DIR}/torn-{}.bin", r.offset)),
                 ],
             };
-            bodies.push(note.body());
+            bodies.push(note.body(&mut redact));
         }
         for record in records {
             if record.kind == RecordKind::Policy {
@@ -341,7 +409,7 @@ impl Ledger {
                 }
                 self.last_policy = b3;
             }
-            let body = record.body();
+            let body = record.body(&mut redact);
             if !self.bodies.insert(digest(&body)) {
                 appended.already += 1;
                 continue;
@@ -355,7 +423,7 @@ impl Ledger {
                 ts: crate::time::now(),
                 fields: vec![("appended", appended.new.to_string())],
             };
-            bodies.push(closing.body());
+            bodies.push(closing.body(&mut redact));
             self.write(bodies)?;
             self.pending_recovery = None;
         }

@@ -1,11 +1,44 @@
-//! Terminal presentation: comfy-table summaries sized to the terminal.
+//! Terminal presentation: comfy-table summaries sized to the terminal, and the one way
+//! anything reaches stdout or stderr.
 //!
-//! In: reports from the stages. Out: text on stdout. Everything shown was already redacted.
+//! Everything shown comes from redacted tables and records, but the command line, file paths
+//! and error messages are input too: [`say!`](crate::say) and [`tell!`](crate::tell) print
+//! through the secret scanner, so nothing printed can carry a secret whatever its source.
+//!
+//! In: reports from the stages. Out: text on stdout and stderr.
+
+use std::fmt::Arguments;
+use std::io::Write;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::ingest::Report;
+
+/// Prints `args` and a newline on stdout (or stderr), secret-scanned.
+pub fn print(args: Arguments<'_>, to_stderr: bool) {
+    let text = args.to_string();
+    let safe = crate::redact::redactor().text(&text, &mut crate::redact::RuleCounts::new());
+    // A closed pipe (`agaudit log | head`) ends the output, not the program with a panic.
+    let _ = if to_stderr {
+        writeln!(std::io::stderr().lock(), "{safe}")
+    } else {
+        writeln!(std::io::stdout().lock(), "{safe}")
+    };
+}
+
+/// `println!`, through the secret scanner.
+#[macro_export]
+macro_rules! say {
+    () => { $crate::output::print(format_args!(""), false) };
+    ($($arg:tt)*) => { $crate::output::print(format_args!($($arg)*), false) };
+}
+
+/// `eprintln!`, through the secret scanner.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => { $crate::output::print(format_args!($($arg)*), true) };
+}
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -43,24 +76,24 @@ pub fn ingest_summary(r: &Report) {
             num(f.counts.quarantined_lines),
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     // How each PostgreSQL file's log_line_prefix was found (given, or inferred and how well).
     for f in &r.files {
         if let Some(p) = &f.pg_prefix {
-            println!("{}: log_line_prefix '{}' ({})", f.path, p.setting, p.how);
+            crate::say!("{}: log_line_prefix '{}' ({})", f.path, p.setting, p.how);
         }
     }
     let tot = &r.totals;
-    println!(
+    crate::say!(
         "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} held, {} unusable, {} error(s)",
         tot.files, tot.ingested, tot.duplicates, tot.unrecognised, tot.held, tot.unusable, tot.errors
     );
-    println!(
+    crate::say!(
         "{} lines read = {} in rows + {} other + {} quarantined",
         tot.lines_read, tot.row_lines, tot.other_lines, tot.quarantined_lines
     );
     let tables: Vec<String> = tot.tables.iter().map(|(t, n)| format!("{n} {t}")).collect();
-    println!(
+    crate::say!(
         "rows written: {}",
         if tables.is_empty() {
             "none".to_string()
@@ -70,9 +103,9 @@ pub fn ingest_summary(r: &Report) {
     );
     if !tot.redactions.is_empty() {
         let list: Vec<String> = tot.redactions.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("redacted: {}", list.join(", "));
+        crate::say!("redacted: {}", list.join(", "));
     }
-    println!("case {} (id {}), ingest {}", r.case, r.case_id, r.ingest_id);
+    crate::say!("case {} (id {}), ingest {}", r.case, r.case_id, r.ingest_id);
 }
 
 /// What correlation found: counts by confidence and verdict, violations, unattributed per
@@ -81,36 +114,36 @@ pub fn correlate_summary(s: &crate::correlate::Summary) {
     let list = |m: &std::collections::BTreeMap<&'static str, u64>| {
         m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
     };
-    println!("{} action(s): {}", s.actions, list(&s.by_conf));
-    println!("verdicts: {}", list(&s.by_verdict));
+    crate::say!("{} action(s): {}", s.actions, list(&s.by_conf));
+    crate::say!("verdicts: {}", list(&s.by_verdict));
     if !s.violations.is_empty() {
         let mut t = table(&["violation", "actions"]);
         for (v, n) in &s.violations {
             t.add_row(vec![Cell::new(v), num(*n)]);
         }
-        println!("{t}");
+        crate::say!("{t}");
     }
     if !s.unattributed_by_principal.is_empty() {
         let mut t = table(&["principal", "unattributed actions"]);
         for (p, n) in &s.unattributed_by_principal {
             t.add_row(vec![Cell::new(p), num(*n)]);
         }
-        println!("{t}");
+        crate::say!("{t}");
     }
     if s.duplicates_folded > 0 {
-        println!(
+        crate::say!(
             "{} evidence row(s) were the same statement in another log format: kept as corroboration",
             s.duplicates_folded
         );
     }
     let k = &s.kernel_not_actions;
     if k.process_lifecycle + k.local_ipc + k.folded_into_write > 0 {
-        println!(
+        crate::say!(
             "kernel events kept but not actions: {} process lifecycle, {} local IPC, {} opens folded into their writes",
             k.process_lifecycle, k.local_ipc, k.folded_into_write
         );
     }
-    println!(
+    crate::say!(
         "ledger: {} record(s) appended, {} already present; head at record {}",
         s.ledger_appended, s.ledger_already, s.ledger_head_seq
     );
@@ -151,7 +184,7 @@ pub fn ledger_table(records: &[Vec<(String, String)>]) {
         row.push(Cell::new(format!("{}…", &get("hash")[..get("hash").len().min(12)])));
         t.add_row(row);
     }
-    println!("{t}");
+    crate::say!("{t}");
 }
 
 /// diff's findings: one table grouped by tool (the tool with the most severe finding first,
@@ -218,13 +251,13 @@ pub fn diff_table(r: &crate::diff::Report) {
         ]);
     }
     if !r.findings.is_empty() {
-        println!("{t}");
+        crate::say!("{t}");
     }
     let by: Vec<String> = crate::table::findings::FindingSeverity::ALL
         .iter()
         .filter_map(|s| r.by_severity.get(s.name()).map(|n| format!("{n} {s}")))
         .collect();
-    println!(
+    crate::say!(
         "{} finding(s) on {} tool(s){}{}; {} action(s) checked; ledger: {} finding record(s) appended",
         r.findings.len(),
         r.tools,
@@ -281,7 +314,7 @@ pub fn map_table(m: &crate::map::Map) {
             Cell::new(drift.join("; ")),
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     if !m.identities.is_empty() {
         let mut t = table(&["agent", "its own", "kind", "seen through", "actions", "drift"]);
         for g in &m.identities {
@@ -294,7 +327,7 @@ pub fn map_table(m: &crate::map::Map) {
                 Cell::new(if g.drift.is_empty() { "" } else { "declared, never seen" }),
             ]);
         }
-        println!("{t}");
+        crate::say!("{t}");
     }
     let beyond = m.pairs.iter().filter(|p| p.drift.contains(&"beyond_grant")).count();
     let unused = m
@@ -302,7 +335,7 @@ pub fn map_table(m: &crate::map::Map) {
         .iter()
         .filter(|p| p.drift.contains(&"unused_grant") || p.drift.contains(&"write_never_used"))
         .count();
-    println!(
+    crate::say!(
         "{} agent(s), {} pair(s): {beyond} observed beyond the grant, {unused} least-privilege candidate(s); {} unattributed action(s) are not in the map (agaudit inventory); policy {} (blake3 {}…)",
         m.agents,
         m.pairs.len(),
@@ -348,7 +381,7 @@ pub fn inventory_tables(inv: &crate::inventory::Inventory) {
             Cell::new(flags.join(", ")),
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     // The principals each agent was seen through, and which the policy says are its own.
     let mut t = table(&[
         "agent",
@@ -376,7 +409,7 @@ pub fn inventory_tables(inv: &crate::inventory::Inventory) {
             ]);
         }
     }
-    println!("{t}");
+    crate::say!("{t}");
     let mut t = table(&[
         "principal",
         "unattributed",
@@ -395,7 +428,7 @@ pub fn inventory_tables(inv: &crate::inventory::Inventory) {
             Cell::new(join(&p.agents)),
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     let mut t = table(&["source", "scope", "rows", "first .. last"]);
     for c in &inv.coverage {
         t.add_row(vec![
@@ -409,12 +442,12 @@ pub fn inventory_tables(inv: &crate::inventory::Inventory) {
             )),
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     if inv.gaps.is_empty() {
-        println!("no coverage gaps: every database statement telemetry saw has its pgAudit record");
+        crate::say!("no coverage gaps: every database statement telemetry saw has its pgAudit record");
     }
     for g in &inv.gaps {
-        println!(
+        crate::say!(
             "GAP {}: {} statement(s) seen by {} with no {} record, {} .. {} (finding {})",
             g.resource,
             g.count,
@@ -427,7 +460,7 @@ pub fn inventory_tables(inv: &crate::inventory::Inventory) {
     }
     let unknown = inv.agents.iter().filter(|a| a.unknown).count();
     let single = inv.agents.iter().filter(|a| a.uncorroborated).count();
-    println!(
+    crate::say!(
         "{} agent(s): {unknown} unknown to the policy, {single} seen by one source only; {} principal(s) with unattributed or approximate actions; {} coverage gap(s)",
         inv.agents.len(),
         inv.principals.len(),
