@@ -31,6 +31,16 @@ struct Rule {
 /// A rule's check of a match in its context (see [`Rule`]).
 type KeepIf = fn(before: &str, secret: &str) -> bool;
 
+/// A bare 40-character token is an AWS secret access key only when it mixes upper and lower
+/// case letters, digits and `/` or `+` as those keys do.
+fn looks_like_aws_secret(_before: &str, secret: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| secret.as_bytes().iter().any(f);
+    has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_digit)
+        && has(|b| *b == b'/' || *b == b'+')
+}
+
 /// `password = ?` or `= $1` in SQL binds a parameter: it is not a password.
 fn not_a_placeholder(_before: &str, secret: &str) -> bool {
     !(secret == "?" || (secret.starts_with('$') && secret.len() > 1 && secret[1..].bytes().all(|b| b.is_ascii_digit())))
@@ -46,6 +56,9 @@ fn in_role_statement(before: &str, _secret: &str) -> bool {
     })
     .is_match(statement)
 }
+
+/// The capture groups a rule names the part to replace with (the whole match when none).
+const SECRET_GROUPS: [&str; 3] = ["secret", "secret2", "secret3"];
 
 /// The rules, most specific first (a later rule never sees what an earlier one replaced).
 const RULES: &[Rule] = &[
@@ -125,13 +138,66 @@ const RULES: &[Rule] = &[
         keep_if: None,
     },
     Rule {
+        name: "stripe_key",
+        re: r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}",
+        keep_if: None,
+    },
+    Rule {
+        name: "sendgrid_api_key",
+        re: r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}",
+        keep_if: None,
+    },
+    Rule {
+        name: "huggingface_token",
+        re: r"\bhf_[A-Za-z0-9]{30,}",
+        keep_if: None,
+    },
+    Rule {
+        name: "npm_token",
+        re: r"\bnpm_[A-Za-z0-9]{36,}",
+        keep_if: None,
+    },
+    Rule {
+        name: "pypi_token",
+        re: r"\bpypi-AgE[A-Za-z0-9_-]{50,}",
+        keep_if: None,
+    },
+    Rule {
+        name: "google_oauth_token",
+        re: r"\b(?:ya29\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{20,}|1//0[0-9A-Za-z_-]{30,})",
+        keep_if: None,
+    },
+    Rule {
+        name: "vendor_token",
+        // Prefixed tokens of other services: Docker Hub, HashiCorp Vault and Terraform Cloud,
+        // DigitalOcean, Shopify, Atlassian, Databricks, Grafana, Sentry, Postman, Linear,
+        // Doppler, New Relic, Pulumi, Mailgun, Square, Twilio, age.
+        re: r"\b(?:dckr_pat_[A-Za-z0-9_-]{20,}|hv[sbr]\.[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{40,}|do[opr]_v1_[a-f0-9]{64}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|ATATT3[A-Za-z0-9_=-]{20,}|dapi[a-f0-9]{32}|glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}|sntry[su]_[A-Za-z0-9+/=_]{20,}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|lin_api_[A-Za-z0-9]{40}|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}|NRAK-[A-Z0-9]{27}|pul-[a-f0-9]{40}|key-[a-f0-9]{32}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,}|SK[0-9a-fA-F]{32}|AGE-SECRET-KEY-1[A-Z0-9]{58})",
+        keep_if: None,
+    },
+    Rule {
+        name: "telegram_bot_token",
+        re: r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}",
+        keep_if: None,
+    },
+    Rule {
+        name: "basic_auth",
+        re: r"(?i)\bauthorization\s*[:=]\s*basic\s+(?P<secret>[A-Za-z0-9+/=._-]{4,})",
+        keep_if: None,
+    },
+    Rule {
+        name: "cookie",
+        re: r"(?i)\b(?:set-)?cookie\s*:\s*(?P<secret>[^\r\n]+)",
+        keep_if: None,
+    },
+    Rule {
         name: "bearer_token",
         re: r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)",
         keep_if: None,
     },
     Rule {
         name: "uri_password",
-        re: r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<secret>[^@\s/]+)@",
+        re: r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<secret>[^@\s]+)@",
         keep_if: None,
     },
     Rule {
@@ -143,6 +209,25 @@ const RULES: &[Rule] = &[
         name: "sql_password",
         re: r#"(?i)\bpassword\s+(?P<secret>'[^']*'?|"[^"]*"?|[^\s;'"<,)]+)"#,
         keep_if: Some(in_role_statement),
+    },
+    Rule {
+        name: "url_credential",
+        re: r#"(?i)[?&;](?:access_token|refresh_token|id_token|api_?key|apikey|auth|authorization|client_secret|code|key|password|passwd|pwd|secret|sig|signature|session|sessionid|token|x-amz-signature|x-amz-credential|x-amz-security-token)=(?P<secret>[^&\s#"'<>]+)"#,
+        keep_if: None,
+    },
+    Rule {
+        name: "argv_credential",
+        // --password=X, --token X, --api-key=X … as command lines carry them; -u USER:PW (curl);
+        // -pPW of the MySQL clients.
+        re: r"(?i)(?:(?:^|\s)--?(?:password|passwd|pass|token|secret|api[-_]?key|access[-_]?key|secret[-_]?key|auth[-_]?token|client[-_]?secret|private[-_]?key|credentials?)(?:=|\s+)(?P<secret>[^\s]+)|(?:^|\s)(?:-u|--user)\s+[^\s:]+:(?P<secret2>[^\s]+)|\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n]*?\s-p(?P<secret3>[^\s]+))",
+        keep_if: None,
+    },
+    Rule {
+        name: "aws_secret_access_key",
+        // Without "aws" nearby: 40 characters of the key's alphabet, standing alone, with upper
+        // and lower case letters, a digit and a / or + (not a hex digest, not a word).
+        re: r"(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])",
+        keep_if: Some(looks_like_aws_secret),
     },
     Rule {
         name: "email",
@@ -213,15 +298,17 @@ impl SecretScanner {
             let text = out.clone();
             let replaced = re.replace_all(&out, |caps: &regex::Captures| {
                 let whole = caps.get(0).map_or("", |m| m.as_str());
+                // A rule with alternatives names each one's value secret, secret2, …
+                let part = SECRET_GROUPS.iter().find_map(|g| caps.name(g));
                 if let Some(keep) = keep_if {
                     let start = caps.get(0).map_or(0, |m| m.start());
-                    let secret = caps.name("secret").map_or(whole, |m| m.as_str());
+                    let secret = part.map_or(whole, |m| m.as_str());
                     if !keep(&text[..start], secret) {
                         return whole.to_string();
                     }
                 }
                 n += 1;
-                match caps.name("secret") {
+                match part {
                     Some(secret) => {
                         let start = secret.start() - caps.get(0).map_or(0, |m| m.start());
                         format!("{}[REDACTED:{name}]{}", &whole[..start], &whole[start + secret.len()..])
@@ -330,6 +417,87 @@ mod tests {
                 "MIIB",
                 "private_key",
             ),
+            (
+                "charge sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                "stripe_key",
+            ),
+            (
+                "restricted rk_test_51H8abcdefghijklmnop",
+                "rk_test_51H8abcdefghijklmnop",
+                "stripe_key",
+            ),
+            (
+                "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",
+                "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",
+                "sendgrid_api_key",
+            ),
+            (
+                "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+                "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+                "huggingface_token",
+            ),
+            (
+                "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+                "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+                "npm_token",
+            ),
+            (
+                "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MDEyMzQ1Njc4OQ",
+                "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MDEyMzQ1Njc4OQ",
+                "pypi_token",
+            ),
+            (
+                "tok ya29.a0AfH6SMBabcdefghijklmnopqrst",
+                "ya29.a0AfH6SMBabcdefghijklmnopqrst",
+                "google_oauth_token",
+            ),
+            (
+                "dckr_pat_abcdefghijklmnopqrstuvw",
+                "dckr_pat_abcdefghijklmnopqrstuvw",
+                "vendor_token",
+            ),
+            (
+                "VAULT_TOKEN=hvs.CAESIabcdefghijklmnopqrstuv",
+                "hvs.CAESIabcdefghijklmnopqrstuv",
+                "vendor_token",
+            ),
+            (
+                "shpat_0123456789abcdef0123456789abcdef",
+                "shpat_0123456789abcdef0123456789abcdef",
+                "vendor_token",
+            ),
+            (
+                "bot 1234567890:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9",
+                "1234567890:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9",
+                "telegram_bot_token",
+            ),
+            (
+                "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+                "dXNlcjpwYXNzd29yZA==",
+                "basic_auth",
+            ),
+            (
+                "Cookie: session=abc123; csrftoken=xyz789",
+                "session=abc123; csrftoken=xyz789",
+                "cookie",
+            ),
+            ("GET /export?format=csv&api_key=Zx81mQp", "Zx81mQp", "url_credential"),
+            (
+                "https://x.example/cb?access_token=eyAbc123&state=1",
+                "eyAbc123",
+                "url_credential",
+            ),
+            ("curl --token=tkn8812xyz https://x", "tkn8812xyz", "argv_credential"),
+            ("deploy --password hunter2x", "hunter2x", "argv_credential"),
+            ("curl -u admin:p4ssw0rd https://x", "p4ssw0rd", "argv_credential"),
+            ("mysql -h db -u root -pS3cretPw db", "S3cretPw", "argv_credential"),
+            (
+                "key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws_secret_access_key",
+            ),
+            ("postgres://bob:s3c/r3t@db:5432/x", "s3c/r3t", "uri_password"),
         ];
         for (input, secret, rule) in cases {
             let (out, counts) = scan(input);

@@ -103,7 +103,8 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
     if report.totals.quarantined_lines > 0 {
         crate::tell!(
             "agaudit: warning: {} line(s) quarantined with reasons under {}/quarantine/",
-            report.totals.quarantined_lines, report.case
+            report.totals.quarantined_lines,
+            report.case
         );
     }
     Ok(if report.has_errors() { EXIT_ERROR } else { EXIT_OK })

@@ -98,7 +98,9 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
         crate::tell!(
             "agaudit: warning: the ledger ends in an incomplete record at line {} ({} bytes at offset {}): an append was interrupted; \
              the next agaudit correlate moves it aside and records the recovery (this view is not recorded until then)",
-            t.line, t.len, t.offset
+            t.line,
+            t.len,
+            t.offset
         );
         return Ok(EXIT_FINDINGS);
     }

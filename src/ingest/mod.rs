@@ -284,7 +284,9 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
         let path = shown(&input.path, &mut RuleCounts::new());
         match hash {
             Err(e) => {
-                let message = redact::redactor().text(&e.to_string(), &mut RuleCounts::new()).into_owned();
+                let message = redact::redactor()
+                    .text(&e.to_string(), &mut RuleCounts::new())
+                    .into_owned();
                 reports.push((idx, error_report(&path, message), None))
             }
             Ok((size, b3)) => {

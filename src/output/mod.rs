@@ -86,11 +86,20 @@ pub fn ingest_summary(r: &Report) {
     let tot = &r.totals;
     crate::say!(
         "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} held, {} unusable, {} error(s)",
-        tot.files, tot.ingested, tot.duplicates, tot.unrecognised, tot.held, tot.unusable, tot.errors
+        tot.files,
+        tot.ingested,
+        tot.duplicates,
+        tot.unrecognised,
+        tot.held,
+        tot.unusable,
+        tot.errors
     );
     crate::say!(
         "{} lines read = {} in rows + {} other + {} quarantined",
-        tot.lines_read, tot.row_lines, tot.other_lines, tot.quarantined_lines
+        tot.lines_read,
+        tot.row_lines,
+        tot.other_lines,
+        tot.quarantined_lines
     );
     let tables: Vec<String> = tot.tables.iter().map(|(t, n)| format!("{n} {t}")).collect();
     crate::say!(
@@ -140,12 +149,16 @@ pub fn correlate_summary(s: &crate::correlate::Summary) {
     if k.process_lifecycle + k.local_ipc + k.folded_into_write > 0 {
         crate::say!(
             "kernel events kept but not actions: {} process lifecycle, {} local IPC, {} opens folded into their writes",
-            k.process_lifecycle, k.local_ipc, k.folded_into_write
+            k.process_lifecycle,
+            k.local_ipc,
+            k.folded_into_write
         );
     }
     crate::say!(
         "ledger: {} record(s) appended, {} already present; head at record {}",
-        s.ledger_appended, s.ledger_already, s.ledger_head_seq
+        s.ledger_appended,
+        s.ledger_already,
+        s.ledger_head_seq
     );
 }
 
