@@ -463,6 +463,13 @@ fn host_header(target: &Target, env_allow: &[String], cgroup: Option<&Path>) -> 
     }
 }
 
+/// The header as it is written: the command line it records is the one the exec events' argv
+/// is, so it is redacted the same way.
+fn redacted(mut h: Header, scanner: &SecretScanner, counts: &mut RuleCounts) -> Header {
+    h.filter = scanner.scan(&h.filter, counts).into_owned();
+    h
+}
+
 /// Checks what recording needs before touching the kernel, with what to do about each.
 fn preflight() -> Result<(), String> {
     // SAFETY: geteuid has no preconditions.
@@ -514,13 +521,9 @@ pub fn run(o: Options) -> Result<i32, String> {
         (Target::Command(_), true) => Some(new_cgroup()?),
         _ => None,
     };
-    rec.out
-        .write_all(&format::encode_start(&host_header(
-            &o.target,
-            &o.env_allow,
-            created_cgroup.as_deref(),
-        )))
-        .map_err(io)?;
+    let header = host_header(&o.target, &o.env_allow, created_cgroup.as_deref());
+    let header = redacted(header, &rec.scanner, &mut rec.redactions);
+    rec.out.write_all(&format::encode_start(&header)).map_err(io)?;
     rec.out.flush().map_err(io)?;
 
     for sig in [libc::SIGINT, libc::SIGTERM] {
@@ -779,4 +782,27 @@ fn descendants(pid: u32) -> Vec<u32> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorded_command_line_is_redacted_like_argv() {
+        let target = Target::Command(vec![
+            "curl".into(),
+            "--token=tkn8812xyz".into(),
+            "-u".into(),
+            "a:p4ss".into(),
+        ]);
+        let mut counts = RuleCounts::new();
+        let h = redacted(host_header(&target, &[], None), &SecretScanner::new(), &mut counts);
+        assert!(
+            !h.filter.contains("tkn8812xyz") && !h.filter.contains("p4ss"),
+            "{}",
+            h.filter
+        );
+        assert!(h.filter.starts_with("command curl"), "{}", h.filter);
+    }
 }
