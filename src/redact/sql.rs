@@ -60,7 +60,7 @@ pub fn tokens(sql: &str) -> Vec<(Token, usize, usize)> {
                 Token::BlockComment
             }
             b'\'' => {
-                i = quoted_end(b, i, false);
+                i = plain_literal_end(b, i);
                 Token::Literal
             }
             b'"' => {
@@ -143,6 +143,20 @@ fn is_ident_start(c: u8) -> bool {
 
 fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// End (exclusive) of a plain '…' literal starting at `start`. Whether a backslash escapes
+/// the quote after it depends on the session's standard_conforming_strings (on by default, off
+/// in sessions that set it, and old servers): `'x\''y'` is one literal when it is on, and ends
+/// before `y` when it is off. Which one the session had is not known here, so a backslash
+/// before a quote makes the rest of the statement literal: text that might be inside a literal
+/// is never kept, at the cost of the shape of what follows.
+fn plain_literal_end(b: &[u8], start: usize) -> usize {
+    let end = quoted_end(b, start, false);
+    match memchr::memmem::find(&b[start + 1..end], b"\\'") {
+        Some(_) => b.len(),
+        None => end,
+    }
 }
 
 /// End (exclusive) of a quoted token starting at `start` (the quote); doubled quotes escape, and
@@ -247,7 +261,19 @@ pub struct Stripped {
     pub literals: u64,
 }
 
-/// Replaces every literal by `?` and drops comment bodies (sqlcommenter keys stay).
+/// The keys the sqlcommenter specification defines (and the OpenTelemetry ones it carries).
+const SQLCOMMENTER_KEYS: &[&str] = &[
+    "action",
+    "application",
+    "controller",
+    "db_driver",
+    "framework",
+    "route",
+    "traceparent",
+    "tracestate",
+];
+
+/// Replaces every literal by `?` and drops comment bodies (the known sqlcommenter keys stay).
 pub fn strip_literals(sql: &str) -> Stripped {
     let mut text = String::with_capacity(sql.len());
     let mut literals = 0;
@@ -265,11 +291,11 @@ pub fn strip_literals(sql: &str) -> Stripped {
                         if n > 0 {
                             text.push(',');
                         }
-                        // Keys are the input's text too: only a plain name is kept (a key such as
-                        // `a%2A%2F` would decode to `a*/` and end the comment early).
-                        let plain =
-                            key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-                        text.push_str(if plain { key } else { "?" });
+                        // Keys are the input's text too: only the keys sqlcommenter defines are
+                        // kept (any other could be a secret, or decode to `*/` and end the
+                        // comment early).
+                        let known = SQLCOMMENTER_KEYS.contains(&key.as_str());
+                        text.push_str(if known { key } else { "?" });
                         text.push_str("='?'");
                     }
                     text.push_str("*/");
@@ -516,6 +542,19 @@ mod tests {
     }
 
     #[test]
+    fn a_backslash_quote_makes_the_rest_literal_whatever_standard_conforming_strings_was() {
+        // standard_conforming_strings = off: one literal `x' secret y`.
+        let s = strip("select 'x\\' secret y' from t");
+        assert!(!s.contains("secret"), "{s}");
+        // on: `'x\''y'` is one literal; off, `y` would be outside it. Neither keeps y.
+        let s = strip("select 'x\\''yy' , z from t");
+        assert!(!s.contains("yy"), "{s}");
+        assert!(s.starts_with("select ?"), "{s}");
+        // No backslash before a quote: literals end where they always did.
+        assert_eq!(strip("select 'a\\b', 'c' from t"), "select ?, ? from t");
+    }
+
+    #[test]
     fn every_literal_form_is_replaced() {
         assert_eq!(
             strip("select 'a''b', E'x\\'y', 42, 3.5e-3, .5 from t"),
@@ -545,12 +584,13 @@ mod tests {
     }
 
     #[test]
-    fn comments_lose_their_bodies_sqlcommenter_keeps_keys() {
+    fn comments_lose_their_bodies_sqlcommenter_keeps_its_own_keys() {
         assert_eq!(strip("select 1 -- password hunter2\n"), "select ? --?\n");
         assert_eq!(strip("select /* nested /* x */ y */ 1"), "select /*?*/ ?");
+        // The specification's keys stay; any other key is input that could be a secret.
         assert_eq!(
-            strip("select 1 /*app='rep',traceparent='00-aa-bb-01'*/"),
-            "select ? /*app='?',traceparent='?'*/"
+            strip("select 1 /*application='rep',traceparent='00-aa-bb-01',AKIAZ7X='1'*/"),
+            "select ? /*application='?',traceparent='?',?='?'*/"
         );
     }
 
