@@ -58,6 +58,9 @@ pub enum FileStatus {
     Unusable,
     /// Could not be read or written; nothing of it was kept.
     Error,
+    /// Found in a named directory but not read: a symbolic link out of the named tree, or not a
+    /// regular file (a FIFO, socket or device). Only in reports.
+    Skipped,
 }
 
 impl FileStatus {
@@ -70,6 +73,7 @@ impl FileStatus {
             FileStatus::Held => "held",
             FileStatus::Unusable => "unusable",
             FileStatus::Error => "error",
+            FileStatus::Skipped => "skipped",
         }
     }
 
@@ -81,7 +85,7 @@ impl FileStatus {
 
     /// Whether the exit code must say an input could not be used (exit 2).
     pub fn is_error(self) -> bool {
-        !matches!(self, FileStatus::Ingested | FileStatus::Duplicate)
+        !matches!(self, FileStatus::Ingested | FileStatus::Duplicate | FileStatus::Skipped)
     }
 }
 

@@ -172,6 +172,8 @@ pub struct Totals {
     pub held: u64,
     /// Files read to their end with nothing usable in them (no rows, lines quarantined).
     pub unusable: u64,
+    /// Not read: symbolic links out of a named directory, non-regular files in it.
+    pub skipped: u64,
     pub errors: u64,
     pub lines_read: u64,
     pub rows: u64,
@@ -215,11 +217,27 @@ pub enum Unreadable {
     After { at: u64, error: String },
     #[error("cannot walk: {0}")]
     Walk(String),
+    /// A symbolic link in a named directory that points out of it: not followed.
+    #[error("not read: a symbolic link out of the named tree ({0})")]
+    OutOfTree(String),
+    /// Not a regular file: nothing to read to an end.
+    #[error("not read: not a regular file (a {0})")]
+    NotRegular(&'static str),
 }
 
-/// A file found by the walk, or a path that could not be walked.
+impl Unreadable {
+    /// Skipped (reported, the run goes on) rather than an error: what a directory holds
+    /// besides log files. Named on the command line, the same is an error.
+    fn skipped(&self, named: bool) -> bool {
+        !named && matches!(self, Unreadable::OutOfTree(_) | Unreadable::NotRegular(_))
+    }
+}
+
+/// A file found by the walk, or a path that could not be walked or is not read.
 struct Input {
     path: PathBuf,
+    /// Given on the command line itself, not found inside a named directory.
+    named: bool,
     walk_error: Option<Unreadable>,
 }
 
@@ -287,7 +305,11 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
                 let message = redact::redactor()
                     .text(&e.to_string(), &mut RuleCounts::new())
                     .into_owned();
-                reports.push((idx, error_report(&path, message), None))
+                let mut report = error_report(&path, message);
+                if e.skipped(input.named) {
+                    report.status = FileStatus::Skipped;
+                }
+                reports.push((idx, report, None))
             }
             Ok((size, b3)) => {
                 let earlier = known
@@ -344,6 +366,7 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
             FileStatus::Held => totals.held += 1,
             FileStatus::Unusable => totals.unusable += 1,
             FileStatus::Partial | FileStatus::Error => totals.errors += 1,
+            FileStatus::Skipped => totals.skipped += 1,
         }
         if report.status != FileStatus::Duplicate {
             totals.lines_read += report.counts.lines_read;
@@ -393,23 +416,22 @@ struct RunContext<'a> {
 /// How much of a file's decompressed start is read to detect its kind and infer its prefix.
 const HEAD_BYTES: usize = 256 << 10;
 
-/// Files under `paths`, sorted per directory, skipping the case directory.
+/// Files under `paths`, sorted per directory, skipping the case directory. A symbolic link
+/// inside a named directory is followed only when it stays inside it; one that leaves it, and
+/// what is not a regular file (a FIFO, socket or device), is reported instead of read.
 fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
+    use std::os::unix::fs::FileTypeExt;
     let case_canon = case_root.canonicalize().ok();
     let mut out = Vec::new();
     for root in paths {
-        let walker = walkdir::WalkDir::new(root)
+        let root_canon = root.canonicalize().ok();
+        let mut walker = walkdir::WalkDir::new(root)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter();
-        let walker = walker.filter_entry(|e| case_canon.as_deref() != e.path().canonicalize().ok().as_deref());
-        for entry in walker {
-            match entry {
-                Ok(e) if e.file_type().is_file() => out.push(Input {
-                    path: e.into_path(),
-                    walk_error: None,
-                }),
-                Ok(_) => {}
+        while let Some(entry) = walker.next() {
+            let e = match entry {
+                Ok(e) => e,
                 Err(e) => {
                     let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
                     let reason = match e.io_error() {
@@ -418,10 +440,46 @@ fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
                     };
                     out.push(Input {
                         path,
+                        named: e.depth() == 0,
                         walk_error: Some(reason),
                     });
+                    continue;
                 }
+            };
+            let named = e.depth() == 0;
+            let canon = e.path().canonicalize().ok();
+            let ft = e.file_type();
+            let problem = if canon.is_some() && canon == case_canon {
+                if ft.is_dir() {
+                    walker.skip_current_dir();
+                }
+                continue;
+            } else if e.path_is_symlink()
+                && !named
+                && !matches!((&canon, &root_canon), (Some(c), Some(r)) if c.starts_with(r))
+            {
+                if ft.is_dir() {
+                    walker.skip_current_dir();
+                }
+                let target = canon.map_or_else(|| "a target that does not resolve".into(), |c| c.display().to_string());
+                Some(Unreadable::OutOfTree(target))
+            } else if ft.is_dir() || ft.is_file() {
+                None
+            } else if ft.is_fifo() {
+                Some(Unreadable::NotRegular("FIFO"))
+            } else if ft.is_socket() {
+                Some(Unreadable::NotRegular("socket"))
+            } else {
+                Some(Unreadable::NotRegular("device"))
+            };
+            if ft.is_dir() && problem.is_none() {
+                continue;
             }
+            out.push(Input {
+                path: e.into_path(),
+                named,
+                walk_error: problem,
+            });
         }
     }
     out

@@ -85,13 +85,14 @@ pub fn ingest_summary(r: &Report) {
     }
     let tot = &r.totals;
     crate::say!(
-        "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} held, {} unusable, {} error(s)",
+        "{} file(s): {} ingested, {} duplicate, {} unrecognised, {} held, {} unusable, {} skipped, {} error(s)",
         tot.files,
         tot.ingested,
         tot.duplicates,
         tot.unrecognised,
         tot.held,
         tot.unusable,
+        tot.skipped,
         tot.errors
     );
     crate::say!(

@@ -10,6 +10,8 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use std::process::Command;
+
 use serde_json::Value;
 
 use super::util::Agaudit;
@@ -266,6 +268,46 @@ fn a_directory_with_an_unreadable_file_names_it_and_ingests_the_rest() {
 
 /// Found by fuzzing (docs/fuzzing.md): a file holding only the first 7 bytes of the capture
 /// magic made the capture reader index past its end. Now it is quarantined with the reason.
+#[test]
+fn links_out_of_a_named_directory_and_non_regular_files_are_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, outside) = (dir.path().join("logs"), dir.path().join("elsewhere"));
+    fs::create_dir_all(&d).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::copy(fixture("postgresql.csv"), d.join("kept.csv")).unwrap();
+    fs::copy(fixture("postgresql.log"), outside.join("private.log")).unwrap();
+    std::os::unix::fs::symlink(outside.join("private.log"), d.join("out.log")).unwrap();
+    std::os::unix::fs::symlink(d.join("kept.csv"), d.join("in.csv")).unwrap();
+    let fifo = d.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let case = tempfile::tempdir().unwrap();
+    let (files, code, stderr) = ingest(case.path(), &[&d]);
+    // Skipped files are reported; the run still exits 0 (the directory's logs were ingested).
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(files["out.log"]["status"], "skipped", "{files:?}");
+    assert!(
+        files["out.log"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("symbolic link out of the named tree")
+    );
+    assert_eq!(files["pipe"]["status"], "skipped");
+    assert!(files["pipe"]["message"].as_str().unwrap().contains("FIFO"));
+    // The link inside the tree is followed; it names the same content as the file it points
+    // at, so one of the two (in name order) is read and the other is a duplicate.
+    assert_eq!(
+        (files["in.csv"]["status"].as_str(), files["kept.csv"]["status"].as_str()),
+        (Some("ingested"), Some("duplicate"))
+    );
+    // Nothing of the file outside was read: the case never names the link.
+    let everything = super::everything_written(case.path(), &[]);
+    assert!(!everything.contains("out.log"), "the link out of the tree was followed");
+    // Named on the command line, a FIFO is an error: the user asked for it.
+    let (files, code, _) = ingest(case.path(), &[&fifo]);
+    assert_eq!((code, files["pipe"]["status"].as_str()), (Some(2), Some("error")));
+}
+
 #[test]
 fn a_file_cut_inside_the_capture_magic_is_quarantined_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
