@@ -431,23 +431,28 @@ pub fn leading_command(sql: &str) -> Option<LeadingCommand> {
             break;
         }
     }
-    let first = words.first()?.0.clone();
-    let top: Vec<&str> = words.iter().filter(|(_, d)| *d == 0).map(|(w, _)| w.as_str()).collect();
+    // The words that follow the first at its own depth: a statement may open with a
+    // parenthesis, or (in a damaged log line) a stray closing one.
+    let (first, first_depth) = words.first()?.clone();
+    let rest: Vec<&str> = words[1..]
+        .iter()
+        .filter(|(_, d)| *d == first_depth)
+        .map(|(w, _)| w.as_str())
+        .collect();
     let nested_write = words
         .iter()
-        .any(|(w, d)| *d > 0 && matches!(w.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE"));
+        .any(|(w, d)| *d > first_depth && matches!(w.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE"));
     let command = match first.as_str() {
-        "CREATE" | "ALTER" | "DROP" => object_command(&first, &top[1..]),
-        "WITH" => top
+        "CREATE" | "ALTER" | "DROP" => object_command(&first, &rest),
+        "WITH" => rest
             .iter()
-            .skip(1)
             .find(|w| matches!(**w, "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE"))
             .map_or_else(|| "SELECT".to_string(), |w| w.to_string()),
         "START" => "START TRANSACTION".to_string(),
         "COPY" => "COPY".to_string(),
         _ => first.clone(),
     };
-    let copy_from = first == "COPY" && top.iter().skip(1).find(|w| matches!(**w, "FROM" | "TO")) == Some(&"FROM");
+    let copy_from = first == "COPY" && rest.iter().find(|w| matches!(**w, "FROM" | "TO")) == Some(&"FROM");
     Some(LeadingCommand {
         command,
         data_modifying_cte: first == "WITH" && nested_write,
@@ -638,5 +643,9 @@ mod tests {
         assert!(leading_command("COPY t FROM STDIN").unwrap().copy_from);
         assert!(!leading_command("COPY (select 1 from x) TO STDOUT").unwrap().copy_from);
         assert!(leading_command("  -- only a comment").is_none());
+        // Parentheses around or before the statement (fuzzing found the stray `)` case).
+        assert_eq!(c("(select 1) union (select 2)"), "SELECT");
+        assert_eq!(c(")CREATE ROLE x"), "CREATE ROLE");
+        assert_eq!(c("(create)"), "CREATE");
     }
 }
