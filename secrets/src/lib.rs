@@ -52,7 +52,7 @@ fn in_role_statement(before: &str, _secret: &str) -> bool {
     static ROLE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let statement = before.rsplit(';').next().unwrap_or(before);
     ROLE.get_or_init(|| {
-        Regex::new(&ascii_boundaries(r"(?i)\b(?:create|alter)\s+(?:role|user|group)\b")).expect("rule compiles")
+        Regex::new(&boundaries(r"(?i)\b(?:create|alter)\s+(?:role|user|group)\b")).expect("rule compiles")
     })
     .is_match(statement)
 }
@@ -253,26 +253,32 @@ impl Default for SecretScanner {
     }
 }
 
-/// A rule with ASCII word boundaries. A Unicode `\b` cannot be decided by the regex crate's
-/// fast engines on text holding any non-ASCII character: every such text (a statement naming a
-/// table in Chinese, a UTF-8 message) fell back to its slowest engine — fuzzing found the scan
-/// taking two thirds of the time on such input. Secrets are ASCII; an ASCII boundary only ever
-/// finds more of them (a letter like é counts as a boundary).
-fn ascii_boundaries(re: &str) -> String {
-    re.replace(r"\b", r"(?-u:\b)")
+/// A rule with the boundaries secrets have. Each `\b` becomes an ASCII word boundary or an
+/// underscore:
+/// - ASCII, because a Unicode `\b` cannot be decided by the regex crate's fast engines on text
+///   holding any non-ASCII character: every such text (a statement naming a table in Chinese, a
+///   UTF-8 message) fell back to its slowest engine — fuzzing found the scan taking two thirds
+///   of the time on such input. Secrets are ASCII; an ASCII boundary only ever finds more of
+///   them (a letter like é counts as a boundary).
+/// - or an underscore, because names are glued with one: PostgreSQL names a table's index
+///   `<table>_pkey` and its sequence `<table>_id_seq`, and people name things `backup_<key>`;
+///   to `\b` an underscore is a letter, and a key so glued was kept. The underscore is taken
+///   into the match (replaced with the secret when the rule has no `secret` group).
+fn boundaries(re: &str) -> String {
+    re.replace(r"\b", r"(?:(?-u:\b)|_)")
 }
 
 impl SecretScanner {
     pub fn new() -> Self {
         // The patterns are constants checked by the tests below; failing to compile one is a
         // programming error, not an input error.
-        let any = RegexSet::new(RULES.iter().map(|r| ascii_boundaries(r.re))).expect("secret rules compile");
+        let any = RegexSet::new(RULES.iter().map(|r| boundaries(r.re))).expect("secret rules compile");
         let rules = RULES
             .iter()
             .map(|r| {
                 (
                     r.name,
-                    Regex::new(&ascii_boundaries(r.re)).expect("secret rule compiles"),
+                    Regex::new(&boundaries(r.re)).expect("secret rule compiles"),
                     r.keep_if,
                 )
             })
@@ -345,6 +351,27 @@ mod tests {
         );
         let (out, _) = scan("éAKIAABCDEFGHIJKLMNOP");
         assert!(!out.contains("AKIAABCDEFGHIJKLMNOP"), "{out}");
+    }
+
+    #[test]
+    fn secrets_glued_by_underscores_are_found() {
+        // PostgreSQL's own names for a table's index and sequence, a backup copy's name.
+        for text in [
+            "ghp_0123456789abcdefghijABCDEFGHIJ012345_pkey",
+            "AKIAZ7VQXHNP3EXAMPLE_id_seq",
+            "backup_AKIAZ7VQXHNP3EXAMPLE",
+            "idx_sk_live_0123456789abcdefABCDEF_email",
+        ] {
+            let (out, _) = scan(text);
+            assert!(
+                !out.contains("0123456789abcdefghij")
+                    && !out.contains("Z7VQXHNP3")
+                    && !out.contains("0123456789abcdef"),
+                "{text} → {out}"
+            );
+        }
+        // Not a boundary: a key glued to letters or digits is not a key.
+        assert_eq!(scan("xAKIAZ7VQXHNP3EXAMPLE").0, "xAKIAZ7VQXHNP3EXAMPLE");
     }
 
     #[test]
