@@ -228,7 +228,7 @@ impl Recorder {
                     .filter(|a| !a.is_empty())
                     .map(|a| String::from_utf8_lossy(a).into_owned())
                     .collect();
-                e.argv = Some(argv.iter().map(|a| self.scan(a)).collect());
+                e.argv = Some(scan_argv(&self.scanner, &mut self.redactions, &argv));
                 let env: Vec<(String, String)> = r
                     .env
                     .split(|&b| b == 0)
@@ -784,6 +784,22 @@ fn descendants(pid: u32) -> Vec<u32> {
     out
 }
 
+/// argv scanned as the one command line it is, so that a rule can see a flag and the value
+/// after it (`--password X`, `-u user:pw`, `mysql … -pX`), then split back. Elements are joined
+/// by a TAB (whitespace to every rule, never inside a credential the rules take); when a
+/// redaction spans a TAB, or an element held one, the split no longer gives one piece per
+/// element and the whole redacted line is kept as a single element instead.
+fn scan_argv(scanner: &SecretScanner, counts: &mut RuleCounts, argv: &[String]) -> Vec<String> {
+    let line = argv.join("\t");
+    let scanned = scanner.scan(&line, counts);
+    let pieces: Vec<&str> = scanned.split('\t').collect();
+    if pieces.len() == argv.len() {
+        pieces.into_iter().map(str::to_string).collect()
+    } else {
+        vec![scanned.replace('\t', " ")]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,5 +820,40 @@ mod tests {
             h.filter
         );
         assert!(h.filter.starts_with("command curl"), "{}", h.filter);
+    }
+
+    #[test]
+    fn argv_is_scanned_as_one_command_line() {
+        let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut counts = RuleCounts::new();
+        let scanner = SecretScanner::new();
+        let out = scan_argv(
+            &scanner,
+            &mut counts,
+            &argv(&[
+                "/usr/bin/curl",
+                "-u",
+                "svc:pw8812",
+                "--password",
+                "hunter2x",
+                "https://x",
+            ]),
+        );
+        assert_eq!(out.len(), 6, "{out:?}");
+        assert_eq!(&out[..2], &["/usr/bin/curl", "-u"]);
+        assert!(
+            !out.join(" ").contains("pw8812") && !out.join(" ").contains("hunter2x"),
+            "{out:?}"
+        );
+        let out = scan_argv(
+            &scanner,
+            &mut counts,
+            &argv(&["/opt/bin/mysql", "-uroot", "-pS3cretPw", "-h", "db"]),
+        );
+        assert!(!out.join(" ").contains("S3cretPw"), "{out:?}");
+        assert_eq!(out.len(), 5);
+        // An element holding a TAB: kept as one redacted line rather than split wrongly.
+        let out = scan_argv(&scanner, &mut counts, &argv(&["sh", "-c", "a\tb --token=tkn8812xyz"]));
+        assert_eq!(out, vec!["sh -c a b --token=[REDACTED:argv_credential]".to_string()]);
     }
 }
