@@ -24,6 +24,9 @@ pub const SQL_LITERAL: &str = "sql_literal";
 pub const BOUND_PARAMETER: &str = "bound_parameter";
 /// Count name for quoted values and numbers removed from server messages.
 pub const MESSAGE_VALUE: &str = "message_value";
+/// Count name for free text kept only as its length (log bodies, status descriptions,
+/// exception messages, payloads).
+pub const LENGTH_ONLY: &str = "length_only";
 
 pub struct Redactor {
     secrets: SecretScanner,
@@ -101,6 +104,15 @@ pub fn shape(raw: &str, max: usize) -> String {
 /// `[payload: N bytes]`.
 pub fn length_marker(kind: &str, len: usize) -> String {
     format!("[{kind}: {len} bytes]")
+}
+
+/// `text` as its length marker (`[KIND: N bytes]`), counted; a marker already is one.
+pub fn only_length(kind: &str, text: &str, counts: &mut RuleCounts) -> String {
+    if is_length_marker(text) {
+        return text.to_string();
+    }
+    *counts.entry(LENGTH_ONLY).or_insert(0) += 1;
+    length_marker(kind, text.len())
 }
 
 fn is_length_marker(text: &str) -> bool {

@@ -44,6 +44,9 @@ crate::vocabulary! {
         /// Structured text (rendered attribute values, JSON, key/value maps): every key and
         /// value scanned for secrets (payload attributes were already cut to their length).
         Structured = "structured",
+        /// Free text no attribution needs and that often quotes data (a span's status
+        /// description, usually an exception's message): kept only as its length.
+        Length = "length",
         /// agaudit's own text, built only from evidence columns already redacted (a reason, a
         /// resource, a finding's detail): written as is.
         Derived = "derived",
@@ -89,6 +92,7 @@ impl Redact {
             Redaction::Identifier | Redaction::Structured => r.text(text, &mut self.counts),
             Redaction::Sql => Cow::Owned(r.sql(text, &mut self.counts)),
             Redaction::Text => Cow::Owned(r.message(text, &mut self.counts)),
+            Redaction::Length => Cow::Owned(crate::redact::only_length("message", text, &mut self.counts)),
         }
     }
 }

@@ -147,8 +147,9 @@ crate::table! {
         kind: Enum<SpanKind> = Fixed,
         /// unset | ok | error
         status: Enum<SpanStatus> = Fixed,
-        /// status message with values removed and secrets redacted
-        status_message: OptText = Text,
+        /// the status description, only as its length (`[message: N bytes]`): it usually quotes
+        /// an exception message, and with it the data that failed
+        status_message: OptText = Length,
         /// resource attribute service.name
         service_name: OptCowText = Identifier,
         /// resource attribute process.pid

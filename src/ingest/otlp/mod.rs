@@ -321,31 +321,91 @@ fn to_json(v: &AnyValue<'_>) -> serde_json::Value {
     }
 }
 
-/// A log body: SQL when it reads as a statement (literals out), else text the builder scans.
-fn sql_or_text(body: &str, counts: &mut RuleCounts) -> String {
-    if redact::sql::leading_command(body).is_some() {
-        redact::redactor().sql(body, counts)
-    } else {
-        body.to_string()
-    }
-}
-
 fn payload(len: usize) -> Cow<'static, str> {
     Cow::Owned(redact::length_marker("payload", len))
 }
 
-/// A key/value pair as stored in an attribute map: payloads as their length, SQL as SQL, free
-/// messages as their length; everything else as text, which the table's builder secret-scans
-/// (keys too: the maps are `structured` columns).
+/// A key/value pair as stored in an attribute map: the value as [`stored_value`] keeps it, as
+/// text (maps and arrays as JSON); the builder secret-scans keys and values (the maps are
+/// `structured` columns).
 fn stored<'r>(kv: &'r KeyValue<'_>, counts: &mut RuleCounts) -> (Cow<'r, str>, Cow<'r, str>) {
-    let value = kv.value.as_ref().map_or(Cow::Borrowed(""), render);
-    let value = match semconv::attribute_kind(&kv.key) {
-        AttributeKind::Payload => payload(value.len()),
-        AttributeKind::Sql => Cow::Owned(redact::redactor().sql(&value, counts)),
-        AttributeKind::Message => Cow::Owned(redact::length_marker("message", value.len())),
-        AttributeKind::Plain => value,
+    let key = Cow::Borrowed(kv.key.as_ref());
+    let Some(v) = kv.value.as_ref() else {
+        return (key, Cow::Borrowed(""));
     };
-    (Cow::Borrowed(kv.key.as_ref()), value)
+    // The common case, a plain string, without a copy.
+    if let Some(s) = &v.string_value
+        && semconv::attribute_kind(&kv.key) == AttributeKind::Plain
+    {
+        return (key, Cow::Borrowed(s.as_ref()));
+    }
+    let value = match stored_value(&kv.key, v, counts) {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    (key, Cow::Owned(value))
+}
+
+/// An attribute's value as stored: payloads and free messages only as their length, SQL as
+/// SQL; a map entry by entry and an array element by element, a nested key saying what its
+/// value is just as a top-level one does (`{"prompt": …}` inside a map is a payload too);
+/// anything else as it is.
+fn stored_value(key: &str, v: &AnyValue<'_>, counts: &mut RuleCounts) -> serde_json::Value {
+    use serde_json::Value;
+    match semconv::attribute_kind(key) {
+        AttributeKind::Payload => Value::String(payload(render(v).len()).into_owned()),
+        AttributeKind::Message => Value::String(redact::only_length("message", &render(v), counts)),
+        AttributeKind::Sql => Value::String(redact::redactor().sql(&render(v), counts)),
+        AttributeKind::Plain => {
+            if let Some(kv) = &v.kvlist_value {
+                Value::Object(
+                    kv.values
+                        .iter()
+                        .map(|e| (e.key.to_string(), entry_value(e, counts)))
+                        .collect(),
+                )
+            } else if let Some(a) = &v.array_value {
+                Value::Array(a.values.iter().map(|e| stored_value(key, e, counts)).collect())
+            } else {
+                to_json(v)
+            }
+        }
+    }
+}
+
+fn entry_value(kv: &KeyValue<'_>, counts: &mut RuleCounts) -> serde_json::Value {
+    kv.value
+        .as_ref()
+        .map_or(serde_json::Value::Null, |v| stored_value(&kv.key, v, counts))
+}
+
+/// A log record's body as stored. Text is the record's message: kept as SQL when it reads as a
+/// statement (literals out), as it is when it is an event name (claude_code.tool_result), and
+/// otherwise only as its length, since a message quotes whatever the program was handling. A
+/// map is kept entry by entry like attributes; a list item by item like a body.
+fn stored_body(v: &AnyValue<'_>, counts: &mut RuleCounts) -> serde_json::Value {
+    use serde_json::Value;
+    if let Some(s) = &v.string_value {
+        Value::String(if reads_as_sql(s) {
+            redact::redactor().sql(s, counts)
+        } else if looks_like_event_name(s) {
+            s.to_string()
+        } else {
+            redact::only_length("message", s, counts)
+        })
+    } else if let Some(kv) = &v.kvlist_value {
+        Value::Object(
+            kv.values
+                .iter()
+                .map(|e| (e.key.to_string(), entry_value(e, counts)))
+                .collect(),
+        )
+    } else if let Some(a) = &v.array_value {
+        Value::Array(a.values.iter().map(|e| stored_body(e, counts)).collect())
+    } else {
+        to_json(v)
+    }
 }
 
 fn int_of(v: &AnyValue<'_>) -> Option<i64> {
@@ -659,6 +719,19 @@ fn span_hints<'r>(row: &SpanRow<'r>, attrs: &[KeyValue<'_>]) -> Option<ToolHintR
     Some(row.with_hints(hints))
 }
 
+/// Whether a log body is a statement: it opens with a statement keyword PostgreSQL knows,
+/// written in capitals as drivers and ORMs log statements. Prose that happens to begin with
+/// "Set" or "update" is a message and is kept only as its length: being strict only ever keeps
+/// less.
+fn reads_as_sql(body: &str) -> bool {
+    let first_word = redact::sql::tokens(body)
+        .into_iter()
+        .find(|(kind, _, _)| *kind == redact::sql::Token::Word)
+        .map(|(_, start, end)| &body[start..end]);
+    first_word.is_some_and(|w| w.bytes().all(|c| c.is_ascii_uppercase()))
+        && redact::sql::leading_command(body).is_some_and(|cmd| crate::ingest::pgaudit::audit::class_of(&cmd).is_some())
+}
+
 /// A body that is an event name: dotted lower-case identifiers (claude_code.tool_result).
 fn looks_like_event_name(s: &str) -> bool {
     s.len() <= 128
@@ -803,7 +876,14 @@ fn convert_logs<'r>(
                 {
                     row.event_name = Some(Cow::Owned(b.to_string()));
                 }
-                row.body = body.map(|b| sql_or_text(&b, counts));
+                row.body = lr
+                    .body
+                    .as_ref()
+                    .map(|b| match stored_body(b, counts) {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    })
+                    .filter(|b| !b.is_empty());
                 let split = row.tool_name.as_deref().and_then(semconv::split_mcp_tool_name);
                 let (p_server, p_tool) = params.unwrap_or_default();
                 row.server = p_server
@@ -955,5 +1035,47 @@ mod tests {
         assert!(looks_like_event_name("claude_code.tool_result"));
         assert!(!looks_like_event_name("user said hello."));
         assert!(!looks_like_event_name("plain"));
+    }
+
+    /// A body as the OTLP JSON of one log record would carry it.
+    fn body_of(json: &str) -> String {
+        let v: AnyValue = serde_json::from_str(json).unwrap();
+        match stored_body(&v, &mut RuleCounts::new()) {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn log_bodies_keep_statements_and_event_names_and_only_the_length_of_messages() {
+        assert_eq!(
+            body_of(r#"{"stringValue": "SELECT id FROM t WHERE a = 'alice'"}"#),
+            "SELECT id FROM t WHERE a = ?"
+        );
+        assert_eq!(
+            body_of(r#"{"stringValue": "claude_code.tool_result"}"#),
+            "claude_code.tool_result"
+        );
+        assert_eq!(
+            body_of(r#"{"stringValue": "user alice logged in"}"#),
+            "[message: 20 bytes]"
+        );
+        // Prose opening with a statement keyword is prose.
+        assert_eq!(
+            body_of(r#"{"stringValue": "Update failed for bob"}"#),
+            "[message: 21 bytes]"
+        );
+        assert_eq!(
+            body_of(r#"{"arrayValue": {"values": [{"stringValue": "hi bob"}, {"intValue": "3"}]}}"#),
+            r#"["[message: 6 bytes]",3]"#
+        );
+        // A map keeps its entries as attributes do, nested keys included.
+        assert_eq!(
+            body_of(
+                r#"{"kvlistValue": {"values": [{"key": "user", "value": {"stringValue": "bob"}},
+                    {"key": "m", "value": {"kvlistValue": {"values": [{"key": "prompt", "value": {"stringValue": "secret plan"}}]}}}]}}"#
+            ),
+            r#"{"m":{"prompt":"[payload: 11 bytes]"},"user":"bob"}"#
+        );
     }
 }
