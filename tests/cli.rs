@@ -90,6 +90,9 @@ mod bad_input;
 #[path = "cli/leak.rs"]
 mod leak;
 
+#[path = "cli/leak_corpus.rs"]
+mod leak_corpus;
+
 #[path = "cli/estates.rs"]
 mod estates;
 

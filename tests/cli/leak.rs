@@ -7,7 +7,7 @@
 //! bundle's members, and everything printed.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use agaudit_capture_format::{self as capture, Event, Header, Kind, Trailer};
@@ -211,7 +211,7 @@ fn capture_file() -> Vec<u8> {
 
 /// The fixture policy with a comment carrying every plant, and a broken copy whose erroneous
 /// line carries one (policy check prints that line).
-fn policies(dir: &Path) -> (String, String) {
+fn policies(dir: &Path) -> (PathBuf, PathBuf) {
     let mut policy = fs::read_to_string(root().join("fixtures/policy/agents.hcl")).unwrap();
     for (_, text, _) in PLANTS {
         policy.push_str(&format!("# ops note: {text}\n"));
@@ -223,7 +223,111 @@ fn policies(dir: &Path) -> (String, String) {
     let (p, b) = (dir.join("policy.hcl"), dir.join("broken.hcl"));
     fs::write(&p, policy).unwrap();
     fs::write(&b, broken).unwrap();
-    (p.to_string_lossy().into_owned(), b.to_string_lossy().into_owned())
+    (p, b)
+}
+
+/// Everything agaudit writes and prints when every command runs on `inputs`: ingest (twice,
+/// into two cases, with and without --json), policy check of `policies`, correlate against the
+/// first, diff, map, inventory and log with and without --json, keygen, export, and verify
+/// with and without --json. Returns the ingest --json report and, as one text, every file of
+/// both cases (Parquet decoded), every member of the unpacked bundle and every byte printed.
+/// No command may panic.
+pub(super) fn run_every_command(dir: &Path, inputs: &[&Path], prefix: &str, policies: &[&Path]) -> (Value, String) {
+    let case = dir.join("case");
+    let c = case.to_str().unwrap();
+    let mut outputs: Vec<Output> = Vec::new();
+    let mut run = |args: &[&str]| {
+        let o = agaudit(args);
+        assert_ne!(o.status.code(), Some(101), "{args:?} panicked");
+        outputs.push(o);
+        outputs.last().unwrap().clone()
+    };
+    let labels = ["--label", "server=prod-postgres", "--label", "mcp_server=reporting"];
+    let paths: Vec<&str> = inputs.iter().map(|p| p.to_str().unwrap()).collect();
+    let mut ingest = vec!["ingest", "--case", c, "--pg-prefix", prefix, "--json"];
+    ingest.extend(labels);
+    ingest.extend(&paths);
+    let o = run(&ingest);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "ingest --json printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    // The same input again, as a table (a second case, so nothing is deduplicated away).
+    let case2 = dir.join("case2");
+    let mut ingest = vec!["ingest", "--case", case2.to_str().unwrap(), "--pg-prefix", prefix];
+    ingest.extend(labels);
+    ingest.extend(&paths);
+    run(&ingest);
+    for p in policies {
+        run(&["policy", "check", p.to_str().unwrap()]);
+    }
+    let policy = policies[0].to_str().unwrap();
+    for json in [false, true] {
+        let j = |mut v: Vec<&'static str>| {
+            if json {
+                v.push("--json");
+            }
+            v
+        };
+        let mut a = j(vec!["correlate", "--policy"]);
+        a.extend([policy, "--case", c]);
+        run(&a);
+        for cmd in ["diff", "map", "inventory", "log"] {
+            let mut a = j(vec![cmd]);
+            a.extend(["--case", c]);
+            run(&a);
+        }
+    }
+    let key = dir.join("key");
+    run(&["keygen", "--out", key.to_str().unwrap(), "--no-password"]);
+    let bundle = dir.join("bundle.tar");
+    let (k, b, p) = (key.with_extension("key"), bundle.clone(), key.with_extension("pub"));
+    run(&[
+        "export",
+        "--case",
+        c,
+        "--key",
+        k.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    run(&["verify", b.to_str().unwrap(), "--pubkey", p.to_str().unwrap()]);
+    run(&["verify", b.to_str().unwrap(), "--pubkey", p.to_str().unwrap(), "--json"]);
+    assert!(bundle.is_file(), "the export ran");
+
+    // The bundle's members, unpacked (Parquet is read back decompressed below).
+    let unpacked = dir.join("unpacked");
+    fs::create_dir(&unpacked).unwrap();
+    let tar = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&bundle)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+
+    let refs: Vec<&Output> = outputs.iter().collect();
+    let mut written = everything_written(&case, &refs);
+    written.push_str(&everything_written(&case2, &[]));
+    written.push_str(&everything_written(&unpacked, &[]));
+    assert!(written.contains("[REDACTED:"), "the outputs were read");
+    (report, written)
+}
+
+/// The text around `needle`'s first occurrence in `haystack`, for a failure message.
+pub(super) fn around<'a>(haystack: &'a str, needle: &str) -> Option<&'a str> {
+    let i = haystack.find(needle)?;
+    let (mut a, mut b) = (i.saturating_sub(200), (i + needle.len() + 100).min(haystack.len()));
+    while !haystack.is_char_boundary(a) {
+        a -= 1;
+    }
+    while !haystack.is_char_boundary(b) {
+        b += 1;
+    }
+    Some(&haystack[a..b])
 }
 
 #[test]
@@ -252,22 +356,7 @@ fn no_planted_secret_of_any_rule_reaches_any_output() {
         assert!(raw.contains(secret), "{rule}: the corpus must carry its secret");
     }
 
-    let case = dir.path().join("case");
-    let c = case.to_str().unwrap();
-    let i = inputs.to_str().unwrap();
-    let mut outputs: Vec<Output> = Vec::new();
-    let mut run = |args: &[&str]| {
-        let o = agaudit(args);
-        assert_ne!(o.status.code(), Some(101), "{args:?} panicked");
-        outputs.push(o);
-        outputs.last().unwrap().clone()
-    };
-    let labels = ["--label", "server=prod-postgres", "--label", "mcp_server=reporting"];
-    let mut ingest = vec!["ingest", "--case", c, "--pg-prefix", PREFIX, "--json"];
-    ingest.extend(labels);
-    ingest.push(i);
-    let o = run(&ingest);
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (report, written) = run_every_command(dir.path(), &[&inputs], PREFIX, &[&policy, &broken]);
     for f in report["files"].as_array().unwrap() {
         assert_eq!(f["status"], "ingested", "{f}");
     }
@@ -278,72 +367,8 @@ fn no_planted_secret_of_any_rule_reaches_any_output() {
             "rule {rule} was exercised: {redacted}"
         );
     }
-    // The same input again, as a table (a second case, so nothing is deduplicated away).
-    let case2 = dir.path().join("case2");
-    let mut ingest = vec!["ingest", "--case", case2.to_str().unwrap(), "--pg-prefix", PREFIX];
-    ingest.extend(labels);
-    ingest.push(i);
-    run(&ingest);
-    run(&["policy", "check", &policy]);
-    run(&["policy", "check", &broken]);
-    for json in [false, true] {
-        let j = |mut v: Vec<&'static str>| {
-            if json {
-                v.push("--json");
-            }
-            v
-        };
-        let mut a = j(vec!["correlate", "--policy"]);
-        a.extend([policy.as_str(), "--case", c]);
-        run(&a);
-        for cmd in ["diff", "map", "inventory", "log"] {
-            let mut a = j(vec![cmd]);
-            a.extend(["--case", c]);
-            run(&a);
-        }
-    }
-    let key = dir.path().join("key");
-    run(&["keygen", "--out", key.to_str().unwrap(), "--no-password"]);
-    let bundle = dir.path().join("bundle.tar");
-    let (k, b, p) = (key.with_extension("key"), bundle.clone(), key.with_extension("pub"));
-    run(&[
-        "export",
-        "--case",
-        c,
-        "--key",
-        k.to_str().unwrap(),
-        "--out",
-        b.to_str().unwrap(),
-    ]);
-    run(&["verify", b.to_str().unwrap(), "--pubkey", p.to_str().unwrap()]);
-    run(&["verify", b.to_str().unwrap(), "--pubkey", p.to_str().unwrap(), "--json"]);
-    assert!(bundle.is_file(), "the export ran");
-
-    // The bundle's members, unpacked (Parquet is read back decompressed below).
-    let unpacked = dir.path().join("unpacked");
-    fs::create_dir(&unpacked).unwrap();
-    let tar = std::process::Command::new("tar")
-        .arg("-xf")
-        .arg(&bundle)
-        .arg("-C")
-        .arg(&unpacked)
-        .status()
-        .unwrap();
-    assert!(tar.success());
-
-    let refs: Vec<&Output> = outputs.iter().collect();
-    let mut written = everything_written(&case, &refs);
-    written.push_str(&everything_written(&case2, &[]));
-    written.push_str(&everything_written(&unpacked, &[]));
-    assert!(written.contains("[REDACTED:"), "the outputs were read");
     for (rule, _, secret) in PLANTS {
-        let at = written
-            .find(secret)
-            .map(|i| &written[i.saturating_sub(200)..(i + 100).min(written.len())]);
-        assert!(
-            at.is_none(),
-            "{rule}: '{secret}' leaked into an output: …{:?}…",
-            at.unwrap_or_default()
-        );
+        let at = around(&written, secret);
+        assert!(at.is_none(), "{rule}: '{secret}' leaked into an output: …{at:?}…");
     }
 }
