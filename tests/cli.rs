@@ -369,6 +369,9 @@ fn reingesting_the_same_content_adds_nothing() {
 fn everything_written(case: &Path, outputs: &[&Output]) -> String {
     let mut all = String::new();
     for path in walk(case) {
+        // File names are written too (quarantine files, bundle members); the root is the caller's.
+        all.push_str(&path.strip_prefix(case).unwrap_or(&path).to_string_lossy());
+        all.push('\n');
         if path.extension().is_some_and(|e| e == "parquet") {
             for batch in read_parquet(&path) {
                 for col in batch.columns() {

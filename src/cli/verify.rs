@@ -40,5 +40,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
         against: args.against,
         json: args.output.json,
     };
-    Ok(agaudit_verify::cli::execute(&options, "agaudit"))
+    // The report names the files given (a bundle's path may hold anything): printed like all of
+    // agaudit's output, through the secret scanner.
+    Ok(agaudit_verify::cli::execute_to(
+        &options,
+        "agaudit",
+        &mut |stream, text| crate::output::print(format_args!("{text}"), stream == agaudit_verify::cli::Stream::Err),
+    ))
 }

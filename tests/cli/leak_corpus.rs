@@ -235,7 +235,7 @@ fn no_canary_of_the_leak_corpus_reaches_any_output() {
     assert_eq!(any_secret_canary(&written), None, "a secret canary leaked");
 
     // Every field of the ledger every command wrote to has its redaction class declared.
-    let ledger = fs::read_to_string(dir.path().join("case/ledger/ledger.log")).unwrap();
+    let ledger = fs::read_to_string(dir.path().join("case-AKIALEAK9021CANARYQQ/ledger/ledger.log")).unwrap();
     let mut kinds = std::collections::BTreeSet::new();
     for line in ledger.lines() {
         for (key, value) in agaudit_verify::ledger::fields(line).unwrap() {

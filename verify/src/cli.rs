@@ -63,10 +63,28 @@ pub fn run(args: &[String], program: &str) -> Result<u8, Usage> {
     Ok(execute(&parse(args)?, program))
 }
 
-/// Verifies and prints; returns the exit code.
+/// Which stream a piece of output is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// The report.
+    Out,
+    /// A problem with the input.
+    Err,
+}
+
+/// Verifies and prints to stdout and stderr; returns the exit code.
 pub fn execute(o: &Options, program: &str) -> u8 {
-    let unusable = |msg: String| {
-        eprintln!("{program}: {msg}");
+    execute_to(o, program, &mut |stream, text| match stream {
+        Stream::Out => println!("{text}"),
+        Stream::Err => eprintln!("{text}"),
+    })
+}
+
+/// Verifies and hands each piece of output (one or more lines, without the final newline) to
+/// `print`; returns the exit code. agaudit passes its output through its secret scanner.
+pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str)) -> u8 {
+    let mut unusable = |msg: String| {
+        print(Stream::Err, &format!("{program}: {msg}"));
         UNUSABLE
     };
     let key = match read_key(&o.pubkey) {
@@ -88,9 +106,9 @@ pub fn execute(o: &Options, program: &str) -> u8 {
     let name = o.bundle.display().to_string();
     if o.json {
         let against = o.against.as_ref().map(|p| p.display().to_string());
-        println!("{}", report::json(&name, against.as_deref(), &r));
+        print(Stream::Out, &report::json(&name, against.as_deref(), &r));
     } else {
-        print!("{}", report::text(&name, &r));
+        print(Stream::Out, report::text(&name, &r).trim_end_matches('\n'));
     }
     if r.valid() { VALID } else { INVALID }
 }

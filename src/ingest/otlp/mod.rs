@@ -196,11 +196,7 @@ fn micros(ns: Option<i64>) -> Option<i64> {
 /// A JSON error as a reason: kind and position, never the input's values (serde quotes the
 /// offending value in some messages, so everything between quotes is dropped).
 pub fn json_error(e: &serde_json::Error, expected: &str) -> String {
-    let msg = e.to_string();
-    let msg = match (msg.find('"'), msg.rfind('"')) {
-        (Some(a), Some(b)) if b > a => format!("{}<value>{}", &msg[..a], &msg[b + 1..]),
-        _ => msg,
-    };
+    let msg = without_values(&e.to_string());
     let what = match e.classify() {
         serde_json::error::Category::Io => "unreadable",
         serde_json::error::Category::Syntax => "invalid JSON",
@@ -212,6 +208,40 @@ pub fn json_error(e: &serde_json::Error, expected: &str) -> String {
         serde_json::error::Category::Eof => format!("{what} the rest of {expected}: {msg}"),
         _ => format!("{what} (expected {expected}): {msg}"),
     }
+}
+
+/// serde's message with the input's values taken out: a quoted string (`"…"`, from the first
+/// quote to the last, since the value may hold quotes) or a `` `…` ``-quoted value becomes
+/// `<value>`, and a number outside "line N column M" becomes `<number>`.
+fn without_values(msg: &str) -> String {
+    let (msg, at) = match msg.rfind(" at line ") {
+        Some(i) => msg.split_at(i),
+        None => (msg, ""),
+    };
+    let mut msg = msg.to_string();
+    for q in ['"', '`'] {
+        if let (Some(a), Some(b)) = (msg.find(q), msg.rfind(q))
+            && b > a
+        {
+            msg = format!("{}<value>{}", &msg[..a], &msg[b + 1..]);
+        }
+    }
+    let mut out = String::with_capacity(msg.len() + at.len());
+    let (mut number, mut word) = (false, false);
+    for c in msg.chars() {
+        // Digits ending a word (int64) are the word's.
+        let part_of_number = !word && (c.is_ascii_digit() || (number && matches!(c, '.' | 'e' | 'E' | '+' | '-')));
+        if part_of_number {
+            if !number {
+                out.push_str("<number>");
+            }
+        } else {
+            out.push(c);
+            word = c.is_alphanumeric() || c == '_';
+        }
+        number = part_of_number;
+    }
+    out + at
 }
 
 /// A span or log record field that cannot be stored, where it is in the request.
@@ -985,6 +1015,20 @@ mod tests {
         let e = serde_json::from_str::<Request>(r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"},"timeUnixNano":"AKIAZ7VQXHNP3EXAMPLE"}]}]}]}"#).unwrap_err();
         let r = json_error(&e, "x");
         assert!(!r.contains("AKIA"), "{r}");
+        // Numbers are values too (a card number where a string belongs); where the error is stays.
+        let e = serde_json::from_str::<Request>(
+            r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":4111111111110001}}]}]}]}"#,
+        )
+        .unwrap_err();
+        let r = json_error(&e, "x");
+        assert!(!r.contains("411111"), "{r}");
+        assert!(r.contains("at line 1 column"), "{r}");
+        let e = serde_json::from_str::<Request>(
+            r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":4111111111110002.5}}]}]}]}"#,
+        )
+        .unwrap_err();
+        let r = json_error(&e, "x");
+        assert!(!r.contains("411111") && r.contains("int64"), "{r}");
     }
 
     #[test]
