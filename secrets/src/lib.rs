@@ -29,26 +29,35 @@ struct Rule {
 }
 
 /// A rule's check of a match in its context (see [`Rule`]).
-type KeepIf = fn(before: &str, secret: &str) -> bool;
+type KeepIf = fn(before: &str, matched: &str, secret: &str) -> bool;
 
 /// A bare 40-character token is an AWS secret access key only when it mixes upper and lower
-/// case letters, digits and `/` or `+` as those keys do.
-fn looks_like_aws_secret(_before: &str, secret: &str) -> bool {
+/// case letters and digits as those keys do (a quarter of them hold no `/` or `+`), which hex
+/// digests and words do not.
+fn looks_like_aws_secret(_before: &str, _matched: &str, secret: &str) -> bool {
     let has = |f: fn(&u8) -> bool| secret.as_bytes().iter().any(f);
-    has(u8::is_ascii_uppercase)
-        && has(u8::is_ascii_lowercase)
-        && has(u8::is_ascii_digit)
-        && has(|b| *b == b'/' || *b == b'+')
+    has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && has(u8::is_ascii_digit)
 }
 
 /// `password = ?` or `= $1` in SQL binds a parameter: it is not a password.
-fn not_a_placeholder(_before: &str, secret: &str) -> bool {
+fn not_a_placeholder(_before: &str, _matched: &str, secret: &str) -> bool {
     !(secret == "?" || (secret.starts_with('$') && secret.len() > 1 && secret[1..].bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// A value named as a credential is one unless it is a placeholder, or the name is one of these
+/// rules' own (`"sql_password": 3` counts redactions in agaudit's reports).
+fn named_secret(before: &str, matched: &str, secret: &str) -> bool {
+    let name = matched
+        .trim_start_matches(['_', '"', '\''])
+        .split(['"', '\'', '=', ':', ' ', '\t'])
+        .next()
+        .unwrap_or("");
+    not_a_placeholder(before, matched, secret) && !RULES.iter().any(|r| r.name == name)
 }
 
 /// PASSWORD followed by a value is a password only in CREATE/ALTER ROLE/USER/GROUP (and USER
 /// MAPPING options) of the same statement: `select password from account` names a column.
-fn in_role_statement(before: &str, _secret: &str) -> bool {
+fn in_role_statement(before: &str, _matched: &str, _secret: &str) -> bool {
     static ROLE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let statement = before.rsplit(';').next().unwrap_or(before);
     ROLE.get_or_init(|| {
@@ -58,7 +67,9 @@ fn in_role_statement(before: &str, _secret: &str) -> bool {
 }
 
 /// The capture groups a rule names the part to replace with (the whole match when none).
-const SECRET_GROUPS: [&str; 3] = ["secret", "secret2", "secret3"];
+const SECRET_GROUPS: [&str; 7] = [
+    "secret", "secret2", "secret3", "secret4", "secret5", "secret6", "secret7",
+];
 
 /// The rules, most specific first (a later rule never sees what an earlier one replaced).
 const RULES: &[Rule] = &[
@@ -94,7 +105,9 @@ const RULES: &[Rule] = &[
     },
     Rule {
         name: "azure_storage_key",
-        re: r"(?i)AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)",
+        // Storage account keys and Service Bus / Event Hubs shared access keys in connection
+        // strings.
+        re: r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})",
         keep_if: None,
     },
     Rule {
@@ -196,6 +209,13 @@ const RULES: &[Rule] = &[
         keep_if: None,
     },
     Rule {
+        name: "header_credential",
+        // HTTP headers that carry credentials, as curl -H, proxies and dumps write them (after
+        // the Bearer, Basic and Cookie rules, which name their value better).
+        re: r#"(?i)\b(?:x-api-key|api-key|apikey|x-auth-token|x-access-token|private-token|job-token|x-vault-token|x-goog-api-key|ocp-apim-subscription-key|(?:proxy-)?authorization)\s*:\s*(?:(?:token|digest|apikey|sso-key|key|negotiate|ntlm)\s+)?(?P<secret>[^\s"',;\[][^\s"',;]*)"#,
+        keep_if: None,
+    },
+    Rule {
         name: "uri_password",
         re: r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<secret>[^@\s]+)@",
         keep_if: None,
@@ -212,20 +232,37 @@ const RULES: &[Rule] = &[
     },
     Rule {
         name: "url_credential",
-        re: r#"(?i)[?&;](?:access_token|refresh_token|id_token|api_?key|apikey|auth|authorization|client_secret|code|key|password|passwd|pwd|secret|sig|signature|session|sessionid|token|x-amz-signature|x-amz-credential|x-amz-security-token)=(?P<secret>[^&\s#"'<>]+)"#,
+        // In a query string, or percent-encoded inside another URL (a redirect target).
+        re: r#"(?i)(?:[?&;]|%3F|%26|%3B)(?:access_token|refresh_token|id_token|api_?key|apikey|auth|authorization|client_secret|code|key|password|passwd|pwd|secret|sig|signature|session|sessionid|token|x-amz-signature|x-amz-credential|x-amz-security-token)(?:=(?P<secret>[^&\s#"'<>]+)|%3D(?P<secret2>(?:[A-Za-z0-9._~+/=-]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f]))+))"#,
         keep_if: None,
     },
     Rule {
         name: "argv_credential",
-        // --password=X, --token X, --api-key=X … as command lines carry them; -u USER:PW (curl);
-        // -pPW of the MySQL clients.
-        re: r"(?i)(?:(?:^|\s)--?(?:password|passwd|pass|token|secret|api[-_]?key|access[-_]?key|secret[-_]?key|auth[-_]?token|client[-_]?secret|private[-_]?key|credentials?)(?:=|\s+)(?P<secret>[^\s]+)|(?:^|\s)(?:-u|--user)\s+[^\s:]+:(?P<secret2>[^\s]+)|\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n]*?\s-p(?P<secret3>[^\s]+))",
+        // --password=X, --token X, --api-key=X … as command lines carry them; -u USER:PW and
+        // --user=USER:PW (curl, wget), glued or not.
+        re: r"(?i)(?:(?:^|\s)--?(?:password|passwd|pass|token|secret|api[-_]?key|access[-_]?key|secret[-_]?key|auth[-_]?token|client[-_]?secret|private[-_]?key|credentials?)(?:=|\s+)(?P<secret>[^\s]+)|(?:^|\s)(?:-u\s*|--user(?:=|\s+))[^\s:]+:(?P<secret2>[^\s]+))",
         keep_if: None,
+    },
+    Rule {
+        name: "tool_password",
+        // Tools with a password option of their own: -pPW / -p PW of the MySQL clients and
+        // sshpass, redis-cli -a PW, `docker login -p PW` (podman, helm, skopeo alike), openssl's
+        // -k PW and -passin/-passout pass:PW, htpasswd's password argument, `vault login TOKEN`.
+        re: r"(?:\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|sshpass)\b[^\n]*?\s-p\s*(?P<secret>[^\s]+)|\bredis-cli\b[^\n]*?\s-a\s+(?P<secret2>[^\s]+)|\b(?:docker|podman|helm|skopeo|buildah|nerdctl)\b[^\n]*?\blogin\b[^\n]*?\s-p\s+(?P<secret3>[^\s]+)|\bopenssl\b[^\n]*?\s-k\s+(?P<secret4>[^\s]+)|(?:^|\s)-pass(?:in|out)?\s+pass:(?P<secret5>[^\s]+)|\bhtpasswd\b(?:\s+-[^\s]+)+\s+[^\s]+\s+[^\s]+\s+(?P<secret6>[^\s]+)|\bvault\s+login\s+(?:-[^\s]+\s+)*(?P<secret7>[^\s=-][^\s=]*)(?:\s|$))",
+        keep_if: None,
+    },
+    Rule {
+        name: "named_credential",
+        // A value assigned to a name that says it is a credential: PGPASSWORD=…, DB_PASS=…,
+        // GITHUB_TOKEN=…, client_secret=…, "password": "…", api_key: … — environment
+        // assignments, JSON, YAML, config files.
+        re: r#"(?i)\b[a-z0-9_]*?(?:password|passwd|pass|pwd|secret|token|api_?key|apikey|access_?key|private_?key|credentials?)["']?\s*[=:]\s*["']?(?P<secret>[^\s&;,'"<>\[\]{}()][^\s&;,'"<>\]{}()]*)"#,
+        keep_if: Some(named_secret),
     },
     Rule {
         name: "aws_secret_access_key",
         // Without "aws" nearby: 40 characters of the key's alphabet, standing alone, with upper
-        // and lower case letters, a digit and a / or + (not a hex digest, not a word).
+        // and lower case letters and a digit (not a hex digest, not a word).
         re: r"(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])",
         keep_if: Some(looks_like_aws_secret),
     },
@@ -309,7 +346,7 @@ impl SecretScanner {
                 if let Some(keep) = keep_if {
                     let start = caps.get(0).map_or(0, |m| m.start());
                     let secret = part.map_or(whole, |m| m.as_str());
-                    if !keep(&text[..start], secret) {
+                    if !keep(&text[..start], whole, secret) {
                         return whole.to_string();
                     }
                 }
@@ -518,7 +555,43 @@ mod tests {
             ("curl --token=tkn8812xyz https://x", "tkn8812xyz", "argv_credential"),
             ("deploy --password hunter2x", "hunter2x", "argv_credential"),
             ("curl -u admin:p4ssw0rd https://x", "p4ssw0rd", "argv_credential"),
-            ("mysql -h db -u root -pS3cretPw db", "S3cretPw", "argv_credential"),
+            ("mysql -h db -u root -pS3cretPw db", "S3cretPw", "tool_password"),
+            ("curl -uadmin:Pw8812x https://x", "Pw8812x", "argv_credential"),
+            ("wget --user=admin:Pw8813x https://x", "Pw8813x", "argv_credential"),
+            ("sshpass -p Pw8814x ssh host", "Pw8814x", "tool_password"),
+            ("redis-cli -h r -a Pw8815x ping", "Pw8815x", "tool_password"),
+            (
+                "docker login -u bob -p Pw8816x registry.example",
+                "Pw8816x",
+                "tool_password",
+            ),
+            ("openssl enc -aes256 -k Pw8817x -in f", "Pw8817x", "tool_password"),
+            ("openssl pkcs12 -passin pass:Pw8818x -in f", "Pw8818x", "tool_password"),
+            ("htpasswd -b -c /etc/h bob Pw8819x", "Pw8819x", "tool_password"),
+            ("vault login s.Pw8820xToken", "s.Pw8820xToken", "tool_password"),
+            ("env PGPASSWORD=Pw8821x psql", "Pw8821x", "named_credential"),
+            ("DD_API_KEY=Pw8822x ./agent", "Pw8822x", "named_credential"),
+            (r#"{"user":"bob","password":"Pw8823x"}"#, "Pw8823x", "named_credential"),
+            ("client_secret: Pw8824x", "Pw8824x", "named_credential"),
+            (r#"{"SecretAccessKey": "Pw8825xyz"}"#, "Pw8825xyz", "named_credential"),
+            ("curl -H 'X-Api-Key: Pw8826x' https://x", "Pw8826x", "header_credential"),
+            ("PRIVATE-TOKEN: Pw8827x", "Pw8827x", "header_credential"),
+            ("Authorization: Token Pw8828x", "Pw8828x", "header_credential"),
+            (
+                "https://sso.example/login?next=%2Fcb%3Faccess_token%3DPw8829x%26state%3D1",
+                "Pw8829x",
+                "url_credential",
+            ),
+            (
+                "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=r;SharedAccessKey=Pw8830xPw8830xPw8830x=",
+                "Pw8830xPw8830xPw8830x=",
+                "azure_storage_key",
+            ),
+            (
+                "key wJalrXUtnFEMI7K7MDENG0bPxRfiCYEXAMPLEKEY here",
+                "wJalrXUtnFEMI7K7MDENG0bPxRfiCYEXAMPLEKEY",
+                "aws_secret_access_key",
+            ),
             (
                 "key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here",
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -544,6 +617,17 @@ mod tests {
             "select password from account",
             "SELECT u.password, u.password_hash FROM users u WHERE password IS NOT NULL",
             "update account set password = ? where id = ?",
+            "update account set api_key = $1, token = $2 where id = $3",
+            // Names that merely contain a credential word, and options that take no password.
+            "token_count: 5 max_tokens=100 tokens: 3",
+            "SET password_encryption = ?",
+            r#"{"token_type": "bearer", "expires_in": 3600}"#,
+            "curl -k https://example.org/x",
+            "mysql -uroot reporting",
+            "apt update && vault status",
+            "gen_ai.usage.input_tokens",
+            // agaudit's own counts per rule.
+            r#"{"sql_password": 3, "connection_password": 1, "tool_password": 2}"#,
         ] {
             assert_eq!(scan(s).0, s);
         }
