@@ -144,7 +144,7 @@ fn read_capture(source: &SourceFile, bytes: &[u8], out: &mut ChunkOut) -> Option
                     out.quarantine(&[], line, 1, "an event before the capture header");
                     continue;
                 };
-                let row = event_row(h, &e, source.at(line), &mut identities);
+                let row = event_row(h, &e, source.at(line), &mut identities, &mut out.redactions);
                 track(h, &e, &row, &mut procs);
                 events
                     .for_micros(row.ts.map(|t| t / 1000), KernelEventsBuilder::new)
@@ -209,6 +209,7 @@ fn event_row<'a>(
     e: &Event,
     source: SourceRef<'a>,
     identities: &mut HashMap<u32, Identity>,
+    counts: &mut crate::redact::RuleCounts,
 ) -> KernelEventRow<'a> {
     let kind = e.kind.unwrap_or(Kind::Exec);
     match kind {
@@ -252,7 +253,7 @@ fn event_row<'a>(
         port: e.port.map(u32::from),
         result: e.result,
         exit_status: e.exit_status,
-        argv: text(&e.argv.as_ref().map(|a| a.join(" "))),
+        argv: e.argv.as_ref().map(|a| crate::redact::command_line(a, counts)),
         flush: e.flush.clone(),
         source,
         ..Default::default()

@@ -24,6 +24,10 @@ pub const SQL_LITERAL: &str = "sql_literal";
 pub const BOUND_PARAMETER: &str = "bound_parameter";
 /// Count name for quoted values and numbers removed from server messages.
 pub const MESSAGE_VALUE: &str = "message_value";
+/// Count name for values of URL query strings dropped from command lines.
+pub const URL_QUERY_VALUE: &str = "url_query_value";
+/// Count name for attribute values replaced because their key names a credential.
+pub const CREDENTIAL_ATTRIBUTE: &str = "credential_attribute";
 /// Count name for free text kept only as its length (log bodies, status descriptions,
 /// exception messages, payloads).
 pub const LENGTH_ONLY: &str = "length_only";
@@ -43,7 +47,16 @@ pub fn redactor() -> &'static Redactor {
 impl Redactor {
     /// A statement with its literals replaced by `?` and secrets redacted.
     pub fn sql(&self, statement: &str, counts: &mut RuleCounts) -> String {
-        let stripped = sql::strip_literals(statement);
+        self.sql_in(statement, sql::Dialect::Postgres, counts)
+    }
+
+    /// [`Redactor::sql`] for a statement of `dialect`. A length marker (a statement an earlier
+    /// stage kept only as its length) is kept as it is.
+    pub fn sql_in(&self, statement: &str, dialect: sql::Dialect, counts: &mut RuleCounts) -> String {
+        if is_length_marker(statement) {
+            return statement.to_string();
+        }
+        let stripped = sql::strip_literals_in(statement, dialect);
         if stripped.literals > 0 {
             *counts.entry(SQL_LITERAL).or_insert(0) += stripped.literals;
         }
@@ -104,6 +117,54 @@ pub fn shape(raw: &str, max: usize) -> String {
 /// `[payload: N bytes]`.
 pub fn length_marker(kind: &str, len: usize) -> String {
     format!("[{kind}: {len} bytes]")
+}
+
+/// A command line as agaudit keeps it: an argument that reads as a statement (`psql -c "…"`)
+/// loses its literals, a URL the values of its query string (`?q=…` is data), and the
+/// arguments are joined by spaces. The caller's column then secret-scans the whole line, so a
+/// flag and the value after it (`--password X`) are seen together.
+pub fn command_line<S: AsRef<str>>(args: &[S], counts: &mut RuleCounts) -> String {
+    let mut line = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        let a = a.as_ref();
+        if sql::reads_as_statement(a) && a.contains(|c: char| c.is_whitespace()) {
+            line.push_str(&redactor().sql(a, counts));
+        } else {
+            line.push_str(&url_query_values_out(a, counts));
+        }
+    }
+    line
+}
+
+/// `text` with the value of every `key=value` in a URL's query string replaced by `?`.
+fn url_query_values_out<'a>(text: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
+    let Some(q) = text
+        .find("://")
+        .and_then(|scheme| text[scheme..].find('?').map(|q| scheme + q))
+    else {
+        return Cow::Borrowed(text);
+    };
+    let (head, query) = text.split_at(q + 1);
+    let (query, fragment) = query.split_at(query.find('#').unwrap_or(query.len()));
+    let mut out = String::from(head);
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((key, value)) if !value.is_empty() => {
+                *counts.entry(URL_QUERY_VALUE).or_insert(0) += 1;
+                out.push_str(key);
+                out.push_str("=?");
+            }
+            _ => out.push_str(pair),
+        }
+    }
+    out.push_str(fragment);
+    Cow::Owned(out)
 }
 
 /// `text` as its length marker (`[KIND: N bytes]`), counted; a marker already is one.

@@ -36,8 +36,24 @@ pub enum Token {
     Punct,
 }
 
-/// Splits `sql` into tokens with their byte ranges.
+/// Which lexical conventions a statement follows, as far as redaction cares: what a
+/// double-quoted "…" is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL's (and the SQL standard's): "…" is an identifier.
+    Postgres,
+    /// "…" may be a string, as in MySQL, MariaDB and SQLite, or in a statement whose database
+    /// is not known: it is treated as a literal, so a value so quoted is never kept.
+    DoubleQuotedStrings,
+}
+
+/// Splits `sql` into tokens with their byte ranges (PostgreSQL's lexical structure).
 pub fn tokens(sql: &str) -> Vec<(Token, usize, usize)> {
+    tokens_in(sql, Dialect::Postgres)
+}
+
+/// [`tokens`] in a dialect.
+pub fn tokens_in(sql: &str, dialect: Dialect) -> Vec<(Token, usize, usize)> {
     let b = sql.as_bytes();
     let mut out = Vec::with_capacity(b.len() / 4 + 1);
     let mut i = 0;
@@ -61,6 +77,11 @@ pub fn tokens(sql: &str) -> Vec<(Token, usize, usize)> {
             }
             b'\'' => {
                 i = plain_literal_end(b, i);
+                Token::Literal
+            }
+            b'"' if dialect == Dialect::DoubleQuotedStrings => {
+                // MySQL's strings take backslash escapes.
+                i = quoted_end(b, i, true);
                 Token::Literal
             }
             b'"' => {
@@ -275,9 +296,14 @@ const SQLCOMMENTER_KEYS: &[&str] = &[
 
 /// Replaces every literal by `?` and drops comment bodies (the known sqlcommenter keys stay).
 pub fn strip_literals(sql: &str) -> Stripped {
+    strip_literals_in(sql, Dialect::Postgres)
+}
+
+/// [`strip_literals`] in a dialect.
+pub fn strip_literals_in(sql: &str, dialect: Dialect) -> Stripped {
     let mut text = String::with_capacity(sql.len());
     let mut literals = 0;
-    for (kind, s, e) in tokens(sql) {
+    for (kind, s, e) in tokens_in(sql, dialect) {
         match kind {
             Token::Literal => {
                 literals += 1;
@@ -458,6 +484,66 @@ pub fn leading_command(sql: &str) -> Option<LeadingCommand> {
         data_modifying_cte: first == "WITH" && nested_write,
         copy_from,
     })
+}
+
+/// pgAudit's class for a command tag, for statements pgAudit never saw (documented in
+/// docs/formats.md). None for a command agaudit does not know.
+pub fn class_of(cmd: &LeadingCommand) -> Option<&'static str> {
+    let c = cmd.command.as_str();
+    let verb = c.split(' ').next().unwrap_or("");
+    let object = c.split_once(' ').map_or("", |(_, o)| o);
+    Some(match verb {
+        "SELECT" | "VALUES" | "TABLE" | "DECLARE" | "PREPARE" | "EXPLAIN" | "SHOW" if !cmd.data_modifying_cte => "READ",
+        "SELECT" => "WRITE",
+        "COPY" => {
+            if cmd.copy_from {
+                "WRITE"
+            } else {
+                "READ"
+            }
+        }
+        "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "TRUNCATE" => "WRITE",
+        "GRANT" | "REVOKE" | "REASSIGN" => "ROLE",
+        "CREATE" | "ALTER" | "DROP" => match object {
+            "ROLE" | "USER" | "GROUP" | "DEFAULT PRIVILEGES" | "USER MAPPING" => "ROLE",
+            _ => "DDL",
+        },
+        "COMMENT" | "SECURITY" | "REFRESH" | "IMPORT" | "CLUSTER" => "DDL",
+        "DO" | "CALL" => "FUNCTION",
+        "SET" | "RESET" => "MISC_SET",
+        "BEGIN"
+        | "START"
+        | "COMMIT"
+        | "END"
+        | "ROLLBACK"
+        | "ABORT"
+        | "SAVEPOINT"
+        | "RELEASE"
+        | "VACUUM"
+        | "ANALYZE"
+        | "CHECKPOINT"
+        | "DISCARD"
+        | "FETCH"
+        | "MOVE"
+        | "CLOSE"
+        | "LISTEN"
+        | "UNLISTEN"
+        | "NOTIFY"
+        | "LOCK"
+        | "REINDEX"
+        | "LOAD"
+        | "DEALLOCATE"
+        | "EXECUTE"
+        | "PREPARE TRANSACTION" => "MISC",
+        _ => return None,
+    })
+}
+
+/// Whether `text` reads as a statement: it opens with a command PostgreSQL knows (one with a
+/// [`class_of`]), in any case. Text that is not one (a message, a password typed at the prompt)
+/// is not kept as SQL.
+pub fn reads_as_statement(text: &str) -> bool {
+    leading_command(text).is_some_and(|cmd| class_of(&cmd).is_some())
 }
 
 /// What [`leading_command`] found.

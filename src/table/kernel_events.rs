@@ -85,7 +85,8 @@ crate::table! {
         result: OptI64 = Fixed,
         /// exit: the wait status
         exit_status: OptI32 = Fixed,
-        /// exec: argv, space-separated, secret-scanned
+        /// exec: argv, space-separated; an argument that is a statement without its literals, URL
+        /// query values as `?`; secret-scanned
         argv: OptText = Identifier,
         /// write: what flushed the totals (close, exit, interval, stop); exec: truncated when argv or the environment was cut
         flush: OptText = Identifier,

@@ -20,6 +20,7 @@ use semconv::{AttributeKind, Hint, LogTarget, SpanTarget};
 use crate::ingest::framing::{self, Chunk, Framer, Framing, Splitter};
 use crate::ingest::pipeline::{Chunks, Format};
 use crate::ingest::sink::{self, ChunkOut, DatePartitions};
+use crate::redact::sql::Dialect;
 use crate::redact::{self, RuleCounts};
 use crate::table::declare::kind::SpreadValues;
 use crate::table::declare::{ColumnEnum, SourceFile, SourceRef};
@@ -355,10 +356,73 @@ fn payload(len: usize) -> Cow<'static, str> {
     Cow::Owned(redact::length_marker("payload", len))
 }
 
+/// What the statements of a span or log record are written in, from its db.system.name (or
+/// db.system) attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryLanguage {
+    Sql(Dialect),
+    /// A database whose queries are not SQL (MongoDB filters, Redis commands, Elasticsearch
+    /// DSL): a query is data, kept only as its length.
+    NotSql,
+}
+
+/// Databases whose queries are not SQL (db.system.name values of the semantic conventions).
+const NOT_SQL: &[&str] = &[
+    "mongodb",
+    "redis",
+    "memcached",
+    "elasticsearch",
+    "opensearch",
+    "couchdb",
+    "aws.dynamodb",
+    "dynamodb",
+    "hbase",
+    "geode",
+    "aerospike",
+];
+
+/// The query language of a db.system(.name) value: PostgreSQL's SQL for PostgreSQL (and
+/// CockroachDB), no SQL for the databases in [`NOT_SQL`], and for any other database or none
+/// named, SQL whose "…" may be a string — the reading that keeps less.
+fn query_language(db_system: Option<&str>) -> QueryLanguage {
+    match db_system.map(|s| s.trim().to_ascii_lowercase()) {
+        Some(s) if s == "postgresql" || s == "cockroachdb" => QueryLanguage::Sql(Dialect::Postgres),
+        Some(s) if NOT_SQL.contains(&s.as_str()) => QueryLanguage::NotSql,
+        _ => QueryLanguage::Sql(Dialect::DoubleQuotedStrings),
+    }
+}
+
+/// The query language named among `attrs`, if one is.
+fn named_query_language(attrs: &[KeyValue<'_>]) -> Option<QueryLanguage> {
+    ["db.system.name", "db.system"]
+        .iter()
+        .find_map(|k| {
+            attrs
+                .iter()
+                .find(|kv| kv.key == *k)
+                .and_then(|kv| kv.value.as_ref())
+                .and_then(|v| v.string_value.as_deref())
+        })
+        .map(|system| query_language(Some(system)))
+}
+
+/// The query language of `attrs`' statements.
+fn query_language_of(attrs: &[KeyValue<'_>]) -> QueryLanguage {
+    named_query_language(attrs).unwrap_or(query_language(None))
+}
+
+/// A query as stored: SQL without its literals, or another language's query as its length.
+fn stored_query(query: &str, lang: QueryLanguage, counts: &mut RuleCounts) -> String {
+    match lang {
+        QueryLanguage::Sql(dialect) => redact::redactor().sql_in(query, dialect, counts),
+        QueryLanguage::NotSql => redact::only_length("payload", query, counts),
+    }
+}
+
 /// A key/value pair as stored in an attribute map: the value as [`stored_value`] keeps it, as
 /// text (maps and arrays as JSON); the builder secret-scans keys and values (the maps are
 /// `structured` columns).
-fn stored<'r>(kv: &'r KeyValue<'_>, counts: &mut RuleCounts) -> (Cow<'r, str>, Cow<'r, str>) {
+fn stored<'r>(kv: &'r KeyValue<'_>, lang: QueryLanguage, counts: &mut RuleCounts) -> (Cow<'r, str>, Cow<'r, str>) {
     let key = Cow::Borrowed(kv.key.as_ref());
     let Some(v) = kv.value.as_ref() else {
         return (key, Cow::Borrowed(""));
@@ -369,7 +433,7 @@ fn stored<'r>(kv: &'r KeyValue<'_>, counts: &mut RuleCounts) -> (Cow<'r, str>, C
     {
         return (key, Cow::Borrowed(s.as_ref()));
     }
-    let value = match stored_value(&kv.key, v, counts) {
+    let value = match stored_value(&kv.key, v, lang, counts) {
         serde_json::Value::String(s) => s,
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
@@ -377,26 +441,38 @@ fn stored<'r>(kv: &'r KeyValue<'_>, counts: &mut RuleCounts) -> (Cow<'r, str>, C
     (key, Cow::Owned(value))
 }
 
-/// An attribute's value as stored: payloads and free messages only as their length, SQL as
-/// SQL; a map entry by entry and an array element by element, a nested key saying what its
-/// value is just as a top-level one does (`{"prompt": …}` inside a map is a payload too);
-/// anything else as it is.
-fn stored_value(key: &str, v: &AnyValue<'_>, counts: &mut RuleCounts) -> serde_json::Value {
+/// An attribute's value as stored, by what its key says it is (semconv::AttributeKind):
+/// payloads and free messages only as their length, statements without their literals, a
+/// credential replaced, a command line as [`redact::command_line`] keeps it; a map entry by
+/// entry and an array element by element, a nested key saying what its value is just as a
+/// top-level one does (`{"prompt": …}` inside a map is a payload too); anything else as it is.
+fn stored_value(key: &str, v: &AnyValue<'_>, lang: QueryLanguage, counts: &mut RuleCounts) -> serde_json::Value {
     use serde_json::Value;
     match semconv::attribute_kind(key) {
         AttributeKind::Payload => Value::String(payload(render(v).len()).into_owned()),
         AttributeKind::Message => Value::String(redact::only_length("message", &render(v), counts)),
-        AttributeKind::Sql => Value::String(redact::redactor().sql(&render(v), counts)),
+        AttributeKind::Sql => Value::String(stored_query(&render(v), lang, counts)),
+        AttributeKind::Credential => {
+            *counts.entry(redact::CREDENTIAL_ATTRIBUTE).or_insert(0) += 1;
+            Value::String(format!("[REDACTED:{}]", redact::CREDENTIAL_ATTRIBUTE))
+        }
+        AttributeKind::CommandLine => {
+            let args: Vec<Cow<'_, str>> = match &v.array_value {
+                Some(a) => a.values.iter().map(render).collect(),
+                None => vec![render(v)],
+            };
+            Value::String(redact::command_line(&args, counts))
+        }
         AttributeKind::Plain => {
             if let Some(kv) = &v.kvlist_value {
                 Value::Object(
                     kv.values
                         .iter()
-                        .map(|e| (e.key.to_string(), entry_value(e, counts)))
+                        .map(|e| (e.key.to_string(), entry_value(e, lang, counts)))
                         .collect(),
                 )
             } else if let Some(a) = &v.array_value {
-                Value::Array(a.values.iter().map(|e| stored_value(key, e, counts)).collect())
+                Value::Array(a.values.iter().map(|e| stored_value(key, e, lang, counts)).collect())
             } else {
                 to_json(v)
             }
@@ -404,21 +480,21 @@ fn stored_value(key: &str, v: &AnyValue<'_>, counts: &mut RuleCounts) -> serde_j
     }
 }
 
-fn entry_value(kv: &KeyValue<'_>, counts: &mut RuleCounts) -> serde_json::Value {
+fn entry_value(kv: &KeyValue<'_>, lang: QueryLanguage, counts: &mut RuleCounts) -> serde_json::Value {
     kv.value
         .as_ref()
-        .map_or(serde_json::Value::Null, |v| stored_value(&kv.key, v, counts))
+        .map_or(serde_json::Value::Null, |v| stored_value(&kv.key, v, lang, counts))
 }
 
 /// A log record's body as stored. Text is the record's message: kept as SQL when it reads as a
 /// statement (literals out), as it is when it is an event name (claude_code.tool_result), and
 /// otherwise only as its length, since a message quotes whatever the program was handling. A
 /// map is kept entry by entry like attributes; a list item by item like a body.
-fn stored_body(v: &AnyValue<'_>, counts: &mut RuleCounts) -> serde_json::Value {
+fn stored_body(v: &AnyValue<'_>, lang: QueryLanguage, counts: &mut RuleCounts) -> serde_json::Value {
     use serde_json::Value;
     if let Some(s) = &v.string_value {
         Value::String(if reads_as_sql(s) {
-            redact::redactor().sql(s, counts)
+            stored_query(s, lang, counts)
         } else if looks_like_event_name(s) {
             s.to_string()
         } else {
@@ -428,11 +504,11 @@ fn stored_body(v: &AnyValue<'_>, counts: &mut RuleCounts) -> serde_json::Value {
         Value::Object(
             kv.values
                 .iter()
-                .map(|e| (e.key.to_string(), entry_value(e, counts)))
+                .map(|e| (e.key.to_string(), entry_value(e, lang, counts)))
                 .collect(),
         )
     } else if let Some(a) = &v.array_value {
-        Value::Array(a.values.iter().map(|e| stored_body(e, counts)).collect())
+        Value::Array(a.values.iter().map(|e| stored_body(e, lang, counts)).collect())
     } else {
         to_json(v)
     }
@@ -453,6 +529,8 @@ struct Level<'r> {
     /// (target, rank in SPAN_KEYS, the attribute)
     lifted: Vec<(SpanTarget, usize, &'r KeyValue<'r>)>,
     kept: Pairs<'r>,
+    /// The query language this level's attributes name (for its statements).
+    lang: QueryLanguage,
 }
 
 impl<'r> Level<'r> {
@@ -460,11 +538,12 @@ impl<'r> Level<'r> {
         let mut level = Level {
             lifted: Vec::new(),
             kept: Vec::new(),
+            lang: query_language_of(attrs),
         };
         for kv in attrs {
             match semconv::span_target(&kv.key) {
                 Some((target, rank)) if kv.value.is_some() => level.lifted.push((target, rank, kv)),
-                _ => level.kept.push(stored(kv, counts)),
+                _ => level.kept.push(stored(kv, level.lang, counts)),
             }
         }
         level
@@ -492,7 +571,7 @@ fn lift<'r>(levels: [&Level<'r>; 3], counts: &mut RuleCounts) -> (Vec<Option<&'r
         for &(target, _, kv) in &level.lifted {
             let won = best[target_index(target)].is_some_and(|(_, _, w)| std::ptr::eq(w, kv));
             if !won {
-                kept[li].push(stored(kv, counts));
+                kept[li].push(stored(kv, level.lang, counts));
             }
         }
     }
@@ -534,6 +613,7 @@ fn convert_spans<'r>(
     let empty = Level {
         lifted: Vec::new(),
         kept: Vec::new(),
+        lang: query_language(None),
     };
     for (ri, rs) in req.resource_spans.iter().enumerate() {
         let resource = rs.resource.as_ref().map(|r| Level::of(&r.attributes, counts));
@@ -596,6 +676,9 @@ fn convert_spans<'r>(
                 let session = agent_session
                     .or_else(|| semconv[Semconv::ConversationId as usize].clone())
                     .or_else(|| semconv[Semconv::SessionId as usize].clone());
+                // The span's statements are in the language of its database (any level's
+                // db.system, as lifted).
+                let lang = query_language(semconv[Semconv::DbSystem as usize].as_deref());
                 let query_raw = won[target_index(SpanTarget::DbQuery)]
                     .and_then(|kv| kv.value.as_ref())
                     .map(render);
@@ -614,7 +697,11 @@ fn convert_spans<'r>(
                         .as_ref()
                         .filter(|t| !t.is_empty())
                         .map(|t| Cow::Borrowed(t.as_ref())),
-                    name: sp.name.as_ref().map(|n| Cow::Borrowed(n.as_ref())),
+                    // Some instrumentations name a database span by its whole statement.
+                    name: sp.name.as_ref().map(|n| match redact::sql::reads_as_statement(n) {
+                        true => Cow::Owned(stored_query(n, lang, counts)),
+                        false => Cow::Borrowed(n.as_ref()),
+                    }),
                     kind,
                     status: enum_value(status.and_then(|s| s.code.as_ref()), STATUS_NAMES, SpanStatus::Unknown),
                     status_message: status
@@ -628,7 +715,7 @@ fn convert_spans<'r>(
                     session,
                     server,
                     tool,
-                    db_query: query_raw.as_deref().map(str::to_string),
+                    db_query: query_raw.as_deref().map(|q| stored_query(q, lang, counts)),
                     query_trace_id: query_tp.as_ref().map(|t| t.0.clone()),
                     query_span_id: query_tp.map(|t| t.1),
                     server_port: int(target_index(SpanTarget::ServerPort)).and_then(|p| i32::try_from(p).ok()),
@@ -640,8 +727,8 @@ fn convert_spans<'r>(
                     attributes: span_kept,
                     scope_attributes: scope_kept,
                     resource_attributes: res_kept,
-                    events: events_json(sp, &at, counts)?,
-                    links: links_json(sp, &at, counts)?,
+                    events: events_json(sp, &at, span_level.lang, counts)?,
+                    links: links_json(sp, &at, span_level.lang, counts)?,
                     source,
                     trace_id,
                     span_id,
@@ -657,12 +744,12 @@ fn convert_spans<'r>(
     Ok(())
 }
 
-fn attributes_json(attrs: &[KeyValue<'_>], counts: &mut RuleCounts) -> serde_json::Value {
+fn attributes_json(attrs: &[KeyValue<'_>], lang: QueryLanguage, counts: &mut RuleCounts) -> serde_json::Value {
     serde_json::Value::Object(
         attrs
             .iter()
             .map(|kv| {
-                let (k, v) = stored(kv, counts);
+                let (k, v) = stored(kv, lang, counts);
                 (k.into_owned(), serde_json::Value::String(v.into_owned()))
             })
             .collect(),
@@ -672,6 +759,7 @@ fn attributes_json(attrs: &[KeyValue<'_>], counts: &mut RuleCounts) -> serde_jso
 fn events_json(
     sp: &model::Span<'_>,
     at: &dyn Fn(&str) -> String,
+    lang: QueryLanguage,
     counts: &mut RuleCounts,
 ) -> Result<Option<String>, FieldError> {
     if sp.events.is_empty() {
@@ -683,7 +771,7 @@ fn events_json(
         out.push(serde_json::json!({
             "time_unix_nano": time.map(|t| t.to_string()),
             "name": e.name.as_deref(),
-            "attributes": attributes_json(&e.attributes, counts),
+            "attributes": attributes_json(&e.attributes, lang, counts),
         }));
     }
     Ok(Some(serde_json::Value::Array(out).to_string()))
@@ -692,6 +780,7 @@ fn events_json(
 fn links_json(
     sp: &model::Span<'_>,
     at: &dyn Fn(&str) -> String,
+    lang: QueryLanguage,
     counts: &mut RuleCounts,
 ) -> Result<Option<String>, FieldError> {
     if sp.links.is_empty() {
@@ -702,7 +791,7 @@ fn links_json(
         out.push(serde_json::json!({
             "trace_id": hex_id(l.trace_id.as_ref(), 32, &|| at(&format!("links[{i}].traceId")))?,
             "span_id": hex_id(l.span_id.as_ref(), 16, &|| at(&format!("links[{i}].spanId")))?,
-            "attributes": attributes_json(&l.attributes, counts),
+            "attributes": attributes_json(&l.attributes, lang, counts),
         }));
     }
     Ok(Some(serde_json::Value::Array(out).to_string()))
@@ -749,17 +838,45 @@ fn span_hints<'r>(row: &SpanRow<'r>, attrs: &[KeyValue<'_>]) -> Option<ToolHintR
     Some(row.with_hints(hints))
 }
 
-/// Whether a log body is a statement: it opens with a statement keyword PostgreSQL knows,
-/// written in capitals as drivers and ORMs log statements. Prose that happens to begin with
-/// "Set" or "update" is a message and is kept only as its length: being strict only ever keeps
-/// less.
+/// Whether a log body is a statement, as drivers and ORMs log them: it opens with a statement
+/// keyword PostgreSQL knows and has a second keyword of a statement's grammar, both written in
+/// capitals (`SELECT id FROM t`). Prose that happens to begin with one ("UPDATE failed for
+/// customer 42", "DELETE /api/x HTTP/1.1") is a message and is kept only as its length: being
+/// strict only ever keeps less.
 fn reads_as_sql(body: &str) -> bool {
-    let first_word = redact::sql::tokens(body)
+    const SECOND: &[&str] = &[
+        "FROM",
+        "INTO",
+        "SET",
+        "VALUES",
+        "WHERE",
+        "TABLE",
+        "JOIN",
+        "AS",
+        "ON",
+        "BY",
+        "RETURNING",
+        "INDEX",
+        "VIEW",
+        "SCHEMA",
+        "FUNCTION",
+        "ROLE",
+        "USER",
+        "DATABASE",
+        "SEQUENCE",
+        "TRIGGER",
+        "DISTINCT",
+        "LIMIT",
+        "TO",
+    ];
+    let mut words = redact::sql::tokens(body)
         .into_iter()
-        .find(|(kind, _, _)| *kind == redact::sql::Token::Word)
+        .filter(|(kind, _, _)| *kind == redact::sql::Token::Word)
         .map(|(_, start, end)| &body[start..end]);
-    first_word.is_some_and(|w| w.bytes().all(|c| c.is_ascii_uppercase()))
-        && redact::sql::leading_command(body).is_some_and(|cmd| crate::ingest::pgaudit::audit::class_of(&cmd).is_some())
+    let capitals = |w: &str| w.bytes().all(|c| c.is_ascii_uppercase());
+    words.next().is_some_and(capitals)
+        && words.any(|w| capitals(w) && SECOND.contains(&w))
+        && redact::sql::reads_as_statement(body)
 }
 
 /// A body that is an event name: dotted lower-case identifiers (claude_code.tool_result).
@@ -782,6 +899,7 @@ fn convert_logs<'r>(
     for (ri, rl) in req.resource_logs.iter().enumerate() {
         let resource_attrs: &[KeyValue<'_>] = rl.resource.as_ref().map_or(&[], |r| &r.attributes);
         let mut service_name = None;
+        let resource_lang = query_language_of(resource_attrs);
         let mut resource_kept = Vec::new();
         let mut resource_lifted = Vec::new();
         for kv in resource_attrs {
@@ -790,7 +908,7 @@ fn convert_logs<'r>(
             } else if let Some(t) = semconv::log_target(&kv.key) {
                 resource_lifted.push((t, kv));
             } else {
-                resource_kept.push(stored(kv, counts));
+                resource_kept.push(stored(kv, resource_lang, counts));
             }
         }
         for (si, sl) in rl.scope_logs.iter().enumerate() {
@@ -830,17 +948,18 @@ fn convert_logs<'r>(
                 };
                 let mut prompt_len = None;
                 let mut params: Option<(Option<String>, Option<String>)> = None;
+                let lang = named_query_language(&lr.attributes).unwrap_or(resource_lang);
                 // Resource first, so the record's own attributes overwrite.
                 let lifted = resource_lifted.iter().map(|(t, kv)| (Some(*t), *kv));
                 let own = lr.attributes.iter().map(|kv| (semconv::log_target(&kv.key), kv));
                 for (target, kv) in lifted.chain(own) {
                     let Some(value) = kv.value.as_ref() else {
-                        row.attributes.push(stored(kv, counts));
+                        row.attributes.push(stored(kv, lang, counts));
                         continue;
                     };
                     let text = || Some(render(value));
                     match target {
-                        None => row.attributes.push(stored(kv, counts)),
+                        None => row.attributes.push(stored(kv, lang, counts)),
                         Some(LogTarget::EventName) => {
                             if row.event_name.is_none() {
                                 row.event_name = text();
@@ -882,11 +1001,11 @@ fn convert_logs<'r>(
                         Some(LogTarget::PromptLength) => row.prompt_length = int_of(value),
                         Some(LogTarget::Prompt) => {
                             prompt_len = Some(render(value).len() as i64);
-                            row.attributes.push(stored(kv, counts));
+                            row.attributes.push(stored(kv, lang, counts));
                         }
                         Some(LogTarget::ToolParameters) => {
                             params = Some(mcp_names_of(&render(value), counts));
-                            row.attributes.push(stored(kv, counts));
+                            row.attributes.push(stored(kv, lang, counts));
                         }
                     }
                 }
@@ -909,7 +1028,7 @@ fn convert_logs<'r>(
                 row.body = lr
                     .body
                     .as_ref()
-                    .map(|b| match stored_body(b, counts) {
+                    .map(|b| match stored_body(b, lang, counts) {
                         serde_json::Value::String(s) => s,
                         other => other.to_string(),
                     })
@@ -1084,7 +1203,7 @@ mod tests {
     /// A body as the OTLP JSON of one log record would carry it.
     fn body_of(json: &str) -> String {
         let v: AnyValue = serde_json::from_str(json).unwrap();
-        match stored_body(&v, &mut RuleCounts::new()) {
+        match stored_body(&v, query_language(Some("postgresql")), &mut RuleCounts::new()) {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         }

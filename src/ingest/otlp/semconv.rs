@@ -110,7 +110,7 @@ pub const LOG_KEYS: &[(&str, LogTarget)] = &[
 ];
 
 /// Attributes whose values are payloads (what the user or model said, what a tool was given or
-/// returned): stored only as `[payload: N bytes]`.
+/// returned): stored only as `[payload: N bytes]`. Keys are compared in lower case, trimmed.
 pub const PAYLOAD_KEYS: &[&str] = &[
     "prompt",
     "tool_parameters",
@@ -132,13 +132,94 @@ pub const PAYLOAD_KEYS: &[&str] = &[
     "exception.stacktrace",
 ];
 
-/// Attributes holding error messages: values (quoted data, numbers) are removed from them as
-/// from PostgreSQL's messages, since an exception message often quotes the offending input.
+/// Key prefixes whose values are payloads: one of [`PAYLOAD_KEYS`] flattened
+/// (`gen_ai.input.messages.0.content`), or these.
+pub const PAYLOAD_PREFIXES: &[&str] = &[
+    "db.query.parameter.",
+    "db.operation.parameter.",
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+];
+
+/// A key holding one of these as a dot-separated part is a payload, whatever vocabulary it
+/// comes from: OpenInference (`input.value`, `llm.input_messages.0.message.content`), the
+/// Vercel AI SDK (`ai.prompt`, `ai.toolCall.args`, `ai.response.text`), Traceloop and Langfuse
+/// (`traceloop.entity.input`, `langfuse.observation.output`), GraphQL (`graphql.document`),
+/// `url.query`, `code.stacktrace`. Payload keys are a deny-list by necessity (an attribute
+/// agaudit never heard of is kept), so the list errs wide.
+pub const PAYLOAD_PARTS: &[&str] = &[
+    "prompt",
+    "prompts",
+    "completion",
+    "completions",
+    "input",
+    "inputs",
+    "output",
+    "outputs",
+    "content",
+    "contents",
+    "messages",
+    "args",
+    "arguments",
+    "result",
+    "results",
+    "body",
+    "text",
+    "document",
+    "documents",
+    "parameter",
+    "parameters",
+    "params",
+    "payload",
+    "variables",
+    "query",
+    "stacktrace",
+    "tool_input",
+    "tool_output",
+    "tool_result",
+    "tool_parameters",
+];
+
+/// A key whose last part is one of these describes a value rather than holding it
+/// (`http.request.body.size`, `gen_ai.output.type`, `messaging.message.id`): kept.
+const DESCRIBING_PARTS: &[&str] = &[
+    "size", "length", "count", "type", "id", "name", "format", "encoding", "role",
+];
+
+/// Registered attributes under a payload key that describe the payload's size: kept, although
+/// a flattened payload (`tool_input.size`) is not.
+const PAYLOAD_SIZE_KEYS: &[&str] = &[
+    "http.request.body.size",
+    "http.response.body.size",
+    "messaging.message.body.size",
+];
+
+/// Attributes holding error messages: only their length is kept, since an exception message
+/// often quotes the offending input. Any key whose part is `message` is one too.
 pub const MESSAGE_KEYS: &[&str] = &["exception.message", "error.message", "db.response.message"];
 
 /// Keys whose values are SQL, wherever they appear (span, event, link, scope, resource, log
 /// record): the one that is lifted into db_query and the ones that are not.
 pub const SQL_KEYS: &[&str] = &["db.query.text", "db.statement", "db.query.summary"];
+
+/// Keys whose values are a process's command line (a string or its arguments as an array).
+pub const COMMAND_LINE_KEYS: &[&str] = &["process.command_line", "process.command_args", "process.args"];
+
+/// Words that make a key's last part name a credential (`db.password`, `api_key`,
+/// `http.request.header.authorization`, `http.request.header.x-api-key`, `client_secret`).
+const CREDENTIAL_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "authorization",
+    "cookie",
+    "credential",
+    "credentials",
+];
 
 /// What an attribute's value is, for redaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,28 +231,69 @@ pub enum AttributeKind {
     /// Free text not needed to attribute anything (exception and error messages): only its
     /// length.
     Message,
+    /// A credential named by its key (a password, a token, an Authorization or Cookie header):
+    /// replaced whole.
+    Credential,
+    /// A command line: arguments that are statements lose their literals, URLs their query
+    /// values, then secrets.
+    CommandLine,
     /// Anything else: secret-scanned as text.
     Plain,
 }
 
 /// The kind of the attribute `key`: the one table redaction of attributes follows.
 pub fn attribute_kind(key: &str) -> AttributeKind {
-    if is_payload(key) {
+    let key: std::borrow::Cow<'_, str> = if key.bytes().any(|b| b.is_ascii_uppercase()) || key.trim() != key {
+        std::borrow::Cow::Owned(key.trim().to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    };
+    let key = key.as_ref();
+    if PAYLOAD_SIZE_KEYS.contains(&key) {
+        return AttributeKind::Plain;
+    }
+    if PAYLOAD_KEYS.contains(&key)
+        || PAYLOAD_PREFIXES.iter().any(|p| key.starts_with(p))
+        || PAYLOAD_KEYS
+            .iter()
+            .any(|p| key.strip_prefix(p).is_some_and(|rest| rest.starts_with('.')))
+    {
+        return AttributeKind::Payload;
+    }
+    if SQL_KEYS.contains(&key) {
+        return AttributeKind::Sql;
+    }
+    if MESSAGE_KEYS.contains(&key) {
+        return AttributeKind::Message;
+    }
+    if COMMAND_LINE_KEYS.contains(&key) {
+        return AttributeKind::CommandLine;
+    }
+    let last = key.rsplit('.').next().unwrap_or(key);
+    if names_a_credential(last) {
+        return AttributeKind::Credential;
+    }
+    if DESCRIBING_PARTS.contains(&last) {
+        return AttributeKind::Plain;
+    }
+    let mut parts = key.split('.');
+    if parts.clone().any(|p| PAYLOAD_PARTS.contains(&p)) {
         AttributeKind::Payload
-    } else if SQL_KEYS.contains(&key) {
-        AttributeKind::Sql
-    } else if MESSAGE_KEYS.contains(&key) {
+    } else if parts.any(|p| p == "message") {
         AttributeKind::Message
     } else {
         AttributeKind::Plain
     }
 }
 
-/// Key prefixes whose values are payloads (bound query parameters, prompt/completion parts).
-pub const PAYLOAD_PREFIXES: &[&str] = &["db.query.parameter.", "gen_ai.prompt.", "gen_ai.completion."];
-
-pub fn is_payload(key: &str) -> bool {
-    PAYLOAD_KEYS.contains(&key) || PAYLOAD_PREFIXES.iter().any(|p| key.starts_with(p))
+/// Whether a key's last part names a credential: one of [`CREDENTIAL_WORDS`] among its
+/// `_`/`-` separated words, or `api`/`access`/`private`/`secret` followed by `key`.
+fn names_a_credential(last: &str) -> bool {
+    let words: Vec<&str> = last.split(['_', '-']).collect();
+    words.iter().any(|w| CREDENTIAL_WORDS.contains(w))
+        || words
+            .windows(2)
+            .any(|w| matches!(w[0], "api" | "access" | "private" | "secret") && w[1] == "key")
 }
 
 pub fn span_target(key: &str) -> Option<(SpanTarget, usize)> {
@@ -260,8 +382,54 @@ mod tests {
         assert_eq!(hint_of("mcp.tool.annotations.readOnlyHint"), Some(Hint::ReadOnly));
         assert_eq!(hint_of("annotations.open_world_hint"), Some(Hint::OpenWorld));
         assert_eq!(hint_of("readOnlyHint"), None);
-        assert!(is_payload("db.query.parameter.0"));
-        assert!(is_payload("gen_ai.input.messages"));
-        assert!(!is_payload("gen_ai.tool.name"));
+    }
+
+    #[test]
+    fn attribute_kinds_by_key() {
+        use AttributeKind::*;
+        let cases = [
+            ("db.query.parameter.0", Payload),
+            ("db.operation.parameter.email", Payload),
+            ("gen_ai.input.messages", Payload),
+            ("gen_ai.input.messages.0.content", Payload),
+            ("GEN_AI.PROMPT", Payload),
+            (" tool_input ", Payload),
+            // Other vocabularies' payloads.
+            ("input.value", Payload),
+            ("llm.input_messages.0.message.content", Payload),
+            ("ai.prompt", Payload),
+            ("ai.toolCall.args", Payload),
+            ("ai.response.text", Payload),
+            ("traceloop.entity.output", Payload),
+            ("graphql.document", Payload),
+            ("url.query", Payload),
+            ("code.stacktrace", Payload),
+            ("tool_input.size", Payload),
+            // Statements, messages, credentials, command lines.
+            ("db.query.text", Sql),
+            ("DB.Statement", Sql),
+            ("exception.message", Message),
+            ("otel.status_description.message", Message),
+            ("db.password", Credential),
+            ("api_key", Credential),
+            ("http.request.header.authorization", Credential),
+            ("http.request.header.x-api-key", Credential),
+            ("http.request.header.cookie", Credential),
+            ("client_secret", Credential),
+            ("process.command_args", CommandLine),
+            // Kept: names, ids, sizes, and what the columns are lifted from.
+            ("gen_ai.tool.name", Plain),
+            ("session.id", Plain),
+            ("http.request.body.size", Plain),
+            ("gen_ai.output.type", Plain),
+            ("messaging.message.id", Plain),
+            ("gen_ai.usage.input_tokens", Plain),
+            ("mcp.method.name", Plain),
+            ("prompt_length", Plain),
+            ("user.email", Plain),
+        ];
+        for (key, kind) in cases {
+            assert_eq!(attribute_kind(key), kind, "{key}");
+        }
     }
 }

@@ -200,7 +200,7 @@ fn error_event<'f>(msg: &Message<'_>, statement: &str) -> DbEvent<'f> {
         msg.text.to_string()
     });
     if let Some(cmd) = sql::leading_command(statement) {
-        ev.class = class_of(&cmd).map(str::to_string);
+        ev.class = sql::class_of(&cmd).map(str::to_string);
         ev.command = Some(cmd.command);
     }
     if let Some((kind, name)) = refused_object(&msg.text) {
@@ -232,59 +232,6 @@ pub fn error_outcome(sqlstate: Option<&str>, message: &str) -> DbOutcome {
         .any(|p| message.starts_with(p)),
     };
     if refused { DbOutcome::Refused } else { DbOutcome::Failed }
-}
-
-/// pgAudit's class for a command tag, for statements pgAudit never saw (documented in
-/// docs/formats.md). None for a command agaudit does not know.
-pub fn class_of(cmd: &sql::LeadingCommand) -> Option<&'static str> {
-    let c = cmd.command.as_str();
-    let verb = c.split(' ').next().unwrap_or("");
-    let object = c.split_once(' ').map_or("", |(_, o)| o);
-    Some(match verb {
-        "SELECT" | "VALUES" | "TABLE" | "DECLARE" | "PREPARE" | "EXPLAIN" | "SHOW" if !cmd.data_modifying_cte => "READ",
-        "SELECT" => "WRITE",
-        "COPY" => {
-            if cmd.copy_from {
-                "WRITE"
-            } else {
-                "READ"
-            }
-        }
-        "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "TRUNCATE" => "WRITE",
-        "GRANT" | "REVOKE" | "REASSIGN" => "ROLE",
-        "CREATE" | "ALTER" | "DROP" => match object {
-            "ROLE" | "USER" | "GROUP" | "DEFAULT PRIVILEGES" | "USER MAPPING" => "ROLE",
-            _ => "DDL",
-        },
-        "COMMENT" | "SECURITY" | "REFRESH" | "IMPORT" | "CLUSTER" => "DDL",
-        "DO" | "CALL" => "FUNCTION",
-        "SET" | "RESET" => "MISC_SET",
-        "BEGIN"
-        | "START"
-        | "COMMIT"
-        | "END"
-        | "ROLLBACK"
-        | "ABORT"
-        | "SAVEPOINT"
-        | "RELEASE"
-        | "VACUUM"
-        | "ANALYZE"
-        | "CHECKPOINT"
-        | "DISCARD"
-        | "FETCH"
-        | "MOVE"
-        | "CLOSE"
-        | "LISTEN"
-        | "UNLISTEN"
-        | "NOTIFY"
-        | "LOCK"
-        | "REINDEX"
-        | "LOAD"
-        | "DEALLOCATE"
-        | "EXECUTE"
-        | "PREPARE TRANSACTION" => "MISC",
-        _ => return None,
-    })
 }
 
 /// The object a refusal message names: "permission denied for table invoices",
