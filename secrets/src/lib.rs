@@ -260,6 +260,13 @@ const RULES: &[Rule] = &[
         keep_if: Some(named_secret),
     },
     Rule {
+        name: "password_file",
+        // The password of a .netrc entry (`machine H login U password PW`) and of a .pgpass
+        // line (`host:port:database:user:password`), as a `cat` of either shows them.
+        re: r"(?m)\bmachine\s+[^\s]+\s+(?:login\s+[^\s]+\s+)?password\s+(?P<secret>[^\s]+)|^[^\s:#]+:(?:[0-9]{1,5}|\*):[^\s:]+:[^\s:]+:(?P<secret2>[^\s]+)$",
+        keep_if: None,
+    },
+    Rule {
         name: "aws_secret_access_key",
         // Without "aws" nearby: 40 characters of the key's alphabet, standing alone, with upper
         // and lower case letters and a digit (not a hex digest, not a word).
@@ -573,6 +580,13 @@ mod tests {
             ("DD_API_KEY=Pw8822x ./agent", "Pw8822x", "named_credential"),
             (r#"{"user":"bob","password":"Pw8823x"}"#, "Pw8823x", "named_credential"),
             ("client_secret: Pw8824x", "Pw8824x", "named_credential"),
+            (
+                "machine api.example.com login svc password Pw8825x",
+                "Pw8825x",
+                "password_file",
+            ),
+            ("db.internal:5432:app:svc:Pw8826x", "Pw8826x", "password_file"),
+            ("x\n*:*:*:replicator:Pw8827x\n", "Pw8827x", "password_file"),
             (r#"{"SecretAccessKey": "Pw8825xyz"}"#, "Pw8825xyz", "named_credential"),
             ("curl -H 'X-Api-Key: Pw8826x' https://x", "Pw8826x", "header_credential"),
             ("PRIVATE-TOKEN: Pw8827x", "Pw8827x", "header_credential"),

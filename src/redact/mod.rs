@@ -13,6 +13,7 @@ pub mod sql;
 pub use agaudit_secrets as secrets;
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 pub use secrets::RuleCounts;
@@ -73,7 +74,9 @@ impl Redactor {
 
     /// A server message (e.g. an ERROR's primary text) with values removed: a quoted segment
     /// stays only when the word before it names an object kind (relation "x", column "y"), since
-    /// PostgreSQL quotes both identifiers and data values the same way; numbers become `?`.
+    /// PostgreSQL quotes both identifiers and data values the same way; an unquoted word stays
+    /// only after an object word or when PostgreSQL's own messages use it (a RAISE or an
+    /// extension can put data in a message unquoted); numbers become `?`.
     pub fn message(&self, message: &str, counts: &mut RuleCounts) -> String {
         if is_length_marker(message) {
             return message.to_string();
@@ -139,8 +142,9 @@ pub fn command_line<S: AsRef<str>>(args: &[S], counts: &mut RuleCounts) -> Strin
     line
 }
 
-/// `text` with the value of every `key=value` in a URL's query string replaced by `?`.
-fn url_query_values_out<'a>(text: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
+/// `text` with the value of every `key=value` in a URL's query string replaced by `?`: a
+/// query string carries the request's data (`?customer=…`), not its shape.
+pub fn url_query_values_out<'a>(text: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
     let Some(q) = text
         .find("://")
         .and_then(|scheme| text[scheme..].find('?').map(|q| scheme + q))
@@ -185,7 +189,20 @@ fn is_length_marker(text: &str) -> bool {
         .is_some_and(|(kind, n)| kind.bytes().all(|c| c.is_ascii_lowercase()) && n.bytes().all(|c| c.is_ascii_digit()))
 }
 
-/// Words after which PostgreSQL quotes an identifier, not a value.
+/// Whether a word is one of PostgreSQL's own messages (scripts/message_words.py), ignoring case.
+fn is_message_word(word: &str) -> bool {
+    static WORDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        include_str!("message_words.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect()
+    });
+    word.len() <= 64 && words.contains(word.to_ascii_lowercase().as_str())
+}
+
+/// Words after which PostgreSQL names an object (quoted, or unquoted as in `permission denied
+/// for table x`): the word after one is an identifier, not a value.
 const OBJECT_WORDS: &[&str] = &[
     "relation",
     "table",
@@ -222,6 +239,9 @@ const OBJECT_WORDS: &[&str] = &[
 ];
 
 fn strip_message_values(message: &str) -> (String, u64) {
+    fn starts_a_word(rest: &str) -> bool {
+        rest.chars().next().is_some_and(char::is_alphabetic)
+    }
     let b = message.as_bytes();
     let mut out = String::with_capacity(message.len());
     let mut removed = 0;
@@ -231,7 +251,13 @@ fn strip_message_values(message: &str) -> (String, u64) {
         let c = b[i];
         if c == b'"' || c == b'\'' {
             let end = memchr::memchr(c, &b[i + 1..]).map_or(b.len(), |n| i + 1 + n + 1);
-            if c == b'"' && OBJECT_WORDS.contains(&last_word.to_ascii_lowercase().as_str()) {
+            // An identifier in typographic quotes (`column "‘x’"`) was a value the server read
+            // as a name: the statement's lexer treats ‘…’ as a literal, and so does this.
+            let typographic = ['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}'];
+            if c == b'"'
+                && OBJECT_WORDS.contains(&last_word.to_ascii_lowercase().as_str())
+                && !message[i..end].contains(typographic)
+            {
                 out.push_str(&message[i..end]);
             } else {
                 removed += 1;
@@ -248,13 +274,22 @@ fn strip_message_values(message: &str) -> (String, u64) {
             removed += 1;
             out.push('?');
             last_word = "";
-        } else if c.is_ascii_alphabetic() || c == b'_' {
+        } else if c.is_ascii_alphabetic() || c == b'_' || !c.is_ascii() && starts_a_word(&message[i..]) {
             let start = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                i += 1;
+            let len = message[i..]
+                .char_indices()
+                .find(|&(_, ch)| !(ch.is_alphanumeric() || ch == '_'))
+                .map_or(message.len() - i, |(n, _)| n);
+            i += len;
+            let word = &message[start..i];
+            let after_object = OBJECT_WORDS.contains(&last_word.to_ascii_lowercase().as_str());
+            if after_object || is_message_word(word) {
+                out.push_str(word);
+            } else {
+                removed += 1;
+                out.push('?');
             }
-            last_word = &message[start..i];
-            out.push_str(last_word);
+            last_word = word;
         } else {
             let len = message[i..].chars().next().map_or(1, char::len_utf8);
             out.push_str(&message[i..i + len]);
@@ -291,9 +326,20 @@ mod tests {
         );
         assert_eq!(
             msg("value 99999 is out of range for t2"),
-            "value ? is out of range for t2"
+            "value ? is out of range for ?"
+        );
+        // A RAISE's own words are data: only PostgreSQL's vocabulary and object names stay.
+        assert_eq!(msg("card 4111111111111111 of Kowalczyk declined"), "? ? of ? ?");
+        assert_eq!(msg("tenant Zürich-ACME suspended"), "? ?-? ?");
+        assert_eq!(
+            msg("function charge(text) does not exist"),
+            "function charge(text) does not exist"
         );
         assert_eq!(msg("relation \"x\" does not exist"), "relation \"x\" does not exist");
+        assert_eq!(
+            msg("column \"\u{2018}Kowalczyk\u{2019}\" does not exist"),
+            "column \"?\" does not exist"
+        );
     }
 
     #[test]

@@ -37,13 +37,14 @@ pub enum Token {
 }
 
 /// Which lexical conventions a statement follows, as far as redaction cares: what a
-/// double-quoted "…" is.
+/// double-quoted "…" is, and whether `#` starts a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// PostgreSQL's (and the SQL standard's): "…" is an identifier.
     Postgres,
     /// "…" may be a string, as in MySQL, MariaDB and SQLite, or in a statement whose database
-    /// is not known: it is treated as a literal, so a value so quoted is never kept.
+    /// is not known: it is treated as a literal, so a value so quoted is never kept; `#` starts
+    /// a comment, as in MySQL.
     DoubleQuotedStrings,
 }
 
@@ -87,6 +88,21 @@ pub fn tokens_in(sql: &str, dialect: Dialect) -> Vec<(Token, usize, usize)> {
             b'"' => {
                 i = quoted_end(b, i, false);
                 Token::QuotedIdent
+            }
+            b'#' if dialect == Dialect::DoubleQuotedStrings => {
+                // MySQL's other line comment.
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
+                Token::LineComment
+            }
+            0xe2 if typographic_quote(&b[i..]) => {
+                // ‘…’ or “…” from a word processor or a chat: not SQL, but what it encloses
+                // was meant as a value. To the next typographic quote, or to the end.
+                i += 3;
+                while i < b.len() && !typographic_quote(&b[i..]) {
+                    i += 1;
+                }
+                i = (i + 3).min(b.len());
+                Token::Literal
             }
             b'$' => {
                 if b.get(i + 1).is_some_and(u8::is_ascii_digit) {
@@ -147,6 +163,11 @@ pub fn tokens_in(sql: &str, dialect: Dialect) -> Vec<(Token, usize, usize)> {
         i = i.min(b.len());
     }
     out
+}
+
+/// Whether `b` starts with ‘ ’ “ or ” (U+2018, U+2019, U+201C, U+201D).
+fn typographic_quote(b: &[u8]) -> bool {
+    matches!(b, [0xe2, 0x80, 0x98 | 0x99 | 0x9c | 0x9d, ..])
 }
 
 fn utf8_len(first: u8) -> usize {
@@ -630,6 +651,19 @@ mod tests {
 
     fn strip(s: &str) -> String {
         strip_literals(s).text
+    }
+
+    #[test]
+    fn typographic_quotes_and_mysql_comments_enclose_values() {
+        assert_eq!(
+            strip("UPDATE a SET owner = \u{2018}Kowalczyk\u{2019} WHERE id = \u{201c}7\u{201d}"),
+            "UPDATE a SET owner = ? WHERE id = ?"
+        );
+        assert_eq!(strip("SELECT \u{201c}open to the end"), "SELECT ?");
+        let mysql = strip_literals_in("select 1 # card 4111\nfrom t", Dialect::DoubleQuotedStrings).text;
+        assert_eq!(mysql, "select ? --?\nfrom t");
+        // In PostgreSQL `#` is an operator.
+        assert_eq!(strip("select 5 # 3"), "select ? # ?");
     }
 
     #[test]

@@ -431,7 +431,7 @@ fn stored<'r>(kv: &'r KeyValue<'_>, lang: QueryLanguage, counts: &mut RuleCounts
     if let Some(s) = &v.string_value
         && semconv::attribute_kind(&kv.key) == AttributeKind::Plain
     {
-        return (key, Cow::Borrowed(s.as_ref()));
+        return (key, redact::url_query_values_out(s, counts));
     }
     let value = match stored_value(&kv.key, v, lang, counts) {
         serde_json::Value::String(s) => s,
@@ -473,6 +473,8 @@ fn stored_value(key: &str, v: &AnyValue<'_>, lang: QueryLanguage, counts: &mut R
                 )
             } else if let Some(a) = &v.array_value {
                 Value::Array(a.values.iter().map(|e| stored_value(key, e, lang, counts)).collect())
+            } else if let Some(s) = &v.string_value {
+                Value::String(redact::url_query_values_out(s, counts).into_owned())
             } else {
                 to_json(v)
             }

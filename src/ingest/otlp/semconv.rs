@@ -137,6 +137,7 @@ pub const PAYLOAD_KEYS: &[&str] = &[
 pub const PAYLOAD_PREFIXES: &[&str] = &[
     "db.query.parameter.",
     "db.operation.parameter.",
+    "mcp.request.argument.",
     "gen_ai.prompt.",
     "gen_ai.completion.",
 ];
@@ -196,7 +197,12 @@ const PAYLOAD_SIZE_KEYS: &[&str] = &[
 
 /// Attributes holding error messages: only their length is kept, since an exception message
 /// often quotes the offending input. Any key whose part is `message` is one too.
-pub const MESSAGE_KEYS: &[&str] = &["exception.message", "error.message", "db.response.message"];
+pub const MESSAGE_KEYS: &[&str] = &[
+    "exception.message",
+    "error.message",
+    "db.response.message",
+    "otel.status_description",
+];
 
 /// Keys whose values are SQL, wherever they appear (span, event, link, scope, resource, log
 /// record): the one that is lifted into db_query and the ones that are not.
@@ -390,6 +396,7 @@ mod tests {
         let cases = [
             ("db.query.parameter.0", Payload),
             ("db.operation.parameter.email", Payload),
+            ("mcp.request.argument.customer", Payload),
             ("gen_ai.input.messages", Payload),
             ("gen_ai.input.messages.0.content", Payload),
             ("GEN_AI.PROMPT", Payload),
@@ -410,6 +417,7 @@ mod tests {
             ("DB.Statement", Sql),
             ("exception.message", Message),
             ("otel.status_description.message", Message),
+            ("otel.status_description", Message),
             ("db.password", Credential),
             ("api_key", Credential),
             ("http.request.header.authorization", Credential),

@@ -199,16 +199,23 @@ fn error_event<'f>(msg: &Message<'_>, statement: &str) -> DbEvent<'f> {
     } else {
         msg.text.to_string()
     });
-    if let Some(cmd) = sql::leading_command(statement) {
-        ev.class = sql::class_of(&cmd).map(str::to_string);
-        ev.command = Some(cmd.command);
-    }
     if let Some((kind, name)) = refused_object(&msg.text) {
         ev.object_type = Some(kind);
         ev.object_name = Some(name);
     }
-    trace_context(statement, &mut ev);
-    ev.statement = Some(statement.to_string());
+    // What the server could not parse was not necessarily meant as SQL: a password typed at a
+    // psql prompt, a pasted line of data. Only its length is kept, and no command is made of it.
+    let unparsed = msg.sqlstate.as_deref() == Some("42601")
+        || ["syntax error", "unterminated"].iter().any(|p| msg.text.starts_with(p));
+    match sql::leading_command(statement).filter(|cmd| !unparsed && sql::class_of(cmd).is_some()) {
+        Some(cmd) => {
+            ev.class = sql::class_of(&cmd).map(str::to_string);
+            ev.command = Some(cmd.command);
+            trace_context(statement, &mut ev);
+            ev.statement = Some(statement.to_string());
+        }
+        None => ev.statement = Some(redact::length_marker("statement", statement.len())),
+    }
     ev
 }
 
