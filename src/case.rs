@@ -22,8 +22,15 @@ pub const MANIFEST_VERSION: u32 = 1;
 pub enum CaseError {
     #[error("cannot use case directory {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("case directory {0} is in use by another agaudit process; wait for it to finish")]
-    Locked(PathBuf),
+    #[error(
+        "case directory {path} is still in use after waiting {waited_s} s (held by {holder}); \
+         wait for that process to finish, or raise AGAUDIT_LOCK_WAIT (seconds)"
+    )]
+    Locked {
+        path: PathBuf,
+        holder: String,
+        waited_s: u64,
+    },
     #[error("{path} is not a valid agaudit ingest.json: {reason}; restore it from a backup or start a new case")]
     BadManifest { path: PathBuf, reason: String },
 }
@@ -163,10 +170,16 @@ pub struct FileRecord {
     pub quarantine: Option<String>,
 }
 
+/// An open case whose lock this process holds. Only [`Case::open`] makes one, so holding a
+/// `&Case` proves the lock is held: the ledger's writer takes one ([`crate::ledger::Ledger`]).
 pub struct Case {
     root: PathBuf,
     _lock: File,
 }
+
+/// How long [`Case::open`] waits for another agaudit process to release the case, unless
+/// AGAUDIT_LOCK_WAIT (seconds) says otherwise.
+const LOCK_WAIT_SECONDS: u64 = 120;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CaseError + '_ {
     move |source| CaseError::Io {
@@ -188,16 +201,57 @@ impl Case {
             .write(true)
             .open(&lock_path)
             .map_err(io(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(CaseError::Locked(root.to_path_buf())),
-            Err(TryLockError::Error(e)) => {
-                return Err(CaseError::Io {
-                    path: lock_path,
-                    source: e,
-                });
+        // A second writer waits its turn (views and correlate run side by side in practice);
+        // the holder's own line in the lock file says who it is when the wait runs out.
+        let wait = std::env::var("AGAUDIT_LOCK_WAIT")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(LOCK_WAIT_SECONDS);
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {
+                    let holder = fs::read_to_string(&lock_path)
+                        .ok()
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| "another agaudit process".into());
+                    if started.elapsed().as_secs() >= wait {
+                        return Err(CaseError::Locked {
+                            path: root.to_path_buf(),
+                            holder,
+                            waited_s: wait,
+                        });
+                    }
+                    if !told && started.elapsed().as_millis() >= 1000 {
+                        crate::tell!("agaudit: waiting for {} ({holder})", root.display());
+                        told = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(CaseError::Io {
+                        path: lock_path,
+                        source: e,
+                    });
+                }
             }
         }
+        let holder = format!(
+            "pid {} ({}) since {}",
+            std::process::id(),
+            // The subcommand only: any other argument could be a path that names a secret.
+            std::env::args()
+                .nth(1)
+                .filter(|a| a.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+                .unwrap_or_else(|| "agaudit".into()),
+            crate::time::now()
+        );
+        let mut held = &lock;
+        // Best effort: who holds the lock is a courtesy for whoever waits.
+        let _ = lock.set_len(0).and_then(|()| held.write_all(holder.as_bytes()));
         Ok(Case {
             root: root.to_path_buf(),
             _lock: lock,

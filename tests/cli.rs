@@ -99,6 +99,9 @@ mod estates;
 #[path = "cli/compat.rs"]
 mod compat;
 
+#[path = "cli/writers.rs"]
+mod writers;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

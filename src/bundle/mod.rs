@@ -27,6 +27,7 @@ use agaudit_verify::{genesis, to_hex};
 use arrow_array::{BooleanArray, RecordBatch};
 use parquet::arrow::ArrowWriter;
 
+use crate::case::Case;
 use crate::ledger::{self, Ledger, Record, RecordKind};
 use crate::table::actions::{ActionRow, ActionsView};
 use crate::table::declare::{TableError, TextCol};
@@ -128,7 +129,8 @@ pub enum Outcome {
 /// is appended to the ledger, then OUT.partial is renamed to OUT. A run killed before the record
 /// leaves an unrecorded OUT.partial, which the next run discards; a run killed after it leaves a
 /// recorded one, which the next run publishes instead of exporting (and recording) again.
-pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: &Path) -> Result<Outcome, ExportError> {
+pub fn export(case: &Case, filter: &Filter, sk: &minisign::SecretKey, out: &Path) -> Result<Outcome, ExportError> {
+    let case_root = case.root();
     if let Some(resumed) = resume(case_root, out)? {
         return Ok(resumed);
     }
@@ -271,7 +273,7 @@ pub fn export(case_root: &Path, filter: &Filter, sk: &minisign::SecretKey, out: 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut ledger = Ledger::open(case_root, &case_id)?;
+    let mut ledger = Ledger::open(case, &case_id)?;
     ledger.append([Record {
         kind: RecordKind::Export,
         ts: crate::time::now(),

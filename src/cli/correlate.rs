@@ -51,8 +51,8 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
         );
     }
     let (case, manifest) = args.case.open("agaudit ingest")?;
-    let (summary, recovered) = crate::correlate::run(case.root(), &manifest, &loaded.policy, &name, &loaded.blake3)
-        .context("correlate failed")?;
+    let (summary, recovered) =
+        crate::correlate::run(&case, &manifest, &loaded.policy, &name, &loaded.blake3).context("correlate failed")?;
     if let Some(r) = recovered {
         crate::tell!(
             "agaudit: warning: the ledger ended in an incomplete record (line {}, {} bytes at offset {}): an append was interrupted. \

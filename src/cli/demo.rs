@@ -146,7 +146,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         let opened = Case::open(&case)?;
         let manifest = opened.load_manifest()?;
         let (summary, _) = crate::correlate::run(
-            opened.root(),
+            &opened,
             &manifest,
             &loaded.policy,
             &policy.display().to_string(),

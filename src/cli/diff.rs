@@ -57,9 +57,16 @@ impl FailOn {
 
 pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
     let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
-    let report = diff::run(case.root(), &manifest).context("diff failed")?;
+    let report = diff::run(&case, &manifest).context("diff failed")?;
     let threshold = args.fail_on.severity();
     let failing = threshold.map_or(0, |t| report.findings.iter().filter(|f| f.severity <= t).count());
+    crate::ledger::record_view(
+        &case,
+        &args.viewer.name(),
+        "diff",
+        &[("fail-on", threshold.map(FindingSeverity::name))],
+    )?;
+    drop(case);
     if args.output.json {
         let mut value = serde_json::to_value(&report)?;
         value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.name().into());
@@ -73,11 +80,5 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
             crate::say!("exit 1: {failing} finding(s) at or above --fail-on {t}");
         }
     }
-    crate::ledger::record_view(
-        case.root(),
-        &args.viewer.name(),
-        "diff",
-        &[("fail-on", threshold.map(FindingSeverity::name))],
-    )?;
     Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }

@@ -54,7 +54,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
         until: args.until,
         agent: args.agent,
     };
-    let e = match bundle::export(&args.case.case, &filter, &sk, &args.out)? {
+    let (case, _) = args.case.open("agaudit ingest and agaudit correlate")?;
+    let outcome = bundle::export(&case, &filter, &sk, &args.out)?;
+    drop(case);
+    let e = match outcome {
         bundle::Outcome::Exported(e) => e,
         bundle::Outcome::Resumed {
             out,

@@ -31,19 +31,20 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
     let (_, loaded) = args.view.policy.load(case.root())?;
     let (inventory, gaps) = crate::inventory::build(case.root(), &manifest, &loaded.policy)?;
     crate::diff::write_findings(case.root(), "inventory", &gaps)?;
-    let mut ledger = crate::ledger::Ledger::open(case.root(), &manifest.case_id)?;
+    let mut ledger = crate::ledger::Ledger::open(&case, &manifest.case_id)?;
     ledger.append(gaps.iter().map(crate::diff::finding_record))?;
     drop(ledger);
+    crate::ledger::record_view(
+        &case,
+        &args.view.viewer.name(),
+        "inventory",
+        &[("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str()))],
+    )?;
+    drop(case);
     if args.view.output.json {
         crate::say!("{}", serde_json::to_string_pretty(&inventory)?);
     } else {
         crate::output::inventory_tables(&inventory);
     }
-    crate::ledger::record_view(
-        case.root(),
-        &args.view.viewer.name(),
-        "inventory",
-        &[("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str()))],
-    )?;
     Ok(EXIT_OK)
 }

@@ -5,6 +5,7 @@ use super::args::{CaseArgs, JsonArgs, ViewerArgs};
 use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::case::Case;
 use crate::ledger::{self, LedgerError};
 use crate::policy::pattern;
 
@@ -14,7 +15,7 @@ use crate::policy::pattern;
 /// broken chain names the first bad line and exits 1. A torn last record (an interrupted
 /// append) is reported and exits 1 too. Filters apply to action records' fields; other record
 /// kinds (ingest, policy, checkpoint) are shown unless a filter excludes them. Looking is
-/// recorded: a view record (viewer, command, filters) is appended after the records are shown.
+/// recorded: a view record (viewer, command, filters) is appended before the records are shown.
 /// --json prints one JSON object per record (all fields, full hashes).
 #[derive(Debug, Args)]
 pub struct LogArgs {
@@ -53,9 +54,24 @@ pub struct LogArgs {
 }
 
 pub fn run(args: LogArgs) -> anyhow::Result<u8> {
-    let (lines, verified) = match ledger::read(&args.case.case) {
+    let ledger_file = ledger::ledger_path(&args.case.case);
+    if !ledger_file.exists() {
+        crate::tell!(
+            "agaudit: error: {} does not exist; run agaudit correlate to create the ledger",
+            ledger_file.display()
+        );
+        return Ok(EXIT_ERROR);
+    }
+    // Locked while reading and recording the view: a correlate running beside waits.
+    let case = Case::open(&args.case.case)?;
+    let (lines, verified) = match ledger::read(case.root()) {
         Ok(v) => v,
-        Err(e @ (LedgerError::Chain { .. } | LedgerError::Truncated { .. } | LedgerError::HeadMismatch { .. })) => {
+        Err(
+            e @ (LedgerError::Chain { .. }
+            | LedgerError::Truncated { .. }
+            | LedgerError::HeadMismatch { .. }
+            | LedgerError::HeadMissing { .. }),
+        ) => {
             crate::tell!("agaudit: ledger does not verify: {e}");
             return Ok(EXIT_FINDINGS);
         }
@@ -64,6 +80,34 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_ERROR);
         }
     };
+    if let Some(t) = &verified.torn {
+        // Appending the view would first move the torn record aside: log stays read-only on a
+        // damaged ledger, and the next correlate recovers it (and records that).
+        crate::tell!(
+            "agaudit: warning: the ledger ends in an incomplete record at line {} ({} bytes at offset {}): an append was interrupted; \
+             the next agaudit correlate moves it aside and records the recovery (this view is not recorded until then)",
+            t.line,
+            t.len,
+            t.offset
+        );
+    } else {
+        // Recorded before anything is printed, so a reader that stops early (`| head`) is
+        // still on record.
+        crate::ledger::record_view(
+            &case,
+            &args.viewer.name(),
+            "log",
+            &[
+                ("agent", args.agent.as_deref()),
+                ("resource", args.resource.as_deref()),
+                ("outcome", args.outcome.as_deref()),
+                ("kind", args.kind.as_deref()),
+                ("since", args.since.as_deref()),
+                ("until", args.until.as_deref()),
+            ],
+        )?;
+    }
+    drop(case);
     let mut shown = Vec::new();
     for line in &lines {
         let fields: Vec<(String, String)> = agaudit_verify::ledger::fields(line)
@@ -92,32 +136,11 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             verified.last_seq
         );
     }
-    if let Some(t) = verified.torn {
-        // Appending the view would first move the torn record aside: log stays read-only on a
-        // damaged ledger, and the next correlate recovers it (and records that).
-        crate::tell!(
-            "agaudit: warning: the ledger ends in an incomplete record at line {} ({} bytes at offset {}): an append was interrupted; \
-             the next agaudit correlate moves it aside and records the recovery (this view is not recorded until then)",
-            t.line,
-            t.len,
-            t.offset
-        );
-        return Ok(EXIT_FINDINGS);
-    }
-    crate::ledger::record_view(
-        &args.case.case,
-        &args.viewer.name(),
-        "log",
-        &[
-            ("agent", args.agent.as_deref()),
-            ("resource", args.resource.as_deref()),
-            ("outcome", args.outcome.as_deref()),
-            ("kind", args.kind.as_deref()),
-            ("since", args.since.as_deref()),
-            ("until", args.until.as_deref()),
-        ],
-    )?;
-    Ok(EXIT_OK)
+    Ok(if verified.torn.is_some() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn keep(args: &LogArgs, r: &[(String, String)]) -> bool {

@@ -29,21 +29,17 @@ pub struct MapArgs {
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<u8> {
-    let (name, loaded) = args.view.policy.load(&args.case.case)?;
+    let (case, _) = args.case.open("agaudit ingest and agaudit correlate")?;
+    let (name, loaded) = args.view.policy.load(case.root())?;
     let map = crate::map::build(
-        &args.case.case,
+        case.root(),
         &loaded.policy,
         &name,
         &loaded.blake3,
         args.agent.as_deref(),
     )?;
-    if args.view.output.json {
-        crate::say!("{}", serde_json::to_string_pretty(&map)?);
-    } else {
-        crate::output::map_table(&map);
-    }
     crate::ledger::record_view(
-        &args.case.case,
+        &case,
         &args.view.viewer.name(),
         "map",
         &[
@@ -51,5 +47,11 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
             ("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str())),
         ],
     )?;
+    drop(case);
+    if args.view.output.json {
+        crate::say!("{}", serde_json::to_string_pretty(&map)?);
+    } else {
+        crate::output::map_table(&map);
+    }
     Ok(EXIT_OK)
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::case::IngestManifest;
+use crate::case::{Case, IngestManifest};
 use crate::ledger::{Appended, Ledger, Record, RecordKind};
 use crate::policy::{Class, Judgement, Policy};
 use crate::table::actions::{ActionRow, ActionsBuilder, Conf, EvidenceTable, Outcome, SourceOutcome, Verdict};
@@ -93,17 +93,18 @@ pub struct Summary {
     pub kernel_not_actions: kernel::Skipped,
 }
 
-/// Correlates the case at `case_root` under `policy` (whose file is `policy_path` with bytes
+/// Correlates the (locked) case under `policy` (whose file is `policy_path` with bytes
 /// hashing to `policy_blake3`).
 pub fn run(
-    case_root: &Path,
+    case: &Case,
     manifest: &IngestManifest,
     policy: &Policy,
     policy_path: &str,
     policy_blake3: &str,
 ) -> Result<(Summary, Option<crate::ledger::Recovered>), CorrelateError> {
     // Open the ledger first: a tampered ledger stops the run before anything is written.
-    let mut ledger = Ledger::open(case_root, &manifest.case_id)?;
+    let case_root = case.root();
+    let mut ledger = Ledger::open(case, &manifest.case_id)?;
     let recovered = ledger.recovered().cloned();
 
     let span_batches = read::evidence(case_root, manifest, SpanRow::TABLE)?;

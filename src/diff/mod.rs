@@ -30,7 +30,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::case::IngestManifest;
+use crate::case::{Case, IngestManifest};
 use crate::ledger::{Ledger, LedgerError, Record, RecordKind};
 use crate::policy::Class;
 use crate::table::actions::{ActionsView, Conf, EvidenceTable, Outcome, Verdict, actor};
@@ -130,7 +130,8 @@ struct Group {
 
 /// Compares claims with observations in the case at `case_root`, writes the findings table and
 /// appends finding records to the ledger.
-pub fn run(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffError> {
+pub fn run(case: &Case, manifest: &IngestManifest) -> Result<Report, DiffError> {
+    let case_root = case.root();
     let claims = Claims::from_batches(&read::evidence(case_root, manifest, ToolHintRow::TABLE)?)?;
     let spans = span_ids(case_root, manifest)?;
     let actions = read_actions(&read::actions(case_root)?, &spans)?;
@@ -192,7 +193,7 @@ pub fn run(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffEr
     });
 
     write_findings(case_root, "diff", &rows)?;
-    let mut ledger = Ledger::open(case_root, &manifest.case_id)?;
+    let mut ledger = Ledger::open(case, &manifest.case_id)?;
     let appended = ledger.append(rows.iter().map(finding_record))?;
 
     let mut report = Report {

@@ -23,11 +23,15 @@ use std::path::{Path, PathBuf};
 use agaudit_verify::ledger::{self as chain, ChainError, Verified};
 use agaudit_verify::{Link, genesis, to_hex};
 
+use crate::case::Case;
 use crate::table::declare::{Redact, Redaction};
 
 pub const LEDGER_DIR: &str = "ledger";
 pub const LEDGER_FILE: &str = "ledger.log";
 pub const HEAD_FILE: &str = "head";
+/// Signed checkpoints of the case (`agaudit checkpoint`), outside ledger/ so that deleting the
+/// ledger does not delete the evidence that it existed.
+pub const CHECKPOINTS_DIR: &str = "checkpoints";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -59,6 +63,18 @@ pub enum LedgerError {
         expected: String,
         found: String,
     },
+    #[error(
+        "{path} holds {records} records but {head} is missing: the file that catches a ledger \
+         cut back at a record boundary was deleted; restore both from a backup, or check the \
+         ledger against a signed checkpoint (agaudit log --pubkey PUB --checkpoint FILE)"
+    )]
+    HeadMissing { path: PathBuf, head: PathBuf, records: u64 },
+    #[error(
+        "{path} is missing or empty but the case has signed checkpoints in {checkpoints}: the \
+         ledger was deleted; restore it from a signed bundle or backup (a new chain for this \
+         case is refused)"
+    )]
+    Deleted { path: PathBuf, checkpoints: PathBuf },
     #[error("{path} belongs to case {found}, not to this case ({expected})")]
     OtherCase {
         path: PathBuf,
@@ -188,8 +204,10 @@ pub struct Appended {
     pub head_seq: u64,
 }
 
-/// An open, verified ledger ready for appends.
-pub struct Ledger {
+/// An open, verified ledger ready for appends. It borrows the [`Case`], whose lock it needs:
+/// appending without holding the case lock does not compile.
+pub struct Ledger<'c> {
+    case: &'c Case,
     path: PathBuf,
     head_path: PathBuf,
     file: File,
@@ -242,8 +260,18 @@ pub fn read(case_root: &Path) -> Result<(Vec<String>, Verified), LedgerError> {
 }
 
 fn check_head(path: &Path, head_path: &Path, lines: &[String], records: u64) -> Result<(), LedgerError> {
-    let Ok(text) = fs::read_to_string(head_path) else {
-        return Ok(());
+    let text = match fs::read_to_string(head_path) {
+        Ok(text) => text,
+        // Every append replaces the head; a ledger with records and no head lost it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && records > 0 => {
+            return Err(LedgerError::HeadMissing {
+                path: path.to_path_buf(),
+                head: head_path.to_path_buf(),
+                records,
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(head_path)(e)),
     };
     let fields = chain::fields(text.trim_end()).unwrap_or_default();
     let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
@@ -277,10 +305,11 @@ fn check_head(path: &Path, head_path: &Path, lines: &[String], records: u64) -> 
     Ok(())
 }
 
-impl Ledger {
-    /// Opens (creating if needed) the ledger of the case `case_id` at `case_root`, verifying
-    /// it; a torn last record is moved aside and reported (see the module docs).
-    pub fn open(case_root: &Path, case_id: &str) -> Result<Ledger, LedgerError> {
+impl<'c> Ledger<'c> {
+    /// Opens (creating if needed) the ledger of the case `case_id`, verifying it; a torn last
+    /// record is moved aside and reported (see the module docs).
+    pub fn open(case: &'c Case, case_id: &str) -> Result<Ledger<'c>, LedgerError> {
+        let case_root = case.root();
         let dir = case_root.join(LEDGER_DIR);
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let path = dir.join(LEDGER_FILE);
@@ -329,6 +358,10 @@ impl Ledger {
         let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         check_head(&path, &head_path, &lines, verified.last_seq)?;
+        let checkpoints = case_root.join(CHECKPOINTS_DIR);
+        if verified.last_seq == 0 && fs::read_dir(&checkpoints).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(LedgerError::Deleted { path, checkpoints });
+        }
         let mut bodies = HashSet::with_capacity(lines.len());
         let mut last_policy = None;
         for line in &lines {
@@ -341,6 +374,7 @@ impl Ledger {
             }
         }
         let mut ledger = Ledger {
+            case,
             path,
             head_path,
             file,
@@ -372,6 +406,11 @@ impl Ledger {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The case this ledger belongs to (whose lock is held while it is open).
+    pub fn case(&self) -> &'c Case {
+        self.case
     }
 
     /// Appends the records the ledger does not already hold, then a checkpoint; one write and
@@ -461,13 +500,14 @@ impl Ledger {
 /// Wall-clock time now, RFC 3339 UTC with seconds.
 /// Records that someone looked at the case: `view` with the viewer, the command and its
 /// filters, so "who saw what" is answerable from the ledger (and travels in bundles).
+/// Called before the view prints, so a view cut short (`agaudit log | head`) is still recorded.
 pub fn record_view(
-    case_root: &Path,
+    case: &Case,
     viewer: &str,
     command: &str,
     filters: &[(&str, Option<&str>)],
 ) -> Result<(), LedgerError> {
-    let (_, verified) = read(case_root)?;
+    let (_, verified) = read(case.root())?;
     let case_id = verified.case_id.unwrap_or_default();
     let filters: Vec<String> = filters
         .iter()
@@ -477,7 +517,7 @@ pub fn record_view(
     if !filters.is_empty() {
         fields.push(("filters", filters.join(" ")));
     }
-    Ledger::open(case_root, &case_id)?.append([Record {
+    Ledger::open(case, &case_id)?.append([Record {
         kind: RecordKind::View,
         ts: crate::time::now(),
         fields,
@@ -500,11 +540,12 @@ mod tests {
     #[test]
     fn appends_are_idempotent_and_new_evidence_appends() {
         let dir = tempfile::tempdir().unwrap();
-        let mut l = Ledger::open(dir.path(), "case-x").unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "case-x").unwrap();
         let a = l.append([action(1), action(2)]).unwrap();
         assert_eq!((a.new, a.already, a.head_seq), (2, 0, 4), "opened + 2 + checkpoint");
         drop(l);
-        let mut l = Ledger::open(dir.path(), "case-x").unwrap();
+        let mut l = Ledger::open(&case, "case-x").unwrap();
         let b = l.append([action(1), action(2)]).unwrap();
         assert_eq!(
             (b.new, b.already, b.head_seq),
@@ -516,7 +557,7 @@ mod tests {
         let (lines, v) = read(dir.path()).unwrap();
         assert_eq!((lines.len(), v.last_seq), (6, 6));
         assert!(matches!(
-            Ledger::open(dir.path(), "other"),
+            Ledger::open(&case, "other"),
             Err(LedgerError::OtherCase { .. })
         ));
     }
@@ -524,10 +565,13 @@ mod tests {
     #[test]
     fn a_torn_tail_at_any_byte_is_recovered_and_recorded() {
         let dir = tempfile::tempdir().unwrap();
-        let mut l = Ledger::open(dir.path(), "c").unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
         l.append([action(1)]).unwrap();
         let full = fs::read(ledger_path(dir.path())).unwrap();
         let before = full.len();
+        // The head as a crash in the next append leaves it: naming the last complete batch.
+        let head_before = fs::read(dir.path().join(LEDGER_DIR).join(HEAD_FILE)).unwrap();
         l.append([action(2)]).unwrap();
         let grown = fs::read(ledger_path(dir.path())).unwrap();
         drop(l);
@@ -536,10 +580,12 @@ mod tests {
             let case = tempfile::tempdir().unwrap();
             fs::create_dir_all(case.path().join(LEDGER_DIR)).unwrap();
             fs::write(ledger_path(case.path()), &grown[..cut]).unwrap();
+            fs::write(case.path().join(LEDGER_DIR).join(HEAD_FILE), &head_before).unwrap();
             let (_, v) = read(case.path()).unwrap();
             assert!(v.last_seq >= 3, "complete records still verify");
             let torn = grown[..cut].last() != Some(&b'\n');
-            let mut l = Ledger::open(case.path(), "c").unwrap();
+            let opened = Case::open(case.path()).unwrap();
+            let mut l = Ledger::open(&opened, "c").unwrap();
             assert_eq!(l.recovered().is_some(), torn, "cut at {cut}");
             l.append([action(2)]).unwrap();
             let (lines, v) = read(case.path()).unwrap();
@@ -559,7 +605,8 @@ mod tests {
     #[test]
     fn truncation_at_a_record_boundary_is_caught_by_the_head() {
         let dir = tempfile::tempdir().unwrap();
-        let mut l = Ledger::open(dir.path(), "c").unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
         l.append([action(1), action(2)]).unwrap();
         drop(l);
         let path = ledger_path(dir.path());
@@ -574,9 +621,11 @@ mod tests {
                 ..
             })
         ));
+        assert!(matches!(Ledger::open(&case, "c"), Err(LedgerError::Truncated { .. })));
+        fs::remove_file(dir.path().join(LEDGER_DIR).join(HEAD_FILE)).unwrap();
         assert!(matches!(
-            Ledger::open(dir.path(), "c"),
-            Err(LedgerError::Truncated { .. })
+            read(dir.path()),
+            Err(LedgerError::HeadMissing { records: 2, .. })
         ));
     }
 }

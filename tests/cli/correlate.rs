@@ -13,7 +13,7 @@ use super::{FORMATS, agaudit, expected, fixture, ingest, root, table_rows};
 
 type Row = BTreeMap<String, Option<String>>;
 
-fn policy() -> PathBuf {
+pub(super) fn policy() -> PathBuf {
     root().join("fixtures/policy/agents.hcl")
 }
 
@@ -287,10 +287,27 @@ fn a_tampered_ledger_is_located_and_a_torn_one_recovered() {
     // aside, records the recovery, and the chain verifies again.
     let cut = original.len() - 40;
     fs::write(&path, &original[..cut]).unwrap();
-    let _ = fs::remove_file(case.path().join("ledger/head"));
+    // The head as the interrupted append left it: naming the record before the torn one.
+    let text = original.clone();
+    let before = text.lines().rev().nth(1).unwrap();
+    let field = |k: &str| {
+        before
+            .split(' ')
+            .find_map(|f| f.strip_prefix(&format!("{k}=")))
+            .unwrap()
+    };
+    fs::write(
+        case.path().join("ledger/head"),
+        format!("seq={} hash={}\n", field("seq"), field("hash")),
+    )
+    .unwrap();
     let out = agaudit(&["log", "--case", case.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete record"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("incomplete record"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = agaudit(&args);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("was interrupted"));

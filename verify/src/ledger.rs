@@ -312,6 +312,8 @@ pub fn verify_from(bytes: &[u8], anchor: Anchor) -> Result<Verified, ChainError>
         parse_record(line, first && anchor == Anchor::Genesis)
     });
     let line_count = parsed.len();
+    // Every record's link, by position, for checking what export records say the head was.
+    let mut links: Vec<Link> = Vec::with_capacity(line_count);
     for (i, p) in parsed.into_iter().enumerate() {
         let err = |reason: String| ChainError {
             line: i as u64 + 1,
@@ -349,6 +351,19 @@ pub fn verify_from(bytes: &[u8], anchor: Anchor) -> Result<Verified, ChainError>
                 to_hex(&p.stated)
             )));
         }
+        if let Some((exported_seq, head)) = p.exported
+            && exported_seq > last_seq
+            && exported_seq < p.seq
+        {
+            let had = links[(exported_seq - last_seq - 1) as usize];
+            if to_hex(&had) != head {
+                return Err(err(format!(
+                    "this export record says record {exported_seq} had hash {head} when the bundle was made, but the chain's record {exported_seq} has hash {}: the ledger was rewritten after the export",
+                    to_hex(&had)
+                )));
+            }
+        }
+        links.push(p.stated);
         verified.last_seq = p.seq;
         verified.count += 1;
         verified.head = p.stated;
@@ -375,6 +390,9 @@ struct Parsed<'a> {
     computed: Option<Link>,
     /// The `case` field, read only for a ledger's first record.
     case: Option<String>,
+    /// An export record's `last_seq` and `head`: the chain's record `last_seq` must have that
+    /// hash, or the ledger was rewritten after the export.
+    exported: Option<(u64, &'a str)>,
 }
 
 fn parse_record(line: &[u8], want_case: bool) -> Result<Parsed<'_>, RecordError> {
@@ -382,16 +400,24 @@ fn parse_record(line: &[u8], want_case: bool) -> Result<Parsed<'_>, RecordError>
     let (record, stated) = split_hash(line).ok_or(RecordError::NoHash)?;
     let record_text = &text[..record.len()];
     let (mut first, mut seq, mut prev, mut case) = (None, None, None, None);
+    let (mut kind, mut last_seq, mut head) = (None, None, None);
     scan(record_text, |key, raw, quoted| {
         first.get_or_insert(key);
         match key {
             "seq" if seq.is_none() => seq = Some(raw),
             "prev" if prev.is_none() => prev = Some(raw),
             "case" if want_case && case.is_none() => case = Some(if quoted { decode(raw) } else { raw.to_string() }),
+            "kind" if kind.is_none() => kind = Some(raw),
+            "last_seq" if last_seq.is_none() => last_seq = Some(raw),
+            "head" if head.is_none() => head = Some(raw),
             _ => {}
         }
     })
     .map_err(RecordError::Syntax)?;
+    let exported = match (kind, last_seq.and_then(|s| s.parse().ok()), head) {
+        (Some("export"), Some(n), Some(h)) => Some((n, h)),
+        _ => None,
+    };
     let seq: u64 = seq.and_then(|s| s.parse().ok()).ok_or(RecordError::NoSeq)?;
     if first != Some("seq") {
         return Err(RecordError::SeqNotFirst);
@@ -405,6 +431,7 @@ fn parse_record(line: &[u8], want_case: bool) -> Result<Parsed<'_>, RecordError>
         stated: from_hex(stated).unwrap_or_default(),
         computed: prev.map(|p| link(&p, seq, record)),
         case,
+        exported,
     })
 }
 
