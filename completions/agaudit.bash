@@ -16,6 +16,9 @@ _agaudit() {
             ",$1")
                 cmd="agaudit"
                 ;;
+            agaudit,checkpoint)
+                cmd="agaudit__subcmd__checkpoint"
+                ;;
             agaudit,correlate)
                 cmd="agaudit__subcmd__correlate"
                 ;;
@@ -51,6 +54,9 @@ _agaudit() {
                 ;;
             agaudit,verify)
                 cmd="agaudit__subcmd__verify"
+                ;;
+            agaudit__subcmd__help,checkpoint)
+                cmd="agaudit__subcmd__help__subcmd__checkpoint"
                 ;;
             agaudit__subcmd__help,correlate)
                 cmd="agaudit__subcmd__help__subcmd__correlate"
@@ -110,7 +116,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version demo ingest policy correlate diff map inventory log keygen export verify help"
+            opts="-h -V --help --version demo ingest policy correlate diff map inventory log checkpoint keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,8 +129,34 @@ _agaudit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agaudit__subcmd__checkpoint)
+            opts="-h -V --case --key --password-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agaudit__subcmd__correlate)
-            opts="-h -V --case --policy --json --help --version"
+            opts="-h -V --case --policy --json --key --password-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +167,14 @@ _agaudit() {
                     return 0
                     ;;
                 --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -164,7 +204,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__diff)
-            opts="-h -V --case --json --fail-on --as --help --version"
+            opts="-h -V --case --json --fail-on --as --key --password-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,6 +219,14 @@ _agaudit() {
                     return 0
                     ;;
                 --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -232,8 +280,22 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help)
-            opts="demo ingest policy correlate diff map inventory log keygen export verify help"
+            opts="demo ingest policy correlate diff map inventory log checkpoint keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__help__subcmd__checkpoint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -506,7 +568,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__log)
-            opts="-h -V --case --agent --resource --outcome --kind --since --until --json --as --help --version"
+            opts="-h -V --case --agent --resource --outcome --kind --since --until --pubkey --checkpoint --json --as --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -537,6 +599,14 @@ _agaudit() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pubkey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

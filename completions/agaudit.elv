@@ -30,6 +30,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand map 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways'
             cand inventory 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
+            cand checkpoint 'Sign a checkpoint of the case''s ledger: its record count (tree size), Merkle root and last record''s hash, in the C2SP tlog-checkpoint text layout, signed with minisign'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
             cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
@@ -80,6 +81,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;correlate'= {
             cand --case 'Case directory'
             cand --policy 'Policy file (HCL, docs/policy.md)'
+            cand --key 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case'
+            cand --password-file 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)'
             cand --json 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -90,6 +93,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --case 'Case directory'
             cand --fail-on 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)'
             cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
+            cand --key 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case'
+            cand --password-file 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)'
             cand --json 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -125,8 +130,19 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --kind 'Only records of this kind: action, ingest, policy, checkpoint, finding, view, export'
             cand --since 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)'
             cand --until 'Only records before this time (same forms as --since)'
+            cand --pubkey 'Public key that signed the checkpoints: check the ledger against every signed checkpoint (the case''s and those given with --checkpoint). Without it, signatures are not checked'
+            cand --checkpoint 'A signed checkpoint kept outside the case (FILE, with its signature in FILE.minisig), as agaudit checkpoint printed it; repeatable. Needs --pubkey'
             cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
             cand --json 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agaudit;checkpoint'= {
+            cand --case 'Case directory'
+            cand --key 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others'
+            cand --password-file 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -173,6 +189,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand map 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways'
             cand inventory 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
+            cand checkpoint 'Sign a checkpoint of the case''s ledger: its record count (tree size), Merkle root and last record''s hash, in the C2SP tlog-checkpoint text layout, signed with minisign'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
             cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
@@ -196,6 +213,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;help;inventory'= {
         }
         &'agaudit;help;log'= {
+        }
+        &'agaudit;help;checkpoint'= {
         }
         &'agaudit;help;keygen'= {
         }

@@ -102,6 +102,9 @@ mod compat;
 #[path = "cli/writers.rs"]
 mod writers;
 
+#[path = "cli/insider.rs"]
+mod insider;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

@@ -14,6 +14,7 @@
 //! In: the case directory, filters, an unlocked secret key, the output path. Out: the bundle
 //! file and what it holds.
 
+pub mod checkpoint;
 pub mod keys;
 
 use std::collections::HashSet;

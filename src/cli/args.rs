@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::Args;
 
+use crate::bundle::checkpoint::{self, Signed};
+use crate::bundle::keys::{self, Password};
 use crate::case::{Case, INGEST_JSON, IngestManifest};
+use crate::ledger::Ledger;
 
 /// The case directory a command works on.
 #[derive(Debug, Clone, Args)]
@@ -92,4 +95,46 @@ impl ViewerArgs {
             // SAFETY: getuid has no preconditions and cannot fail.
             .unwrap_or_else(|_| format!("uid {}", unsafe { libc::getuid() }))
     }
+}
+
+/// The key a command signs a checkpoint with after its append (correlate, diff).
+#[derive(Debug, Clone, Args)]
+pub struct CheckpointKeyArgs {
+    /// Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit
+    /// checkpoint does); keep the public key away from the case.
+    #[arg(long, env = "AGAUDIT_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Read the secret key's password from the first line of FILE (else AGAUDIT_KEY_PASSWORD,
+    /// else a prompt on a terminal).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub password_file: Option<PathBuf>,
+}
+
+impl CheckpointKeyArgs {
+    /// The unlocked key, if one was given: asked for before any work, so a wrong password
+    /// fails the command before it changes anything.
+    pub fn unlock(&self) -> anyhow::Result<Option<minisign::SecretKey>> {
+        let Some(path) = &self.key else { return Ok(None) };
+        Ok(Some(keys::unlock(path, || {
+            Password::resolve(self.password_file.as_deref(), false)
+        })?))
+    }
+}
+
+/// Signs a checkpoint of `case`'s ledger with `sk` when it grew, and says so on stderr.
+pub fn sign_checkpoint(case: &Case, case_id: &str, sk: Option<&minisign::SecretKey>) -> anyhow::Result<Option<Signed>> {
+    let Some(sk) = sk else { return Ok(None) };
+    let mut ledger = Ledger::open(case, case_id)?;
+    let signed = checkpoint::sign_if_grown(&mut ledger, sk)?;
+    if let Some(s) = &signed {
+        crate::tell!(
+            "agaudit: signed checkpoint of {} records (root {}) with key ID {}: {}",
+            s.checkpoint.size,
+            agaudit_verify::checkpoint::base64(&s.checkpoint.root),
+            s.key_id,
+            s.path.display()
+        );
+    }
+    Ok(signed)
 }

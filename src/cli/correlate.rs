@@ -1,6 +1,6 @@
 //! `agaudit correlate`: arguments and presentation; the work is in `crate::correlate`.
 
-use super::args::{CaseArgs, JsonArgs};
+use super::args::{CaseArgs, CheckpointKeyArgs, JsonArgs};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -31,6 +31,9 @@ pub struct CorrelateArgs {
 
     #[command(flatten)]
     pub output: JsonArgs,
+
+    #[command(flatten)]
+    pub signing: CheckpointKeyArgs,
 }
 
 pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
@@ -50,9 +53,11 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
             errors.len()
         );
     }
+    let sk = args.signing.unlock()?;
     let (case, manifest) = args.case.open("agaudit ingest")?;
     let (summary, recovered) =
         crate::correlate::run(&case, &manifest, &loaded.policy, &name, &loaded.blake3).context("correlate failed")?;
+    super::args::sign_checkpoint(&case, &manifest.case_id, sk.as_ref())?;
     if let Some(r) = recovered {
         crate::tell!(
             "agaudit: warning: the ledger ended in an incomplete record (line {}, {} bytes at offset {}): an append was interrupted. \

@@ -163,6 +163,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         output: JsonArgs { json: false },
         fail_on: FailOn::None,
         viewer: viewer.clone(),
+        signing: super::args::CheckpointKeyArgs {
+            key: None,
+            password_file: None,
+        },
     })?;
 
     heading("4. policy violations: blocked (the control worked) and not blocked (it failed)");

@@ -1,6 +1,6 @@
 //! `agaudit diff`: arguments and presentation; the work is in `crate::diff`.
 
-use super::args::{CaseArgs, JsonArgs, ViewerArgs};
+use super::args::{CaseArgs, CheckpointKeyArgs, JsonArgs, ViewerArgs};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -32,6 +32,9 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub viewer: ViewerArgs,
+
+    #[command(flatten)]
+    pub signing: CheckpointKeyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,6 +60,7 @@ impl FailOn {
 
 pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
     let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
+    let sk = args.signing.unlock()?;
     let report = diff::run(&case, &manifest).context("diff failed")?;
     let threshold = args.fail_on.severity();
     let failing = threshold.map_or(0, |t| report.findings.iter().filter(|f| f.severity <= t).count());
@@ -66,6 +70,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
         "diff",
         &[("fail-on", threshold.map(FindingSeverity::name))],
     )?;
+    super::args::sign_checkpoint(&case, &manifest.case_id, sk.as_ref())?;
     drop(case);
     if args.output.json {
         let mut value = serde_json::to_value(&report)?;

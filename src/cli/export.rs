@@ -54,8 +54,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
         until: args.until,
         agent: args.agent,
     };
-    let (case, _) = args.case.open("agaudit ingest and agaudit correlate")?;
+    let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
     let outcome = bundle::export(&case, &filter, &sk, &args.out)?;
+    // The export grew the ledger: its state, export record included, is signed too.
+    super::args::sign_checkpoint(&case, &manifest.case_id, Some(&sk))?;
     drop(case);
     let e = match outcome {
         bundle::Outcome::Exported(e) => e,

@@ -2,6 +2,9 @@
 
 use super::args::{CaseArgs, JsonArgs, ViewerArgs};
 
+use std::path::PathBuf;
+
+use agaudit_verify::checkpoint::{self, Checkpoint};
 use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
@@ -46,6 +49,16 @@ pub struct LogArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
+    /// Public key that signed the checkpoints: check the ledger against every signed checkpoint
+    /// (the case's and those given with --checkpoint). Without it, signatures are not checked.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+
+    /// A signed checkpoint kept outside the case (FILE, with its signature in FILE.minisig), as
+    /// agaudit checkpoint printed it; repeatable. Needs --pubkey.
+    #[arg(long, value_name = "FILE", requires = "pubkey")]
+    pub checkpoint: Vec<PathBuf>,
+
     #[command(flatten)]
     pub output: JsonArgs,
 
@@ -80,6 +93,15 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_ERROR);
         }
     };
+    if let Err(message) = check_checkpoints(
+        &args,
+        case.root(),
+        &lines,
+        verified.case_id.as_deref().unwrap_or_default(),
+    ) {
+        crate::tell!("agaudit: ledger does not verify: {message}");
+        return Ok(EXIT_FINDINGS);
+    }
     if let Some(t) = &verified.torn {
         // Appending the view would first move the torn record aside: log stays read-only on a
         // damaged ledger, and the next correlate recovers it (and records that).
@@ -167,4 +189,56 @@ fn keep(args: &LogArgs, r: &[(String, String)]) -> bool {
         return false;
     }
     true
+}
+
+/// Checks the ledger against its signed checkpoints: with --pubkey, every checkpoint of the case
+/// and every one given must carry a valid signature by that key and match the ledger; without
+/// it, the case's checkpoints are compared unsigned and the output says so. Err: what to report.
+fn check_checkpoints(
+    args: &LogArgs,
+    case_root: &std::path::Path,
+    lines: &[String],
+    case_id: &str,
+) -> Result<(), String> {
+    let in_case = ledger::case_checkpoints(case_root).map_err(|e| e.to_string())?;
+    let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let Some(pubkey) = &args.pubkey else {
+        let bodies: Vec<Checkpoint> = in_case.iter().map(|(_, c, _)| c.clone()).collect();
+        checkpoint::check_ledger(case_id, &raw, &bodies).map_err(|e| e.to_string())?;
+        if !in_case.is_empty() {
+            let keys: std::collections::BTreeSet<String> = lines
+                .iter()
+                .filter(|l| l.contains(" kind=signed_checkpoint "))
+                .filter_map(|l| l.split(' ').find_map(|f| f.strip_prefix("key=")).map(str::to_string))
+                .collect();
+            crate::tell!(
+                "agaudit: note: {} signed checkpoint(s) in the case were compared, but their signatures were not checked \
+                 (the case names key ID(s) {}, which is not a key to trust: an insider could replace it); pass --pubkey",
+                in_case.len(),
+                keys.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+        return Ok(());
+    };
+    let key = agaudit_verify::cli::read_key(pubkey).map_err(|e| format!("{}: {e}", pubkey.display()))?;
+    let mut genuine = Vec::new();
+    for (path, _, signature) in &in_case {
+        let body = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        genuine
+            .push(checkpoint::verify_signed(&body, signature, &key).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    for path in &args.checkpoint {
+        let body = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let sig_path = ledger::signature_path(path);
+        let signature = std::fs::read_to_string(&sig_path).map_err(|e| format!("{}: {e}", sig_path.display()))?;
+        genuine
+            .push(checkpoint::verify_signed(&body, &signature, &key).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    checkpoint::check_ledger(case_id, &raw, &genuine).map_err(|e| e.to_string())?;
+    crate::tell!(
+        "agaudit: the ledger matches {} signed checkpoint(s), each signature checked with {}",
+        genuine.len(),
+        pubkey.display()
+    );
+    Ok(())
 }

@@ -7,6 +7,7 @@
 //! In: process arguments. Out: the command's output and an exit code.
 
 pub mod args;
+pub mod checkpoint;
 pub mod correlate;
 pub mod demo;
 pub mod diff;
@@ -54,6 +55,7 @@ pub enum Command {
     Map(map::MapArgs),
     Inventory(inventory::InventoryArgs),
     Log(log::LogArgs),
+    Checkpoint(checkpoint::CheckpointArgs),
     Keygen(keygen::KeygenArgs),
     Export(export::ExportArgs),
     Verify(verify::VerifyArgs),
@@ -90,6 +92,7 @@ pub fn run() -> ExitCode {
         Command::Map(args) => map::run(args),
         Command::Inventory(args) => inventory::run(args),
         Command::Log(args) => log::run(args),
+        Command::Checkpoint(args) => checkpoint::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),

@@ -75,6 +75,16 @@ pub enum LedgerError {
          case is refused)"
     )]
     Deleted { path: PathBuf, checkpoints: PathBuf },
+    #[error(
+        "{path} contradicts a checkpoint signed earlier: {error}; keep this copy as evidence and \
+         restore the ledger from a signed bundle or backup (nothing is appended to it)"
+    )]
+    Contradicts {
+        path: PathBuf,
+        error: agaudit_verify::checkpoint::CheckpointError,
+    },
+    #[error("{path}: {reason}")]
+    BadCheckpoint { path: PathBuf, reason: String },
     #[error("{path} belongs to case {found}, not to this case ({expected})")]
     OtherCase {
         path: PathBuf,
@@ -99,6 +109,9 @@ crate::vocabulary! {
         /// The ledger's head after an append (the first one opens the case).
         #[default]
         Checkpoint = "checkpoint",
+        /// A checkpoint was signed (`agaudit checkpoint`, or a command given --key): its tree
+        /// size, root and file under CASE/checkpoints/.
+        SignedCheckpoint = "signed_checkpoint",
     }
 }
 
@@ -163,6 +176,9 @@ pub const FIELDS: &[(&str, Redaction)] = &[
     ("head", Redaction::Fixed),
     ("manifest", Redaction::Fixed),
     ("key", Redaction::Identifier),
+    // signed_checkpoint (also size, head, key)
+    ("root", Redaction::Fixed),
+    ("file", Redaction::Derived),
 ];
 
 /// How the value of ledger field `name` is made safe.
@@ -231,6 +247,45 @@ fn digest(body: &str) -> u128 {
         .update(body.as_bytes())
         .finalize();
     u128::from_le_bytes(h.as_bytes()[..16].try_into().unwrap_or([0; 16]))
+}
+
+/// The signed checkpoints kept in the case (CASE/checkpoints/NNN.txt and NNN.txt.minisig), by
+/// size: each body's path, its content and its signature's text. Their signatures are not checked
+/// here (the case holds no key an auditor trusts): `agaudit log --pubkey` does that.
+pub fn case_checkpoints(
+    case_root: &Path,
+) -> Result<Vec<(PathBuf, agaudit_verify::checkpoint::Checkpoint, String)>, LedgerError> {
+    let dir = case_root.join(CHECKPOINTS_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(&dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(io(&dir))?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+            continue;
+        }
+        let body = fs::read_to_string(&path).map_err(io(&path))?;
+        let checkpoint =
+            agaudit_verify::checkpoint::Checkpoint::parse(&body).map_err(|reason| LedgerError::BadCheckpoint {
+                path: path.clone(),
+                reason,
+            })?;
+        let sig_path = signature_path(&path);
+        let signature = fs::read_to_string(&sig_path).map_err(io(&sig_path))?;
+        out.push((path, checkpoint, signature));
+    }
+    out.sort_by_key(|(_, c, _)| c.size);
+    Ok(out)
+}
+
+/// Where a checkpoint body's minisign signature is: next to it, `.minisig` appended.
+pub fn signature_path(body: &Path) -> PathBuf {
+    let mut p = body.as_os_str().to_owned();
+    p.push(".minisig");
+    PathBuf::from(p)
 }
 
 pub fn ledger_path(case_root: &Path) -> PathBuf {
@@ -359,8 +414,19 @@ impl<'c> Ledger<'c> {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         check_head(&path, &head_path, &lines, verified.last_seq)?;
         let checkpoints = case_root.join(CHECKPOINTS_DIR);
-        if verified.last_seq == 0 && fs::read_dir(&checkpoints).is_ok_and(|mut d| d.next().is_some()) {
+        let signed = case_checkpoints(case_root)?;
+        if verified.last_seq == 0 && !signed.is_empty() {
             return Err(LedgerError::Deleted { path, checkpoints });
+        }
+        if !signed.is_empty() {
+            let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+            let bodies: Vec<agaudit_verify::checkpoint::Checkpoint> = signed.into_iter().map(|(_, c, _)| c).collect();
+            agaudit_verify::checkpoint::check_ledger(case_id, &raw, &bodies).map_err(|error| {
+                LedgerError::Contradicts {
+                    path: path.clone(),
+                    error,
+                }
+            })?;
         }
         let mut bodies = HashSet::with_capacity(lines.len());
         let mut last_policy = None;
@@ -456,7 +522,12 @@ impl<'c> Ledger<'c> {
             appended.new += 1;
             bodies.push(body);
         }
-        if appended.new > 0 || self.pending_recovery.is_some() {
+        // A signed checkpoint closes its own batch: a closing record after it would make every
+        // signed checkpoint stale the moment it is written.
+        let only_signed = appended.new > 0 && bodies.iter().all(|b| b.contains(" kind=signed_checkpoint "));
+        if only_signed && self.pending_recovery.is_none() {
+            self.write(bodies)?;
+        } else if appended.new > 0 || self.pending_recovery.is_some() {
             let closing = Record {
                 kind: RecordKind::Checkpoint,
                 ts: crate::time::now(),

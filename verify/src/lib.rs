@@ -14,11 +14,13 @@
 
 pub mod archive;
 pub mod bundle;
+pub mod checkpoint;
 pub mod cli;
 pub mod ledger;
 pub mod manifest;
 pub mod report;
 pub mod row;
+pub mod tree;
 
 /// Context string of the genesis link; changing it is a format break.
 pub const GENESIS_CONTEXT: &str = "agaudit 2026-11 ledger genesis v1";
