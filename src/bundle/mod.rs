@@ -29,11 +29,11 @@ use arrow_array::{BooleanArray, RecordBatch};
 use parquet::arrow::ArrowWriter;
 
 use crate::case::Case;
+use crate::ledger::bound::BoundTable;
 use crate::ledger::{self, Ledger, Record, RecordKind};
-use crate::table::actions::{ActionRow, ActionsView};
+use crate::table::actions::ActionsView;
 use crate::table::declare::{TableError, TextCol};
-use crate::table::findings::{FindingRow, FindingsView};
-use crate::table::read;
+use crate::table::findings::FindingsView;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -177,9 +177,27 @@ pub fn export(case: &Case, filter: &Filter, sk: &minisign::SecretKey, out: &Path
     let mut parquet_members: Vec<(String, Vec<u8>, u64)> = Vec::new();
     let action_ids: IdColumn = |b| Ok(ActionsView::of(b)?.action_id);
     let finding_ids: IdColumn = |b| Ok(FindingsView::of(b)?.finding_id);
-    for (table, ids) in [(ActionRow::TABLE, action_ids), (FindingRow::TABLE, finding_ids)] {
-        if let Some((bytes, rows)) = table_member(case_root, table, ids, &selected_ids)? {
-            parquet_members.push((format!("{table}.parquet"), bytes, rows));
+    for (table, ids) in [(BoundTable::Actions, action_ids), (BoundTable::Findings, finding_ids)] {
+        let (kept, found) = table_member(case_root, table, ids, &selected_ids)?;
+        // Every selected action's row travels with it (findings a later diff no longer finds
+        // have no row any more; their records still do).
+        if table == BoundTable::Actions {
+            let (kind, id_field, _) = table.keys();
+            if let Some(missing) = selected
+                .iter()
+                .filter(|&&i| lines[i].kind == kind.name())
+                .filter_map(|&i| lines[i].get(id_field))
+                .find(|id| !found.contains(*id))
+            {
+                return Err(ExportError::Ledger(ledger::LedgerError::Unbound {
+                    path: case_root.join("parquet").join(table.name()),
+                    id: missing.to_string(),
+                    reason: "the ledger records it but the table has no row for it".into(),
+                }));
+            }
+        }
+        if let Some((bytes, rows)) = kept {
+            parquet_members.push((format!("{}.parquet", table.name()), bytes, rows));
         }
     }
 
@@ -408,23 +426,34 @@ fn describe(filter: &Filter) -> String {
 /// The id column of a derived table's batch.
 type IdColumn = for<'b> fn(&'b RecordBatch) -> Result<TextCol<'b>, TableError>;
 
+/// A table's selected rows as Parquet bytes with their count (None when none), and the ids found.
+type TableMember = (Option<(Vec<u8>, u64)>, HashSet<String>);
+
 /// The rows of `table` whose id (`id_column`) is among `ids`, as one Parquet file in memory,
-/// with their count. None when the case has no such table or no row is selected.
+/// with their count (None when no row is selected), and the ids found. Every row of the table is
+/// first checked against its ledger record: a bundle never carries a row the ledger disowns.
 fn table_member(
     case_root: &Path,
-    table: &str,
+    table: BoundTable,
     id_column: IdColumn,
     ids: &HashSet<&str>,
-) -> Result<Option<(Vec<u8>, u64)>, ExportError> {
-    let path = case_root.join("parquet").join(table);
+) -> Result<TableMember, ExportError> {
+    let path = case_root.join("parquet").join(table.name());
     let pq = |e: &dyn std::fmt::Display| ExportError::Parquet {
         path: path.clone(),
         reason: e.to_string(),
     };
     let mut writer: Option<ArrowWriter<Vec<u8>>> = None;
     let mut rows = 0u64;
-    for batch in read::derived(case_root, table).map_err(|e| pq(&e))? {
+    let mut found = HashSet::new();
+    for batch in ledger::bound::read_bound(case_root, table)? {
         let col = id_column(&batch).map_err(|e| pq(&e))?;
+        found.extend(
+            (0..batch.num_rows())
+                .map(|i| col.get(i))
+                .filter(|id| ids.contains(id))
+                .map(str::to_string),
+        );
         let keep: BooleanArray = (0..batch.num_rows()).map(|i| Some(ids.contains(col.get(i)))).collect();
         let kept = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| pq(&e))?;
         if kept.num_rows() == 0 {
@@ -440,10 +469,10 @@ fn table_member(
         }
     }
     let Some(writer) = writer else {
-        return Ok(None);
+        return Ok((None, found));
     };
     let bytes = writer.into_inner().map_err(|e| pq(&e))?;
-    Ok(Some((bytes, rows)))
+    Ok((Some((bytes, rows)), found))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {

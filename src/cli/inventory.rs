@@ -30,9 +30,9 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
     let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
     let (_, loaded) = args.view.policy.load(case.root())?;
     let (inventory, gaps) = crate::inventory::build(case.root(), &manifest, &loaded.policy)?;
-    crate::diff::write_findings(case.root(), "inventory", &gaps)?;
+    let hashes = crate::diff::write_findings(case.root(), "inventory", &gaps)?;
     let mut ledger = crate::ledger::Ledger::open(&case, &manifest.case_id)?;
-    ledger.append(gaps.iter().map(crate::diff::finding_record))?;
+    ledger.append(gaps.iter().zip(&hashes).map(|(r, h)| crate::diff::finding_record(r, h)))?;
     drop(ledger);
     crate::ledger::record_view(
         &case,

@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::case::Case;
+use crate::ledger::bound::BoundTable;
 use crate::ledger::{self, LedgerError};
 use crate::policy::pattern;
 
@@ -93,6 +94,14 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_ERROR);
         }
     };
+    // The rows the case's tables hold are the ones the ledger recorded.
+    for table in [BoundTable::Actions, BoundTable::Findings] {
+        let batches = crate::table::read::derived(case.root(), table.name())?;
+        if let Err(e) = ledger::bound::check(case.root(), &lines, table, &batches) {
+            crate::tell!("agaudit: evidence does not verify: {e}");
+            return Ok(EXIT_FINDINGS);
+        }
+    }
     if let Err(message) = check_checkpoints(
         &args,
         case.root(),

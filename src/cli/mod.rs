@@ -24,6 +24,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+use crate::ledger::LedgerError;
+
 /// Success.
 pub const EXIT_OK: u8 = 0;
 /// Findings at or above the threshold, or evidence that does not verify.
@@ -80,6 +82,26 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+/// The ledger error inside a stage's error, if that is what it is.
+fn ledger_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a LedgerError> {
+    if let Some(l) = e.downcast_ref::<LedgerError>() {
+        return Some(l);
+    }
+    if let Some(crate::diff::DiffError::Ledger(l)) = e.downcast_ref() {
+        return Some(l);
+    }
+    if let Some(crate::correlate::CorrelateError::Ledger(l)) = e.downcast_ref() {
+        return Some(l);
+    }
+    if let Some(crate::bundle::ExportError::Ledger(l)) = e.downcast_ref() {
+        return Some(l);
+    }
+    if let Some(crate::bundle::checkpoint::CheckpointError::Ledger(l)) = e.downcast_ref() {
+        return Some(l);
+    }
+    None
+}
+
 /// Parses arguments, runs the command, maps the result to an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -100,6 +122,14 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // Evidence that does not verify is a finding (exit 1), not a usage or input error.
+            let tampered = e
+                .chain()
+                .any(|c| ledger_error(c).is_some_and(LedgerError::is_tampering));
+            if tampered {
+                crate::tell!("agaudit: evidence does not verify: {e:#}");
+                return ExitCode::from(EXIT_FINDINGS);
+            }
             crate::tell!("agaudit: error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }

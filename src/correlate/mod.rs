@@ -195,7 +195,7 @@ pub fn run(
             *summary.unattributed_by_principal.entry(p).or_default() += 1;
         }
     }
-    write_actions(case_root, &rows)?;
+    let hashes = write_actions(case_root, &rows)?;
 
     let mut records: Vec<Record> = manifest
         .files
@@ -217,7 +217,7 @@ pub fn run(
         ts: crate::time::now(),
         fields: vec![("path", policy_path.to_string()), ("blake3", policy_blake3.to_string())],
     });
-    records.extend(rows.iter().map(action_record));
+    records.extend(rows.iter().zip(&hashes).map(|(r, h)| action_record(r, h)));
     let Appended { new, already, head_seq } = ledger.append(records)?;
     summary.ledger_appended = new;
     summary.ledger_already = already;
@@ -421,7 +421,8 @@ fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>
 
 /// The ledger record of an action: the fields an auditor reads, in a fixed order; absent
 /// values are left out.
-fn action_record(r: &ActionRow) -> Record {
+/// The ledger record of an action whose stored row hashes to `row`.
+fn action_record(r: &ActionRow, row: &str) -> Record {
     let ts = crate::time::rfc3339(r.ts).unwrap_or_else(|| "unknown".into());
     let agent = r.agent.as_ref().map(|a| match &r.session {
         Some(s) => format!("{a}@{s}"),
@@ -448,6 +449,7 @@ fn action_record(r: &ActionRow) -> Record {
         "evidence",
         Some(format!("{}:{}", r.evidence_table, r.evidence_row_hash)),
     );
+    put("row", Some(row.to_string()));
     Record {
         kind: RecordKind::Action,
         ts,
@@ -455,27 +457,36 @@ fn action_record(r: &ActionRow) -> Record {
     }
 }
 
-/// Replaces the actions table with this run's rows, partitioned by date.
-fn write_actions(case_root: &Path, rows: &[ActionRow]) -> Result<(), CorrelateError> {
+/// Replaces the actions table with this run's rows, partitioned by date. Returns each row's
+/// hash as stored, in the order of `rows`, for its ledger record's `row=`.
+fn write_actions(case_root: &Path, rows: &[ActionRow]) -> Result<Vec<String>, CorrelateError> {
     let dir = case_root.join("parquet").join(ActionRow::TABLE);
     let mut writer = PartitionedWriter::new(&dir, "correlate", ActionRow::schema(), vec![])?;
-    let mut by_date: BTreeMap<String, Vec<&ActionRow>> = BTreeMap::new();
-    for r in rows {
+    let mut by_date: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
         by_date
             .entry(date_partition(r.ts.map(|t| t / 1000)))
             .or_default()
-            .push(r);
+            .push(i);
     }
-    for (date, rows) in by_date {
-        for chunk in rows.chunks(64 * 1024) {
+    let mut hashes = vec![String::new(); rows.len()];
+    for (date, positions) in by_date {
+        for chunk in positions.chunks(64 * 1024) {
             let mut b = ActionsBuilder::new();
-            for r in chunk {
-                b.append(r);
+            for &i in chunk {
+                b.append(&rows[i]);
             }
             let batch = b.finish()?;
+            let keyed: Vec<String> = (0..batch.num_rows())
+                .into_par_iter()
+                .map(|j| crate::table::read::row_hash(&batch, j))
+                .collect();
+            for (&i, h) in chunk.iter().zip(keyed) {
+                hashes[i] = h;
+            }
             writer.write(&date, &batch)?;
         }
     }
     writer.finish()?;
-    Ok(())
+    Ok(hashes)
 }

@@ -134,7 +134,7 @@ pub fn run(case: &Case, manifest: &IngestManifest) -> Result<Report, DiffError> 
     let case_root = case.root();
     let claims = Claims::from_batches(&read::evidence(case_root, manifest, ToolHintRow::TABLE)?)?;
     let spans = span_ids(case_root, manifest)?;
-    let actions = read_actions(&read::actions(case_root)?, &spans)?;
+    let actions = read_actions(&crate::ledger::bound::actions(case_root)?, &spans)?;
 
     // (kind, server, tool, actor, class, command, resource, outcome) → group
     let mut groups: BTreeMap<Vec<String>, Group> = BTreeMap::new();
@@ -192,9 +192,9 @@ pub fn run(case: &Case, manifest: &IngestManifest) -> Result<Report, DiffError> 
             ))
     });
 
-    write_findings(case_root, "diff", &rows)?;
+    let hashes = write_findings(case_root, "diff", &rows)?;
     let mut ledger = Ledger::open(case, &manifest.case_id)?;
-    let appended = ledger.append(rows.iter().map(finding_record))?;
+    let appended = ledger.append(rows.iter().zip(&hashes).map(|(r, h)| finding_record(r, h)))?;
 
     let mut report = Report {
         findings: rows.iter().map(to_json).collect(),
@@ -413,7 +413,8 @@ fn finding_id(key: &[String]) -> String {
 }
 
 /// The ledger record of a finding: what an auditor reads, absent values left out.
-pub fn finding_record(r: &FindingRow) -> Record {
+/// The ledger record of a finding whose stored row hashes to `row`.
+pub fn finding_record(r: &FindingRow, row: &str) -> Record {
     let agent = r.agent.as_ref().map(|a| match &r.session {
         Some(s) => format!("{a}@{s}"),
         None => a.clone(),
@@ -443,6 +444,7 @@ pub fn finding_record(r: &FindingRow) -> Record {
     put("count", Some(r.count.to_string()));
     put("last", rfc3339(r.last_ts));
     put("conf", Some(r.conf.to_string()));
+    put("row", Some(row.to_string()));
     Record {
         kind: RecordKind::Finding,
         ts: rfc3339(r.first_ts).unwrap_or_else(|| "unknown".into()),
@@ -498,27 +500,32 @@ fn to_json(r: &FindingRow) -> FindingJson {
 }
 
 /// Replaces the findings a stage wrote (parts tagged `tag`: diff, inventory) with `rows`,
-/// partitioned by the first time observed.
-pub fn write_findings(case_root: &Path, tag: &str, rows: &[FindingRow]) -> Result<(), DiffError> {
+/// partitioned by the first time observed. Returns each row's hash as stored, in the order of
+/// `rows`, for its ledger record's `row=`.
+pub fn write_findings(case_root: &Path, tag: &str, rows: &[FindingRow]) -> Result<Vec<String>, DiffError> {
     let dir = case_root.join("parquet").join(FindingRow::TABLE);
     let mut writer = PartitionedWriter::new(&dir, tag, FindingRow::schema(), vec![])?;
-    let mut by_date: BTreeMap<String, Vec<&FindingRow>> = BTreeMap::new();
-    for r in rows {
+    let mut by_date: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
         by_date
             .entry(date_partition(r.first_ts.map(|t| t / 1000)))
             .or_default()
-            .push(r);
+            .push(i);
     }
-    for (date, rows) in by_date {
+    let mut hashes = vec![String::new(); rows.len()];
+    for (date, positions) in by_date {
         let mut b = FindingsBuilder::new();
-        for r in rows {
-            b.append(r);
+        for &i in &positions {
+            b.append(&rows[i]);
         }
         let batch = b.finish()?;
+        for (j, &i) in positions.iter().enumerate() {
+            hashes[i] = crate::table::read::row_hash(&batch, j);
+        }
         writer.write(&date, &batch)?;
     }
     writer.finish()?;
-    Ok(())
+    Ok(hashes)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::case::IngestManifest;
 use crate::policy::{Class, Policy, PrincipalKind};
-use crate::table::actions::{ActionRow, ActionsView, Conf, EvidenceTable};
+use crate::table::actions::{ActionsView, Conf, EvidenceTable};
 use crate::table::db_events::{DbEvent, DbEventsView};
 use crate::table::findings::{FindingKind, FindingRow, FindingSeverity};
 use crate::table::log_events::{LogEventRow, LogEventsView};
@@ -221,7 +221,7 @@ pub fn build(
     case_root: &Path,
     manifest: &IngestManifest,
     policy: &Policy,
-) -> Result<(Inventory, Vec<FindingRow>), ReadError> {
+) -> Result<(Inventory, Vec<FindingRow>), crate::ledger::LedgerError> {
     let mut agents: BTreeMap<String, Agent> = BTreeMap::new();
     let mut coverage: BTreeMap<(&'static str, String), Coverage> = BTreeMap::new();
     let mut cover_ns: BTreeMap<(&'static str, String), (i64, i64)> = BTreeMap::new();
@@ -257,8 +257,8 @@ pub fn build(
     let mut principals: BTreeMap<String, Principal> = BTreeMap::new();
     let mut seen_through: BTreeMap<(String, PrincipalKind, String), SeenPrincipal> = BTreeMap::new();
     let mut gaps: BTreeMap<String, (u64, Option<i64>, Option<i64>)> = BTreeMap::new();
-    for b in read::derived(case_root, ActionRow::TABLE)? {
-        let v = ActionsView::of(&b)?;
+    for b in crate::ledger::bound::read_bound(case_root, crate::ledger::bound::BoundTable::Actions)? {
+        let v = ActionsView::of(&b).map_err(ReadError::from)?;
         for i in 0..v.num_rows {
             let ts = v.ts.get(i);
             let conf = v.conf.get(i);

@@ -14,6 +14,8 @@
 //!
 //! In: a case directory and records. Out: ledger.log, head, and what was appended.
 
+pub mod bound;
+
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -85,6 +87,13 @@ pub enum LedgerError {
     },
     #[error("{path}: {reason}")]
     BadCheckpoint { path: PathBuf, reason: String },
+    #[error(
+        "{path}: the row of {id} is not the one the ledger recorded: {reason}; keep this copy as \
+         evidence and restore the table from a signed bundle or backup (or re-run agaudit correlate)"
+    )]
+    Unbound { path: PathBuf, id: String, reason: String },
+    #[error(transparent)]
+    Read(#[from] crate::table::read::ReadError),
     #[error("{path} belongs to case {found}, not to this case ({expected})")]
     OtherCase {
         path: PathBuf,
@@ -159,6 +168,7 @@ pub const FIELDS: &[(&str, Redaction)] = &[
     ("verdict", Redaction::Fixed),
     ("action", Redaction::Fixed),
     ("evidence", Redaction::Fixed),
+    ("row", Redaction::Fixed),
     ("finding", Redaction::Fixed),
     ("type", Redaction::Fixed),
     ("severity", Redaction::Fixed),
@@ -180,6 +190,23 @@ pub const FIELDS: &[(&str, Redaction)] = &[
     ("root", Redaction::Fixed),
     ("file", Redaction::Derived),
 ];
+
+impl LedgerError {
+    /// Whether the error is evidence of tampering (exit 1, "does not verify") rather than a
+    /// failure to read or write (exit 2).
+    pub fn is_tampering(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::Chain { .. }
+                | LedgerError::Truncated { .. }
+                | LedgerError::HeadMismatch { .. }
+                | LedgerError::HeadMissing { .. }
+                | LedgerError::Deleted { .. }
+                | LedgerError::Contradicts { .. }
+                | LedgerError::Unbound { .. }
+        )
+    }
+}
 
 /// How the value of ledger field `name` is made safe.
 pub fn field_class(name: &str) -> Option<Redaction> {

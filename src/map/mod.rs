@@ -21,7 +21,7 @@ use crate::inventory::principal_kind;
 use crate::policy::Op;
 use crate::policy::{Access, Class, Policy, PrincipalKind};
 use crate::table::actions::{ActionsView, Outcome};
-use crate::table::read::{self, ReadError};
+use crate::table::read::ReadError;
 
 /// One agent × resource cell.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -78,14 +78,14 @@ pub fn build(
     policy_name: &str,
     policy_blake3: &str,
     agent: Option<&str>,
-) -> Result<Map, ReadError> {
-    let batches = read::actions(case_root)?;
+) -> Result<Map, crate::ledger::LedgerError> {
+    let batches = crate::ledger::bound::actions(case_root)?;
     let mut pairs: BTreeMap<(String, String), Pair> = BTreeMap::new();
     let mut used_rules: BTreeMap<String, (bool, bool)> = BTreeMap::new();
     let mut through: BTreeMap<(String, PrincipalKind, String), u64> = BTreeMap::new();
     let mut unattributed = 0;
     for b in &batches {
-        let v = ActionsView::of(b)?;
+        let v = ActionsView::of(b).map_err(ReadError::from)?;
         for i in 0..v.num_rows {
             let Some(name) = v.agent.get(i) else {
                 unattributed += 1;

@@ -6,7 +6,7 @@
 //! are every part under their directory, in path order. A reader then takes a table's typed view
 //! (`ActionsView::of(&batch)`), never a column by name.
 //!
-//! [`row_hash`] feeds a stored row to agaudit-verify's [`RowHasher`], where the encoding is
+//! [`row_hash`] feeds a stored row to agaudit-verify's row hasher, where the encoding is
 //! specified next to the ledger chain it is cited in.
 //!
 //! In: the case directory and its manifest. Out: record batches, row hashes.
@@ -14,13 +14,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use agaudit_verify::row::{RowHasher, Value};
-use arrow_array::cast::AsArray;
-use arrow_array::types::{
-    Float64Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampNanosecondType, UInt32Type, UInt64Type,
-};
-use arrow_array::{Array, RecordBatch};
-use arrow_schema::{DataType, TimeUnit};
+use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
@@ -117,45 +111,7 @@ fn part(file: File, path: &Path) -> Result<Vec<RecordBatch>, ReadError> {
         .map_err(|e| decode(parquet::errors::ParquetError::from(e)))
 }
 
-/// The evidence row hash of row `i` of `batch` (agaudit_verify::row specifies it).
+/// The row hash of row `i` of `batch` (agaudit_verify::row specifies it, for any storage).
 pub fn row_hash(batch: &RecordBatch, i: usize) -> String {
-    let mut h = RowHasher::new();
-    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
-        if let DataType::Map(..) = col.data_type()
-            && col.is_valid(i)
-        {
-            let entries = col.as_map().value(i);
-            let (keys, values) = (entries.column(0), entries.column(1));
-            h.map(
-                field.name(),
-                (0..entries.len()).map(|j| (value(keys.as_ref(), j), value(values.as_ref(), j))),
-            );
-        } else {
-            h.column(field.name(), value(col.as_ref(), i));
-        }
-    }
-    h.finish()
-}
-
-fn value(col: &dyn Array, i: usize) -> Value<'_> {
-    if col.is_null(i) {
-        return Value::Null;
-    }
-    match col.data_type() {
-        DataType::Utf8 => Value::Text(col.as_string::<i32>().value(i)),
-        DataType::Int32 => Value::Int(col.as_primitive::<Int32Type>().value(i).into()),
-        DataType::Int64 => Value::Int(col.as_primitive::<Int64Type>().value(i).into()),
-        DataType::UInt32 => Value::Int(col.as_primitive::<UInt32Type>().value(i).into()),
-        DataType::UInt64 => Value::Int(col.as_primitive::<UInt64Type>().value(i).into()),
-        DataType::Float64 => Value::Float(col.as_primitive::<Float64Type>().value(i)),
-        DataType::Boolean => Value::Bool(col.as_boolean().value(i)),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            Value::Int(col.as_primitive::<TimestampMicrosecondType>().value(i).into())
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            Value::Int(col.as_primitive::<TimestampNanosecondType>().value(i).into())
-        }
-        // Every table agaudit writes uses only the types above (the declarations' kinds).
-        _ => Value::Null,
-    }
+    agaudit_verify::row::row_hash(batch, i)
 }

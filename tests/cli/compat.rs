@@ -1,8 +1,9 @@
 //! Existing cases stay valid: the ledger's action records of the compatibility case — their
 //! evidence row hashes, action ids and every judged field — are byte for byte what the agaudit
 //! before the tables were declared once wrote (tests/golden/compat.txt, made by
-//! scripts/golden/compat.sh with that build). A difference means a case made by an earlier
-//! agaudit would re-correlate to new records: a format break, not a refactoring.
+//! scripts/golden/compat.sh with that build), but for the `row=` field that binds each record to
+//! its actions row (since then: re-correlating an older case appends its records again, with
+//! their rows bound). Any other difference is a format break, not a refactoring.
 
 use std::process::Command;
 
@@ -18,7 +19,16 @@ fn evidence_row_hashes_and_action_records_are_unchanged() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let now = String::from_utf8(out.stdout).unwrap();
+    let written = String::from_utf8(out.stdout).unwrap();
+    // Records now also bind the actions table's row (`row=`, added in ledger format 2): the
+    // rest of each record, evidence and action id included, is what it was.
+    let mut now = String::new();
+    for line in written.lines() {
+        let (before, row) = line.rsplit_once(" row=").expect("every action record binds its row");
+        assert!(row.len() == 64 && row.bytes().all(|b| b.is_ascii_hexdigit()), "{line}");
+        now.push_str(before);
+        now.push('\n');
+    }
     let before = std::fs::read_to_string(root().join("tests/golden/compat.txt")).unwrap();
     assert!(before.lines().count() > 100, "the golden holds the case's actions");
     for (i, (a, b)) in before.lines().zip(now.lines()).enumerate() {

@@ -281,7 +281,11 @@ fn a_tampered_ledger_is_located_and_a_torn_one_recovered() {
         policy.to_str().unwrap(),
     ];
     let refused = agaudit(&args);
-    assert_eq!(refused.status.code(), Some(2), "a broken chain stops correlate");
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a broken chain stops correlate: evidence that does not verify"
+    );
 
     // Cut the last record in half (a kill -9 mid-append): log reports it, correlate moves it
     // aside, records the recovery, and the chain verifies again.

@@ -172,7 +172,7 @@ fn a_consistent_rewrite_is_caught_by_signed_checkpoints_and_located_between_them
     // Left in the case, the signed checkpoints stop every append.
     copy_dir(&vault, &case.join("checkpoints"));
     let refused = run(&["correlate", "--case", c, "--policy", policy().to_str().unwrap()]);
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
         text(&refused).contains("contradicts a checkpoint signed earlier"),
         "{}",
@@ -241,7 +241,64 @@ fn a_deleted_ledger_or_head_and_a_forged_checkpoint_are_refused() {
     // Deleting the whole ledger: correlate will not start a new chain for this case.
     fs::remove_dir_all(case.join("ledger")).unwrap();
     let o = run(&["correlate", "--case", c, "--policy", policy().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("the ledger was deleted"), "{}", text(&o));
     assert!(!case.join("ledger/ledger.log").exists() || fs::read(case.join("ledger/ledger.log")).unwrap().is_empty());
+}
+
+#[test]
+fn a_rewritten_actions_row_is_refused_by_every_view_and_by_export_naming_the_action() {
+    let (shared, _, _) = correlated_case();
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    copy_dir(shared.path(), &case);
+    let c = case.to_str().unwrap();
+    // The insider's edit, with pyarrow: the first allowed action becomes another agent's,
+    // refused, and its violation refused.
+    let script = r#"
+import glob, sys
+import pyarrow as pa, pyarrow.parquet as pq
+path = sorted(glob.glob(sys.argv[1] + "/parquet/actions/**/*.parquet", recursive=True))[0]
+t = pq.read_table(path, partitioning=None)
+i = t.column("outcome").to_pylist().index("allow")
+for name, value in (("agent", "someone-else"), ("outcome", "DENY"), ("verdict", "violation_refused")):
+    col = t.column(name).to_pylist()
+    col[i] = value
+    t = t.set_column(t.schema.get_field_index(name), t.schema.field(name), pa.array(col, t.schema.field(name).type))
+pq.write_table(t, path, compression="zstd")
+print(t.column("action_id")[i].as_py())
+"#;
+    let o = Command::new("python3").args(["-c", script, c]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let action = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let prefix = dir.path().join("k");
+    assert_eq!(
+        run(&["keygen", "--out", prefix.to_str().unwrap(), "--no-password"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let key = dir.path().join("k.key");
+    let out = dir.path().join("b.tar");
+    for args in [
+        vec!["log", "--case", c],
+        vec!["map", "--case", c],
+        vec!["diff", "--case", c],
+        vec!["inventory", "--case", c],
+        vec![
+            "export",
+            "--case",
+            c,
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let o = run(&args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{}: {t}", args[0]);
+        assert!(t.contains(&action) && t.contains("altered"), "{}: {t}", args[0]);
+    }
+    assert!(!out.exists(), "no bundle carries a row its ledger disowns");
 }

@@ -160,7 +160,7 @@ try:
             m[f[0][1]] = dict(f)
     where, b, r = MANIFEST, m["bundle"], m["range"]
     case, first, last, records = b["case"], int(r["first_seq"]), int(r["last_seq"]), int(r["records"])
-    assert (b["format"], b["version"]) == ("agaudit-bundle", "1"), "expected format=agaudit-bundle version=1"
+    assert b["format"] == "agaudit-bundle" and b["version"] in ("1", "2"), "expected format=agaudit-bundle version 1 or 2"
     assert re.fullmatch("[0-9a-f]{64}", r["anchor"]) and first >= 1, "expected first_seq>=1, a 64-hex anchor"
     assert LEDGER in [f["name"] for f in m["member"]], f"expected a member line for {LEDGER}"
 except (ValueError, KeyError, IndexError, AssertionError) as e:
@@ -168,7 +168,7 @@ except (ValueError, KeyError, IndexError, AssertionError) as e:
     finish()
 check(top == f"agaudit-bundle-{case}-{first}-{last}", "archive", f"{top}/", "named after the case and range",
       f"the manifest's case and range name agaudit-bundle-{case}-{first}-{last}/")
-want = f"agaudit-bundle v1 case={case} seq={first}..{last} records={records} head={r['head']} " \
+want = f"agaudit-bundle v{b['version']} case={case} seq={first}..{last} records={records} head={r['head']} " \
     f"manifest={mhash}"
 if run.returncode == 0:
     check(trusted == want, "signature", f"{SIG} line 3", f"trusted comment `{trusted}`",
@@ -221,4 +221,51 @@ elif not problem and prev.hex() != r["head"]:
                f"is {r['head']}: records were edited and the chain re-hashed")
 good = f"records {first}..{last} ({records}) recompute from the anchor {r['anchor']} to the head {r['head']}"
 check(not problem, "chain", *(problem or (LEDGER, good)))
+
+
+# (e) Rows (version 2): each Parquet row hashes (docs/ledger.md, "Evidence row hash": the same
+# encoding) to the row= of the latest record of its id in the slice.
+def row_hash(table, i, names):
+    h = blake3.blake3(derive_key_context="agaudit 2026-11 evidence row v1")
+    for name in names:
+        v = table[name][i]
+        h.update(u64(len(name)) + name.encode())
+        if v is None:
+            h.update(b"\x00")
+            continue
+        if isinstance(v, list):
+            h.update(b"\x01" + u64(len(v)))
+            for k, x in v:
+                for part in (k, x):
+                    h.update(b"\x00" if part is None else b"\x01" + u64(len(str(part).encode())) + str(part).encode())
+            continue
+        data = (b"true" if v else b"false") if isinstance(v, bool) else struct.pack("<d", v) \
+            if isinstance(v, float) else str(v).encode()
+        h.update(b"\x01" + u64(len(data)) + data)
+    return h.hexdigest()
+
+
+if b["version"] == "2" and not problem:
+    import pyarrow.parquet as pq
+
+    text_lines = [x.decode() for x in lines[:-1]]
+    for member, kind, id_col in (("actions.parquet", "action", "action_id"), ("findings.parquet", "finding", "finding_id")):
+        if member not in listed:
+            continue
+        recorded = {}
+        for line in text_lines:
+            f = dict(fields(line[: line.rindex(" hash=")]))
+            if f.get("kind") == kind:
+                recorded[f[kind]] = f.get("row")
+        t = pq.read_table(d / member)
+        cols = {}
+        for name in t.schema.names:
+            col = t.column(name)
+            if str(col.type).startswith("timestamp"):
+                col = col.cast("int64")
+            cols[name] = col.to_pylist()
+        wrong = [cols[id_col][i] for i in range(t.num_rows)
+                 if recorded.get(cols[id_col][i]) != row_hash(cols, i, t.schema.names)]
+        check(not wrong, "rows", member, f"{t.num_rows} rows, each the row= of its record",
+              f"{len(wrong)} row(s) are not the ones their records name, e.g. {kind} {wrong[:1]}")
 finish()

@@ -181,6 +181,7 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
     report.records_valid = chain_report.records_valid;
     report.checks.append(&mut chain_report.checks);
     custody(&mut report, &manifest, ledger);
+    rows(&mut report, &manifest, &members.files, ledger);
     Opened {
         report,
         manifest: Some(manifest),
@@ -488,6 +489,141 @@ fn record_ts(line: &[u8]) -> Option<String> {
     let (record, _) = split_hash(line)?;
     let f = fields(std::str::from_utf8(record).ok()?).ok()?;
     f.into_iter().find(|(k, _)| *k == "ts").map(|(_, v)| v)
+}
+
+/// The Parquet members hold exactly the rows the slice's records name: each row hashes to the
+/// `row=` of the latest record of its id, no row lacks a record, every action record has its
+/// row, and each member holds the `rows=` its manifest line says.
+#[cfg(feature = "rows")]
+fn rows(report: &mut Report, m: &Manifest, files: &std::collections::BTreeMap<String, &[u8]>, ledger: &[u8]) {
+    use std::collections::{HashMap, HashSet};
+    let text = String::from_utf8_lossy(ledger);
+    for (member, kind, id_field, id_column) in [
+        ("actions.parquet", "action", "action", "action_id"),
+        ("findings.parquet", "finding", "finding", "finding_id"),
+    ] {
+        let marker = format!(" kind={kind} ");
+        let mut recorded: HashMap<String, Option<String>> = HashMap::new();
+        for line in text.lines().filter(|l| l.contains(&marker)) {
+            let Ok(fields) = crate::ledger::fields(line) else {
+                continue;
+            };
+            let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+            if let Some(id) = get(id_field) {
+                recorded.insert(id, get("row"));
+            }
+        }
+        let Some(bytes) = files.get(member) else {
+            if kind == "action" && !recorded.is_empty() {
+                report.fail(
+                    "rows",
+                    format!(
+                        "the slice records {} action(s) but the bundle has no {member}",
+                        recorded.len()
+                    ),
+                    Some(member),
+                    None,
+                    None,
+                );
+            }
+            continue;
+        };
+        let fail = |report: &mut Report, detail: String| report.fail("rows", detail, Some(member), None, None);
+        // Only bytes the signed manifest vouches for are parsed: a member that does not hash to
+        // its manifest line is already invalid, and a Parquet reader is not for hostile input.
+        let vouched = m
+            .member(member)
+            .is_some_and(|x| x.bytes == bytes.len() as u64 && x.blake3 == blake3::hash(bytes).to_hex().as_str());
+        if !vouched || report.checks.iter().any(|c| c.check == "signature" && !c.valid) {
+            fail(
+                report,
+                format!("{member} is not the one the signed manifest names: its rows are not read"),
+            );
+            continue;
+        }
+        let read = std::panic::catch_unwind(|| crate::row::table_rows(bytes, id_column));
+        let rows = match read {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                fail(report, e);
+                continue;
+            }
+            Err(_) => {
+                fail(report, "the Parquet reader failed on it".into());
+                continue;
+            }
+        };
+        let stated = m.member(member).and_then(|x| x.rows);
+        if stated != Some(rows.len() as u64) {
+            fail(
+                report,
+                format!(
+                    "the manifest says rows={} but {member} holds {} rows",
+                    stated.map_or("(none)".into(), |n| n.to_string()),
+                    rows.len()
+                ),
+            );
+        }
+        if m.format_version < 2 {
+            report.pass(
+                "rows",
+                format!(
+                    "{member}: {} rows (bundle format {}: rows are not bound to records)",
+                    rows.len(),
+                    m.format_version
+                ),
+            );
+            continue;
+        }
+        let mut seen = HashSet::new();
+        let mut bad = None;
+        for (id, hash) in &rows {
+            let problem = if !seen.insert(id.as_str()) {
+                Some(format!("{kind} {id} has two rows"))
+            } else {
+                match recorded.get(id) {
+                    None => Some(format!(
+                        "the row of {kind} {id} is named by no record in the slice: a row was added"
+                    )),
+                    Some(None) => Some(format!("the record of {kind} {id} carries no row=")),
+                    Some(Some(want)) if want != hash => Some(format!(
+                        "the row of {kind} {id} hashes to {hash} but its record says row={want}: the row was altered"
+                    )),
+                    Some(Some(_)) => None,
+                }
+            };
+            if problem.is_some() {
+                bad = problem;
+                break;
+            }
+        }
+        // A filtered export carries only the selected actions' rows (the others' records stay
+        // in the slice for the chain): absence is checked on unfiltered bundles only.
+        if bad.is_none()
+            && kind == "action"
+            && m.filters.is_empty()
+            && let Some(id) = recorded.keys().find(|id| !seen.contains(id.as_str()))
+        {
+            bad = Some(format!(
+                "action {id} is recorded in the slice but {member} has no row for it: a row was removed"
+            ));
+        }
+        match bad {
+            Some(detail) => fail(report, detail),
+            None => report.pass(
+                "rows",
+                format!("{member}: {} rows, each the one its record names", rows.len()),
+            ),
+        }
+    }
+}
+
+#[cfg(not(feature = "rows"))]
+fn rows(report: &mut Report, _: &Manifest, _: &std::collections::BTreeMap<String, &[u8]>, _: &[u8]) {
+    report.pass(
+        "rows",
+        "not checked: this agaudit-verify was built without its rows feature (a Parquet reader)".into(),
+    );
 }
 
 fn custody(report: &mut Report, m: &Manifest, ledger: &[u8]) {

@@ -9,8 +9,10 @@
 //! bytes. Out: 32-byte links. The exact byte layout is specified in docs/ledger.md.
 //!
 //! The crate also holds everything that decides whether an evidence bundle is valid (archive,
-//! manifest, bundle, report, cli) and the small `agaudit-verify` binary, with no dependency
-//! beyond blake3, minisign-verify and tar, so that an auditor can read all of it.
+//! manifest, bundle, report, cli), the ledger's Merkle tree and signed checkpoints (tree,
+//! checkpoint), and the small `agaudit-verify` binary, with no dependency beyond blake3,
+//! minisign-verify and tar — and, behind the default `rows` feature, the parquet crate to read the
+//! rows a bundle binds to its records — so that an auditor can read all of it.
 
 pub mod archive;
 pub mod bundle;

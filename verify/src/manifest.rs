@@ -12,8 +12,11 @@ use crate::ledger::{SyntaxError, fields, render as render_fields};
 
 /// Name of the format, written in the `bundle` line and the signature's trusted comment.
 pub const FORMAT: &str = "agaudit-bundle";
-/// Version of the bundle format; a verifier refuses versions it does not know.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the bundle format agaudit writes: 2 binds each Parquet row to its ledger record
+/// (`row=`). A verifier reads 1 and 2 and refuses versions it does not know.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version still read (its rows are not bound; the check says so).
+pub const OLDEST_VERSION: u32 = 1;
 /// Member names inside the bundle's top directory.
 pub const MANIFEST: &str = "manifest.txt";
 pub const SIGNATURE: &str = "manifest.txt.minisig";
@@ -230,7 +233,7 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
                     return Err(at(ManifestProblem::Format));
                 }
                 m.format_version = number("version")? as u32;
-                if m.format_version != FORMAT_VERSION {
+                if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&m.format_version) {
                     return Err(at(ManifestProblem::Version(m.format_version)));
                 }
                 m.agaudit_version = need("agaudit")?;
@@ -328,10 +331,10 @@ mod tests {
 
     #[test]
     fn unknown_version_is_refused_with_the_line() {
-        let text = render(&sample()).replace("version=1", "version=2");
+        let text = render(&sample()).replace("version=2", "version=3");
         let e = parse(&text).unwrap_err();
         assert_eq!(e.line, Some(1));
         let e = e.to_string();
-        assert!(e.contains("line 1") && e.contains("version 2"), "{e}");
+        assert!(e.contains("line 1") && e.contains("version 3"), "{e}");
     }
 }

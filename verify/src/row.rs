@@ -8,9 +8,13 @@
 //! a map is its entry count (u64 LE) then each key and value encoded like a column value.
 //! docs/ledger.md specifies the same; the Python verifier in scripts/ recomputes it.
 //!
-//! This crate has no Parquet reader: a reader walks the row and feeds [`RowHasher`] the values.
+//! The same hash binds an action or finding row to its ledger record (`row=`). It is defined on
+//! the values, not on how a column is stored: a string column written plain, dictionary-encoded
+//! or as a view, an integer of any width, hash alike. With the `rows` feature, [`row_hash`] reads
+//! an Arrow row and [`table_rows`] a whole Parquet file; without it a reader walks the row and
+//! feeds [`RowHasher`] the values.
 //!
-//! In: column names and values. Out: the row's hash, 64 hex digits.
+//! In: column names and values (or Arrow batches, Parquet bytes). Out: row hashes, 64 hex digits.
 
 /// Context string of evidence row hashes; changing it is a format break.
 pub const ROW_CONTEXT: &str = "agaudit 2026-11 evidence row v1";
@@ -84,6 +88,117 @@ impl RowHasher {
     }
 }
 
+#[cfg(feature = "rows")]
+mod arrow {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{
+        Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
+        TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
+        UInt64Type,
+    };
+    use arrow_array::{Array, RecordBatch};
+    use arrow_schema::{DataType, TimeUnit};
+
+    use super::{RowHasher, Value};
+
+    /// The row hash of row `i` of `batch`, its columns in schema order.
+    pub fn row_hash(batch: &RecordBatch, i: usize) -> String {
+        let mut h = RowHasher::new();
+        for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+            if let DataType::Map(..) = col.data_type()
+                && col.is_valid(i)
+            {
+                let entries = col.as_map().value(i);
+                let (keys, values) = (entries.column(0), entries.column(1));
+                h.map(
+                    field.name(),
+                    (0..entries.len()).map(|j| (value(keys.as_ref(), j), value(values.as_ref(), j))),
+                );
+            } else {
+                h.column(field.name(), value(col.as_ref(), i));
+            }
+        }
+        h.finish()
+    }
+
+    /// Value `i` of a column, whatever its physical storage.
+    pub fn value(col: &dyn Array, i: usize) -> Value<'_> {
+        if col.is_null(i) {
+            return Value::Null;
+        }
+        macro_rules! int {
+            ($t:ty) => {
+                Value::Int(col.as_primitive::<$t>().value(i).into())
+            };
+        }
+        match col.data_type() {
+            DataType::Utf8 => Value::Text(col.as_string::<i32>().value(i)),
+            DataType::LargeUtf8 => Value::Text(col.as_string::<i64>().value(i)),
+            DataType::Utf8View => Value::Text(col.as_string_view().value(i)),
+            DataType::Dictionary(key, _) => {
+                let dict = col.as_any_dictionary();
+                let keys = dict.keys();
+                let k = match key.as_ref() {
+                    DataType::Int8 => keys.as_primitive::<Int8Type>().value(i) as usize,
+                    DataType::Int16 => keys.as_primitive::<Int16Type>().value(i) as usize,
+                    DataType::Int32 => keys.as_primitive::<Int32Type>().value(i) as usize,
+                    DataType::Int64 => keys.as_primitive::<Int64Type>().value(i) as usize,
+                    DataType::UInt8 => keys.as_primitive::<UInt8Type>().value(i) as usize,
+                    DataType::UInt16 => keys.as_primitive::<UInt16Type>().value(i) as usize,
+                    DataType::UInt32 => keys.as_primitive::<UInt32Type>().value(i) as usize,
+                    DataType::UInt64 => keys.as_primitive::<UInt64Type>().value(i) as usize,
+                    _ => return Value::Null,
+                };
+                value(dict.values().as_ref(), k)
+            }
+            DataType::Int8 => int!(Int8Type),
+            DataType::Int16 => int!(Int16Type),
+            DataType::Int32 => int!(Int32Type),
+            DataType::Int64 => int!(Int64Type),
+            DataType::UInt8 => int!(UInt8Type),
+            DataType::UInt16 => int!(UInt16Type),
+            DataType::UInt32 => int!(UInt32Type),
+            DataType::UInt64 => int!(UInt64Type),
+            DataType::Float32 => Value::Float(col.as_primitive::<Float32Type>().value(i).into()),
+            DataType::Float64 => Value::Float(col.as_primitive::<Float64Type>().value(i)),
+            DataType::Boolean => Value::Bool(col.as_boolean().value(i)),
+            DataType::Timestamp(TimeUnit::Second, _) => int!(TimestampSecondType),
+            DataType::Timestamp(TimeUnit::Millisecond, _) => int!(TimestampMillisecondType),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => int!(TimestampMicrosecondType),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => int!(TimestampNanosecondType),
+            // Every table agaudit writes uses only the types above.
+            _ => Value::Null,
+        }
+    }
+
+    /// Every row of a Parquet file as (its `id_column` value, its row hash), in file order.
+    pub fn table_rows(parquet: &[u8], id_column: &str) -> Result<Vec<(String, String)>, String> {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::copy_from_slice(parquet),
+        )
+        .and_then(|b| b.build())
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+        let mut out = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| format!("cannot read its rows: {e}"))?;
+            let ids = batch
+                .column_by_name(id_column)
+                .ok_or_else(|| format!("it has no {id_column} column"))?;
+            for i in 0..batch.num_rows() {
+                let id = match value(ids.as_ref(), i) {
+                    Value::Text(t) => t.to_string(),
+                    _ => return Err(format!("row {} has no {id_column}", out.len() + 1)),
+                };
+                out.push((id, row_hash(&batch, i)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(feature = "rows")]
+pub use arrow::{row_hash, table_rows, value};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +219,52 @@ mod tests {
             .finish();
         let shifted = RowHasher::new().column("ab", Value::Text("x")).finish();
         assert_ne!(two, shifted);
+    }
+
+    /// The same values stored plain, dictionary-encoded, as views, or in other integer widths
+    /// hash alike; a changed value does not.
+    #[cfg(feature = "rows")]
+    #[test]
+    fn the_hash_is_of_the_values_not_of_their_storage() {
+        use std::sync::Arc;
+
+        use arrow_array::types::Int32Type;
+        use arrow_array::{
+            ArrayRef, DictionaryArray, Int32Array, Int64Array, LargeStringArray, RecordBatch, StringArray,
+            StringViewArray, UInt16Array,
+        };
+        let batch = |verdict: ArrayRef, count: ArrayRef| {
+            RecordBatch::try_from_iter([("verdict", verdict), ("count", count)]).unwrap()
+        };
+        let values = ["ok", "violation_allowed", "ok"];
+        let plain = batch(
+            Arc::new(StringArray::from(values.to_vec())),
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+        );
+        let forms: Vec<RecordBatch> = vec![
+            batch(
+                Arc::new(values.iter().copied().collect::<DictionaryArray<Int32Type>>()),
+                Arc::new(Int32Array::from(vec![1, 2, 3])),
+            ),
+            batch(
+                Arc::new(StringViewArray::from(values.to_vec())),
+                Arc::new(UInt16Array::from(vec![1, 2, 3])),
+            ),
+            batch(
+                Arc::new(LargeStringArray::from(values.to_vec())),
+                Arc::new(Int64Array::from(vec![1, 2, 3])),
+            ),
+        ];
+        for form in &forms {
+            for i in 0..3 {
+                assert_eq!(row_hash(&plain, i), row_hash(form, i), "{:?}", form.schema());
+            }
+        }
+        let changed = batch(
+            Arc::new(StringArray::from(vec!["ok", "violation_refused", "ok"])),
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+        );
+        assert_ne!(row_hash(&plain, 1), row_hash(&changed, 1));
+        assert_eq!(row_hash(&plain, 0), row_hash(&changed, 0));
     }
 }

@@ -17,6 +17,7 @@ struct Fixture {
     first_seq: u64,
     anchor: String,
     actions: Vec<u8>,
+    action_rows: u64,
 }
 
 /// A case ledger of 8 records; the bundle slices records 3..=8.
@@ -31,8 +32,35 @@ fn fixture_from(first: u64) -> Fixture {
         ledger_lines: lines[first as usize - 1..].to_vec(),
         first_seq: first,
         anchor: anchor[first as usize - 1].clone(),
-        actions: (0u8..64).collect(),
+        actions: actions_parquet(first.max(4)..=8),
+        action_rows: 9 - first.max(4),
     }
+}
+
+/// The actions of records `first..=8` that are actions (4..=8) as agaudit stores them: one row
+/// each, bound to its record by `row=`.
+fn actions_batch(seqs: impl Iterator<Item = u64>) -> arrow_array::RecordBatch {
+    let seqs: Vec<u64> = seqs.collect();
+    let ids: Vec<String> = seqs.iter().map(|s| format!("a{s}")).collect();
+    let ops: Vec<&str> = seqs.iter().map(|s| if s % 2 == 0 { "RW" } else { "R" }).collect();
+    arrow_array::RecordBatch::try_from_iter([
+        (
+            "action_id",
+            std::sync::Arc::new(arrow_array::StringArray::from(ids)) as arrow_array::ArrayRef,
+        ),
+        (
+            "op",
+            std::sync::Arc::new(arrow_array::StringArray::from(ops)) as arrow_array::ArrayRef,
+        ),
+    ])
+    .unwrap()
+}
+
+fn actions_parquet(seqs: std::ops::RangeInclusive<u64>) -> Vec<u8> {
+    let batch = actions_batch(seqs);
+    let mut w = parquet::arrow::ArrowWriter::try_new(Vec::new(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.into_inner().unwrap()
 }
 
 /// The 8 record lines, and the link before each (the genesis before record 1).
@@ -66,6 +94,8 @@ fn case_ledger() -> (Vec<String>, Vec<String>) {
                 ("agent", "reporting-assistant@q8n5"),
                 ("resource", "prod/reporting/finance.invoices"),
                 ("op", if seq % 2 == 0 { "RW" } else { "R" }),
+                ("action", &format!("a{seq}")),
+                ("row", &agaudit_verify::row::row_hash(&actions_batch(seq..=seq), 0)),
             ]),
         };
         anchors.push(to_hex(&prev));
@@ -98,7 +128,7 @@ fn manifest_for(f: &Fixture, ledger: &[u8]) -> Manifest {
                 name: ACTIONS.into(),
                 bytes: f.actions.len() as u64,
                 blake3: blake3::hash(&f.actions).to_hex().to_string(),
-                rows: Some(6),
+                rows: Some(f.action_rows),
             },
             Member {
                 name: LEDGER.into(),
@@ -335,6 +365,8 @@ fn a_newer_bundle_must_extend_the_older() {
     let (dir, newer) = members(&kp, &full);
     let mut older_fixture = fixture();
     older_fixture.ledger_lines.truncate(4);
+    older_fixture.actions = actions_parquet(4..=6);
+    older_fixture.action_rows = 3;
     let (odir, older) = members(&kp, &older_fixture);
     let (new_bytes, old_bytes) = (pack(&dir, &newer), pack(&odir, &older));
     assert!(verify(&new_bytes, &key, Some(&old_bytes)).valid());
