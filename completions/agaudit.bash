@@ -52,6 +52,9 @@ _agaudit() {
             agaudit,policy)
                 cmd="agaudit__subcmd__policy"
                 ;;
+            agaudit,prove)
+                cmd="agaudit__subcmd__prove"
+                ;;
             agaudit,verify)
                 cmd="agaudit__subcmd__verify"
                 ;;
@@ -91,6 +94,9 @@ _agaudit() {
             agaudit__subcmd__help,policy)
                 cmd="agaudit__subcmd__help__subcmd__policy"
                 ;;
+            agaudit__subcmd__help,prove)
+                cmd="agaudit__subcmd__help__subcmd__prove"
+                ;;
             agaudit__subcmd__help,verify)
                 cmd="agaudit__subcmd__help__subcmd__verify"
                 ;;
@@ -116,7 +122,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version demo ingest policy correlate diff map inventory log checkpoint keygen export verify help"
+            opts="-h -V --help --version demo ingest policy correlate diff map inventory log checkpoint prove keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,7 +286,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__help)
-            opts="demo ingest policy correlate diff map inventory log checkpoint keygen export verify help"
+            opts="demo ingest policy correlate diff map inventory log checkpoint prove keygen export verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -464,6 +470,20 @@ _agaudit() {
         agaudit__subcmd__help__subcmd__policy__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__help__subcmd__prove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -714,6 +734,44 @@ _agaudit() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__prove)
+            opts="-h -V --case --action --out --key --password-file --as --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --action)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

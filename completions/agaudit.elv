@@ -31,6 +31,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand inventory 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
             cand checkpoint 'Sign a checkpoint of the case''s ledger: its record count (tree size), Merkle root and last record''s hash, in the C2SP tlog-checkpoint text layout, signed with minisign'
+            cand prove 'Write an inclusion proof of one action: its ledger record, its audit path in the Merkle tree, and a signed checkpoint of the ledger'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
             cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
@@ -148,6 +149,18 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agaudit;prove'= {
+            cand --case 'Case directory'
+            cand --action 'The action id (the `action` field of its ledger record, the action_id column)'
+            cand --out 'Proof file to write (never overwritten)'
+            cand --key 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case'
+            cand --password-file 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)'
+            cand --as 'Who is looking, for the ledger''s view record (default: the OS user)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agaudit;keygen'= {
             cand --out 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub'
             cand --password-file 'Read the password from the first line of FILE'
@@ -190,6 +203,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand inventory 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
             cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
             cand checkpoint 'Sign a checkpoint of the case''s ledger: its record count (tree size), Merkle root and last record''s hash, in the C2SP tlog-checkpoint text layout, signed with minisign'
+            cand prove 'Write an inclusion proof of one action: its ledger record, its audit path in the Merkle tree, and a signed checkpoint of the ledger'
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
             cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
@@ -215,6 +229,8 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;help;log'= {
         }
         &'agaudit;help;checkpoint'= {
+        }
+        &'agaudit;help;prove'= {
         }
         &'agaudit;help;keygen'= {
         }

@@ -16,6 +16,7 @@
 
 pub mod checkpoint;
 pub mod keys;
+pub mod proof;
 
 use std::collections::HashSet;
 use std::fs;

@@ -18,6 +18,7 @@ pub mod keygen;
 pub mod log;
 pub mod map;
 pub mod policy;
+pub mod prove;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -58,6 +59,7 @@ pub enum Command {
     Inventory(inventory::InventoryArgs),
     Log(log::LogArgs),
     Checkpoint(checkpoint::CheckpointArgs),
+    Prove(prove::ProveArgs),
     Keygen(keygen::KeygenArgs),
     Export(export::ExportArgs),
     Verify(verify::VerifyArgs),
@@ -99,6 +101,9 @@ fn ledger_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Ledg
     if let Some(crate::bundle::checkpoint::CheckpointError::Ledger(l)) = e.downcast_ref() {
         return Some(l);
     }
+    if let Some(crate::bundle::proof::ProveError::Ledger(l)) = e.downcast_ref() {
+        return Some(l);
+    }
     None
 }
 
@@ -115,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Inventory(args) => inventory::run(args),
         Command::Log(args) => log::run(args),
         Command::Checkpoint(args) => checkpoint::run(args),
+        Command::Prove(args) => prove::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),

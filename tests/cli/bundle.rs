@@ -334,7 +334,7 @@ fn a_filtered_slice_holds_the_agents_actions_and_later_bundles_extend_earlier_on
 }
 
 /// The auditor's binary from the verify/ crate, built beside agaudit by a workspace build.
-fn verifier_binary() -> PathBuf {
+pub(super) fn verifier_binary() -> PathBuf {
     let p = Path::new(env!("CARGO_BIN_EXE_agaudit")).with_file_name("agaudit-verify");
     assert!(
         p.exists(),

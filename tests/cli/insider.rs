@@ -302,3 +302,87 @@ print(t.column("action_id")[i].as_py())
     }
     assert!(!out.exists(), "no bundle carries a row its ledger disowns");
 }
+
+#[test]
+fn an_inclusion_proof_of_one_action_verifies_with_both_verifiers_and_by_hand_and_holds_nothing_else() {
+    let (shared, _, _) = correlated_case();
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    copy_dir(shared.path(), &case);
+    let c = case.to_str().unwrap();
+    let prefix = dir.path().join("k");
+    assert_eq!(
+        run(&["keygen", "--out", prefix.to_str().unwrap(), "--no-password"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let (key, public) = (dir.path().join("k.key"), dir.path().join("k.pub"));
+    let p = public.to_str().unwrap();
+    let ledger = fs::read_to_string(case.join("ledger/ledger.log")).unwrap();
+    let record = ledger.lines().filter(|l| l.contains(" kind=action ")).nth(20).unwrap();
+    let action = record.split(' ').find_map(|f| f.strip_prefix("action=")).unwrap();
+
+    let out = dir.path().join("proof.txt");
+    let o = run(&["prove", "--case", c, "--action", action, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "no signed checkpoint yet: {}", text(&o));
+    assert!(text(&o).contains("agaudit checkpoint"), "{}", text(&o));
+    let o = run(&[
+        "prove",
+        "--case",
+        c,
+        "--action",
+        action,
+        "--out",
+        out.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let proof = fs::read_to_string(&out).unwrap();
+    // Selective disclosure: the one record, and no other record's line.
+    assert!(proof.contains(record), "{proof}");
+    assert_eq!(proof.matches(" kind=").count(), 1, "{proof}");
+
+    let verifiers = |file: &Path| -> Vec<(String, bool)> {
+        let f = file.to_str().unwrap();
+        let agaudit = run(&["verify", f, "--pubkey", p]);
+        let standalone = Command::new(super::bundle::verifier_binary())
+            .args([f, "--pubkey", p])
+            .output()
+            .unwrap();
+        let mut out = vec![
+            ("agaudit verify".to_string(), agaudit.status.success()),
+            ("agaudit-verify".to_string(), standalone.status.success()),
+        ];
+        let by_hand = python("verify_tree_by_hand.py", &["proof", f, p]);
+        out.push(("by hand".into(), by_hand.status.success()));
+        out
+    };
+    for (who, ok) in verifiers(&out) {
+        assert!(ok, "{who} refuses a good proof");
+    }
+    // The record altered (its outcome), the path bent, the checkpoint's size changed: refused
+    // by every verifier.
+    let bent_hash = proof.lines().nth(4).unwrap().split(' ').nth(1).unwrap().to_string();
+    let mut flipped = bent_hash.clone().into_bytes();
+    flipped[0] = if flipped[0] == b'0' { b'1' } else { b'0' };
+    for (name, forged) in [
+        ("record", proof.replacen(" conf=", " conf=x", 1)),
+        (
+            "path",
+            proof.replacen(&bent_hash, std::str::from_utf8(&flipped).unwrap(), 1),
+        ),
+        ("size", {
+            let lines: Vec<&str> = proof.lines().collect();
+            let size: u64 = lines[7].parse().unwrap();
+            proof.replacen(&format!("\n{size}\n"), &format!("\n{}\n", size + 1), 1)
+        }),
+    ] {
+        let file = dir.path().join(format!("forged-{name}.txt"));
+        fs::write(&file, forged).unwrap();
+        for (who, ok) in verifiers(&file) {
+            assert!(!ok, "{who} accepts a proof with its {name} changed");
+        }
+    }
+}

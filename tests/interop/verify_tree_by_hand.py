@@ -8,6 +8,9 @@ Usage:
   verify_tree_by_hand.py checkpoint LEDGER_LOG CHECKPOINT_TXT PUBKEY
       check the checkpoint's signature with minisign, then that the ledger's first SIZE records
       have its root and its chain hash
+  verify_tree_by_hand.py proof PROOF PUBKEY
+      an inclusion proof (agaudit prove): the checkpoint's signature with minisign, then the
+      record's audit path up to the signed root
 
 Prints `ok: …`, or the first problem and exits 1.
 """
@@ -172,10 +175,39 @@ def checkpoint(ledger, body_path, pubkey):
     print(f"ok: signature valid, ledger matches the checkpoint of {size} records")
 
 
+def proof(path_, pubkey):
+    import tempfile
+
+    lines = open(path_, "rb").read().decode().split("\n")
+    if len(lines) != 17 or lines[16] != "" or lines[0] != "agaudit-proof v1":
+        fail("not an agaudit-proof v1 file of 16 lines")
+    case, seq, record = lines[1][5:], int(lines[2][4:]), lines[3][7:]
+    hashes = [bytes.fromhex(x) for x in lines[4].split(" ")[1:]]
+    body = "".join(x + "\n" for x in lines[6:11])
+    sig = "".join(x + "\n" for x in lines[12:16])
+    with tempfile.TemporaryDirectory() as d:
+        open(d + "/c.txt", "w").write(body)
+        open(d + "/c.txt.minisig", "w").write(sig)
+        run = subprocess.run(["minisign", "-Vm", d + "/c.txt", "-p", pubkey], capture_output=True, text=True)
+    if run.returncode != 0:
+        fail(f"minisign: {run.stderr.strip() or run.stdout.strip()}")
+    blines = body.split("\n")
+    if blines[0] != "agaudit/case/" + case:
+        fail("the checkpoint is of another case")
+    size, root = int(blines[1]), base64.b64decode(blines[2], validate=True)
+    if not record.startswith(f"seq={seq} "):
+        fail("the record is not the one the proof names")
+    if not verify_inclusion(seq - 1, size, leaf(record.encode()), hashes, root):
+        fail(f"record {seq} is not in the signed tree of {size} records")
+    print(f"ok: signature valid, record {seq} is in the signed ledger of case {case} ({size} records)")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["vectors"]:
         vectors(sys.argv[2])
     elif sys.argv[1:2] == ["checkpoint"]:
         checkpoint(*sys.argv[2:5])
+    elif sys.argv[1:2] == ["proof"]:
+        proof(*sys.argv[2:4])
     else:
         fail(__doc__)

@@ -53,7 +53,7 @@ impl Report {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.valid)
     }
 
-    fn pass(&mut self, check: &'static str, detail: String) {
+    pub(crate) fn pass(&mut self, check: &'static str, detail: String) {
         self.checks.push(Check {
             check,
             valid: true,
@@ -64,7 +64,14 @@ impl Report {
         });
     }
 
-    fn fail(&mut self, check: &'static str, detail: String, member: Option<&str>, line: Option<u64>, seq: Option<u64>) {
+    pub(crate) fn fail(
+        &mut self,
+        check: &'static str,
+        detail: String,
+        member: Option<&str>,
+        line: Option<u64>,
+        seq: Option<u64>,
+    ) {
         self.checks.push(Check {
             check,
             valid: false,

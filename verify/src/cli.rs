@@ -102,13 +102,25 @@ pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str
             Err(e) => return unusable(format!("cannot read older bundle {}: {e}", p.display())),
         },
     };
-    let r = bundle::verify(&bytes, &key, older.as_deref());
+    let is_proof = bytes.starts_with(crate::proof::MAGIC.as_bytes());
+    if is_proof && older.is_some() {
+        return unusable(format!(
+            "{} is an inclusion proof: --against compares bundles",
+            o.bundle.display()
+        ));
+    }
+    let r = if is_proof {
+        crate::proof::verify(&bytes, &key)
+    } else {
+        bundle::verify(&bytes, &key, older.as_deref())
+    };
     let name = o.bundle.display().to_string();
     if o.json {
         let against = o.against.as_ref().map(|p| p.display().to_string());
         print(Stream::Out, &report::json(&name, against.as_deref(), &r));
     } else {
-        print(Stream::Out, report::text(&name, &r).trim_end_matches('\n'));
+        let kind = if is_proof { "proof" } else { "bundle" };
+        print(Stream::Out, report::text_for(kind, &name, &r).trim_end_matches('\n'));
     }
     if r.valid() { VALID } else { INVALID }
 }

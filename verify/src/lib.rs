@@ -20,6 +20,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod ledger;
 pub mod manifest;
+pub mod proof;
 pub mod report;
 pub mod row;
 pub mod tree;

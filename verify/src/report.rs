@@ -8,7 +8,12 @@ use crate::bundle::{Check, Report};
 
 /// The report as terminal text.
 pub fn text(bundle: &str, report: &Report) -> String {
-    let mut out = format!("bundle {bundle}\n");
+    text_for("bundle", bundle, report)
+}
+
+/// The report of a `kind` (bundle, proof) named `name`, as terminal text.
+pub fn text_for(kind: &str, name: &str, report: &Report) -> String {
+    let mut out = format!("{kind} {name}\n");
     for c in &report.checks {
         let verdict = if c.valid { "valid  " } else { "INVALID" };
         out.push_str(&format!("{verdict}  {:<9}  {}", c.check, c.detail));

@@ -1,0 +1,66 @@
+//! Building inclusion proofs (`agaudit prove`): the latest record of one action, its audit path
+//! in the tree of the smallest signed checkpoint that covers it, and that checkpoint with its
+//! signature (agaudit_verify::proof defines the file). Nothing else of the ledger leaves the case.
+//!
+//! In: a locked case and an action id. Out: the proof's text.
+
+use agaudit_verify::proof::Proof;
+use agaudit_verify::tree;
+
+use crate::case::Case;
+use crate::ledger::{self, LedgerError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("no action record in the ledger has action={0}; agaudit log --kind action lists them")]
+    NoSuchAction(String),
+    #[error(
+        "no signed checkpoint covers record {seq} (the latest of action {action}); sign one with \
+         agaudit checkpoint --key KEY, or pass --key to prove"
+    )]
+    NotSigned { seq: u64, action: String },
+}
+
+/// The proof that the latest record of `action` is in the signed ledger.
+pub fn prove(case: &Case, action: &str) -> Result<Proof, ProveError> {
+    let (lines, verified) = ledger::read(case.root())?;
+    let case_id = verified.case_id.unwrap_or_default();
+    let marker = format!(" action={action} ");
+    let index = lines
+        .iter()
+        .rposition(|l| l.contains(" kind=action ") && l.contains(&marker))
+        .ok_or_else(|| ProveError::NoSuchAction(action.to_string()))?;
+    let seq = index as u64 + 1;
+    let signed = ledger::case_checkpoints(case.root())?;
+    // A proof is only made from a ledger that matches every checkpoint of the case.
+    let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let bodies: Vec<_> = signed.iter().map(|(_, c, _)| c.clone()).collect();
+    agaudit_verify::checkpoint::check_ledger(&case_id, &raw, &bodies).map_err(|error| LedgerError::Contradicts {
+        path: ledger::ledger_path(case.root()),
+        error,
+    })?;
+    let (path, checkpoint, signature) =
+        signed
+            .into_iter()
+            .find(|(_, c, _)| c.size >= seq)
+            .ok_or_else(|| ProveError::NotSigned {
+                seq,
+                action: action.to_string(),
+            })?;
+    let size = checkpoint.size as usize;
+    let leaves = tree::leaves(lines[..size].iter().map(|l| l.as_bytes()));
+    let body = std::fs::read_to_string(&path).map_err(|error| LedgerError::Io {
+        path: path.clone(),
+        error,
+    })?;
+    Ok(Proof {
+        case_id,
+        seq,
+        record: lines[index].clone(),
+        path: tree::inclusion_proof(&leaves, index),
+        checkpoint: body,
+        signature,
+    })
+}
