@@ -351,11 +351,8 @@ fn named_tampered_bundles_are_invalid_at_the_expected_place() {
     let pubkey = dir.join("signer.pub");
     let mut seen = 0;
     for (name, want) in expected.as_object().unwrap() {
-        let path = if name == "good.tar" {
-            dir.join(name)
-        } else {
-            dir.join("tampered").join(name)
-        };
+        let tampered = dir.join("tampered").join(name);
+        let path = if tampered.exists() { tampered } else { dir.join(name) };
         for bin in [PathBuf::from(env!("CARGO_BIN_EXE_agaudit")), verifier_binary()] {
             let mut cmd = Command::new(&bin);
             if bin.ends_with("agaudit") {
@@ -373,7 +370,7 @@ fn named_tampered_bundles_are_invalid_at_the_expected_place() {
                 .iter()
                 .find(|c| c["valid"] == false)
                 .cloned();
-            if name == "good.tar" {
+            if want["valid"] == true {
                 assert_eq!((o.status.code(), first), (Some(0), None), "{name}");
                 continue;
             }

@@ -245,7 +245,8 @@ fn signature(
         .split(' ')
         .find_map(|w| w.strip_prefix("manifest="))
         .unwrap_or("");
-    if let Err(e) = key.verify(manifest_bytes, &sig, false) {
+    // Legacy (not prehashed) signatures are accepted, as `minisign -V` accepts them.
+    if let Err(e) = key.verify(manifest_bytes, &sig, true) {
         return match e {
             minisign_verify::Error::UnexpectedKeyId => fail(
                 report,
