@@ -18,13 +18,17 @@ pub mod checkpoint;
 pub mod keys;
 pub mod proof;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use agaudit_verify::ledger::{fields, split_hash};
-use agaudit_verify::manifest::{self, Custody, FORMAT_VERSION, LEDGER, MANIFEST, Manifest, Member, SIGNATURE};
+use agaudit_verify::manifest::{
+    self, CHECKPOINT, CHECKPOINT_SIG, ConsistencyLine, Custody, FORMAT_VERSION, LEDGER, MANIFEST, Manifest, Member,
+    SIGNATURE, TreeLine,
+};
+use agaudit_verify::tree;
 use agaudit_verify::{genesis, to_hex};
 use arrow_array::{BooleanArray, RecordBatch};
 use parquet::arrow::ArrowWriter;
@@ -239,6 +243,19 @@ pub fn export(case: &Case, filter: &Filter, sk: &minisign::SecretKey, out: &Path
         blake3: blake3::hash(&ledger_bytes).to_hex().to_string(),
         rows: None,
     });
+
+    // The tree of records 1..last_seq: its root, the frontier the slice recomputes it from, a
+    // signed checkpoint of it, and consistency proofs from every earlier checkpoint and export.
+    let pk = minisign::PublicKey::from_secret_key(sk).map_err(|e| ExportError::Sign(e.to_string()))?;
+    let tree = BundleTree::of(case, &case_id, &lines, lo, hi, sk, &pk)?;
+    for (name, bytes) in [(CHECKPOINT, &tree.body), (CHECKPOINT_SIG, &tree.signature)] {
+        members.push(Member {
+            name: name.into(),
+            bytes: bytes.len() as u64,
+            blake3: blake3::hash(bytes.as_bytes()).to_hex().to_string(),
+            rows: None,
+        });
+    }
     members.sort_by(|a, b| a.name.cmp(&b.name));
 
     let m = Manifest {
@@ -258,10 +275,11 @@ pub fn export(case: &Case, filter: &Filter, sk: &minisign::SecretKey, out: &Path
         filters: filter.pairs(),
         members,
         custody,
+        tree: Some(tree.line.clone()),
+        consistency: tree.consistency.clone(),
     };
     let manifest_text = manifest::render(&m);
     let manifest_blake3 = blake3::hash(manifest_text.as_bytes()).to_hex().to_string();
-    let pk = minisign::PublicKey::from_secret_key(sk).map_err(|e| ExportError::Sign(e.to_string()))?;
     let signature = minisign::sign(
         Some(&pk),
         sk,
@@ -276,6 +294,8 @@ pub fn export(case: &Case, filter: &Filter, sk: &minisign::SecretKey, out: &Path
         (MANIFEST, manifest_text.as_bytes()),
         (SIGNATURE, signature.as_bytes()),
         (LEDGER, &ledger_bytes),
+        (CHECKPOINT, tree.body.as_bytes()),
+        (CHECKPOINT_SIG, tree.signature.as_bytes()),
     ];
     for (name, bytes, _) in &parquet_members {
         archive_members.push((name, bytes));
@@ -287,6 +307,16 @@ pub fn export(case: &Case, filter: &Filter, sk: &minisign::SecretKey, out: &Path
         })?;
     let partial = partial_path(out);
     write_synced(&partial, &archive)?;
+    // The bundle's checkpoint is one of the case's too (unless one of that size is kept already).
+    let kept = case_root
+        .join(ledger::CHECKPOINTS_DIR)
+        .join(format!("{:012}.txt", m.last_seq));
+    if !kept.exists() {
+        let dir = case_root.join(ledger::CHECKPOINTS_DIR);
+        fs::create_dir_all(&dir).map_err(|error| ExportError::Io { path: dir, error })?;
+        write_synced(&ledger::signature_path(&kept), tree.signature.as_bytes())?;
+        write_synced(&kept, tree.body.as_bytes())?;
+    }
 
     let key_id = keys::key_id(&pk);
     let file_name = out
@@ -403,6 +433,85 @@ fn parse_line(text: String) -> Line {
         ts: get("ts"),
         fields,
         text,
+    }
+}
+
+/// The Merkle tree part of a bundle (docs/formats.md, manifest `tree` and `consistency` lines).
+struct BundleTree {
+    line: TreeLine,
+    consistency: Vec<ConsistencyLine>,
+    /// The signed checkpoint of records 1..last_seq, also kept in CASE/checkpoints/.
+    body: String,
+    signature: String,
+}
+
+impl BundleTree {
+    fn of(
+        case: &Case,
+        case_id: &str,
+        lines: &[Line],
+        lo: usize,
+        hi: usize,
+        sk: &minisign::SecretKey,
+        pk: &minisign::PublicKey,
+    ) -> Result<BundleTree, ExportError> {
+        let leaves = tree::leaves(lines[..=hi].iter().map(|l| l.text.as_bytes()));
+        let size = hi as u64 + 1;
+        let root = tree::root(&leaves);
+        // Earlier trees an auditor may hold: signed checkpoints, and earlier bundles (an export
+        // record's last_seq).
+        let mut earlier: BTreeSet<u64> = ledger::case_checkpoints(case.root())?
+            .iter()
+            .map(|(_, c, _)| c.size)
+            .collect();
+        earlier.extend(
+            lines[..=hi]
+                .iter()
+                .filter(|l| l.kind == RecordKind::Export.name())
+                .filter_map(|l| l.get("last_seq").and_then(|n| n.parse::<u64>().ok())),
+        );
+        let consistency = earlier
+            .into_iter()
+            .filter(|&m| m >= 1 && m < size)
+            .map(|m| ConsistencyLine {
+                size: m,
+                root: to_hex(&tree::root(&leaves[..m as usize])),
+                path: tree::consistency_proof(&leaves, m as usize)
+                    .iter()
+                    .map(to_hex)
+                    .collect(),
+            })
+            .collect();
+        let checkpoint = agaudit_verify::checkpoint::Checkpoint {
+            case_id: case_id.to_string(),
+            size,
+            root,
+            chain: agaudit_verify::ledger::from_hex(&hash_of(&lines[hi].text)).unwrap_or_default(),
+            time: crate::time::now(),
+        };
+        let body = checkpoint.render();
+        let signature = minisign::sign(
+            Some(pk),
+            sk,
+            body.as_bytes(),
+            Some(&format!("agaudit checkpoint case={case_id} size={size}")),
+            Some(&format!(
+                "agaudit checkpoint of case {case_id} at {size} records, key {}",
+                keys::key_id(pk)
+            )),
+        )
+        .map_err(|e| ExportError::Sign(e.to_string()))?
+        .into_string();
+        Ok(BundleTree {
+            line: TreeLine {
+                size,
+                root: to_hex(&root),
+                frontier: tree::frontier(&leaves[..lo]).iter().map(to_hex).collect(),
+            },
+            consistency,
+            body,
+            signature,
+        })
     }
 }
 

@@ -8,12 +8,12 @@ Usage: verify_bundle_by_hand.py BUNDLE PUBKEY
 Prints one line per check, `valid` or `INVALID`, the check and where; exit 0 when every check is
 valid, 1 when one is not, 2 when the input cannot be used (unreadable files, no minisign).
 """
-import os, pathlib, re, shutil, struct, subprocess, sys, tarfile, tempfile  # noqa: E401
+import base64, os, pathlib, re, shutil, struct, subprocess, sys, tarfile, tempfile  # noqa: E401
 
 import blake3
 
 MANIFEST, SIG, LEDGER = "manifest.txt", "manifest.txt.minisig", "ledger.log"
-KINDS = ("bundle", "range", "ledger", "filter", "member", "custody")
+KINDS = ("bundle", "range", "ledger", "filter", "member", "custody", "tree", "consistency")
 bad = []
 
 
@@ -149,12 +149,12 @@ else:
     check(False, "signature", SIG, f"does not verify: {(run.stderr or run.stdout).strip()}")
 
 # The manifest: logfmt lines, the first field kind=.
-m, where = {"member": [], "custody": []}, MANIFEST
+m, where = {"member": [], "custody": [], "consistency": []}, MANIFEST
 try:
     for n, line in enumerate(text.decode().split("\n")[:-1], 1):
         where, f = f"{MANIFEST} line {n}", fields(line)
         assert f[0][0] == "kind" and f[0][1] in KINDS, "expected kind= first, one of " + " ".join(KINDS)
-        if f[0][1] in ("member", "custody"):
+        if f[0][1] in ("member", "custody", "consistency"):
             m[f[0][1]].append(dict(f))
         else:
             m[f[0][1]] = dict(f)
@@ -244,6 +244,41 @@ def row_hash(table, i, names):
         h.update(b"\x01" + u64(len(data)) + data)
     return h.hexdigest()
 
+
+# (f) Tree (version 2, docs/ledger.md "The Merkle tree", docs/formats.md): the frontier's subtree
+# roots and the slice's leaves give the root of records 1..last_seq; checkpoint.txt signs it
+# (minisign -V); each consistency proof leads from an earlier tree to it (RFC 9162 §2.1.4.2).
+if b["version"] == "2" and not problem:
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from verify_tree_by_hand import leaf, node, verify_consistency
+
+    t = m.get("tree", {})
+    frontier = [bytes.fromhex(x) for x in t.get("frontier", "").split(",") if x]
+    heights = [h for h in range(63, -1, -1) if (first - 1) >> h & 1]
+    stack = list(zip(heights, frontier)) if len(heights) == len(frontier) else None
+    if stack is not None:
+        for line in lines[:-1]:
+            h, height = leaf(line), 0
+            while stack and stack[-1][0] == height:
+                h, height = node(stack.pop()[1], h), height + 1
+            stack.append((height, h))
+        root = stack[-1][1]
+        for _, left in reversed(stack[:-1]):
+            root = node(left, root)
+    ok = stack is not None and t.get("root") == root.hex() and int(t.get("size", -1)) == last
+    check(ok, "tree", MANIFEST, f"records 1..{last} have root {t.get('root')}",
+          "the frontier and the slice do not give the manifest's tree root")
+    cp = d / "checkpoint.txt"
+    run = subprocess.run(["minisign", "-V", "-p", pubkey, "-m", cp], capture_output=True, text=True)
+    body = cp.read_text().split("\n") if cp.is_file() else []
+    check(run.returncode == 0 and ok and body[:4] == [f"agaudit/case/{case}", str(last),
+          base64.b64encode(root).decode(), f"chain {last} {r['head']}"], "checkpoint", "checkpoint.txt",
+          "signed by the key, naming this tree", "not signed by the key, or not of this tree")
+    for c in m["consistency"]:
+        path = [bytes.fromhex(x) for x in c["path"].split(",") if x]
+        check(ok and verify_consistency(int(c["size"]), last, bytes.fromhex(c["root"]), root, path),
+              "consistency", MANIFEST, f"extends the tree of {c['size']} records",
+              f"the proof from the tree of {c['size']} records does not hold")
 
 if b["version"] == "2" and not problem:
     import pyarrow.parquet as pq

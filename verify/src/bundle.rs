@@ -88,6 +88,8 @@ struct Opened<'a> {
     report: Report,
     manifest: Option<Manifest>,
     ledger: &'a [u8],
+    /// The root of records 1..last_seq, recomputed from the manifest's frontier and the slice.
+    root: Option<crate::tree::Hash>,
 }
 
 /// Verifies the bundle in `bytes` with `key`; with `older`, also that it extends that bundle.
@@ -110,6 +112,7 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
                 report,
                 manifest: None,
                 ledger: &[],
+                root: None,
             };
         }
     };
@@ -154,6 +157,7 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
                 report,
                 manifest: None,
                 ledger: &[],
+                root: None,
             };
         }
     };
@@ -189,10 +193,12 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
     report.checks.append(&mut chain_report.checks);
     custody(&mut report, &manifest, ledger);
     rows(&mut report, &manifest, &members.files, ledger);
+    let root = tree(&mut report, &manifest, &members.files, ledger, key);
     Opened {
         report,
         manifest: Some(manifest),
         ledger,
+        root,
     }
 }
 
@@ -634,6 +640,141 @@ fn rows(report: &mut Report, _: &Manifest, _: &std::collections::BTreeMap<String
     );
 }
 
+/// Version 2: the slice's leaves, after the manifest's frontier, give the root it states for
+/// records 1..last_seq; the bundle's checkpoint signs that root (with the auditor's key); every
+/// consistency proof leads from an earlier tree to it. Returns the root when it recomputes.
+fn tree(
+    report: &mut Report,
+    m: &Manifest,
+    files: &std::collections::BTreeMap<String, &[u8]>,
+    ledger: &[u8],
+    key: &PublicKey,
+) -> Option<crate::tree::Hash> {
+    use crate::manifest::{CHECKPOINT, CHECKPOINT_SIG};
+    use crate::tree::{self, Builder};
+    if m.format_version < 2 {
+        return None;
+    }
+    let Some(t) = &m.tree else {
+        report.fail(
+            "tree",
+            "the manifest has no kind=tree line".into(),
+            Some(MANIFEST),
+            None,
+            None,
+        );
+        return None;
+    };
+    let frontier: Option<Vec<tree::Hash>> = t.frontier.iter().map(|h| from_hex(h)).collect();
+    let builder = frontier.and_then(|f| Builder::from_frontier(m.first_seq.saturating_sub(1), &f));
+    let Some(mut builder) = builder else {
+        report.fail(
+            "tree",
+            format!(
+                "the frontier is not the {} subtree roots of records 1..{}",
+                (m.first_seq.saturating_sub(1)).count_ones(),
+                m.first_seq.saturating_sub(1)
+            ),
+            Some(MANIFEST),
+            None,
+            None,
+        );
+        return None;
+    };
+    let complete = ledger.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let lines = ledger[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    for leaf in tree::leaves(lines) {
+        builder.push(&leaf);
+    }
+    let root = builder.root();
+    if builder.size() != t.size || t.size != m.last_seq || to_hex(&root) != t.root {
+        report.fail(
+            "tree",
+            format!(
+                "records 1..{} give root {} (from the frontier and the slice), the manifest says {} records with root {}",
+                builder.size(),
+                to_hex(&root),
+                t.size,
+                t.root
+            ),
+            Some(LEDGER),
+            None,
+            None,
+        );
+        return None;
+    }
+    report.pass(
+        "tree",
+        format!(
+            "records 1..{} have root {} (frontier of {} hashes and the slice)",
+            t.size,
+            t.root,
+            t.frontier.len()
+        ),
+    );
+    match (files.get(CHECKPOINT), files.get(CHECKPOINT_SIG)) {
+        (Some(body), Some(sig)) => {
+            let signed = std::str::from_utf8(sig)
+                .map_err(|_| crate::checkpoint::CheckpointError::Signature("not UTF-8".into()))
+                .and_then(|sig| crate::checkpoint::verify_signed(body, sig, key));
+            match signed {
+                Ok(c) if c.case_id == m.case_id && c.size == t.size && c.root == root && to_hex(&c.chain) == m.head => report.pass(
+                    "checkpoint",
+                    format!("{CHECKPOINT} signs records 1..{} of case {} (root {})", c.size, c.case_id, crate::checkpoint::base64(&c.root)),
+                ),
+                Ok(c) => report.fail(
+                    "checkpoint",
+                    format!("{CHECKPOINT} signs case {} at {} records, not this bundle's tree (case {}, {} records, head {})", c.case_id, c.size, m.case_id, t.size, m.head),
+                    Some(CHECKPOINT),
+                    None,
+                    None,
+                ),
+                Err(e) => report.fail("checkpoint", e.to_string(), Some(CHECKPOINT_SIG), None, None),
+            }
+        }
+        _ => report.fail(
+            "checkpoint",
+            format!("{CHECKPOINT} or its signature is missing"),
+            Some(CHECKPOINT),
+            None,
+            None,
+        ),
+    }
+    let mut held = Vec::new();
+    for c in &m.consistency {
+        let path: Option<Vec<tree::Hash>> = c.path.iter().map(|h| from_hex(h)).collect();
+        let result = match (from_hex(&c.root), path) {
+            (Some(old), Some(path)) => {
+                tree::verify_consistency(c.size, t.size, &old, &root, &path).map_err(|e| e.to_string())
+            }
+            _ => Err("its root or path is not 64-hex hashes".into()),
+        };
+        if let Err(e) = result {
+            report.fail(
+                "consistency",
+                format!("the proof from the tree of {} records: {e}", c.size),
+                Some(MANIFEST),
+                None,
+                Some(c.size),
+            );
+            return Some(root);
+        }
+        held.push(c.size.to_string());
+    }
+    report.pass(
+        "consistency",
+        if held.is_empty() {
+            "no earlier checkpoint or export to prove consistency from".into()
+        } else {
+            format!(
+                "this tree extends the earlier trees of {} records (RFC 9162 consistency proofs)",
+                held.join(", ")
+            )
+        },
+    );
+    Some(root)
+}
+
 fn custody(report: &mut Report, m: &Manifest, ledger: &[u8]) {
     // Custody records sit early in a ledger: read lines only as far as the last one inside.
     let last_inside = m
@@ -767,8 +908,47 @@ fn against(newer: &mut Opened, older: &Opened) {
         }
         checked += 1;
     }
+    // Version 2: the newer bundle proves in O(log n) that its tree extends the older one's. A
+    // proof from another root than the older bundle's is a rewrite: the records are then
+    // compared to locate it.
+    let mut contradicted: Option<String> = None;
+    if let (Some(old_root), Some(_)) = (older.root, newer.root) {
+        let proof = n.consistency.iter().find(|c| c.size == o.last_seq);
+        let same = n.last_seq == o.last_seq && newer.root == Some(old_root);
+        match proof {
+            _ if same => {
+                return report.pass("against", format!("the same tree as the older bundle ({} records); {checked} custody records before the slice match it", n.last_seq));
+            }
+            Some(c)
+                if c.root == to_hex(&old_root) && report.checks.iter().all(|k| k.check != "consistency" || k.valid) =>
+            {
+                return report.pass(
+                    "against",
+                    format!(
+                        "extends the older bundle: its tree of {} records is a prefix of this one's ({} records), by a consistency proof of {} hashes; {checked} custody records before the slice match it",
+                        o.last_seq,
+                        n.last_seq,
+                        c.path.len()
+                    ),
+                );
+            }
+            Some(c) => {
+                contradicted = Some(format!(
+                    "the older bundle's tree of {} records has root {}, but this bundle proves consistency from root {}: the ledger was rewritten",
+                    o.last_seq,
+                    to_hex(&old_root),
+                    c.root
+                ));
+            }
+            // No proof from that size: the records are compared where both bundles hold them.
+            None => {}
+        }
+    }
     let (lo, hi) = (n.first_seq.max(o.first_seq), n.last_seq.min(o.last_seq));
     if lo > hi {
+        if let Some(why) = contradicted {
+            return report.fail("against", why, Some(MANIFEST), None, Some(o.last_seq));
+        }
         if n.first_seq == o.last_seq + 1 && n.anchor == o.head {
             return report.pass(
                 "against",
@@ -804,6 +984,9 @@ fn against(newer: &mut Opened, older: &Opened) {
                 Some(seq),
             );
         }
+    }
+    if let Some(why) = contradicted {
+        return report.fail("against", why, Some(MANIFEST), None, Some(o.last_seq));
     }
     report.pass(
         "against",

@@ -21,6 +21,9 @@ pub const OLDEST_VERSION: u32 = 1;
 pub const MANIFEST: &str = "manifest.txt";
 pub const SIGNATURE: &str = "manifest.txt.minisig";
 pub const LEDGER: &str = "ledger.log";
+/// The bundle's own signed checkpoint (the tree of records 1..last_seq) and its signature.
+pub const CHECKPOINT: &str = "checkpoint.txt";
+pub const CHECKPOINT_SIG: &str = "checkpoint.txt.minisig";
 
 /// What the bundle claims.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -53,6 +56,28 @@ pub struct Manifest {
     /// slice) and the ingest record of every raw file up to the slice's end, wherever they are
     /// in the ledger.
     pub custody: Vec<Custody>,
+    /// The Merkle tree of records 1..last_seq (version 2): its root, and the frontier of records
+    /// 1..first_seq-1 from which the slice's leaves recompute it.
+    pub tree: Option<TreeLine>,
+    /// Consistency proofs from the trees of earlier checkpoints and exports to this one.
+    pub consistency: Vec<ConsistencyLine>,
+}
+
+/// `kind=tree size root frontier`: hashes in hex, the frontier comma-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeLine {
+    pub size: u64,
+    pub root: String,
+    pub frontier: Vec<String>,
+}
+
+/// `kind=consistency size root path`: the tree of `size` records with `root` is a prefix of the
+/// bundle's tree, by `path` (RFC 9162 PROOF, hex, comma-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsistencyLine {
+    pub size: u64,
+    pub root: String,
+    pub path: Vec<String>,
 }
 
 /// A file in the bundle and its blake3.
@@ -167,7 +192,29 @@ pub fn render(m: &Manifest) -> String {
             ("blake3", &c.blake3),
         ]);
     }
+    if let Some(t) = &m.tree {
+        let (size, frontier) = (t.size.to_string(), t.frontier.join(","));
+        line(&[
+            ("kind", "tree"),
+            ("size", &size),
+            ("root", &t.root),
+            ("frontier", &frontier),
+        ]);
+    }
+    for c in &m.consistency {
+        let (size, path) = (c.size.to_string(), c.path.join(","));
+        line(&[
+            ("kind", "consistency"),
+            ("size", &size),
+            ("root", &c.root),
+            ("path", &path),
+        ]);
+    }
     out
+}
+
+fn hex_list(v: &str) -> Vec<String> {
+    v.split(',').filter(|h| !h.is_empty()).map(str::to_string).collect()
 }
 
 /// Why a manifest cannot be read: at which line (1-based; None for the whole manifest), and
@@ -274,6 +321,18 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
                 path: need("path")?,
                 blake3: need("blake3")?,
             }),
+            Some("tree") => {
+                m.tree = Some(TreeLine {
+                    size: number("size")?,
+                    root: need("root")?,
+                    frontier: hex_list(&need("frontier")?),
+                })
+            }
+            Some("consistency") => m.consistency.push(ConsistencyLine {
+                size: number("size")?,
+                root: need("root")?,
+                path: hex_list(&need("path")?),
+            }),
             other => return Err(at(ManifestProblem::UnknownKind(other.map(str::to_string)))),
         }
     }
@@ -320,6 +379,8 @@ mod tests {
                 path: "logs/pg.log".into(),
                 blake3: "f".repeat(64),
             }],
+            tree: None,
+            consistency: vec![],
         }
     }
 

@@ -61,30 +61,84 @@ fn split(n: usize) -> usize {
     k
 }
 
-/// The tree head over `leaves` (RFC 9162's MTH), in one pass: perfect subtrees are kept on a
-/// stack like the digits of a binary counter and folded from the right at the end.
+/// The tree head over `leaves` (RFC 9162's MTH), in one pass.
 pub fn root(leaves: &[Hash]) -> Hash {
-    let mut stack: Vec<(u32, Hash)> = Vec::with_capacity(64);
+    let mut b = Builder::default();
     for l in leaves {
-        let mut h = *l;
+        b.push(l);
+    }
+    b.root()
+}
+
+/// A tree built leaf by leaf: perfect subtrees are kept on a stack like the digits of a binary
+/// counter (O(log n) hashes), folded from the right for the root. Seeded with a prefix's
+/// [`frontier`], it goes on from there: how a bundle's slice gives the root of the whole prefix
+/// it ends.
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    /// (height, root) of each perfect subtree, largest first.
+    stack: Vec<(u32, Hash)>,
+    size: u64,
+}
+
+impl Builder {
+    /// The builder after `size` leaves whose frontier is `frontier`; None when the frontier does
+    /// not have one root per set bit of `size`.
+    pub fn from_frontier(size: u64, frontier: &[Hash]) -> Option<Builder> {
+        let heights: Vec<u32> = (0..64).rev().filter(|h| size >> h & 1 == 1).collect();
+        if heights.len() != frontier.len() {
+            return None;
+        }
+        Some(Builder {
+            stack: heights.into_iter().zip(frontier.iter().copied()).collect(),
+            size,
+        })
+    }
+
+    pub fn push(&mut self, leaf: &Hash) {
+        let mut h = *leaf;
         let mut height = 0;
-        while let Some(&(top, left)) = stack.last() {
+        while let Some(&(top, left)) = self.stack.last() {
             if top != height {
                 break;
             }
-            stack.pop();
+            self.stack.pop();
             h = node(&left, &h);
             height += 1;
         }
-        stack.push((height, h));
+        self.stack.push((height, h));
+        self.size += 1;
     }
-    let Some((_, mut h)) = stack.pop() else {
-        return empty();
-    };
-    while let Some((_, left)) = stack.pop() {
-        h = node(&left, &h);
+
+    pub fn size(&self) -> u64 {
+        self.size
     }
-    h
+
+    /// The roots of the perfect subtrees so far, largest first.
+    pub fn frontier(&self) -> Vec<Hash> {
+        self.stack.iter().map(|(_, h)| *h).collect()
+    }
+
+    pub fn root(&self) -> Hash {
+        let mut it = self.stack.iter().rev();
+        let Some(&(_, mut h)) = it.next() else {
+            return empty();
+        };
+        for (_, left) in it {
+            h = node(left, &h);
+        }
+        h
+    }
+}
+
+/// The roots of the perfect subtrees that make up the tree over `leaves`, largest first (one per
+/// set bit of its size).
+pub fn frontier(leaves: &[Hash]) -> Vec<Hash> {
+    let mut b = Builder::default();
+    for l in leaves {
+        b.push(l);
+    }
+    b.frontier()
 }
 
 /// The audit path of leaf `index` in the tree over `leaves` (RFC 9162 §2.1.3.1), leaf end first.
@@ -341,6 +395,22 @@ mod tests {
                 node(&mth(&d[..k]), &mth(&d[k..]))
             }
         }
+    }
+
+    #[test]
+    fn a_frontier_and_the_leaves_after_it_give_the_whole_root() {
+        let d = leaves_of(45);
+        for p in 0..45 {
+            let mut b = Builder::from_frontier(p as u64, &frontier(&d[..p])).unwrap();
+            for l in &d[p..] {
+                b.push(l);
+            }
+            assert_eq!(b.root(), root(&d), "prefix {p}");
+        }
+        assert!(
+            Builder::from_frontier(7, &frontier(&d[..5])).is_none(),
+            "7 has three perfect subtrees, 5 two"
+        );
     }
 
     #[test]

@@ -5,8 +5,13 @@
 //! exporter builds one (same manifest, archive and signature code paths).
 
 use agaudit_verify::bundle::{Report, verify};
+use agaudit_verify::checkpoint::Checkpoint;
 use agaudit_verify::ledger::{record_line, render};
-use agaudit_verify::manifest::{self, Custody, FORMAT_VERSION, LEDGER, MANIFEST, Manifest, Member, SIGNATURE};
+use agaudit_verify::manifest::{
+    self, CHECKPOINT, CHECKPOINT_SIG, ConsistencyLine, Custody, FORMAT_VERSION, LEDGER, MANIFEST, Manifest, Member,
+    SIGNATURE, TreeLine,
+};
+use agaudit_verify::tree;
 use agaudit_verify::{archive, genesis, to_hex};
 use minisign::KeyPair;
 
@@ -106,8 +111,61 @@ fn case_ledger() -> (Vec<String>, Vec<String>) {
     (lines, anchors)
 }
 
-fn manifest_for(f: &Fixture, ledger: &[u8]) -> Manifest {
+/// The bundle's tree part: the manifest's tree and consistency lines, and its signed checkpoint
+/// (body, signature), as agaudit's exporter makes them.
+fn tree_part(kp: &KeyPair, f: &Fixture) -> (TreeLine, Vec<ConsistencyLine>, String, String) {
+    // The case's records before the slice, then the slice as this fixture has it.
+    let mut all = case_ledger().0;
+    all.truncate(f.first_seq as usize - 1);
+    all.extend(f.ledger_lines.iter().cloned());
+    let last = all.len();
+    let leaves = tree::leaves(all[..last].iter().map(|l| l.trim_end().as_bytes()));
+    let root = tree::root(&leaves);
+    let consistency = [4usize, 6]
+        .into_iter()
+        .filter(|&m| m < last)
+        .map(|m| ConsistencyLine {
+            size: m as u64,
+            root: to_hex(&tree::root(&leaves[..m])),
+            path: tree::consistency_proof(&leaves, m).iter().map(to_hex).collect(),
+        })
+        .collect();
+    let body = Checkpoint {
+        case_id: "case-t".into(),
+        size: last as u64,
+        root,
+        chain: agaudit_verify::ledger::from_hex(&split_hash_of(&all[last - 1])).unwrap(),
+        time: "2026-06-08T10:00:09Z".into(),
+    }
+    .render();
+    let sig = minisign::sign(
+        Some(&kp.pk),
+        &kp.sk,
+        body.as_bytes(),
+        Some("agaudit checkpoint"),
+        Some("c"),
+    )
+    .unwrap()
+    .to_string();
+    let line = TreeLine {
+        size: last as u64,
+        root: to_hex(&root),
+        frontier: tree::frontier(&leaves[..f.first_seq as usize - 1])
+            .iter()
+            .map(to_hex)
+            .collect(),
+    };
+    (line, consistency, body, sig)
+}
+
+fn manifest_for(f: &Fixture, ledger: &[u8], tree: &(TreeLine, Vec<ConsistencyLine>, String, String)) -> Manifest {
     let head = ledger_head(ledger);
+    let member = |name: &str, bytes: &[u8]| Member {
+        name: name.into(),
+        bytes: bytes.len() as u64,
+        blake3: blake3::hash(bytes).to_hex().to_string(),
+        rows: None,
+    };
     Manifest {
         format_version: FORMAT_VERSION,
         agaudit_version: "0.1.0".into(),
@@ -130,12 +188,9 @@ fn manifest_for(f: &Fixture, ledger: &[u8]) -> Manifest {
                 blake3: blake3::hash(&f.actions).to_hex().to_string(),
                 rows: Some(f.action_rows),
             },
-            Member {
-                name: LEDGER.into(),
-                bytes: ledger.len() as u64,
-                blake3: blake3::hash(ledger).to_hex().to_string(),
-                rows: None,
-            },
+            member(CHECKPOINT, tree.2.as_bytes()),
+            member(CHECKPOINT_SIG, tree.3.as_bytes()),
+            member(LEDGER, ledger),
         ],
         custody: vec![
             Custody {
@@ -153,6 +208,8 @@ fn manifest_for(f: &Fixture, ledger: &[u8]) -> Manifest {
                 blake3: "b".repeat(64),
             },
         ],
+        tree: Some(tree.0.clone()),
+        consistency: tree.1.clone(),
     }
 }
 
@@ -185,7 +242,8 @@ fn verifier_key(kp: &KeyPair) -> minisign_verify::PublicKey {
 /// The members of the good bundle, in archive order.
 fn members(kp: &KeyPair, f: &Fixture) -> (String, Vec<(String, Vec<u8>)>) {
     let ledger: Vec<u8> = f.ledger_lines.concat().into_bytes();
-    let m = manifest_for(f, &ledger);
+    let tree = tree_part(kp, f);
+    let m = manifest_for(f, &ledger, &tree);
     let text = manifest::render(&m);
     let sig = sign(kp, &m, &text);
     (
@@ -194,6 +252,8 @@ fn members(kp: &KeyPair, f: &Fixture) -> (String, Vec<(String, Vec<u8>)>) {
             (MANIFEST.into(), text.into_bytes()),
             (SIGNATURE.into(), sig.into_bytes()),
             (LEDGER.into(), ledger),
+            (CHECKPOINT.into(), tree.2.into_bytes()),
+            (CHECKPOINT_SIG.into(), tree.3.into_bytes()),
             (ACTIONS.into(), f.actions.clone()),
         ],
     )
@@ -429,9 +489,7 @@ fn custody_copied_from_before_the_slice_is_checked_against_an_older_bundle() {
 
     // The signer's manifest names another hash for record 2: alone it verifies (the record is
     // outside the slice), against the older bundle it does not.
-    let f = fixture();
-    let ledger: Vec<u8> = f.ledger_lines.concat().into_bytes();
-    let mut m = manifest_for(&f, &ledger);
+    let mut m = manifest::parse(std::str::from_utf8(&newer[0].1).unwrap()).unwrap();
     m.custody[0].hash = "9".repeat(64);
     let text = manifest::render(&m);
     let mut forged = newer.clone();
