@@ -298,6 +298,20 @@ pub(super) fn run_every_command(dir: &Path, inputs: &[&Path], prefix: &str, poli
     run(&["verify", b.to_str().unwrap(), "--pubkey", p.to_str().unwrap()]);
     run(&["verify", b.to_str().unwrap(), "--pubkey", p.to_str().unwrap(), "--json"]);
     assert!(bundle.is_file(), "the export ran");
+    // Signed checkpoints, the log checked against them, and an inclusion proof of one action.
+    run(&["checkpoint", "--case", c, "--key", k.to_str().unwrap()]);
+    run(&["log", "--case", c, "--pubkey", p.to_str().unwrap()]);
+    let ledger = fs::read_to_string(case.join("ledger/ledger.log")).unwrap();
+    let action = ledger
+        .lines()
+        .find_map(|l| l.split(' ').find_map(|f| f.strip_prefix("action=")))
+        .expect("an action record")
+        .to_string();
+    let proof = dir.join("proof-sk_live_Leak9024Canary0000.txt");
+    run(&["prove", "--case", c, "--action", &action, "--out", proof.to_str().unwrap()]);
+    run(&["verify", proof.to_str().unwrap(), "--pubkey", p.to_str().unwrap()]);
+    run(&["verify", proof.to_str().unwrap(), "--pubkey", p.to_str().unwrap(), "--json"]);
+    assert!(proof.is_file(), "the proof was written");
 
     // The bundle's members, unpacked (Parquet is read back decompressed below).
     let unpacked = dir.join("unpacked");
@@ -315,6 +329,7 @@ pub(super) fn run_every_command(dir: &Path, inputs: &[&Path], prefix: &str, poli
     let mut written = everything_written(&case, &refs);
     written.push_str(&everything_written(&case2, &[]));
     written.push_str(&everything_written(&unpacked, &[]));
+    written.push_str(&fs::read_to_string(&proof).unwrap());
     assert!(written.contains("[REDACTED:"), "the outputs were read");
     (report, written)
 }
