@@ -58,42 +58,77 @@ crate::vocabulary! {
 #[derive(Debug, Default)]
 pub struct Redact {
     pub counts: crate::redact::RuleCounts,
-    /// Short names already scanned, and whether the scan changed them: the same role, database,
-    /// file or label comes back on row after row. Keyed by content (never by address).
-    seen: std::collections::HashMap<Box<str>, Option<Box<str>>>,
+    /// Values already made safe, per remembered class, with what they became and what making
+    /// them safe counted: the same role, database, file, label, resource attributes and statement
+    /// shape come back row after row. Keyed by content (never by address).
+    seen: [std::collections::HashMap<Box<str>, Remembered>; 4],
+    /// Bytes of keys held in `seen`.
+    seen_bytes: usize,
 }
 
-/// Names longer than this are scanned every time (they rarely repeat).
-const MEMO_LEN: usize = 128;
-/// Distinct names remembered per builder before the memo starts over.
-const MEMO_ENTRIES: usize = 4096;
+/// A value made safe before: what it became (None: unchanged) and the redactions counted.
+#[derive(Debug)]
+struct Remembered {
+    safe: Option<Box<str>>,
+    counted: Vec<(&'static str, u64)>,
+}
+
+/// Values longer than this are made safe every time (they rarely repeat).
+const MEMO_LEN: usize = 4096;
+/// Bytes of values remembered per builder before the memo starts over.
+const MEMO_BYTES: usize = 4 << 20;
 
 impl Redact {
     /// `text` made safe for a column of class `class`.
     pub fn apply<'t>(&mut self, class: Redaction, text: &'t str) -> Cow<'t, str> {
-        let r = crate::redact::redactor();
-        match class {
-            Redaction::Fixed | Redaction::Derived => Cow::Borrowed(text),
-            Redaction::Identifier | Redaction::Structured if text.len() <= MEMO_LEN => {
-                if let Some(known) = self.seen.get(text) {
-                    return match known {
-                        None => Cow::Borrowed(text),
-                        Some(redacted) => Cow::Owned(redacted.to_string()),
-                    };
-                }
-                let out = r.text(text, &mut self.counts);
-                if self.seen.len() >= MEMO_ENTRIES {
-                    self.seen.clear();
-                }
-                let changed = matches!(out, Cow::Owned(_)).then(|| Box::from(out.as_ref()));
-                self.seen.insert(Box::from(text), changed);
-                out
-            }
-            Redaction::Identifier | Redaction::Structured => r.text(text, &mut self.counts),
-            Redaction::Sql => Cow::Owned(r.sql(text, &mut self.counts)),
-            Redaction::Text => Cow::Owned(r.message(text, &mut self.counts)),
-            Redaction::Length => Cow::Owned(crate::redact::only_length("message", text, &mut self.counts)),
+        let slot = match class {
+            Redaction::Fixed | Redaction::Derived => return Cow::Borrowed(text),
+            Redaction::Length => return Cow::Owned(crate::redact::only_length("message", text, &mut self.counts)),
+            Redaction::Identifier => 0,
+            Redaction::Structured => 1,
+            Redaction::Sql => 2,
+            Redaction::Text => 3,
+        };
+        if text.len() > MEMO_LEN {
+            let mut counts = std::mem::take(&mut self.counts);
+            let out = make_safe(class, text, &mut counts);
+            self.counts = counts;
+            return out;
         }
+        if let Some(known) = self.seen[slot].get(text) {
+            for (rule, n) in &known.counted {
+                *self.counts.entry(rule).or_insert(0) += n;
+            }
+            return match &known.safe {
+                None => Cow::Borrowed(text),
+                Some(safe) => Cow::Owned(safe.to_string()),
+            };
+        }
+        let mut counted = crate::redact::RuleCounts::new();
+        let out = make_safe(class, text, &mut counted);
+        for (rule, n) in &counted {
+            *self.counts.entry(rule).or_insert(0) += n;
+        }
+        if self.seen_bytes + text.len() > MEMO_BYTES {
+            self.seen.iter_mut().for_each(std::collections::HashMap::clear);
+            self.seen_bytes = 0;
+        }
+        self.seen_bytes += text.len();
+        let remembered = Remembered {
+            safe: (out.as_ref() != text).then(|| Box::from(out.as_ref())),
+            counted: counted.into_iter().collect(),
+        };
+        self.seen[slot].insert(Box::from(text), remembered);
+        out
+    }
+}
+
+fn make_safe<'t>(class: Redaction, text: &'t str, counts: &mut crate::redact::RuleCounts) -> Cow<'t, str> {
+    let r = crate::redact::redactor();
+    match class {
+        Redaction::Sql => Cow::Owned(r.sql(text, counts)),
+        Redaction::Text => Cow::Owned(r.message(text, counts)),
+        _ => r.text(text, counts),
     }
 }
 

@@ -308,9 +308,23 @@ pub(super) fn run_every_command(dir: &Path, inputs: &[&Path], prefix: &str, poli
         .expect("an action record")
         .to_string();
     let proof = dir.join("proof-sk_live_Leak9024Canary0000.txt");
-    run(&["prove", "--case", c, "--action", &action, "--out", proof.to_str().unwrap()]);
+    run(&[
+        "prove",
+        "--case",
+        c,
+        "--action",
+        &action,
+        "--out",
+        proof.to_str().unwrap(),
+    ]);
     run(&["verify", proof.to_str().unwrap(), "--pubkey", p.to_str().unwrap()]);
-    run(&["verify", proof.to_str().unwrap(), "--pubkey", p.to_str().unwrap(), "--json"]);
+    run(&[
+        "verify",
+        proof.to_str().unwrap(),
+        "--pubkey",
+        p.to_str().unwrap(),
+        "--json",
+    ]);
     assert!(proof.is_file(), "the proof was written");
 
     // The bundle's members, unpacked (Parquet is read back decompressed below).
