@@ -511,21 +511,34 @@ fn record_ts(line: &[u8]) -> Option<String> {
 #[cfg(feature = "rows")]
 fn rows(report: &mut Report, m: &Manifest, files: &std::collections::BTreeMap<String, &[u8]>, ledger: &[u8]) {
     use std::collections::{HashMap, HashSet};
-    let text = String::from_utf8_lossy(ledger);
     for (member, kind, id_field, id_column) in [
         ("actions.parquet", "action", "action", "action_id"),
         ("findings.parquet", "finding", "finding", "finding_id"),
     ] {
         let marker = format!(" kind={kind} ");
-        let mut recorded: HashMap<String, Option<String>> = HashMap::new();
-        for line in text.lines().filter(|l| l.contains(&marker)) {
-            let Ok(fields) = crate::ledger::fields(line) else {
-                continue;
-            };
-            let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
-            if let Some(id) = get(id_field) {
-                recorded.insert(id, get("row"));
+        let id_key = format!(" {id_field}=");
+        // Every record line on every core, read in place: an action record ends `… action=<id>
+        // evidence=<table>:<hash> row=<hash> prev=<hash> hash=<hash>` and a finding record
+        // `… conf=<conf> row=<hash> prev=… hash=…` (docs/ledger.md), values the writer writes
+        // bare, so the fields are found from the end without parsing the whole line.
+        let complete = ledger.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let pairs = crate::ledger::parallel_lines(&ledger[..complete], |_, line| {
+            let line = std::str::from_utf8(line).ok()?;
+            if !line.contains(&marker) {
+                return None;
             }
+            let before_prev = &line[..line.rfind(" prev=")?];
+            let row = before_prev
+                .rfind(" row=")
+                .map(|at| &before_prev[at + 5..])
+                .filter(|r| !r.contains(' '));
+            let at = before_prev.rfind(&id_key)? + id_key.len();
+            let id = before_prev[at..].split(' ').next()?;
+            Some((id, row))
+        });
+        let mut recorded: HashMap<&str, Option<&str>> = HashMap::with_capacity(pairs.len());
+        for (id, row) in pairs.into_iter().flatten() {
+            recorded.insert(id, row);
         }
         let Some(bytes) = files.get(member) else {
             if kind == "action" && !recorded.is_empty() {
@@ -595,12 +608,12 @@ fn rows(report: &mut Report, m: &Manifest, files: &std::collections::BTreeMap<St
             let problem = if !seen.insert(id.as_str()) {
                 Some(format!("{kind} {id} has two rows"))
             } else {
-                match recorded.get(id) {
+                match recorded.get(id.as_str()) {
                     None => Some(format!(
                         "the row of {kind} {id} is named by no record in the slice: a row was added"
                     )),
                     Some(None) => Some(format!("the record of {kind} {id} carries no row=")),
-                    Some(Some(want)) if want != hash => Some(format!(
+                    Some(Some(want)) if *want != hash => Some(format!(
                         "the row of {kind} {id} hashes to {hash} but its record says row={want}: the row was altered"
                     )),
                     Some(Some(_)) => None,
@@ -616,7 +629,7 @@ fn rows(report: &mut Report, m: &Manifest, files: &std::collections::BTreeMap<St
         if bad.is_none()
             && kind == "action"
             && m.filters.is_empty()
-            && let Some(id) = recorded.keys().find(|id| !seen.contains(id.as_str()))
+            && let Some(id) = recorded.keys().find(|id| !seen.contains(**id))
         {
             bad = Some(format!(
                 "action {id} is recorded in the slice but {member} has no row for it: a row was removed"
@@ -682,8 +695,7 @@ fn tree(
         return None;
     };
     let complete = ledger.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let lines = ledger[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty());
-    for leaf in tree::leaves(lines) {
+    for leaf in tree::leaves_of_ledger(&ledger[..complete]) {
         builder.push(&leaf);
     }
     let root = builder.root();

@@ -455,7 +455,7 @@ pub fn from_hex(s: &str) -> Option<Link> {
 /// many threads as there are cores: each thread splits and handles its own stretch of the bytes,
 /// cut at line boundaries (std threads: the verifier keeps its dependencies to blake3,
 /// minisign-verify and tar). `f` is told whether the line is the first of all.
-fn parallel_lines<'a, R: Send>(bytes: &'a [u8], f: impl Fn(bool, &'a [u8]) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_lines<'a, R: Send>(bytes: &'a [u8], f: impl Fn(bool, &'a [u8]) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     let run = |start: usize, part: &'a [u8]| -> Vec<R> {
         part.split_inclusive(|&b| b == b'\n')

@@ -47,12 +47,29 @@ pub fn genesis(case_id: &str) -> Link {
 /// Bytes hashed, in order: `prev` (32 bytes), `seq` (u64 little-endian), the record length
 /// (u64 little-endian), the record bytes. Lengths make the encoding unambiguous.
 pub fn link(prev: &Link, seq: u64, record: &[u8]) -> Link {
-    let mut hasher = blake3::Hasher::new_derive_key(RECORD_CONTEXT);
+    let mut hasher = keyed(RECORD_CONTEXT);
     hasher.update(prev);
     hasher.update(&seq.to_le_bytes());
     hasher.update(&(record.len() as u64).to_le_bytes());
     hasher.update(record);
     *hasher.finalize().as_bytes()
+}
+
+/// A blake3 hasher in key-derivation mode for `context`. The context keys of the hashes
+/// verification computes millions of times (records, leaves, nodes, rows) are derived once per
+/// process and the hasher cloned: deriving one costs as much as hashing a short record.
+pub fn keyed(context: &'static str) -> blake3::Hasher {
+    static BASES: std::sync::OnceLock<Vec<(&'static str, blake3::Hasher)>> = std::sync::OnceLock::new();
+    let bases = BASES.get_or_init(|| {
+        [RECORD_CONTEXT, tree::LEAF_CONTEXT, tree::NODE_CONTEXT, row::ROW_CONTEXT]
+            .into_iter()
+            .map(|c| (c, blake3::Hasher::new_derive_key(c)))
+            .collect()
+    });
+    match bases.iter().find(|(c, _)| *c == context) {
+        Some((_, h)) => h.clone(),
+        None => blake3::Hasher::new_derive_key(context),
+    }
 }
 
 /// Lower-case hex of a link, the form links take in JSON and on the command line.

@@ -22,19 +22,22 @@ pub type Hash = Link;
 
 /// Leaf hash of one record line (without its `\n`).
 pub fn leaf(line: &[u8]) -> Hash {
-    *blake3::Hasher::new_derive_key(LEAF_CONTEXT)
-        .update(line)
-        .finalize()
-        .as_bytes()
+    *crate::keyed(LEAF_CONTEXT).update(line).finalize().as_bytes()
 }
 
 /// Leaf hashes of many record lines, with the context key derived once.
 pub fn leaves<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Vec<Hash> {
-    let keyed = blake3::Hasher::new_derive_key(LEAF_CONTEXT);
+    let keyed = crate::keyed(LEAF_CONTEXT);
     lines
         .into_iter()
         .map(|l| *keyed.clone().update(l).finalize().as_bytes())
         .collect()
+}
+
+/// Leaf hashes of the complete lines of a ledger (or slice), on every core.
+pub fn leaves_of_ledger(bytes: &[u8]) -> Vec<Hash> {
+    let keyed = crate::keyed(LEAF_CONTEXT);
+    crate::ledger::parallel_lines(bytes, |_, l| *keyed.clone().update(l).finalize().as_bytes())
 }
 
 /// Interior node over two children.
@@ -42,10 +45,7 @@ pub fn node(left: &Hash, right: &Hash) -> Hash {
     let mut both = [0u8; 64];
     both[..32].copy_from_slice(left);
     both[32..].copy_from_slice(right);
-    *blake3::Hasher::new_derive_key(NODE_CONTEXT)
-        .update(&both)
-        .finalize()
-        .as_bytes()
+    *crate::keyed(NODE_CONTEXT).update(&both).finalize().as_bytes()
 }
 
 pub fn empty() -> Hash {
