@@ -156,7 +156,7 @@ fn is_bsd_time(s: &str) -> bool {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     b.len() > 16
-        && MONTHS.contains(&&s[..3])
+        && MONTHS.iter().any(|m| b[..3] == *m.as_bytes())
         && b[3] == b' '
         && (b[4] == b' ' || b[4].is_ascii_digit())
         && b[5].is_ascii_digit()
@@ -417,6 +417,14 @@ fn start<'c>(
 
 #[cfg(test)]
 mod tests {
+    /// A line starting with a multi-byte character (here U+FFFD in bytes 1..4) made the month
+    /// check slice inside it: a panic on any byte sequence (found by fuzzing `ingest_run`).
+    #[test]
+    fn fuzz_ingest_run_a_multibyte_character_where_the_month_goes_is_not_a_panic() {
+        assert!(!super::is_bsd_time("x\u{fffd}x 24 10:00:00 host postgres[1]: x"));
+        assert!(super::is_bsd_time("Nov 24 10:00:00 host postgres[1]: x"));
+    }
+
     use super::*;
 
     #[test]
