@@ -4,7 +4,7 @@
 //! checkpoints are also checked by tests/interop/verify_tree_by_hand.py and Debian's minisign.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use super::correlate::{correlated_case, policy};
@@ -48,6 +48,23 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A private copy of the correlated case in a fresh directory, and a key pair `name` there.
+fn case_and_key(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let (shared, _, _) = correlated_case();
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    copy_dir(shared.path(), &case);
+    let (key, public) = keygen(dir.path(), name);
+    (dir, case, key, public)
+}
+
+/// `agaudit keygen` without a password: the secret and public key files.
+fn keygen(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let o = run(&["keygen", "--out", dir.join(name).to_str().unwrap(), "--no-password"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    (dir.join(format!("{name}.key")), dir.join(format!("{name}.pub")))
+}
+
 /// The record numbers of the ledger's records of `kind`.
 fn seqs_of(case: &Path, kind: &str) -> Vec<u64> {
     fs::read_to_string(case.join("ledger/ledger.log"))
@@ -60,19 +77,8 @@ fn seqs_of(case: &Path, kind: &str) -> Vec<u64> {
 
 #[test]
 fn a_consistent_rewrite_is_caught_by_signed_checkpoints_and_located_between_them() {
-    let (shared, _, _) = correlated_case();
-    let dir = tempfile::tempdir().unwrap();
-    let case = dir.path().join("case");
-    copy_dir(shared.path(), &case);
+    let (dir, case, key, public) = case_and_key("owner");
     let c = case.to_str().unwrap();
-    let prefix = dir.path().join("owner");
-    assert_eq!(
-        run(&["keygen", "--out", prefix.to_str().unwrap(), "--no-password"])
-            .status
-            .code(),
-        Some(0)
-    );
-    let (key, public) = (dir.path().join("owner.key"), dir.path().join("owner.pub"));
     let (k, p) = (key.to_str().unwrap(), public.to_str().unwrap());
 
     // Checkpoint A after correlate; then diff grows the ledger and signs checkpoint B.
@@ -182,25 +188,14 @@ fn a_consistent_rewrite_is_caught_by_signed_checkpoints_and_located_between_them
 
 #[test]
 fn a_deleted_ledger_or_head_and_a_forged_checkpoint_are_refused() {
-    let (shared, _, _) = correlated_case();
-    let dir = tempfile::tempdir().unwrap();
-    let case = dir.path().join("case");
-    copy_dir(shared.path(), &case);
+    let (dir, case, owner, public) = case_and_key("owner");
+    let (insider, _) = keygen(dir.path(), "insider");
     let c = case.to_str().unwrap();
-    for name in ["owner", "insider"] {
-        let prefix = dir.path().join(name);
-        assert_eq!(
-            run(&["keygen", "--out", prefix.to_str().unwrap(), "--no-password"])
-                .status
-                .code(),
-            Some(0)
-        );
-    }
-    let key = |n: &str| dir.path().join(format!("{n}.key")).to_str().unwrap().to_string();
-    let public = dir.path().join("owner.pub");
     let p = public.to_str().unwrap();
     assert_eq!(
-        run(&["checkpoint", "--case", c, "--key", &key("owner")]).status.code(),
+        run(&["checkpoint", "--case", c, "--key", owner.to_str().unwrap()])
+            .status
+            .code(),
         Some(0)
     );
 
@@ -220,7 +215,7 @@ fn a_deleted_ledger_or_head_and_a_forged_checkpoint_are_refused() {
     );
     fs::remove_dir_all(forged.path().join("checkpoints")).unwrap();
     assert_eq!(
-        run(&["checkpoint", "--case", f, "--key", &key("insider")])
+        run(&["checkpoint", "--case", f, "--key", insider.to_str().unwrap()])
             .status
             .code(),
         Some(0)
@@ -248,10 +243,7 @@ fn a_deleted_ledger_or_head_and_a_forged_checkpoint_are_refused() {
 
 #[test]
 fn a_rewritten_actions_row_is_refused_by_every_view_and_by_export_naming_the_action() {
-    let (shared, _, _) = correlated_case();
-    let dir = tempfile::tempdir().unwrap();
-    let case = dir.path().join("case");
-    copy_dir(shared.path(), &case);
+    let (dir, case, key, _) = case_and_key("k");
     let c = case.to_str().unwrap();
     // The insider's edit, with pyarrow: the first allowed action becomes another agent's,
     // refused, and its violation refused.
@@ -271,14 +263,6 @@ print(t.column("action_id")[i].as_py())
     let o = Command::new("python3").args(["-c", script, c]).output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let action = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    let prefix = dir.path().join("k");
-    assert_eq!(
-        run(&["keygen", "--out", prefix.to_str().unwrap(), "--no-password"])
-            .status
-            .code(),
-        Some(0)
-    );
-    let key = dir.path().join("k.key");
     let out = dir.path().join("b.tar");
     for args in [
         vec!["log", "--case", c],
@@ -305,19 +289,8 @@ print(t.column("action_id")[i].as_py())
 
 #[test]
 fn an_inclusion_proof_of_one_action_verifies_with_both_verifiers_and_by_hand_and_holds_nothing_else() {
-    let (shared, _, _) = correlated_case();
-    let dir = tempfile::tempdir().unwrap();
-    let case = dir.path().join("case");
-    copy_dir(shared.path(), &case);
+    let (dir, case, key, public) = case_and_key("k");
     let c = case.to_str().unwrap();
-    let prefix = dir.path().join("k");
-    assert_eq!(
-        run(&["keygen", "--out", prefix.to_str().unwrap(), "--no-password"])
-            .status
-            .code(),
-        Some(0)
-    );
-    let (key, public) = (dir.path().join("k.key"), dir.path().join("k.pub"));
     let p = public.to_str().unwrap();
     let ledger = fs::read_to_string(case.join("ledger/ledger.log")).unwrap();
     let record = ledger.lines().filter(|l| l.contains(" kind=action ")).nth(20).unwrap();
