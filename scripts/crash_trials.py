@@ -114,6 +114,10 @@ RUN_DEPENDENT = {
     # head is the hash of the slice's last record (chain-derived); last_seq moves with seq.
     # check_structure and check_bundle tie head and last_seq to the ledger and the bundle.
     "export": {"ts", "head", "manifest", "last_seq"},
+    # export signs a checkpoint of the ledger it leaves: its time, size (moves with seq), root and
+    # head (chain-derived) and file name (named by the size); check_structure ties size and head
+    # to the ledger.
+    "signed_checkpoint": {"ts", "size", "root", "head", "file"},
     # action ts is the observed access's time (from the logs), not the wall clock: kept.
 }
 TORN_NOTE = "torn_tail_recovered"
@@ -245,6 +249,14 @@ def check_structure(records, case_id):
                     f"record {seq} closes a batch of appended={r['appended']} but {since_checkpoint} "
                     "records follow the previous checkpoint"
                 )
+            since_checkpoint = 0
+            continue
+        if r["kind"] == "signed_checkpoint":
+            # Closes its own batch (no closing checkpoint follows it), and signs every record
+            # before it.
+            size = int(r["size"])
+            if size != seq - 1 or records[size - 1]["hash"] != r["head"]:
+                raise TrialFailure(f"signed checkpoint record {seq} names size {size} head {r['head']}")
             since_checkpoint = 0
             continue
         since_checkpoint += 1
