@@ -191,7 +191,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
         }
         'agaudit;export' {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others. It also signs a checkpoint of the ledger the export leaves')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only actions and findings before this time (same forms as --since)')

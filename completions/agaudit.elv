@@ -172,7 +172,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         }
         &'agaudit;export'= {
             cand --case 'Case directory'
-            cand --key 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others'
+            cand --key 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others. It also signs a checkpoint of the ledger the export leaves'
             cand --out 'Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar'
             cand --since 'Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08)'
             cand --until 'Only actions and findings before this time (same forms as --since)'

@@ -123,7 +123,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l no-password -
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l case -d 'Case directory' -r -F
-complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l key -d 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l key -d 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others. It also signs a checkpoint of the ledger the export leaves' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l out -d 'Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l since -d 'Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l until -d 'Only actions and findings before this time (same forms as --since)' -r

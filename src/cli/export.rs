@@ -22,7 +22,8 @@ pub struct ExportArgs {
     pub case: CaseArgs,
 
     /// Secret key (from agaudit keygen or minisign -G); must not be readable by group or others.
-    #[arg(long, value_name = "FILE")]
+    /// It also signs a checkpoint of the ledger the export leaves.
+    #[arg(long, env = "AGAUDIT_KEY", value_name = "FILE")]
     pub key: PathBuf,
 
     /// Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar.
