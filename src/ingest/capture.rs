@@ -228,7 +228,7 @@ fn event_row<'a>(
     let comm = e.comm.clone();
     let text = |s: &Option<String>| s.clone();
     let mut row = KernelEventRow {
-        ts: Some(h.wall_ns.saturating_add(e.ts as i64 - h.boot_ns as i64)),
+        ts: Some(wall_time(h.wall_ns, h.boot_ns, e.ts)),
         boot_ns: e.ts,
         host: h.host.clone(),
         boot_id: h.boot_id.clone(),
@@ -267,6 +267,14 @@ fn event_row<'a>(
 }
 
 /// Updates the process tree with one event.
+/// An event's wall-clock time: the header's wall time plus how long after the header's boot
+/// time the event came, saturating (a capture anyone can write may hold any numbers).
+fn wall_time(wall_ns: i64, header_boot_ns: u64, event_boot_ns: u64) -> i64 {
+    let since = i128::from(event_boot_ns) - i128::from(header_boot_ns);
+    let wall = i128::from(wall_ns) + since;
+    wall.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
 fn track<'a>(h: &Header, e: &Event, row: &KernelEventRow<'a>, procs: &mut HashMap<u32, Proc<'a>>) {
     let p = procs.entry(e.pid).or_insert_with(|| Proc {
         row: ProcessRow {
@@ -307,6 +315,17 @@ fn track<'a>(h: &Header, e: &Event, row: &KernelEventRow<'a>, procs: &mut HashMa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An event time far from the header's boot time overflowed the subtraction (found by
+    /// fuzzing `ingest_capture`): the time saturates instead.
+    #[test]
+    fn fuzz_ingest_capture_an_event_time_far_from_the_boot_time_is_not_an_overflow() {
+        assert_eq!(wall_time(1_000, 10, 25), 1_015);
+        assert_eq!(wall_time(1_000, 25, 10), 985);
+        assert_eq!(wall_time(i64::MAX - 1, 0, u64::MAX), i64::MAX);
+        assert_eq!(wall_time(i64::MIN + 1, u64::MAX, 0), i64::MIN);
+        assert_eq!(wall_time(0, 0, u64::MAX), i64::MAX);
+    }
 
     #[test]
     fn identity_from_the_environment() {
