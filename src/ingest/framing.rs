@@ -296,7 +296,9 @@ impl Framer {
         if !any {
             return Ok(None);
         }
-        if buf.last() == Some(&b'\r') && !truncated {
+        // Only this line's own carriage return: an empty line must not take the last byte of the
+        // line before it.
+        if kept > 0 && buf.last() == Some(&b'\r') && !truncated {
             buf.pop();
         }
         self.line_no += 1;
@@ -546,6 +548,18 @@ mod tests {
         for (i, rec) in r.iter().enumerate() {
             assert_eq!((rec.0, rec.1, rec.3), (2 * i as u64 + 1, 2, None));
             assert!(rec.2.starts_with(&format!("{i},\"multi\nline")), "{}", rec.2);
+        }
+    }
+
+    /// An empty line after a line ending in two carriage returns took the earlier line's last
+    /// byte and framed past the end of the buffer (found by fuzzing `ingest_otlp` and
+    /// `ingest_mcp`).
+    #[test]
+    fn fuzz_ingest_otlp_an_empty_line_keeps_the_carriage_return_of_the_line_before() {
+        for framing in [Framing::Lines, Framing::Continued, Framing::Csv] {
+            let r = frame("a\r\r\n\nb\r\n\r\n\n", framing);
+            assert_eq!(r[0].2, "a\r", "{framing:?}");
+            assert!(r.iter().any(|x| x.2 == "b"), "{framing:?}: {r:?}");
         }
     }
 
