@@ -465,12 +465,7 @@ fn stored_value(key: &str, v: &AnyValue<'_>, lang: QueryLanguage, counts: &mut R
         }
         AttributeKind::Plain => {
             if let Some(kv) = &v.kvlist_value {
-                Value::Object(
-                    kv.values
-                        .iter()
-                        .map(|e| (e.key.to_string(), entry_value(e, lang, counts)))
-                        .collect(),
-                )
+                map_value(kv, lang, counts)
             } else if let Some(a) = &v.array_value {
                 Value::Array(a.values.iter().map(|e| stored_value(key, e, lang, counts)).collect())
             } else if let Some(s) = &v.string_value {
@@ -480,6 +475,16 @@ fn stored_value(key: &str, v: &AnyValue<'_>, lang: QueryLanguage, counts: &mut R
             }
         }
     }
+}
+
+/// A map value as stored: entry by entry, each nested key saying what its value is.
+fn map_value(kv: &model::KeyValueList<'_>, lang: QueryLanguage, counts: &mut RuleCounts) -> serde_json::Value {
+    serde_json::Value::Object(
+        kv.values
+            .iter()
+            .map(|e| (e.key.to_string(), entry_value(e, lang, counts)))
+            .collect(),
+    )
 }
 
 fn entry_value(kv: &KeyValue<'_>, lang: QueryLanguage, counts: &mut RuleCounts) -> serde_json::Value {
@@ -503,12 +508,7 @@ fn stored_body(v: &AnyValue<'_>, lang: QueryLanguage, counts: &mut RuleCounts) -
             redact::only_length("message", s, counts)
         })
     } else if let Some(kv) = &v.kvlist_value {
-        Value::Object(
-            kv.values
-                .iter()
-                .map(|e| (e.key.to_string(), entry_value(e, lang, counts)))
-                .collect(),
-        )
+        map_value(kv, lang, counts)
     } else if let Some(a) = &v.array_value {
         Value::Array(a.values.iter().map(|e| stored_body(e, lang, counts)).collect())
     } else {
