@@ -5,10 +5,12 @@
 //! one fixed modification time, members in a fixed order. agaudit's exporter calls [`write`] and
 //! every verifier calls [`read`], so the two agree on what a well-formed bundle is.
 //!
-//! In: member names and bytes (write) or an archive's bytes (read). Out: the other, or why the
-//! archive is not a bundle.
+//! In: member names and bytes (write), or an archive (read, index). Out: the archive's bytes, its
+//! members (slices, or spans of a file), or why the archive is not a bundle.
 
 use std::collections::BTreeMap;
+
+use crate::source::{Source, Span};
 
 /// The members of a bundle, by name (without the top directory): slices of the archive's bytes,
 /// never copies (a bundle can hold hundreds of megabytes).
@@ -164,33 +166,58 @@ impl std::fmt::Display for ArchiveError {
     }
 }
 
-/// Reads a bundle archive in its canonical form only: the top directory's header, then each
+/// Reads a bundle archive in its canonical form only: see [`index`]. The members are slices
+/// of `bytes`.
+pub fn read(bytes: &[u8]) -> Result<Members<'_>, ArchiveError> {
+    let index = index(&Source::Bytes(bytes))?;
+    let files = index
+        .files
+        .into_iter()
+        .map(|(name, span)| (name, &bytes[span.offset as usize..(span.offset + span.len) as usize]))
+        .collect();
+    Ok(Members {
+        directory: index.directory,
+        files,
+    })
+}
+
+/// Where each member's data lies in a bundle archive, by name (without the top directory).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Index {
+    /// The top directory every member lives in.
+    pub directory: String,
+    pub files: BTreeMap<String, Span>,
+}
+
+/// Indexes a bundle archive in its canonical form only: the top directory's header, then each
 /// member's header and data padded with zeros to 512 bytes, then exactly two zero blocks and
 /// nothing after them. Every header must be byte for byte the one [`write`] makes for that path,
 /// size and the directory's modification time, so changed modes, owners, times, PAX or GNU
 /// extension headers, and members or bytes after the end are all refused. The error says which
-/// entry broke which rule.
-pub fn read(bytes: &[u8]) -> Result<Members<'_>, ArchiveError> {
-    let mut out = Members::default();
-    let mut offset = 0usize;
+/// entry broke which rule. Only headers, padding and the end are read: members' data is not.
+pub fn index(src: &Source) -> Result<Index, ArchiveError> {
+    let mut out = Index::default();
+    let len = src.len();
+    let mut offset = 0u64;
     let mut mtime = 0;
     let mut n = 0;
+    let mut block = [0u8; BLOCK];
     loop {
-        let Some(block) = bytes.get(offset..offset + BLOCK) else {
+        if src.read_at(offset, &mut block).is_err() {
             return Err(if n == 0 {
                 ArchiveError::NotTar("shorter than one 512-byte header".into())
             } else {
                 ArchiveError::End {
-                    offset: offset as u64,
+                    offset,
                     reason: "the archive ends without its end-of-archive blocks (truncated)",
                 }
             });
-        };
+        }
         if block.iter().all(|&b| b == 0) {
             break;
         }
         n += 1;
-        let h = tar::Header::from_byte_slice(block);
+        let h = tar::Header::from_byte_slice(&block);
         let path = std::str::from_utf8(&h.path_bytes())
             .map(str::to_string)
             .map_err(|_| ArchiveError::NameNotUtf8 { entry: n })?;
@@ -253,16 +280,19 @@ pub fn read(bytes: &[u8]) -> Result<Members<'_>, ArchiveError> {
         if let Some((field, _, _)) = field {
             return Err(broken(EntryRule::NotCanonical { field }));
         }
-        let start = offset + BLOCK;
-        let data = usize::try_from(size)
-            .ok()
-            .and_then(|len| start.checked_add(len))
-            .and_then(|end| bytes.get(start..end))
+        let start = offset + BLOCK as u64;
+        let data = Span {
+            offset: start,
+            len: size,
+        };
+        let padded = start
+            .checked_add(size)
+            .and_then(|end| end.checked_next_multiple_of(BLOCK as u64))
+            .filter(|&end| end <= len)
             .ok_or_else(|| broken(EntryRule::Truncated))?;
-        let padded = start + data.len().next_multiple_of(BLOCK);
-        let padding = bytes
-            .get(start + data.len()..padded)
-            .ok_or_else(|| broken(EntryRule::Truncated))?;
+        let mut padding = vec![0; (padded - start - size) as usize];
+        src.read_at(start + size, &mut padding)
+            .map_err(|_| broken(EntryRule::Truncated))?;
         if padding.iter().any(|&b| b != 0) {
             return Err(broken(EntryRule::Padding));
         }
@@ -276,24 +306,48 @@ pub fn read(bytes: &[u8]) -> Result<Members<'_>, ArchiveError> {
     if n == 0 {
         return Err(ArchiveError::Empty);
     }
-    match bytes.len().cmp(&(offset + 2 * BLOCK)) {
+    let end = offset + 2 * BLOCK as u64;
+    match len.cmp(&end) {
         std::cmp::Ordering::Less => Err(ArchiveError::End {
-            offset: offset as u64,
+            offset,
             reason: "the archive ends inside its end-of-archive blocks (truncated)",
         }),
         std::cmp::Ordering::Greater => {
-            let extra = offset + BLOCK;
-            let at = bytes[extra..].iter().position(|&b| b != 0).map_or(extra, |p| extra + p);
+            // Name the first non-zero byte after the first end block, reading piece by piece.
+            let extra = Span {
+                offset: offset + BLOCK as u64,
+                len: len - offset - BLOCK as u64,
+            };
+            let (mut at, mut found) = (extra.offset, false);
+            let _ = src.pieces(extra, |piece| {
+                if !found {
+                    match piece.iter().position(|&b| b != 0) {
+                        Some(p) => {
+                            at += p as u64;
+                            found = true;
+                        }
+                        None => at += piece.len() as u64,
+                    }
+                }
+            });
             Err(ArchiveError::End {
-                offset: at as u64,
+                offset: if found { at } else { extra.offset },
                 reason: "bytes after the end-of-archive blocks: something was appended (tar may still extract it)",
             })
         }
-        std::cmp::Ordering::Equal if bytes[offset..].iter().any(|&b| b != 0) => Err(ArchiveError::End {
-            offset: offset as u64,
-            reason: "the end-of-archive blocks are not all zero",
-        }),
-        std::cmp::Ordering::Equal => Ok(out),
+        std::cmp::Ordering::Equal => {
+            let mut second = [0u8; BLOCK];
+            src.read_at(offset + BLOCK as u64, &mut second)
+                .map_err(|e| ArchiveError::NotTar(e.to_string()))?;
+            if second.iter().any(|&b| b != 0) {
+                Err(ArchiveError::End {
+                    offset,
+                    reason: "the end-of-archive blocks are not all zero",
+                })
+            } else {
+                Ok(out)
+            }
+        }
     }
 }
 

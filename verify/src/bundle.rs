@@ -14,9 +14,12 @@
 
 use minisign_verify::{PublicKey, Signature};
 
+use std::collections::{BTreeMap, HashMap};
+
 use crate::archive;
-use crate::ledger::{Anchor, fields, from_hex, split_hash, verify_from};
+use crate::ledger::{Anchor, Chain, ChainError, fields, from_hex, split_hash};
 use crate::manifest::{self, LEDGER, MANIFEST, Manifest, SIGNATURE};
+use crate::source::{Lines, Source, Span};
 use crate::{genesis, to_hex};
 
 /// One check's outcome and, when it failed, where.
@@ -84,45 +87,86 @@ impl Report {
 }
 
 /// A bundle opened and checked: the report, and what later comparisons need.
-struct Opened<'a> {
+struct Opened<'s> {
     report: Report,
     manifest: Option<Manifest>,
-    ledger: &'a [u8],
+    src: Source<'s>,
+    /// Where the ledger slice lies in the bundle (empty when there is none).
+    ledger: Span,
     /// The root of records 1..last_seq, recomputed from the manifest's frontier and the slice.
     root: Option<crate::tree::Hash>,
 }
 
+/// The largest a manifest, signature or checkpoint may be: they are read whole.
+const SMALL_MEMBER: u64 = 16 << 20;
+
+/// How many records' row hashes the rows check holds at once (about 64 bytes each). A bundle
+/// with more records is checked in several passes, each over the ids of one bucket, so memory
+/// stays bounded whatever the bundle's size.
+pub const ROWS_IN_MEMORY: u64 = 1 << 21;
+
 /// Verifies the bundle in `bytes` with `key`; with `older`, also that it extends that bundle.
 pub fn verify(bytes: &[u8], key: &PublicKey, older: Option<&[u8]>) -> Report {
-    let mut opened = open(bytes, key);
+    verify_source(&Source::Bytes(bytes), key, older.map(Source::Bytes).as_ref())
+}
+
+/// [`verify`] a bundle wherever it is (a file is read piece by piece, never whole).
+pub fn verify_source(src: &Source, key: &PublicKey, older: Option<&Source>) -> Report {
+    verify_with(src, key, older, ROWS_IN_MEMORY)
+}
+
+/// [`verify_source`] holding at most `rows_in_memory` records' row hashes at a time.
+pub fn verify_with(src: &Source, key: &PublicKey, older: Option<&Source>, rows_in_memory: u64) -> Report {
+    let mut opened = open(src, key, rows_in_memory);
     if let Some(older) = older {
-        let old = open(older, key);
+        let old = open(older, key, rows_in_memory);
         against(&mut opened, &old);
     }
     opened.report
 }
 
-fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
-    let mut report = Report::default();
-    let members = match archive::read(bytes) {
-        Ok(m) => m,
+fn open<'s>(src: &Source<'s>, key: &PublicKey, rows_in_memory: u64) -> Opened<'s> {
+    let mut opened = Opened {
+        report: Report::default(),
+        manifest: None,
+        src: src.clone(),
+        ledger: Span::default(),
+        root: None,
+    };
+    let report = &mut opened.report;
+    let index = match archive::index(src) {
+        Ok(i) => i,
         Err(e) => {
             report.fail("archive", e.to_string(), None, None, None);
-            return Opened {
-                report,
-                manifest: None,
-                ledger: &[],
-                root: None,
-            };
+            return opened;
         }
     };
     report.pass(
         "archive",
-        format!("{} members in {}/", members.files.len(), members.directory),
+        format!("{} members in {}/", index.files.len(), index.directory),
     );
-    let manifest_bytes = members.files.get(MANIFEST).copied();
+    let mut small = |name: &str| -> Option<Vec<u8>> {
+        let span = *index.files.get(name)?;
+        let read = if span.len > SMALL_MEMBER {
+            Err(format!(
+                "{} bytes, more than the {} MiB it may be",
+                span.len,
+                SMALL_MEMBER >> 20
+            ))
+        } else {
+            src.bytes(span).map_err(|e| e.to_string())
+        };
+        read.map_err(|e| report.fail("archive", format!("{name} cannot be read: {e}"), Some(name), None, None))
+            .ok()
+    };
+    let manifest_bytes = small(MANIFEST);
+    let sig_bytes = small(SIGNATURE);
+    let checkpoint = (
+        small(crate::manifest::CHECKPOINT),
+        small(crate::manifest::CHECKPOINT_SIG),
+    );
     // Err: what is wrong, and at which line of the manifest when a line is to blame.
-    let parsed: Result<Manifest, (String, Option<usize>)> = match manifest_bytes {
+    let parsed: Result<Manifest, (String, Option<usize>)> = match &manifest_bytes {
         None => Err((format!("{MANIFEST} is missing"), None)),
         Some(b) => match std::str::from_utf8(b) {
             Err(_) => Err((format!("{MANIFEST} is not UTF-8"), None)),
@@ -130,9 +174,9 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
         },
     };
     signature(
-        &mut report,
-        manifest_bytes,
-        members.files.get(SIGNATURE).copied(),
+        report,
+        manifest_bytes.as_deref(),
+        sig_bytes.as_deref(),
         parsed.as_ref().ok(),
         key,
     );
@@ -153,20 +197,15 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
         }
         Err((e, line)) => {
             report.fail("manifest", e, Some(MANIFEST), line.map(|l| l as u64), None);
-            return Opened {
-                report,
-                manifest: None,
-                ledger: &[],
-                root: None,
-            };
+            return opened;
         }
     };
-    if manifest.directory() != members.directory {
+    if manifest.directory() != index.directory {
         report.fail(
             "archive",
             format!(
                 "top directory is {}/ but the manifest's case and range name {}/",
-                members.directory,
+                index.directory,
                 manifest.directory()
             ),
             None,
@@ -179,27 +218,183 @@ fn open<'a>(bytes: &'a [u8], key: &PublicKey) -> Opened<'a> {
     report.last_seq = Some(manifest.last_seq);
     report.head = Some(manifest.head.clone());
     report.records_total = manifest.records;
-    let ledger = members.files.get(LEDGER).copied().unwrap_or_default();
-    // The members' hashes and the chain read the same bytes independently: side by side.
+    let ledger = index.files.get(LEDGER).copied().unwrap_or_default();
+    opened.ledger = ledger;
+    // The ledger is read once, for its member hash, the chain, the tree, the custody records and
+    // the rows' records; the other members are hashed beside it.
     let mut chain_report = Report::default();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            chain_report.records_total = manifest.records;
-            chain(&mut chain_report, &manifest, ledger);
-        });
-        member_hashes(&mut report, &manifest, &members.files);
+    let anchor = anchor(&mut chain_report, &manifest);
+    let (pass, mut digests) = std::thread::scope(|s| {
+        let pass = s.spawn(|| LedgerPass::run(src, ledger, &manifest, anchor, rows_in_memory));
+        let digests = member_digests(src, &index);
+        (pass.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), digests)
     });
+    let pass = match pass {
+        Ok(p) => p,
+        Err(e) => {
+            report.fail(
+                "member",
+                format!("{LEDGER} cannot be read: {e}"),
+                Some(LEDGER),
+                None,
+                None,
+            );
+            return opened;
+        }
+    };
+    if index.files.contains_key(LEDGER) {
+        digests.insert(LEDGER.to_string(), pass.digest.clone());
+    }
+    member_hashes(report, &manifest, &index, &digests);
+    chain_report.records_total = manifest.records;
+    chain(&mut chain_report, &manifest, src, ledger, anchor, &pass);
     report.records_valid = chain_report.records_valid;
     report.checks.append(&mut chain_report.checks);
-    custody(&mut report, &manifest, ledger);
-    rows(&mut report, &manifest, &members.files, ledger);
-    let root = tree(&mut report, &manifest, &members.files, ledger, key);
-    Opened {
+    custody(report, &manifest, &pass);
+    let tree_ok = tree(report, &manifest, pass.tree, checkpoint, key);
+    rows(
         report,
-        manifest: Some(manifest),
+        &manifest,
+        &index,
+        &digests,
+        src,
         ledger,
-        root,
+        pass.recorded,
+        rows_in_memory,
+    );
+    opened.root = tree_ok;
+    opened.manifest = Some(manifest);
+    opened
+}
+
+/// Each member's size and blake3 but the ledger's (the ledger pass hashes it), read piece by
+/// piece.
+fn member_digests(src: &Source, index: &archive::Index) -> BTreeMap<String, Result<(u64, String), String>> {
+    index
+        .files
+        .iter()
+        .filter(|(name, _)| *name != LEDGER)
+        .map(|(name, span)| {
+            let mut h = blake3::Hasher::new();
+            let read = src.pieces(*span, |piece| {
+                h.update(piece);
+            });
+            let digest = read.map(|()| (span.len, h.finalize().to_hex().to_string()));
+            (name.clone(), digest.map_err(|e| e.to_string()))
+        })
+        .collect()
+}
+
+/// What one read of the ledger slice found: its hash, the chain, the tree's leaves, the
+/// custody records the manifest copies, and the row hashes the records name.
+struct LedgerPass<'m> {
+    digest: Result<(u64, String), String>,
+    /// The chain as far as it verified (None when the manifest's anchor is unusable), where it
+    /// broke, and the bytes of complete lines (the rest is a torn record).
+    chain: Option<Chain>,
+    broken: Option<ChainError>,
+    complete: u64,
+    tree: Tree,
+    /// (line, the manifest's copy, whether the line is that record).
+    custody: Vec<(u64, &'m manifest::Custody, bool)>,
+    recorded: Recorded,
+    first_ts: String,
+    last_ts: String,
+}
+
+impl<'m> LedgerPass<'m> {
+    fn run(
+        src: &Source,
+        span: Span,
+        m: &'m Manifest,
+        anchor: Option<Anchor>,
+        rows_in_memory: u64,
+    ) -> std::io::Result<LedgerPass<'m>> {
+        let mut hasher = blake3::Hasher::new();
+        let mut chain = anchor.map(Chain::new);
+        let mut broken: Option<ChainError> = None;
+        let mut tree = Tree::start(m);
+        let mut recorded = Recorded::new(m, 0, rows_in_memory);
+        let wanted: BTreeMap<u64, &manifest::Custody> = m
+            .custody
+            .iter()
+            .filter(|c| (m.first_seq..=m.last_seq).contains(&c.seq))
+            .map(|c| (c.seq - m.first_seq + 1, c))
+            .collect();
+        let mut custody = Vec::new();
+        let (mut lines_before, mut complete) = (0u64, 0u64);
+        let (mut first_ts, mut last_ts) = (None, String::new());
+        let too_long = src.lines(span, |raw, lines| {
+            std::thread::scope(|s| {
+                s.spawn(|| hasher.update(raw));
+                if lines.is_empty() {
+                    return;
+                }
+                if let Some(c) = &mut chain
+                    && broken.is_none()
+                {
+                    broken = c.feed(lines).err();
+                }
+                if let Tree::Building(b) = &mut tree {
+                    for leaf in crate::tree::leaves_of_ledger(lines) {
+                        b.push(&leaf);
+                    }
+                }
+                recorded.collect(lines);
+                let n = lines.iter().filter(|&&b| b == b'\n').count() as u64;
+                for (&line_no, c) in wanted.range(lines_before + 1..=lines_before + n) {
+                    let line = lines.split(|&b| b == b'\n').nth((line_no - lines_before - 1) as usize);
+                    custody.push((line_no, *c, line.is_some_and(|l| is_custody_record(l, c))));
+                }
+                let mut each = lines[..lines.len() - 1].split(|&b| b == b'\n');
+                if first_ts.is_none() {
+                    first_ts = Some(each.next().and_then(record_ts).unwrap_or_default());
+                }
+                last_ts = lines[..lines.len() - 1]
+                    .rsplit(|&b| b == b'\n')
+                    .next()
+                    .and_then(record_ts)
+                    .unwrap_or_default();
+                lines_before += n;
+                complete += lines.len() as u64;
+            });
+        })?;
+        if let Err(line) = too_long
+            && broken.is_none()
+        {
+            broken = Some(ChainError {
+                line,
+                reason: format!(
+                    "a line longer than {} MiB: not a record agaudit writes (it is hashed, not read)",
+                    crate::source::LONGEST_LINE >> 20
+                ),
+            });
+        }
+        Ok(LedgerPass {
+            digest: Ok((span.len, hasher.finalize().to_hex().to_string())),
+            chain,
+            broken,
+            complete,
+            tree,
+            custody,
+            recorded,
+            first_ts: first_ts.unwrap_or_default(),
+            last_ts,
+        })
     }
+}
+
+fn is_custody_record(line: &[u8], c: &manifest::Custody) -> bool {
+    let found = std::str::from_utf8(line).ok().and_then(|l| fields(l).ok());
+    let get = |k: &str| {
+        found
+            .as_ref()
+            .and_then(|f| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_str()))
+    };
+    get("kind") == Some(c.record.as_str())
+        && get("hash") == Some(c.hash.as_str())
+        && get("path") == Some(c.path.as_str())
+        && get("blake3") == Some(c.blake3.as_str())
 }
 
 fn signature(
@@ -317,9 +512,14 @@ fn signature(
     );
 }
 
-fn member_hashes(report: &mut Report, manifest: &Manifest, files: &std::collections::BTreeMap<String, &[u8]>) {
+fn member_hashes(
+    report: &mut Report,
+    manifest: &Manifest,
+    index: &archive::Index,
+    digests: &BTreeMap<String, Result<(u64, String), String>>,
+) {
     for m in &manifest.members {
-        match files.get(&m.name) {
+        match digests.get(&m.name) {
             None => report.fail(
                 "member",
                 format!("{} is listed in the manifest but missing from the bundle", m.name),
@@ -327,17 +527,20 @@ fn member_hashes(report: &mut Report, manifest: &Manifest, files: &std::collecti
                 None,
                 None,
             ),
-            Some(bytes) => {
-                let found = blake3::hash(bytes).to_hex().to_string();
-                if found != m.blake3 || bytes.len() as u64 != m.bytes {
+            Some(Err(e)) => report.fail(
+                "member",
+                format!("{} cannot be read: {e}", m.name),
+                Some(&m.name),
+                None,
+                None,
+            ),
+            Some(Ok((len, found))) => {
+                if *found != m.blake3 || *len != m.bytes {
                     report.fail(
                         "member",
                         format!(
-                            "{}: {} bytes with blake3 {found}, the manifest says {} bytes with blake3 {}",
-                            m.name,
-                            bytes.len(),
-                            m.bytes,
-                            m.blake3
+                            "{}: {len} bytes with blake3 {found}, the manifest says {} bytes with blake3 {}",
+                            m.name, m.bytes, m.blake3
                         ),
                         Some(&m.name),
                         None,
@@ -349,7 +552,7 @@ fn member_hashes(report: &mut Report, manifest: &Manifest, files: &std::collecti
             }
         }
     }
-    for name in files.keys() {
+    for name in index.files.keys() {
         if name != MANIFEST && name != SIGNATURE && manifest.member(name).is_none() {
             report.fail(
                 "member",
@@ -362,8 +565,9 @@ fn member_hashes(report: &mut Report, manifest: &Manifest, files: &std::collecti
     }
 }
 
-fn chain(report: &mut Report, m: &Manifest, ledger: &[u8]) {
-    let anchor = if m.first_seq == 1 {
+/// Where the slice's chain starts, from the manifest: the case's genesis, or the anchor link.
+fn anchor(report: &mut Report, m: &Manifest) -> Option<Anchor> {
+    if m.first_seq == 1 {
         let g = to_hex(&genesis(&m.case_id));
         if m.anchor != g {
             report.fail(
@@ -373,31 +577,60 @@ fn chain(report: &mut Report, m: &Manifest, ledger: &[u8]) {
                 None,
                 None,
             );
-            return;
+            return None;
         }
-        Anchor::Genesis
-    } else {
-        match from_hex(&m.anchor) {
-            Some(link) if m.first_seq > 1 => Anchor::After {
-                seq: m.first_seq - 1,
-                link,
-            },
-            _ => {
-                report.fail(
-                    "chain",
-                    format!(
-                        "expected first_seq >= 1 and a 64-hex anchor, found {} and {}",
-                        m.first_seq, m.anchor
-                    ),
-                    Some(MANIFEST),
-                    None,
-                    None,
-                );
-                return;
+        return Some(Anchor::Genesis);
+    }
+    match from_hex(&m.anchor) {
+        Some(link) if m.first_seq > 1 => Some(Anchor::After {
+            seq: m.first_seq - 1,
+            link,
+        }),
+        _ => {
+            report.fail(
+                "chain",
+                format!(
+                    "expected first_seq >= 1 and a 64-hex anchor, found {} and {}",
+                    m.first_seq, m.anchor
+                ),
+                Some(MANIFEST),
+                None,
+                None,
+            );
+            None
+        }
+    }
+}
+
+/// The stated hash of the records `seqs` (ascending) of the slice at `span`, whose first record
+/// is `first_seq`, read again.
+fn stated_links(src: &Source, span: Span, first_seq: u64, seqs: &[u64]) -> Vec<Option<crate::Link>> {
+    let mut lines = Lines::new(src, span);
+    let mut seq = first_seq.saturating_sub(1);
+    seqs.iter()
+        .map(|&want| {
+            while seq + 1 < want {
+                lines.next_line()?;
+                seq += 1;
             }
-        }
+            let line = lines.next_line()?;
+            seq += 1;
+            from_hex(split_hash(line)?.1)
+        })
+        .collect()
+}
+
+fn chain(report: &mut Report, m: &Manifest, src: &Source, ledger: Span, anchor: Option<Anchor>, pass: &LedgerPass) {
+    let (Some(anchor), Some(c)) = (anchor, &pass.chain) else {
+        return;
     };
-    match verify_from(ledger, anchor) {
+    let claims = c.check_claims(|seqs| stated_links(src, ledger, anchor.seq() + 1, seqs));
+    let result = match (pass.broken.clone(), claims) {
+        (Some(a), Err(b)) => Err(if b.line < a.line { b } else { a }),
+        (Some(e), Ok(())) | (None, Err(e)) => Err(e),
+        (None, Ok(())) => Ok(c.finish(pass.complete, ledger.len)),
+    };
+    match result {
         Err(e) => {
             report.records_valid = e.line - 1;
             let seq = m.first_seq.saturating_add(e.line).saturating_sub(1);
@@ -456,11 +689,8 @@ fn chain(report: &mut Report, m: &Manifest, ledger: &[u8]) {
                             m.first_seq, m.last_seq, m.anchor, m.head
                         ),
                     );
-                    let ts = |line: Option<&[u8]>| line.and_then(record_ts).unwrap_or_default();
-                    let mut lines = ledger.split(|&b| b == b'\n').filter(|l| !l.is_empty());
-                    let (first_ts, last_ts) = (ts(lines.next()), ts(lines.next_back()));
-                    let last_ts = if m.records == 1 { first_ts.clone() } else { last_ts };
-                    if first_ts != m.first_ts || last_ts != m.last_ts {
+                    let (first_ts, last_ts) = (&pass.first_ts, &pass.last_ts);
+                    if *first_ts != m.first_ts || *last_ts != m.last_ts {
                         report.fail(
                             "chain",
                             format!(
@@ -505,152 +735,393 @@ fn record_ts(line: &[u8]) -> Option<String> {
     f.into_iter().find(|(k, _)| *k == "ts").map(|(_, v)| v)
 }
 
-/// The Parquet members hold exactly the rows the slice's records name: each row hashes to the
-/// `row=` of the latest record of its id, no row lacks a record, every action record has its
-/// row, and each member holds the `rows=` its manifest line says.
-#[cfg(feature = "rows")]
-fn rows(report: &mut Report, m: &Manifest, files: &std::collections::BTreeMap<String, &[u8]>, ledger: &[u8]) {
-    use std::collections::{HashMap, HashSet};
-    for (member, kind, id_field, id_column) in [
-        ("actions.parquet", "action", "action", "action_id"),
-        ("findings.parquet", "finding", "finding", "finding_id"),
-    ] {
-        let marker = format!(" kind={kind} ");
-        let id_key = format!(" {id_field}=");
-        // Every record line on every core, read in place: an action record ends `… action=<id>
-        // evidence=<table>:<hash> row=<hash> prev=<hash> hash=<hash>` and a finding record
-        // `… conf=<conf> row=<hash> prev=… hash=…` (docs/ledger.md), values the writer writes
-        // bare, so the fields are found from the end without parsing the whole line.
-        let complete = ledger.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let pairs = crate::ledger::parallel_lines(&ledger[..complete], |_, line| {
-            let line = std::str::from_utf8(line).ok()?;
-            if !line.contains(&marker) {
-                return None;
+/// The `row=` the slice's action and finding records name, by id, for the ids of one bucket
+/// (the latest record of an id wins, as in the case).
+struct Recorded {
+    bucket: u64,
+    buckets: u64,
+    /// The most records one bucket may hold: twice its share, which ids agaudit writes (blake3
+    /// digests) never come near. More, or more records in all than the manifest counts, and the
+    /// rows check stops rather than hold them.
+    limit: u64,
+    /// The manifest's record count, and the action and finding records read so far.
+    records: u64,
+    read: u64,
+    actions: Ids,
+    findings: Ids,
+    overflow: bool,
+    /// Whether the slice records any action at all, in any bucket.
+    any_action: bool,
+}
+
+/// Ids and the `row=` their latest record names. Ids as agaudit writes them (32 hex digits)
+/// are held as 16 bytes in a vector sorted once all are in (about 50 bytes a record); others,
+/// which agaudit does not write, in a map.
+#[derive(Default)]
+struct Ids {
+    hex: Vec<([u8; 16], Entry)>,
+    sorted: bool,
+    other: HashMap<String, Entry>,
+}
+
+// Without the rows feature the records are not collected: only the rows check reads them.
+#[cfg_attr(not(feature = "rows"), allow(dead_code))]
+#[derive(Clone, Copy)]
+struct Entry {
+    row: RowField,
+    /// A row of this id was found in the Parquet member.
+    seen: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RowField {
+    Absent,
+    Malformed,
+    Hash(crate::Link),
+}
+
+fn id_number(id: &str) -> Option<u128> {
+    let hex = id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    hex.then(|| u128::from_str_radix(id, 16).ok()).flatten()
+}
+
+fn bucket_of(id: &str, buckets: u64) -> u64 {
+    let n = id_number(id).unwrap_or_else(|| {
+        let h = blake3::hash(id.as_bytes());
+        u128::from_le_bytes(h.as_bytes()[..16].try_into().unwrap_or_default())
+    });
+    (n % u128::from(buckets.max(1))) as u64
+}
+
+#[cfg_attr(not(feature = "rows"), allow(dead_code))]
+impl Ids {
+    /// Records `id`; a later record of the same id replaces it.
+    fn insert(&mut self, id: &str, row: RowField) {
+        let entry = Entry { row, seen: false };
+        match id_number(id) {
+            Some(n) => {
+                self.hex.push((n.to_be_bytes(), entry));
+                self.sorted = false;
             }
+            None => {
+                self.other.insert(id.to_string(), entry);
+            }
+        }
+    }
+
+    /// Sorts the hex ids, keeping each id's latest record (the sort is stable).
+    fn sort(&mut self) {
+        if !self.sorted {
+            self.hex.sort_by_key(|a| a.0);
+            self.hex.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    kept.1 = later.1;
+                }
+                same
+            });
+            self.sorted = true;
+        }
+    }
+
+    /// The entry of `id`; [`Ids::sort`] first.
+    fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
+        match id_number(id) {
+            Some(n) => {
+                let key = n.to_be_bytes();
+                let at = self.hex.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
+                Some(&mut self.hex[at].1)
+            }
+            None => self.other.get_mut(id),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        (self.hex.len() + self.other.len()) as u64
+    }
+
+    /// An id recorded whose row was not found.
+    fn unseen(&self) -> Option<String> {
+        let hex = self
+            .hex
+            .iter()
+            .find(|(_, e)| !e.seen)
+            .map(|(n, _)| format!("{:032x}", u128::from_be_bytes(*n)));
+        hex.or_else(|| self.other.iter().find(|(_, e)| !e.seen).map(|(id, _)| id.clone()))
+    }
+}
+
+impl Recorded {
+    fn new(m: &Manifest, bucket: u64, rows_in_memory: u64) -> Recorded {
+        Recorded {
+            bucket,
+            buckets: m.records.div_ceil(rows_in_memory.max(1)).max(1),
+            limit: 2 * rows_in_memory.max(1) + 16,
+            records: m.records,
+            read: 0,
+            actions: Ids::default(),
+            findings: Ids::default(),
+            overflow: false,
+            any_action: false,
+        }
+    }
+
+    /// Takes the records of this bucket from complete lines, on every core. An action record
+    /// ends `… action=<id> evidence=<table>:<hash> row=<hash> prev=<hash> hash=<hash>` and a
+    /// finding record `… conf=<conf> row=<hash> prev=… hash=…` (docs/ledger.md), values the
+    /// writer writes bare, so the fields are found from the end without parsing the whole line.
+    fn collect(&mut self, lines: &[u8]) {
+        if !cfg!(feature = "rows") || self.overflow {
+            return;
+        }
+        let found = crate::ledger::parallel_lines(lines, |_, line| {
+            let line = std::str::from_utf8(line).ok()?;
+            let action = if line.contains(" kind=action ") {
+                true
+            } else if line.contains(" kind=finding ") {
+                false
+            } else {
+                return None;
+            };
             let before_prev = &line[..line.rfind(" prev=")?];
             let row = before_prev
                 .rfind(" row=")
                 .map(|at| &before_prev[at + 5..])
                 .filter(|r| !r.contains(' '));
-            let at = before_prev.rfind(&id_key)? + id_key.len();
+            let id_key = if action { " action=" } else { " finding=" };
+            let at = before_prev.rfind(id_key)? + id_key.len();
             let id = before_prev[at..].split(' ').next()?;
-            Some((id, row))
+            Some((action, id, row))
         });
-        let mut recorded: HashMap<&str, Option<&str>> = HashMap::with_capacity(pairs.len());
-        for (id, row) in pairs.into_iter().flatten() {
-            recorded.insert(id, row);
+        for (action, id, row) in found.into_iter().flatten() {
+            self.any_action |= action;
+            self.read += 1;
+            if self.read > self.records {
+                self.overflow = true;
+                return;
+            }
+            if bucket_of(id, self.buckets) != self.bucket {
+                continue;
+            }
+            let row = match row {
+                None => RowField::Absent,
+                Some(r) => from_hex(r).map_or(RowField::Malformed, RowField::Hash),
+            };
+            let ids = if action { &mut self.actions } else { &mut self.findings };
+            ids.insert(id, row);
+            if self.actions.len() + self.findings.len() > self.limit {
+                self.overflow = true;
+                return;
+            }
         }
-        let Some(bytes) = files.get(member) else {
-            if kind == "action" && !recorded.is_empty() {
-                report.fail(
-                    "rows",
-                    format!(
-                        "the slice records {} action(s) but the bundle has no {member}",
-                        recorded.len()
-                    ),
-                    Some(member),
-                    None,
-                    None,
+    }
+
+    /// The records of `bucket`, from a second read of the slice.
+    #[cfg_attr(not(feature = "rows"), allow(dead_code))]
+    fn scan(src: &Source, ledger: Span, m: &Manifest, bucket: u64, rows_in_memory: u64) -> Recorded {
+        let mut r = Recorded::new(m, bucket, rows_in_memory);
+        let _ = src.lines(ledger, |_, lines| r.collect(lines));
+        r
+    }
+}
+
+/// The Parquet members hold exactly the rows the slice's records name: each row hashes to the
+/// `row=` of the latest record of its id, no row lacks a record, every action record has its
+/// row, and each member holds the `rows=` its manifest line says. The records are held one
+/// bucket of ids at a time ([`ROWS_IN_MEMORY`]); each bucket reads the member once.
+#[cfg(feature = "rows")]
+#[allow(clippy::too_many_arguments)]
+fn rows(
+    report: &mut Report,
+    m: &Manifest,
+    index: &archive::Index,
+    digests: &BTreeMap<String, Result<(u64, String), String>>,
+    src: &Source,
+    ledger: Span,
+    mut first: Recorded,
+    rows_in_memory: u64,
+) {
+    let signed = report.checks.iter().all(|c| c.check != "signature" || c.valid);
+    'members: for (member, action, id_column) in [
+        ("actions.parquet", true, "action_id"),
+        ("findings.parquet", false, "finding_id"),
+    ] {
+        let kind = if action { "action" } else { "finding" };
+        let fail = |report: &mut Report, detail: String| report.fail("rows", detail, Some(member), None, None);
+        let Some(span) = index.files.get(member) else {
+            if action && first.any_action {
+                fail(
+                    report,
+                    format!("the slice records actions but the bundle has no {member}"),
                 );
             }
             continue;
         };
-        let fail = |report: &mut Report, detail: String| report.fail("rows", detail, Some(member), None, None);
         // Only bytes the signed manifest vouches for are parsed: a member that does not hash to
         // its manifest line is already invalid, and a Parquet reader is not for hostile input.
-        let vouched = m
-            .member(member)
-            .is_some_and(|x| x.bytes == bytes.len() as u64 && x.blake3 == blake3::hash(bytes).to_hex().as_str());
-        if !vouched || report.checks.iter().any(|c| c.check == "signature" && !c.valid) {
+        let vouched = m.member(member).is_some_and(|x| {
+            digests
+                .get(member)
+                .is_some_and(|d| d.as_ref().is_ok_and(|(len, h)| *len == x.bytes && *h == x.blake3))
+        });
+        if !vouched || !signed {
             fail(
                 report,
                 format!("{member} is not the one the signed manifest names: its rows are not read"),
             );
             continue;
         }
-        let read = std::panic::catch_unwind(|| crate::row::table_rows(bytes, id_column));
-        let rows = match read {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                fail(report, e);
-                continue;
-            }
-            Err(_) => {
-                fail(report, "the Parquet reader failed on it".into());
-                continue;
-            }
-        };
-        let stated = m.member(member).and_then(|x| x.rows);
-        if stated != Some(rows.len() as u64) {
-            fail(
-                report,
-                format!(
-                    "the manifest says rows={} but {member} holds {} rows",
-                    stated.map_or("(none)".into(), |n| n.to_string()),
-                    rows.len()
-                ),
-            );
-        }
-        if m.format_version < 2 {
-            report.pass(
-                "rows",
-                format!(
-                    "{member}: {} rows (bundle format {}: rows are not bound to records)",
-                    rows.len(),
-                    m.format_version
-                ),
-            );
-            continue;
-        }
-        let mut seen = HashSet::new();
-        let mut bad = None;
-        for (id, hash) in &rows {
-            let problem = if !seen.insert(id.as_str()) {
-                Some(format!("{kind} {id} has two rows"))
+        let mut problem: Option<String> = None;
+        let mut total = 0;
+        for bucket in 0..first.buckets {
+            let mut recorded = if bucket == 0 {
+                std::mem::take(if action {
+                    &mut first.actions
+                } else {
+                    &mut first.findings
+                })
             } else {
-                match recorded.get(id.as_str()) {
+                let mut r = Recorded::scan(src, ledger, m, bucket, rows_in_memory);
+                if r.overflow {
+                    first.overflow = true;
+                }
+                std::mem::take(if action { &mut r.actions } else { &mut r.findings })
+            };
+            recorded.sort();
+            if first.overflow {
+                problem = Some(format!(
+                    "the slice's action and finding records do not fit the manifest's {} records (more of them, or ids crowding one bucket): rows not compared",
+                    m.records
+                ));
+                break;
+            }
+            let buckets = first.buckets;
+            let mut check = |id: &str, hash: &str, problem: &mut Option<String>| {
+                if problem.is_some() || bucket_of(id, buckets) != bucket {
+                    return;
+                }
+                *problem = match recorded.get_mut(id) {
                     None => Some(format!(
                         "the row of {kind} {id} is named by no record in the slice: a row was added"
                     )),
-                    Some(None) => Some(format!("the record of {kind} {id} carries no row=")),
-                    Some(Some(want)) if *want != hash => Some(format!(
-                        "the row of {kind} {id} hashes to {hash} but its record says row={want}: the row was altered"
-                    )),
-                    Some(Some(_)) => None,
-                }
+                    Some(e) if e.seen => Some(format!("{kind} {id} has two rows")),
+                    Some(e) => {
+                        e.seen = true;
+                        match e.row {
+                            RowField::Absent => Some(format!("the record of {kind} {id} carries no row=")),
+                            RowField::Malformed => Some(format!(
+                                "the record of {kind} {id} carries a row= that is not 64 hex digits"
+                            )),
+                            RowField::Hash(want) if from_hex(hash) != Some(want) => Some(format!(
+                                "the row of {kind} {id} hashes to {hash} but its record says row={}: the row was altered",
+                                to_hex(&want)
+                            )),
+                            RowField::Hash(_) => None,
+                        }
+                    }
+                };
             };
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let member = src.parquet(*span).map_err(|e| e.to_string())?;
+                crate::row::for_each_row(member, id_column, |id, hash| check(id, hash, &mut problem))
+            }));
+            match read {
+                Ok(Ok(n)) => total = n,
+                Ok(Err(e)) => {
+                    fail(report, e);
+                    continue 'members;
+                }
+                Err(_) => {
+                    fail(report, "the Parquet reader failed on it".into());
+                    continue 'members;
+                }
+            }
+            if bucket == 0 {
+                let stated = m.member(member).and_then(|x| x.rows);
+                if stated != Some(total) {
+                    fail(
+                        report,
+                        format!(
+                            "the manifest says rows={} but {member} holds {total} rows",
+                            stated.map_or("(none)".into(), |n| n.to_string()),
+                        ),
+                    );
+                }
+                if m.format_version < 2 {
+                    report.pass(
+                        "rows",
+                        format!(
+                            "{member}: {total} rows (bundle format {}: rows are not bound to records)",
+                            m.format_version
+                        ),
+                    );
+                    continue 'members;
+                }
+            }
+            // A filtered export carries only the selected actions' rows (the others' records
+            // stay in the slice for the chain): absence is checked on unfiltered bundles only.
+            if problem.is_none()
+                && action
+                && m.filters.is_empty()
+                && let Some(id) = recorded.unseen()
+            {
+                problem = Some(format!(
+                    "action {id} is recorded in the slice but {member} has no row for it: a row was removed"
+                ));
+            }
             if problem.is_some() {
-                bad = problem;
                 break;
             }
         }
-        // A filtered export carries only the selected actions' rows (the others' records stay
-        // in the slice for the chain): absence is checked on unfiltered bundles only.
-        if bad.is_none()
-            && kind == "action"
-            && m.filters.is_empty()
-            && let Some(id) = recorded.keys().find(|id| !seen.contains(**id))
-        {
-            bad = Some(format!(
-                "action {id} is recorded in the slice but {member} has no row for it: a row was removed"
-            ));
-        }
-        match bad {
+        match problem {
             Some(detail) => fail(report, detail),
-            None => report.pass(
-                "rows",
-                format!("{member}: {} rows, each the one its record names", rows.len()),
-            ),
+            None => report.pass("rows", format!("{member}: {total} rows, each the one its record names")),
         }
     }
 }
 
 #[cfg(not(feature = "rows"))]
-fn rows(report: &mut Report, _: &Manifest, _: &std::collections::BTreeMap<String, &[u8]>, _: &[u8]) {
+#[allow(clippy::too_many_arguments)]
+fn rows(
+    report: &mut Report,
+    _: &Manifest,
+    _: &archive::Index,
+    _: &BTreeMap<String, Result<(u64, String), String>>,
+    _: &Source,
+    _: Span,
+    _: Recorded,
+    _: u64,
+) {
     report.pass(
         "rows",
         "not checked: this agaudit-verify was built without its rows feature (a Parquet reader)".into(),
     );
+}
+
+/// The tree over the slice, as the ledger pass builds it.
+enum Tree {
+    /// Bundle format 1 has no tree.
+    None,
+    NoTreeLine,
+    /// The manifest's frontier is not the subtree roots of the records before the slice.
+    BadFrontier,
+    Building(crate::tree::Builder),
+}
+
+impl Tree {
+    fn start(m: &Manifest) -> Tree {
+        if m.format_version < 2 {
+            return Tree::None;
+        }
+        let Some(t) = &m.tree else {
+            return Tree::NoTreeLine;
+        };
+        let frontier: Option<Vec<crate::tree::Hash>> = t.frontier.iter().map(|h| from_hex(h)).collect();
+        match frontier.and_then(|f| crate::tree::Builder::from_frontier(m.first_seq.saturating_sub(1), &f)) {
+            Some(b) => Tree::Building(b),
+            None => Tree::BadFrontier,
+        }
+    }
 }
 
 /// Version 2: the slice's leaves, after the manifest's frontier, give the root it states for
@@ -659,45 +1130,41 @@ fn rows(report: &mut Report, _: &Manifest, _: &std::collections::BTreeMap<String
 fn tree(
     report: &mut Report,
     m: &Manifest,
-    files: &std::collections::BTreeMap<String, &[u8]>,
-    ledger: &[u8],
+    tree: Tree,
+    checkpoint: (Option<Vec<u8>>, Option<Vec<u8>>),
     key: &PublicKey,
 ) -> Option<crate::tree::Hash> {
     use crate::manifest::{CHECKPOINT, CHECKPOINT_SIG};
-    use crate::tree::{self, Builder};
-    if m.format_version < 2 {
-        return None;
-    }
-    let Some(t) = &m.tree else {
-        report.fail(
-            "tree",
-            "the manifest has no kind=tree line".into(),
-            Some(MANIFEST),
-            None,
-            None,
-        );
-        return None;
+    use crate::tree;
+    let builder = match (tree, &m.tree) {
+        (Tree::None, _) => return None,
+        (Tree::Building(b), Some(t)) => (b, t),
+        (Tree::BadFrontier, _) => {
+            report.fail(
+                "tree",
+                format!(
+                    "the frontier is not the {} subtree roots of records 1..{}",
+                    (m.first_seq.saturating_sub(1)).count_ones(),
+                    m.first_seq.saturating_sub(1)
+                ),
+                Some(MANIFEST),
+                None,
+                None,
+            );
+            return None;
+        }
+        _ => {
+            report.fail(
+                "tree",
+                "the manifest has no kind=tree line".into(),
+                Some(MANIFEST),
+                None,
+                None,
+            );
+            return None;
+        }
     };
-    let frontier: Option<Vec<tree::Hash>> = t.frontier.iter().map(|h| from_hex(h)).collect();
-    let builder = frontier.and_then(|f| Builder::from_frontier(m.first_seq.saturating_sub(1), &f));
-    let Some(mut builder) = builder else {
-        report.fail(
-            "tree",
-            format!(
-                "the frontier is not the {} subtree roots of records 1..{}",
-                (m.first_seq.saturating_sub(1)).count_ones(),
-                m.first_seq.saturating_sub(1)
-            ),
-            Some(MANIFEST),
-            None,
-            None,
-        );
-        return None;
-    };
-    let complete = ledger.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    for leaf in tree::leaves_of_ledger(&ledger[..complete]) {
-        builder.push(&leaf);
-    }
+    let (builder, t) = builder;
     let root = builder.root();
     if builder.size() != t.size || t.size != m.last_seq || to_hex(&root) != t.root {
         report.fail(
@@ -724,11 +1191,11 @@ fn tree(
             t.frontier.len()
         ),
     );
-    match (files.get(CHECKPOINT), files.get(CHECKPOINT_SIG)) {
+    match checkpoint {
         (Some(body), Some(sig)) => {
-            let signed = std::str::from_utf8(sig)
+            let signed = std::str::from_utf8(&sig)
                 .map_err(|_| crate::checkpoint::CheckpointError::Signature("not UTF-8".into()))
-                .and_then(|sig| crate::checkpoint::verify_signed(body, sig, key));
+                .and_then(|sig| crate::checkpoint::verify_signed(&body, sig, key));
             match signed {
                 Ok(c) if c.case_id == m.case_id && c.size == t.size && c.root == root && to_hex(&c.chain) == m.head => report.pass(
                     "checkpoint",
@@ -787,39 +1254,9 @@ fn tree(
     Some(root)
 }
 
-fn custody(report: &mut Report, m: &Manifest, ledger: &[u8]) {
-    // Custody records sit early in a ledger: read lines only as far as the last one inside.
-    let last_inside = m
-        .custody
-        .iter()
-        .filter(|c| (m.first_seq..=m.last_seq).contains(&c.seq))
-        .map(|c| c.seq - m.first_seq + 1)
-        .max()
-        .unwrap_or(0);
-    let lines: Vec<&[u8]> = ledger
-        .split_inclusive(|&b| b == b'\n')
-        .take(last_inside as usize)
-        .collect();
-    let (mut inside, mut before) = (0, 0);
-    for c in &m.custody {
-        if c.seq < m.first_seq || c.seq > m.last_seq {
-            before += 1;
-            continue;
-        }
-        let line_no = c.seq - m.first_seq + 1;
-        let found = lines
-            .get((line_no - 1) as usize)
-            .and_then(|l| std::str::from_utf8(l.strip_suffix(b"\n")?).ok())
-            .and_then(|l| fields(l).ok());
-        let get = |k: &str| {
-            found
-                .as_ref()
-                .and_then(|f| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_str()))
-        };
-        let same = get("kind") == Some(c.record.as_str())
-            && get("hash") == Some(c.hash.as_str())
-            && get("path") == Some(c.path.as_str())
-            && get("blake3") == Some(c.blake3.as_str());
+fn custody(report: &mut Report, m: &Manifest, pass: &LedgerPass) {
+    let mut inside = 0;
+    for &(line_no, c, same) in &pass.custody {
         if same {
             inside += 1;
         } else {
@@ -835,6 +1272,27 @@ fn custody(report: &mut Report, m: &Manifest, ledger: &[u8]) {
             );
         }
     }
+    // A copy naming a record inside the slice that the slice does not reach.
+    for c in m.custody.iter().filter(|c| (m.first_seq..=m.last_seq).contains(&c.seq)) {
+        let line_no = c.seq - m.first_seq + 1;
+        if !pass.custody.iter().any(|(l, _, _)| *l == line_no) {
+            report.fail(
+                "custody",
+                format!(
+                    "the manifest's {} record {} (hash {}, {} blake3 {}) is not the record at that place in {LEDGER}",
+                    c.record, c.seq, c.hash, c.path, c.blake3
+                ),
+                Some(LEDGER),
+                Some(line_no),
+                Some(c.seq),
+            );
+        }
+    }
+    let before = m
+        .custody
+        .iter()
+        .filter(|c| !(m.first_seq..=m.last_seq).contains(&c.seq))
+        .count();
     if report.checks.iter().all(|c| c.check != "custody") {
         report.pass(
             "custody",
@@ -892,19 +1350,25 @@ fn against(newer: &mut Opened, older: &Opened) {
             None,
         );
     }
-    let nl: Vec<&[u8]> = newer.ledger.split_inclusive(|&b| b == b'\n').collect();
-    let ol: Vec<&[u8]> = older.ledger.split_inclusive(|&b| b == b'\n').collect();
     // Custody records the newer manifest copies from before its slice are checked against the
-    // older bundle's records wherever it holds them.
+    // older bundle's records wherever it holds them (one read of the older slice, in order).
     let mut checked = 0;
-    for c in n.custody.iter().filter(|c| c.seq < n.first_seq) {
-        let Some(line) = c.seq.checked_sub(o.first_seq).and_then(|i| ol.get(i as usize)) else {
-            continue;
-        };
-        let hash = line
-            .strip_suffix(b"\n")
-            .and_then(split_hash)
-            .map(|(_, h)| h.to_string())
+    let mut before: Vec<&manifest::Custody> = n
+        .custody
+        .iter()
+        .filter(|c| c.seq < n.first_seq && c.seq >= o.first_seq && c.seq <= o.last_seq)
+        .collect();
+    before.sort_by_key(|c| c.seq);
+    let seqs: Vec<u64> = before.iter().map(|c| c.seq).collect();
+    let mut unique = seqs.clone();
+    unique.dedup();
+    let links = stated_links(&older.src, older.ledger, o.first_seq, &unique);
+    for c in before {
+        let hash = unique
+            .binary_search(&c.seq)
+            .ok()
+            .and_then(|i| links.get(i).copied().flatten())
+            .map(|h| to_hex(&h))
             .unwrap_or_default();
         if hash != c.hash {
             return report.fail(
@@ -984,10 +1448,19 @@ fn against(newer: &mut Opened, older: &Opened) {
             Some(n.first_seq),
         );
     }
+    // Both slices read side by side, record by record, from where they overlap.
+    let (mut nl, mut ol) = (
+        Lines::new(&newer.src, newer.ledger),
+        Lines::new(&older.src, older.ledger),
+    );
+    for _ in n.first_seq..lo {
+        nl.next_line();
+    }
+    for _ in o.first_seq..lo {
+        ol.next_line();
+    }
     for seq in lo..=hi {
-        let a = nl.get((seq - n.first_seq) as usize);
-        let b = ol.get((seq - o.first_seq) as usize);
-        if a != b {
+        if nl.next_line() != ol.next_line() {
             return report.fail(
                 "against",
                 format!("record {seq} differs from the older bundle's: the two chains diverge there"),

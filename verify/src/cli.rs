@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 
 use minisign_verify::PublicKey;
 
+use crate::source::Source;
 use crate::{bundle, report};
+
+/// The largest proof file read: a proof is a record, a path of O(log n) hashes and a checkpoint.
+const MAX_PROOF: usize = 1 << 20;
 
 /// The exit codes.
 pub const VALID: u8 = 0;
@@ -91,18 +95,24 @@ pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str
         Ok(k) => k,
         Err(e) => return unusable(e.to_string()),
     };
-    let bytes = match std::fs::read(&o.bundle) {
-        Ok(b) => b,
-        Err(e) => return unusable(format!("cannot read bundle {}: {e}", o.bundle.display())),
+    // Bundles are read piece by piece from the file (memory stays bounded whatever their size);
+    // a proof is a small text file, read whole.
+    let open = |path: &Path, what: &str| {
+        std::fs::File::open(path)
+            .and_then(Source::open)
+            .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
     };
-    let older = match &o.against {
-        None => None,
-        Some(p) => match std::fs::read(p) {
-            Ok(b) => Some(b),
-            Err(e) => return unusable(format!("cannot read older bundle {}: {e}", p.display())),
-        },
+    let src = match open(&o.bundle, "bundle") {
+        Ok(s) => s,
+        Err(e) => return unusable(e),
     };
-    let is_proof = bytes.starts_with(crate::proof::MAGIC.as_bytes());
+    let older = match o.against.as_deref().map(|p| open(p, "older bundle")).transpose() {
+        Ok(s) => s,
+        Err(e) => return unusable(e),
+    };
+    let magic = crate::proof::MAGIC.as_bytes();
+    let mut start = vec![0; magic.len()];
+    let is_proof = src.read_at(0, &mut start).is_ok() && start == magic;
     if is_proof && older.is_some() {
         return unusable(format!(
             "{} is an inclusion proof: --against compares bundles",
@@ -110,9 +120,19 @@ pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str
         ));
     }
     let r = if is_proof {
-        crate::proof::verify(&bytes, &key)
+        match std::fs::read(&o.bundle) {
+            Ok(bytes) if bytes.len() <= MAX_PROOF => crate::proof::verify(&bytes, &key),
+            Ok(bytes) => {
+                return unusable(format!(
+                    "{} starts like a proof but is {} bytes: a proof is a few kilobytes",
+                    o.bundle.display(),
+                    bytes.len()
+                ));
+            }
+            Err(e) => return unusable(format!("cannot read proof {}: {e}", o.bundle.display())),
+        }
     } else {
-        bundle::verify(&bytes, &key, older.as_deref())
+        bundle::verify_source(&src, &key, older.as_ref())
     };
     let name = o.bundle.display().to_string();
     if o.json {

@@ -292,90 +292,180 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, ChainError> {
 /// previous record's (the first is 1, or the anchor's + 1), whose `prev` is the previous record's
 /// `hash` (the first record's is the genesis link of its `case`, or the anchor's link), and whose
 /// `hash` is [`link`] over its bytes. Bytes after the last newline are a torn record, reported in
-/// [`Verified::torn`], never verified.
+/// [`Verified::torn`], never verified. An export record's claim about an earlier record's hash
+/// must hold too.
 pub fn verify_from(bytes: &[u8], anchor: Anchor) -> Result<Verified, ChainError> {
-    let (last_seq, head) = match anchor {
-        Anchor::Genesis => (0, [0; 32]),
-        Anchor::After { seq, link } => (seq, link),
-    };
-    let mut verified = Verified {
-        last_seq,
-        count: 0,
-        head,
-        case_id: None,
-        torn: None,
-    };
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    // Each record's own checks and hash do not depend on the others: done in parallel. The links
-    // between records are then checked in order, so the first bad line is the one reported.
-    let parsed = parallel_lines(&bytes[..complete], |first, line| {
-        parse_record(line, first && anchor == Anchor::Genesis)
-    });
-    let line_count = parsed.len();
-    // Every record's link, by position, for checking what export records say the head was.
-    let mut links: Vec<Link> = Vec::with_capacity(line_count);
-    for (i, p) in parsed.into_iter().enumerate() {
-        let err = |reason: String| ChainError {
-            line: i as u64 + 1,
-            reason,
+    let mut chain = Chain::new(anchor);
+    let fed = chain.feed(&bytes[..complete]);
+    let claims = chain.check_claims(|seqs| stated_links(&bytes[..complete], anchor, seqs));
+    match (fed, claims) {
+        (Err(a), Err(b)) => Err(if b.line < a.line { b } else { a }),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+        (Ok(()), Ok(())) => Ok(chain.finish(complete as u64, bytes.len() as u64)),
+    }
+}
+
+/// The stated hash of the records `seqs` (ascending) of a verified stretch of complete lines.
+pub fn stated_links(lines: &[u8], anchor: Anchor, seqs: &[u64]) -> Vec<Option<Link>> {
+    let first = anchor.seq() + 1;
+    let mut lines = lines.split(|&b| b == b'\n');
+    let mut at = first;
+    seqs.iter()
+        .map(|&seq| {
+            let line = lines.nth(seq.checked_sub(at)? as usize)?;
+            at = seq + 1;
+            from_hex(split_hash(line)?.1)
+        })
+        .collect()
+}
+
+impl Anchor {
+    /// The sequence number of the record before the chain's first (0 at genesis).
+    pub fn seq(self) -> u64 {
+        match self {
+            Anchor::Genesis => 0,
+            Anchor::After { seq, .. } => seq,
+        }
+    }
+}
+
+/// A chain verified piece by piece: [`Chain::feed`] complete lines in order, then
+/// [`Chain::check_claims`] and [`Chain::finish`]. Holds a few links, never the records, so a
+/// ledger of any size is verified in bounded memory.
+pub struct Chain {
+    anchor: Anchor,
+    verified: Verified,
+    /// Complete lines fed so far.
+    lines: u64,
+    /// Export records' claims about earlier records of this chain: (line of the export record,
+    /// the record it names, the hash it says that record had).
+    claims: Vec<(u64, u64, String)>,
+}
+
+impl Chain {
+    pub fn new(anchor: Anchor) -> Chain {
+        let (last_seq, head) = match anchor {
+            Anchor::Genesis => (0, [0; 32]),
+            Anchor::After { seq, link } => (seq, link),
         };
-        let p = p.map_err(|e| err(e.to_string()))?;
-        if p.seq != verified.last_seq + 1 {
-            return Err(err(format!(
-                "expected seq={} (records are numbered from 1 without gaps), found seq={}: a record was removed, inserted or moved",
-                verified.last_seq + 1,
-                p.seq
-            )));
+        Chain {
+            anchor,
+            verified: Verified {
+                last_seq,
+                count: 0,
+                head,
+                case_id: None,
+                torn: None,
+            },
+            lines: 0,
+            claims: Vec::new(),
         }
-        let prev = if anchor == Anchor::Genesis && p.seq == 1 {
-            let case = p
-                .case
-                .ok_or_else(|| err("expected the first record to name its case= (the chain's anchor)".into()))?;
-            let g = genesis(&case);
-            verified.case_id = Some(case);
-            g
-        } else {
-            verified.head
-        };
-        if p.prev != Some(prev) {
-            return Err(err(format!(
-                "expected prev={} (the previous record's hash), found prev={}",
-                to_hex(&prev),
-                p.prev_text
-            )));
-        }
-        if p.computed != Some(p.stated) {
-            let computed = p.computed.map(|c| to_hex(&c)).unwrap_or_default();
-            return Err(err(format!(
-                "the record's bytes hash to {computed} but the line says hash={}: the record was edited",
-                to_hex(&p.stated)
-            )));
-        }
-        if let Some((exported_seq, head)) = p.exported
-            && exported_seq > last_seq
-            && exported_seq < p.seq
-        {
-            let had = links[(exported_seq - last_seq - 1) as usize];
-            if to_hex(&had) != head {
+    }
+
+    /// Verifies the next complete lines (each ending in `\n`). After an error, the chain is
+    /// broken there and further lines are not verified.
+    pub fn feed(&mut self, lines: &[u8]) -> Result<(), ChainError> {
+        let anchor = self.anchor;
+        let first_line = self.lines == 0;
+        // Each record's own checks and hash do not depend on the others: done in parallel. The
+        // links between records are then checked in order, so the first bad line is reported.
+        let parsed = parallel_lines(lines, |first, line| {
+            parse_record(line, first && first_line && anchor == Anchor::Genesis)
+        });
+        let verified = &mut self.verified;
+        for p in parsed {
+            self.lines += 1;
+            let line = self.lines;
+            let err = |reason: String| ChainError { line, reason };
+            let p = p.map_err(|e| err(e.to_string()))?;
+            if p.seq != verified.last_seq + 1 {
                 return Err(err(format!(
-                    "this export record says record {exported_seq} had hash {head} when the bundle was made, but the chain's record {exported_seq} has hash {}: the ledger was rewritten after the export",
-                    to_hex(&had)
+                    "expected seq={} (records are numbered from 1 without gaps), found seq={}: a record was removed, inserted or moved",
+                    verified.last_seq + 1,
+                    p.seq
                 )));
             }
+            let prev = if anchor == Anchor::Genesis && p.seq == 1 {
+                let case = p
+                    .case
+                    .ok_or_else(|| err("expected the first record to name its case= (the chain's anchor)".into()))?;
+                let g = genesis(&case);
+                verified.case_id = Some(case);
+                g
+            } else {
+                verified.head
+            };
+            if p.prev != Some(prev) {
+                return Err(err(format!(
+                    "expected prev={} (the previous record's hash), found prev={}",
+                    to_hex(&prev),
+                    p.prev_text
+                )));
+            }
+            if p.computed != Some(p.stated) {
+                let computed = p.computed.map(|c| to_hex(&c)).unwrap_or_default();
+                return Err(err(format!(
+                    "the record's bytes hash to {computed} but the line says hash={}: the record was edited",
+                    to_hex(&p.stated)
+                )));
+            }
+            if let Some((exported_seq, head)) = p.exported
+                && exported_seq > anchor.seq()
+                && exported_seq < p.seq
+            {
+                self.claims.push((line, exported_seq, head.to_string()));
+            }
+            verified.last_seq = p.seq;
+            verified.count += 1;
+            verified.head = p.stated;
         }
-        links.push(p.stated);
-        verified.last_seq = p.seq;
-        verified.count += 1;
-        verified.head = p.stated;
+        Ok(())
     }
-    if complete < bytes.len() {
-        verified.torn = Some(Torn {
-            line: line_count as u64 + 1,
-            offset: complete as u64,
-            len: (bytes.len() - complete) as u64,
-        });
+
+    /// Checks the export records' claims: the chain's record `last_seq` must have the hash an
+    /// export record says it had, or the ledger was rewritten after the export. `stated` gives
+    /// the stated hash of records by sequence number (ascending; they were verified by `feed`):
+    /// a second read of the lines, so the chain need not keep every link.
+    pub fn check_claims(&self, stated: impl FnOnce(&[u64]) -> Vec<Option<Link>>) -> Result<(), ChainError> {
+        if self.claims.is_empty() {
+            return Ok(());
+        }
+        let mut seqs: Vec<u64> = self.claims.iter().map(|c| c.1).collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let links = stated(&seqs);
+        for (line, seq, head) in &self.claims {
+            let had = seqs
+                .binary_search(seq)
+                .ok()
+                .and_then(|i| links.get(i).copied().flatten());
+            let had = had.map(|h| to_hex(&h)).unwrap_or_default();
+            if had != *head {
+                return Err(ChainError {
+                    line: *line,
+                    reason: format!(
+                        "this export record says record {seq} had hash {head} when the bundle was made, but the chain's record {seq} has hash {had}: the ledger was rewritten after the export"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
-    Ok(verified)
+
+    /// What the chain verified, when the input held `total` bytes of which the complete lines
+    /// fed were the first `complete` (the rest is a torn record).
+    pub fn finish(&self, complete: u64, total: u64) -> Verified {
+        let mut verified = self.verified.clone();
+        if complete < total {
+            verified.torn = Some(Torn {
+                line: self.lines + 1,
+                offset: complete,
+                len: total - complete,
+            });
+        }
+        verified
+    }
 }
 
 /// One record line checked on its own.

@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod proof;
 pub mod report;
 pub mod row;
+pub mod source;
 pub mod tree;
 
 /// Context string of the genesis link; changing it is a format break.

@@ -11,7 +11,7 @@
 //! The same hash binds an action or finding row to its ledger record (`row=`). It is defined on
 //! the values, not on how a column is stored: a string column written plain, dictionary-encoded
 //! or as a view, an integer of any width, hash alike. With the `rows` feature, [`row_hash`] reads
-//! an Arrow row and [`table_rows`] a whole Parquet file; without it a reader walks the row and
+//! an Arrow row and [`for_each_row`] a whole Parquet file; without it a reader walks the row and
 //! feeds [`RowHasher`] the values.
 //!
 //! In: column names and values (or Arrow batches, Parquet bytes). Out: row hashes, 64 hex digits.
@@ -233,34 +233,36 @@ mod arrow {
         }
     }
 
-    /// Every row of a Parquet file as (its `id_column` value, its row hash), in file order.
-    pub fn table_rows(parquet: &[u8], id_column: &str) -> Result<Vec<(String, String)>, String> {
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-            bytes::Bytes::copy_from_slice(parquet),
-        )
-        .and_then(|b| b.with_batch_size(64 * 1024).build())
-        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
-        let mut out = Vec::new();
+    /// Calls `each(id, row hash)` for every row of a Parquet member, in file order, a batch
+    /// at a time (memory is one batch, whatever the file's size). Returns the number of rows.
+    pub fn for_each_row(
+        member: crate::source::Member,
+        id_column: &str,
+        mut each: impl FnMut(&str, &str),
+    ) -> Result<u64, String> {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(member)
+            .and_then(|b| b.with_batch_size(64 * 1024).build())
+            .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+        let mut rows = 0u64;
         for batch in reader {
             let batch = batch.map_err(|e| format!("cannot read its rows: {e}"))?;
             let ids = batch
                 .column_by_name(id_column)
                 .ok_or_else(|| format!("it has no {id_column} column"))?;
-            let hashes = row_hashes(&batch);
-            for (i, hash) in hashes.into_iter().enumerate() {
-                let id = match value(ids.as_ref(), i) {
-                    Value::Text(t) => t.to_string(),
-                    _ => return Err(format!("row {} has no {id_column}", out.len() + 1)),
-                };
-                out.push((id, hash));
+            for (i, hash) in row_hashes(&batch).iter().enumerate() {
+                rows += 1;
+                match value(ids.as_ref(), i) {
+                    Value::Text(id) => each(id, hash),
+                    _ => return Err(format!("row {rows} has no {id_column}")),
+                }
             }
         }
-        Ok(out)
+        Ok(rows)
     }
 }
 
 #[cfg(feature = "rows")]
-pub use arrow::{row_hash, row_hashes, table_rows, value};
+pub use arrow::{for_each_row, row_hash, row_hashes, value};
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,8 @@
 //! signature, and a signature by another key. The bundle is built in memory exactly as agaudit's
 //! exporter builds one (same manifest, archive and signature code paths).
 
+#![cfg(feature = "rows")]
+
 use agaudit_verify::bundle::{Report, verify};
 use agaudit_verify::checkpoint::Checkpoint;
 use agaudit_verify::ledger::{record_line, render};
@@ -500,4 +502,71 @@ fn custody_copied_from_before_the_slice_is_checked_against_an_older_bundle() {
     let r = verify(&forged, &key, Some(&old_bytes));
     let against = r.checks.iter().find(|c| c.check == "against").unwrap();
     assert_eq!((against.valid, against.seq), (false, Some(2)), "{against:#?}");
+}
+
+/// The rows check holds the records one bucket of ids at a time. With room for one record, or
+/// two, it reads the member once per bucket and finds the same altered, added and removed rows
+/// as with room for all of them, whether the bundle is in memory or read from a file.
+#[test]
+fn rows_are_checked_in_bounded_memory_whatever_the_number_of_buckets() {
+    use agaudit_verify::bundle::{ROWS_IN_MEMORY, verify_with};
+    use agaudit_verify::source::Source;
+    let kp = KeyPair::generate_unencrypted_keypair().unwrap();
+    let key = verifier_key(&kp);
+    let altered = {
+        let batch = actions_batch(4..=8);
+        let ops = arrow_array::StringArray::from(vec!["RW", "R", "R", "R", "RW"]);
+        let batch =
+            arrow_array::RecordBatch::try_new(batch.schema(), vec![batch.column(0).clone(), std::sync::Arc::new(ops)])
+                .unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(Vec::new(), batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.into_inner().unwrap()
+    };
+    let variants: [(&str, Vec<u8>, u64, Option<&str>); 4] = [
+        ("untouched", actions_parquet(4..=8), 5, None),
+        ("altered", altered, 5, Some("the row of action a6 hashes to")),
+        (
+            "added",
+            actions_parquet(4..=9),
+            6,
+            Some("the row of action a9 is named by no record"),
+        ),
+        (
+            "removed",
+            actions_parquet(4..=7),
+            4,
+            Some("action a8 is recorded in the slice but"),
+        ),
+    ];
+    let path = std::env::temp_dir().join(format!("agaudit-verify-rows-{}.tar", std::process::id()));
+    for (name, actions, rows, want) in variants {
+        let mut f = fixture();
+        (f.actions, f.action_rows) = (actions, rows);
+        let (dir, m) = members(&kp, &f);
+        let bytes = pack(&dir, &m);
+        std::fs::write(&path, &bytes).unwrap();
+        for budget in [ROWS_IN_MEMORY, 2, 1] {
+            for src in [
+                Source::Bytes(&bytes),
+                Source::open(std::fs::File::open(&path).unwrap()).unwrap(),
+            ] {
+                let r = verify_with(&src, &key, None, budget);
+                let failed: Vec<&str> = r
+                    .checks
+                    .iter()
+                    .filter(|c| !c.valid)
+                    .map(|c| c.detail.as_str())
+                    .collect();
+                match want {
+                    None => assert!(r.valid(), "{name}, budget {budget}: {failed:?}"),
+                    Some(want) => assert!(
+                        failed.len() == 1 && failed[0].contains(want),
+                        "{name}, budget {budget}: expected only `{want}`, found {failed:?}"
+                    ),
+                }
+            }
+        }
+    }
+    std::fs::remove_file(&path).unwrap();
 }
