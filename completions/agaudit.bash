@@ -588,7 +588,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__log)
-            opts="-h -V --case --agent --resource --outcome --kind --since --until --pubkey --checkpoint --json --as --help --version"
+            opts="-h -V --case --agent --resource --outcome --kind --conf --verdict --since --until --pubkey --checkpoint --json --as --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,11 +607,19 @@ _agaudit() {
                     return 0
                     ;;
                 --outcome)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "allow DENY" -- "${cur}"))
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "ingest policy action finding view export checkpoint signed_checkpoint" -- "${cur}"))
+                    return 0
+                    ;;
+                --conf)
+                    COMPREPLY=($(compgen -W "attributed approximate unattributed" -- "${cur}"))
+                    return 0
+                    ;;
+                --verdict)
+                    COMPREPLY=($(compgen -W "ok violation_refused violation_allowed not_judged" -- "${cur}"))
                     return 0
                     ;;
                 --since)

@@ -94,9 +94,24 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s V -l versi
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l agent -d 'Only records of this agent: AGENT or AGENT@SESSION, globs allowed (e.g. \'report*\')' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l resource -d 'Only records on this resource or below it (a policy resource pattern, globs allowed)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l outcome -d 'Only records with this outcome: allow or DENY' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l kind -d 'Only records of this kind: action, ingest, policy, checkpoint, finding, view, export' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l since -d 'Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l outcome -d 'Only action records with this outcome (any case: deny is DENY)' -r -f -a "allow\t''
+DENY\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l kind -d 'Only records of this kind' -r -f -a "ingest\t''
+policy\t''
+action\t''
+finding\t''
+view\t''
+export\t''
+checkpoint\t''
+signed_checkpoint\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l conf -d 'Only action and finding records of this attribution confidence' -r -f -a "attributed\t''
+approximate\t''
+unattributed\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l verdict -d 'Only action records with this verdict against the policy' -r -f -a "ok\t''
+violation_refused\t''
+violation_allowed\t''
+not_judged\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l since -d 'Only records at or after this time: RFC 3339 with an offset (2026-06-08T10:00:00Z, …+02:00), a date (2026-06-08, from 00:00 UTC), or a duration back from now (30m, 24h, 7d)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l until -d 'Only records before this time (same forms as --since)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l pubkey -d 'Public key that signed the checkpoints: check the ledger against every signed checkpoint (the case\'s and those given with --checkpoint). Without it, signatures are not checked' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l checkpoint -d 'A signed checkpoint kept outside the case (FILE, with its signature in FILE.minisig), as agaudit checkpoint printed it; repeatable. Needs --pubkey' -r -F
@@ -125,7 +140,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -s V -l version 
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l key -d 'Secret key (from agaudit keygen or minisign -G); must not be readable by group or others. It also signs a checkpoint of the ledger the export leaves' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l out -d 'Bundle file to write (never overwritten), e.g. case-2026-06.agb.tar' -r -F
-complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l since -d 'Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l since -d 'Only actions and findings at or after this time: RFC 3339 with an offset (2026-06-08T10:00:00Z, …+02:00), a date (2026-06-08, from 00:00 UTC), or a duration back from now (30m, 24h, 7d). Recorded in the manifest as the instant it meant' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l until -d 'Only actions and findings before this time (same forms as --since)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l agent -d 'Only actions and findings of this agent: AGENT or AGENT@SESSION, globs allowed' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand export" -l password-file -d 'Read the secret key\'s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)' -r -F

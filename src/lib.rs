@@ -16,5 +16,6 @@ pub mod map;
 pub mod output;
 pub mod policy;
 pub mod redact;
+pub mod suggest;
 pub mod table;
 pub mod time;

@@ -105,6 +105,9 @@ mod writers;
 #[path = "cli/insider.rs"]
 mod insider;
 
+#[path = "cli/filters.rs"]
+mod filters;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

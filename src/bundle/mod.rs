@@ -23,6 +23,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::time::Bound;
 use agaudit_verify::ledger::{fields, split_hash};
 use agaudit_verify::manifest::{
     self, CHECKPOINT, CHECKPOINT_SIG, ConsistencyLine, Custody, FORMAT_VERSION, LEDGER, MANIFEST, Manifest, Member,
@@ -59,10 +60,10 @@ pub enum ExportError {
 /// What to export.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Records at or after this time (RFC 3339 UTC or a prefix of it).
-    pub since: Option<String>,
-    /// Records before this time.
-    pub until: Option<String>,
+    /// Records at or after this instant.
+    pub since: Option<Bound>,
+    /// Records before this instant.
+    pub until: Option<Bound>,
     /// AGENT or AGENT@SESSION, globs allowed.
     pub agent: Option<String>,
 }
@@ -73,16 +74,21 @@ impl Filter {
     }
 
     fn pairs(&self) -> Vec<(String, String)> {
-        [("since", &self.since), ("until", &self.until), ("agent", &self.agent)]
-            .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
-            .collect()
+        let time = |b: &Option<Bound>| b.map(|b| b.to_string());
+        [
+            ("since", time(&self.since)),
+            ("until", time(&self.until)),
+            ("agent", self.agent.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
     }
 
     /// Whether an evidence record (action, finding) with this time and agent is selected.
     fn selects(&self, ts: &str, agent: Option<&str>) -> bool {
-        self.since.as_deref().is_none_or(|s| ts >= s)
-            && self.until.as_deref().is_none_or(|u| ts < u)
+        self.since.is_none_or(|s| s.admits_from(ts))
+            && self.until.is_none_or(|u| u.admits_until(ts))
             && self
                 .agent
                 .as_deref()

@@ -3,11 +3,10 @@
 use super::args::{CaseArgs, CheckpointKeyArgs, JsonArgs};
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 
 use super::{EXIT_FINDINGS, EXIT_OK};
-use crate::policy::Severity;
 
 /// Correlate a case against a policy: attribute every observed access, judge it, write the
 /// actions table and append the evidence to the hash-chained ledger.
@@ -37,22 +36,8 @@ pub struct CorrelateArgs {
 }
 
 pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
-    let loaded = super::policy::load(&args.policy)?;
+    let loaded = super::policy::load_usable(&args.policy)?;
     let name = args.policy.display().to_string();
-    let errors: Vec<_> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .collect();
-    if !errors.is_empty() {
-        for d in &errors {
-            crate::tell!("{}", d.render(&name, &loaded.text).trim_end());
-        }
-        bail!(
-            "{name} has {} error(s); fix them (agaudit policy check {name})",
-            errors.len()
-        );
-    }
     let sk = args.signing.unlock()?;
     let (case, manifest) = args.case.open("agaudit ingest")?;
     let (summary, recovered) =

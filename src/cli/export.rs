@@ -30,13 +30,15 @@ pub struct ExportArgs {
     #[arg(long, value_name = "BUNDLE")]
     pub out: PathBuf,
 
-    /// Only actions and findings at or after this time (RFC 3339 UTC or a prefix, e.g. 2026-06-08).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
+    /// Only actions and findings at or after this time: RFC 3339 with an offset
+    /// (2026-06-08T10:00:00Z, …+02:00), a date (2026-06-08, from 00:00 UTC), or a duration back
+    /// from now (30m, 24h, 7d). Recorded in the manifest as the instant it meant.
+    #[arg(long, value_name = "TIME", value_parser = crate::time::Bound::from_arg)]
+    pub since: Option<crate::time::Bound>,
 
     /// Only actions and findings before this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::time::Bound::from_arg)]
+    pub until: Option<crate::time::Bound>,
 
     /// Only actions and findings of this agent: AGENT or AGENT@SESSION, globs allowed.
     #[arg(long, value_name = "AGENT")]

@@ -9,9 +9,12 @@ use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::case::Case;
+use crate::ledger::RecordKind;
 use crate::ledger::bound::BoundTable;
 use crate::ledger::{self, LedgerError};
 use crate::policy::pattern;
+use crate::table::actions::{Conf, Outcome, Verdict};
+use crate::time::Bound;
 
 /// Print the case's ledger records as a table, after verifying the whole hash chain.
 ///
@@ -34,21 +37,30 @@ pub struct LogArgs {
     #[arg(long, value_name = "RESOURCE")]
     pub resource: Option<String>,
 
-    /// Only records with this outcome: allow or DENY.
-    #[arg(long, value_name = "OUTCOME")]
-    pub outcome: Option<String>,
+    /// Only action records with this outcome (any case: deny is DENY).
+    #[arg(long, value_name = "OUTCOME", ignore_case = true)]
+    pub outcome: Option<Outcome>,
 
-    /// Only records of this kind: action, ingest, policy, checkpoint, finding, view, export.
-    #[arg(long, value_name = "KIND")]
-    pub kind: Option<String>,
+    /// Only records of this kind.
+    #[arg(long, value_name = "KIND", ignore_case = true)]
+    pub kind: Option<RecordKind>,
 
-    /// Only records at or after this time (RFC 3339 UTC or a prefix of it, e.g. 2026-06-08).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
+    /// Only action and finding records of this attribution confidence.
+    #[arg(long, value_name = "CONF", ignore_case = true)]
+    pub conf: Option<Conf>,
+
+    /// Only action records with this verdict against the policy.
+    #[arg(long, value_name = "VERDICT", ignore_case = true)]
+    pub verdict: Option<Verdict>,
+
+    /// Only records at or after this time: RFC 3339 with an offset (2026-06-08T10:00:00Z,
+    /// …+02:00), a date (2026-06-08, from 00:00 UTC), or a duration back from now (30m, 24h, 7d).
+    #[arg(long, value_name = "TIME", value_parser = Bound::from_arg)]
+    pub since: Option<Bound>,
 
     /// Only records before this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = Bound::from_arg)]
+    pub until: Option<Bound>,
 
     /// Public key that signed the checkpoints: check the ledger against every signed checkpoint
     /// (the case's and those given with --checkpoint). Without it, signatures are not checked.
@@ -111,6 +123,22 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
         crate::tell!("agaudit: ledger does not verify: {message}");
         return Ok(EXIT_FINDINGS);
     }
+    let mut records = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let fields: Vec<(String, String)> = agaudit_verify::ledger::fields(line)
+            .map_err(|e| anyhow::anyhow!("verified ledger line cannot be split: {e}"))?
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        records.push(fields);
+    }
+    // A name the case does not hold is a typo more often than an answer: say so (exit 2) with
+    // the names meant, before anything is recorded.
+    if let Some(problem) = matches_nothing(&args, &records) {
+        crate::tell!("agaudit: error: {problem}");
+        return Ok(EXIT_ERROR);
+    }
+    let shown: Vec<Vec<(String, String)>> = records.into_iter().filter(|r| keep(&args, r)).collect();
     if let Some(t) = &verified.torn {
         // Appending the view would first move the torn record aside: log stays read-only on a
         // damaged ledger, and the next correlate recovers it (and records that).
@@ -124,6 +152,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
     } else {
         // Recorded before anything is printed, so a reader that stops early (`| head`) is
         // still on record.
+        let (since, until) = (args.since.map(|b| b.to_string()), args.until.map(|b| b.to_string()));
         crate::ledger::record_view(
             &case,
             &args.viewer.name(),
@@ -131,25 +160,16 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             &[
                 ("agent", args.agent.as_deref()),
                 ("resource", args.resource.as_deref()),
-                ("outcome", args.outcome.as_deref()),
-                ("kind", args.kind.as_deref()),
-                ("since", args.since.as_deref()),
-                ("until", args.until.as_deref()),
+                ("outcome", args.outcome.map(Outcome::name)),
+                ("kind", args.kind.map(RecordKind::name)),
+                ("conf", args.conf.map(Conf::name)),
+                ("verdict", args.verdict.map(Verdict::name)),
+                ("since", since.as_deref()),
+                ("until", until.as_deref()),
             ],
         )?;
     }
     drop(case);
-    let mut shown = Vec::new();
-    for line in &lines {
-        let fields: Vec<(String, String)> = agaudit_verify::ledger::fields(line)
-            .map_err(|e| anyhow::anyhow!("verified ledger line cannot be split: {e}"))?
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        if keep(&args, &fields) {
-            shown.push(fields);
-        }
-    }
     if args.output.json {
         for r in &shown {
             let obj: serde_json::Map<String, serde_json::Value> = r
@@ -174,13 +194,50 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// `--agent` or `--resource` naming nothing any record of the case holds, and the values nearest.
+fn matches_nothing(args: &LogArgs, records: &[Vec<(String, String)>]) -> Option<String> {
+    let values = |key: &str| -> std::collections::BTreeSet<&str> {
+        records
+            .iter()
+            .filter_map(|r| r.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()))
+            .collect()
+    };
+    if let Some(want) = &args.agent {
+        let agents = values("agent");
+        if !agents.iter().any(|a| pattern::agent_matches(want, a)) {
+            // Suggest agent names, not whole AGENT@SESSION values.
+            let names: std::collections::BTreeSet<&str> =
+                agents.iter().map(|a| a.split('@').next().unwrap_or(a)).collect();
+            return Some(format!(
+                "--agent {want} matches no agent in this case's ledger{}",
+                crate::suggest::hint(want.split('@').next().unwrap_or(want), names.iter().copied())
+            ));
+        }
+    }
+    if let Some(want) = &args.resource {
+        let resources = values("resource");
+        if !resources.iter().any(|r| pattern::covers(want, r).is_some()) {
+            return Some(format!(
+                "--resource {want} covers no resource in this case's ledger{}",
+                crate::suggest::hint(want, resources.iter().copied())
+            ));
+        }
+    }
+    None
+}
+
 fn keep(args: &LogArgs, r: &[(String, String)]) -> bool {
     let get = |k: &str| r.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     let ts = get("ts").unwrap_or("");
-    if args.kind.as_deref().is_some_and(|k| get("kind") != Some(k)) {
+    let differs = |key: &str, want: Option<&str>| want.is_some_and(|w| get(key) != Some(w));
+    if differs("kind", args.kind.map(RecordKind::name))
+        || differs("outcome", args.outcome.map(Outcome::name))
+        || differs("conf", args.conf.map(Conf::name))
+        || differs("verdict", args.verdict.map(Verdict::name))
+    {
         return false;
     }
-    if args.since.as_deref().is_some_and(|s| ts < s) || args.until.as_deref().is_some_and(|u| ts >= u) {
+    if args.since.is_some_and(|s| !s.admits_from(ts)) || args.until.is_some_and(|u| !u.admits_until(ts)) {
         return false;
     }
     if let Some(want) = &args.agent
@@ -193,9 +250,6 @@ fn keep(args: &LogArgs, r: &[(String, String)]) -> bool {
         if pattern::covers(want, resource).is_none() {
             return false;
         }
-    }
-    if args.outcome.as_deref().is_some_and(|o| get("outcome") != Some(o)) {
-        return false;
     }
     true
 }

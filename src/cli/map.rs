@@ -4,7 +4,7 @@ use super::args::{CaseArgs, ViewArgs};
 
 use clap::Args;
 
-use super::EXIT_OK;
+use super::{EXIT_ERROR, EXIT_OK};
 
 /// Show the access map: for each agent and resource, what the policy grants, what was observed
 /// (reads, writes, refused attempts, confidence), and the drift both ways.
@@ -38,6 +38,18 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         &loaded.blake3,
         args.agent.as_deref(),
     )?;
+    if let Some(want) = &args.agent
+        && !map
+            .known_agents
+            .iter()
+            .any(|a| crate::policy::pattern::agent_matches(want, a))
+    {
+        crate::tell!(
+            "agaudit: error: --agent {want} matches no agent in this case's actions{}",
+            crate::suggest::hint(want, map.known_agents.iter().map(String::as_str))
+        );
+        return Ok(EXIT_ERROR);
+    }
     crate::ledger::record_view(
         &case,
         &args.view.viewer.name(),

@@ -94,12 +94,34 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Loaded> {
     })
 }
 
+/// A policy to judge with: [`load`], refused (each error shown, then exit 2) when `policy check`
+/// would report an error, so no command judges with what the parser had to drop.
+pub fn load_usable(path: &std::path::Path) -> anyhow::Result<Loaded> {
+    let loaded = load(path)?;
+    let name = path.display().to_string();
+    let errors: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        for d in &errors {
+            crate::tell!("{}", d.render(&name, &loaded.text).trim_end());
+        }
+        anyhow::bail!(
+            "{name} has {} error(s); fix them (agaudit policy check {name})",
+            errors.len()
+        );
+    }
+    Ok(loaded)
+}
+
 /// The policy to judge a case against: `explicit` when given, else the policy correlate last
 /// recorded in the case's ledger (its path, checked against the blake3 recorded with it, so a
 /// policy edited since is not silently used in its place).
 pub fn recorded(case_root: &std::path::Path, explicit: Option<&std::path::Path>) -> anyhow::Result<(String, Loaded)> {
     if let Some(path) = explicit {
-        return Ok((path.display().to_string(), load(path)?));
+        return Ok((path.display().to_string(), load_usable(path)?));
     }
     let (lines, _) = crate::ledger::read(case_root).with_context(|| {
         format!(

@@ -69,6 +69,9 @@ pub struct Map {
     pub identities: Vec<IdentityGrant>,
     pub agents: u64,
     pub unattributed_actions: u64,
+    /// Every agent the actions name, whatever the filter (for saying what a filter missed).
+    #[serde(skip)]
+    pub known_agents: BTreeSet<String>,
 }
 
 /// Builds the map of the case at `case_root` under `policy`, for agents matching `agent`.
@@ -84,6 +87,7 @@ pub fn build(
     let mut used_rules: BTreeMap<String, (bool, bool)> = BTreeMap::new();
     let mut through: BTreeMap<(String, PrincipalKind, String), u64> = BTreeMap::new();
     let mut unattributed = 0;
+    let mut known_agents = BTreeSet::new();
     for b in &batches {
         let v = ActionsView::of(b).map_err(ReadError::from)?;
         for i in 0..v.num_rows {
@@ -91,6 +95,9 @@ pub fn build(
                 unattributed += 1;
                 continue;
             };
+            if !known_agents.contains(name) {
+                known_agents.insert(name.to_string());
+            }
             if agent.is_some_and(|want| !crate::policy::pattern::agent_matches(want, name)) {
                 continue;
             }
@@ -198,6 +205,7 @@ pub fn build(
         pairs,
         identities,
         unattributed_actions: unattributed,
+        known_agents,
     })
 }
 

@@ -57,6 +57,26 @@ impl Parser<'_> {
         Pos { line, column }
     }
 
+    /// `unknown WHAT `NAME`PLACE; did you mean `X`? expected A, B or C`.
+    fn unknown(
+        &mut self,
+        span: Option<std::ops::Range<usize>>,
+        what: &str,
+        name: &str,
+        place: &str,
+        expected: &[&str],
+    ) {
+        let near = crate::suggest::nearest(name, expected.iter().copied(), 1);
+        let near = near.first().map_or(String::new(), |n| format!("did you mean `{n}`? "));
+        let (last, rest) = expected.split_last().unwrap_or((&"", &[]));
+        let list = if rest.is_empty() {
+            last.to_string()
+        } else {
+            format!("{} or {last}", rest.join(", "))
+        };
+        self.error(span, format!("unknown {what} `{name}`{place}; {near}expected {list}"));
+    }
+
     fn error(&mut self, span: Option<std::ops::Range<usize>>, message: String) {
         let pos = self.pos(span);
         self.diagnostics.push(Diagnostic {
@@ -125,9 +145,12 @@ impl Parser<'_> {
                     }
                     policy.application_name = self.identity(block);
                 }
-                other => self.error(
+                other => self.unknown(
                     block.ident.span(),
-                    format!("unknown block `{other}`; expected agent, default, endpoint, principal or identity"),
+                    "block",
+                    other,
+                    "",
+                    &["agent", "default", "endpoint", "principal", "identity"],
                 ),
             }
         }
@@ -169,9 +192,12 @@ impl Parser<'_> {
                         agent.on_violation = action;
                     }
                 }
-                Structure::Block(b) => self.error(
+                Structure::Block(b) => self.unknown(
                     b.ident.span(),
-                    format!("unknown block `{}` in an agent block; expected resource or on_violation", b.ident.as_str()),
+                    "block",
+                    b.ident.as_str(),
+                    " in an agent block",
+                    &["resource", "on_violation"],
                 ),
                 Structure::Attribute(a) if a.key.as_str() == "description" => {
                     self.string(a);
@@ -191,12 +217,12 @@ impl Parser<'_> {
                     }
                     agent.owns.claims.extend(claims);
                 }
-                Structure::Attribute(a) => self.error(
+                Structure::Attribute(a) => self.unknown(
                     a.key.span(),
-                    format!(
-                        "unknown attribute `{}` in an agent block; expected resource blocks, on_violation, db_roles, uids, services or description",
-                        a.key.as_str()
-                    ),
+                    "attribute",
+                    a.key.as_str(),
+                    " in an agent block",
+                    &["on_violation", "db_roles", "uids", "services", "description"],
                 ),
             }
         }
@@ -332,9 +358,12 @@ impl Parser<'_> {
                 "description" => {
                     self.string(a);
                 }
-                other => self.error(
+                other => self.unknown(
                     a.key.span(),
-                    format!("unknown attribute `{other}` in a resource block; expected access, deny or description"),
+                    "attribute",
+                    other,
+                    " in a resource block",
+                    &["access", "deny", "description"],
                 ),
             }
         }

@@ -219,6 +219,18 @@ macro_rules! vocabulary {
                 s.serialize_str(self.name())
             }
         }
+
+        /// A filter on the command line takes exactly these names (listed in --help and the
+        /// completions; clap suggests the nearest for a typo).
+        impl ::clap::ValueEnum for $name {
+            fn value_variants<'a>() -> &'a [Self] {
+                $name::ALL
+            }
+
+            fn to_possible_value(&self) -> ::std::option::Option<::clap::builder::PossibleValue> {
+                ::std::option::Option::Some(::clap::builder::PossibleValue::new(self.name()))
+            }
+        }
     };
 }
 
