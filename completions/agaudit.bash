@@ -210,7 +210,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__diff)
-            opts="-h -V --case --json --fail-on --as --key --password-file --help --version"
+            opts="-h -V --case --json --fail-on --as --no-record --key --password-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,7 +540,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__inventory)
-            opts="-h -V --case --policy --json --as --help --version"
+            opts="-h -V --case --policy --json --as --no-record --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,7 +588,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__log)
-            opts="-h -V --case --agent --resource --outcome --kind --conf --verdict --since --until --pubkey --checkpoint --json --as --help --version"
+            opts="-h -V --case --agent --resource --outcome --kind --conf --verdict --since --until --pubkey --checkpoint --json --as --no-record --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -650,7 +650,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__map)
-            opts="-h -V --case --agent --policy --json --as --help --version"
+            opts="-h -V --case --agent --policy --json --as --no-record --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,7 +750,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__prove)
-            opts="-h -V --case --action --out --key --password-file --as --help --version"
+            opts="-h -V --case --action --out --key --password-file --as --no-record --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

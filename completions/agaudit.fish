@@ -76,6 +76,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l as -d 'Who is l
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l key -d 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l password-file -d 'Read the secret key\'s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l case -d 'Case directory' -r -F
@@ -83,12 +84,14 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l agent -d 'Only t
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l policy -d 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l policy -d 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l case -d 'Case directory' -r -F
@@ -117,6 +120,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l pubkey -d 'Publi
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l checkpoint -d 'A signed checkpoint kept outside the case (FILE, with its signature in FILE.minisig), as agaudit checkpoint printed it; repeatable. Needs --pubkey' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand checkpoint" -l case -d 'Case directory' -r -F
@@ -130,6 +134,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -l out -d 'Proof 
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -l key -d 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -l password-file -d 'Read the secret key\'s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l out -d 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub' -r -F

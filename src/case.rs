@@ -15,6 +15,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub const INGEST_JSON: &str = "ingest.json";
+/// Where correlate keeps the policies it judged with (canonical form, by the original's blake3).
+pub const POLICIES_DIR: &str = "policies";
+
+/// The policy correlate kept for the original file with this blake3.
+pub fn kept_policy(root: &Path, blake3: &str) -> PathBuf {
+    root.join(POLICIES_DIR).join(format!("{blake3}.hcl"))
+}
 pub const MANIFEST_FORMAT: &str = "agaudit-ingest";
 pub const MANIFEST_VERSION: u32 = 1;
 
@@ -280,33 +287,23 @@ impl Case {
 
     /// The case's ingest.json, or a new empty one.
     pub fn load_manifest(&self) -> Result<IngestManifest, CaseError> {
-        let path = self.root.join(INGEST_JSON);
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let m: IngestManifest = serde_json::from_slice(&bytes).map_err(|e| CaseError::BadManifest {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
-                if m.format != MANIFEST_FORMAT || m.version != MANIFEST_VERSION {
-                    return Err(CaseError::BadManifest {
-                        path,
-                        reason: format!(
-                            "expected format {MANIFEST_FORMAT} version {MANIFEST_VERSION}, found {} version {}",
-                            m.format, m.version
-                        ),
-                    });
-                }
-                Ok(m)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IngestManifest {
-                format: MANIFEST_FORMAT.to_string(),
-                version: MANIFEST_VERSION,
-                case_id: new_id(&self.root),
-                created: crate::time::now(),
-                files: Vec::new(),
-            }),
-            Err(e) => Err(CaseError::Io { path, source: e }),
-        }
+        load_manifest(&self.root)
+    }
+
+    /// Keeps `text` (a policy's canonical form) as the policy of the original with `blake3`,
+    /// replacing any earlier copy atomically; returns the kept text's own blake3.
+    pub fn keep_policy(&self, blake3: &str, text: &str) -> Result<String, CaseError> {
+        let dir = self.root.join(POLICIES_DIR);
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = kept_policy(&self.root, blake3);
+        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
+        tmp.write_all(text.as_bytes()).map_err(io(&path))?;
+        tmp.as_file().sync_all().map_err(io(&path))?;
+        tmp.persist(&path).map_err(|e| CaseError::Io {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(blake3::hash(text.as_bytes()).to_hex().to_string())
     }
 
     /// Replaces ingest.json atomically (write a temporary file, sync, rename).
@@ -325,6 +322,38 @@ impl Case {
             source: e.error,
         })?;
         Ok(())
+    }
+}
+
+/// The ingest.json of the case at `root`, or a new empty one; reads only (a read-only case can be
+/// viewed).
+pub fn load_manifest(root: &Path) -> Result<IngestManifest, CaseError> {
+    let path = root.join(INGEST_JSON);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let m: IngestManifest = serde_json::from_slice(&bytes).map_err(|e| CaseError::BadManifest {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            if m.format != MANIFEST_FORMAT || m.version != MANIFEST_VERSION {
+                return Err(CaseError::BadManifest {
+                    path,
+                    reason: format!(
+                        "expected format {MANIFEST_FORMAT} version {MANIFEST_VERSION}, found {} version {}",
+                        m.format, m.version
+                    ),
+                });
+            }
+            Ok(m)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IngestManifest {
+            format: MANIFEST_FORMAT.to_string(),
+            version: MANIFEST_VERSION,
+            case_id: new_id(root),
+            created: crate::time::now(),
+            files: Vec::new(),
+        }),
+        Err(e) => Err(CaseError::Io { path, source: e }),
     }
 }
 

@@ -108,6 +108,9 @@ mod insider;
 #[path = "cli/filters.rs"]
 mod filters;
 
+#[path = "cli/readonly.rs"]
+mod readonly;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

@@ -7,8 +7,8 @@
 use agaudit_verify::proof::Proof;
 use agaudit_verify::tree;
 
-use crate::case::Case;
 use crate::ledger::{self, LedgerError};
+use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {
@@ -24,8 +24,8 @@ pub enum ProveError {
 }
 
 /// The proof that the latest record of `action` is in the signed ledger.
-pub fn prove(case: &Case, action: &str) -> Result<Proof, ProveError> {
-    let (lines, verified) = ledger::read(case.root())?;
+pub fn prove(case_root: &Path, action: &str) -> Result<Proof, ProveError> {
+    let (lines, verified) = ledger::read(case_root)?;
     let case_id = verified.case_id.unwrap_or_default();
     let marker = format!(" action={action} ");
     let index = lines
@@ -33,12 +33,12 @@ pub fn prove(case: &Case, action: &str) -> Result<Proof, ProveError> {
         .rposition(|l| l.contains(" kind=action ") && l.contains(&marker))
         .ok_or_else(|| ProveError::NoSuchAction(action.to_string()))?;
     let seq = index as u64 + 1;
-    let signed = ledger::case_checkpoints(case.root())?;
+    let signed = ledger::case_checkpoints(case_root)?;
     // A proof is only made from a ledger that matches every checkpoint of the case.
     let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
     let bodies: Vec<_> = signed.iter().map(|(_, c, _)| c.clone()).collect();
     agaudit_verify::checkpoint::check_ledger(&case_id, &raw, &bodies).map_err(|error| LedgerError::Contradicts {
-        path: ledger::ledger_path(case.root()),
+        path: ledger::ledger_path(case_root),
         error,
     })?;
     let (path, checkpoint, signature) =

@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::bundle::checkpoint::{self, Signed};
 use crate::bundle::keys::{self, Password};
-use crate::case::{Case, INGEST_JSON, IngestManifest};
+use crate::case::{Case, CaseError, INGEST_JSON, IngestManifest};
 use crate::ledger::Ledger;
 
 /// The case directory a command works on.
@@ -34,6 +34,84 @@ impl CaseArgs {
         let case = Case::open(&self.case)?;
         let manifest = case.load_manifest()?;
         Ok((case, manifest))
+    }
+
+    /// The case to view and its ingest manifest, recorded or not ([`Viewing::open`]); the same
+    /// error as [`CaseArgs::open`] when it was never ingested.
+    pub fn view(&self, first: &str, viewer: &ViewerArgs) -> anyhow::Result<(Viewing, IngestManifest)> {
+        if !self.case.join(INGEST_JSON).exists() {
+            bail!(
+                "{} is not a case: it has no ingest.json; run {first} first",
+                self.case.display()
+            );
+        }
+        let viewing = Viewing::open(&self.case, viewer)?;
+        let manifest = crate::case::load_manifest(viewing.root())?;
+        Ok((viewing, manifest))
+    }
+}
+
+/// A view of a case: recorded in its ledger (the case locked while it reads and records), or
+/// not recorded, and why. A read-only case (evidence on a read-only mount, a copy an auditor
+/// may not change) can be viewed; the view says it was not recorded, and never writes.
+pub enum Viewing {
+    Recorded(Case),
+    Unrecorded { root: PathBuf, why: String },
+}
+
+impl Viewing {
+    /// Locks `root` to record the view. With --no-record, or when the case cannot be written
+    /// (read-only file system, no permission), an unrecorded view that touches nothing, not even
+    /// the lock file: it reads what is there, as `agaudit-verify` reads a bundle.
+    pub fn open(root: &Path, viewer: &ViewerArgs) -> anyhow::Result<Viewing> {
+        if viewer.no_record {
+            return Ok(Viewing::Unrecorded {
+                root: root.to_path_buf(),
+                why: "--no-record was given".into(),
+            });
+        }
+        match Case::open(root) {
+            Ok(case) => Ok(Viewing::Recorded(case)),
+            Err(CaseError::Io { path, source })
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+                ) =>
+            {
+                Ok(Viewing::Unrecorded {
+                    root: root.to_path_buf(),
+                    why: format!("the case cannot be written ({}: {source})", path.display()),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        match self {
+            Viewing::Recorded(case) => case.root(),
+            Viewing::Unrecorded { root, .. } => root,
+        }
+    }
+
+    /// The locked case, when the view is recorded: what may write to it.
+    pub fn case(&self) -> Option<&Case> {
+        match self {
+            Viewing::Recorded(case) => Some(case),
+            Viewing::Unrecorded { .. } => None,
+        }
+    }
+
+    /// Records the view (viewer, command, filters) before anything is shown; an unrecorded
+    /// view says so instead, on stderr, so the output is never taken for a recorded one.
+    pub fn record(&self, viewer: &ViewerArgs, command: &str, filters: &[(&str, Option<&str>)]) -> anyhow::Result<()> {
+        match self {
+            Viewing::Recorded(case) => Ok(crate::ledger::record_view(case, &viewer.name(), command, filters)?),
+            Viewing::Unrecorded { why, .. } => {
+                crate::tell!("agaudit: note: this view is not recorded in the case's ledger: {why}");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -82,6 +160,11 @@ pub struct ViewerArgs {
     /// Who is looking, for the ledger's view record (default: the OS user).
     #[arg(long = "as", value_name = "VIEWER")]
     pub viewer: Option<String>,
+
+    /// Do not record this view in the ledger (the output says so). A case that cannot be
+    /// written is viewed this way without asking.
+    #[arg(long)]
+    pub no_record: bool,
 }
 
 impl ViewerArgs {

@@ -41,7 +41,7 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
     let sk = args.signing.unlock()?;
     let (case, manifest) = args.case.open("agaudit ingest")?;
     let (summary, recovered) =
-        crate::correlate::run(&case, &manifest, &loaded.policy, &name, &loaded.blake3).context("correlate failed")?;
+        crate::correlate::run(&case, &manifest, &loaded.in_force(&name)).context("correlate failed")?;
     super::args::sign_checkpoint(&case, &manifest.case_id, sk.as_ref())?;
     if let Some(r) = recovered {
         crate::tell!(

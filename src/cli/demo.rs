@@ -109,6 +109,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let case_args = CaseArgs { case: case.clone() };
     let viewer = ViewerArgs {
         viewer: Some("agaudit demo".into()),
+        no_record: false,
     };
     let view = ViewArgs {
         policy: RecordedPolicyArgs { policy: None },
@@ -145,14 +146,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         // The case stays locked while this is open; the later stages open it themselves.
         let opened = Case::open(&case)?;
         let manifest = opened.load_manifest()?;
-        let (summary, _) = crate::correlate::run(
-            &opened,
-            &manifest,
-            &loaded.policy,
-            &policy.display().to_string(),
-            &loaded.blake3,
-        )
-        .context("demo correlate failed")?;
+        let name = policy.display().to_string();
+        let (summary, _) =
+            crate::correlate::run(&opened, &manifest, &loaded.in_force(&name)).context("demo correlate failed")?;
         summary
     };
     crate::output::correlate_summary(&summary);

@@ -59,19 +59,31 @@ impl FailOn {
 }
 
 pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
-    let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
+    let (viewing, manifest) = args.case.view("agaudit ingest and agaudit correlate", &args.viewer)?;
     let sk = args.signing.unlock()?;
-    let report = diff::run(&case, &manifest).context("diff failed")?;
+    // Findings are written and recorded when the view is; an unrecorded view only shows them.
+    let report = match viewing.case() {
+        Some(case) => diff::run(case, &manifest),
+        None => diff::run_unrecorded(viewing.root(), &manifest),
+    }
+    .context("diff failed")?;
     let threshold = args.fail_on.severity();
     let failing = threshold.map_or(0, |t| report.findings.iter().filter(|f| f.severity <= t).count());
-    crate::ledger::record_view(
-        &case,
-        &args.viewer.name(),
+    viewing.record(
+        &args.viewer,
         "diff",
         &[("fail-on", threshold.map(FindingSeverity::name))],
     )?;
-    super::args::sign_checkpoint(&case, &manifest.case_id, sk.as_ref())?;
-    drop(case);
+    match viewing.case() {
+        Some(case) => {
+            super::args::sign_checkpoint(case, &manifest.case_id, sk.as_ref())?;
+        }
+        None if sk.is_some() => {
+            crate::tell!("agaudit: note: no checkpoint signed: this view does not write to the case");
+        }
+        None => {}
+    }
+    drop(viewing);
     if args.output.json {
         let mut value = serde_json::to_value(&report)?;
         value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.name().into());

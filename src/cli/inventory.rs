@@ -27,20 +27,23 @@ pub struct InventoryArgs {
 }
 
 pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
-    let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
-    let (_, loaded) = args.view.policy.load(case.root())?;
-    let (inventory, gaps) = crate::inventory::build(case.root(), &manifest, &loaded.policy)?;
-    let hashes = crate::diff::write_findings(case.root(), "inventory", &gaps)?;
-    let mut ledger = crate::ledger::Ledger::open(&case, &manifest.case_id)?;
-    ledger.append(gaps.iter().zip(&hashes).map(|(r, h)| crate::diff::finding_record(r, h)))?;
-    drop(ledger);
-    crate::ledger::record_view(
-        &case,
-        &args.view.viewer.name(),
+    let (viewing, manifest) = args
+        .case
+        .view("agaudit ingest and agaudit correlate", &args.view.viewer)?;
+    let (_, loaded) = args.view.policy.load(viewing.root())?;
+    let (inventory, gaps) = crate::inventory::build(viewing.root(), &manifest, &loaded.policy)?;
+    // The coverage gaps are findings: written and recorded when the view is, else only shown.
+    if let Some(case) = viewing.case() {
+        let hashes = crate::diff::write_findings(case.root(), "inventory", &gaps)?;
+        let mut ledger = crate::ledger::Ledger::open(case, &manifest.case_id)?;
+        ledger.append(gaps.iter().zip(&hashes).map(|(r, h)| crate::diff::finding_record(r, h)))?;
+    }
+    viewing.record(
+        &args.view.viewer,
         "inventory",
         &[("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str()))],
     )?;
-    drop(case);
+    drop(viewing);
     if args.view.output.json {
         crate::say!("{}", serde_json::to_string_pretty(&inventory)?);
     } else {

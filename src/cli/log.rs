@@ -1,6 +1,6 @@
 //! `agaudit log`: verify the case's ledger and print its records, filtered.
 
-use super::args::{CaseArgs, JsonArgs, ViewerArgs};
+use super::args::{CaseArgs, JsonArgs, ViewerArgs, Viewing};
 
 use std::path::PathBuf;
 
@@ -8,7 +8,6 @@ use agaudit_verify::checkpoint::{self, Checkpoint};
 use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::case::Case;
 use crate::ledger::RecordKind;
 use crate::ledger::bound::BoundTable;
 use crate::ledger::{self, LedgerError};
@@ -89,8 +88,8 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_ERROR);
     }
     // Locked while reading and recording the view: a correlate running beside waits.
-    let case = Case::open(&args.case.case)?;
-    let (lines, verified) = match ledger::read(case.root()) {
+    let viewing = Viewing::open(&args.case.case, &args.viewer)?;
+    let (lines, verified) = match ledger::read(viewing.root()) {
         Ok(v) => v,
         Err(
             e @ (LedgerError::Chain { .. }
@@ -108,15 +107,15 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
     };
     // The rows the case's tables hold are the ones the ledger recorded.
     for table in [BoundTable::Actions, BoundTable::Findings] {
-        let batches = crate::table::read::derived(case.root(), table.name())?;
-        if let Err(e) = ledger::bound::check(case.root(), &lines, table, &batches) {
+        let batches = crate::table::read::derived(viewing.root(), table.name())?;
+        if let Err(e) = ledger::bound::check(viewing.root(), &lines, table, &batches) {
             crate::tell!("agaudit: evidence does not verify: {e}");
             return Ok(EXIT_FINDINGS);
         }
     }
     if let Err(message) = check_checkpoints(
         &args,
-        case.root(),
+        viewing.root(),
         &lines,
         verified.case_id.as_deref().unwrap_or_default(),
     ) {
@@ -153,9 +152,8 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
         // Recorded before anything is printed, so a reader that stops early (`| head`) is
         // still on record.
         let (since, until) = (args.since.map(|b| b.to_string()), args.until.map(|b| b.to_string()));
-        crate::ledger::record_view(
-            &case,
-            &args.viewer.name(),
+        viewing.record(
+            &args.viewer,
             "log",
             &[
                 ("agent", args.agent.as_deref()),
@@ -169,7 +167,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             ],
         )?;
     }
-    drop(case);
+    drop(viewing);
     if args.output.json {
         for r in &shown {
             let obj: serde_json::Map<String, serde_json::Value> = r

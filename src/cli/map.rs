@@ -29,10 +29,12 @@ pub struct MapArgs {
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<u8> {
-    let (case, _) = args.case.open("agaudit ingest and agaudit correlate")?;
-    let (name, loaded) = args.view.policy.load(case.root())?;
+    let (viewing, _) = args
+        .case
+        .view("agaudit ingest and agaudit correlate", &args.view.viewer)?;
+    let (name, loaded) = args.view.policy.load(viewing.root())?;
     let map = crate::map::build(
-        case.root(),
+        viewing.root(),
         &loaded.policy,
         &name,
         &loaded.blake3,
@@ -50,16 +52,15 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_ERROR);
     }
-    crate::ledger::record_view(
-        &case,
-        &args.view.viewer.name(),
+    viewing.record(
+        &args.view.viewer,
         "map",
         &[
             ("agent", args.agent.as_deref()),
             ("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str())),
         ],
     )?;
-    drop(case);
+    drop(viewing);
     if args.view.output.json {
         crate::say!("{}", serde_json::to_string_pretty(&map)?);
     } else {

@@ -67,6 +67,18 @@ pub struct Loaded {
     pub diagnostics: Vec<policy::Diagnostic>,
 }
 
+impl Loaded {
+    /// What correlate judges with and keeps in the case, `name` being the path as given.
+    pub fn in_force<'p>(&'p self, name: &'p str) -> crate::correlate::InForce<'p> {
+        crate::correlate::InForce {
+            policy: &self.policy,
+            path: name,
+            text: &self.text,
+            blake3: &self.blake3,
+        }
+    }
+}
+
 pub fn load(path: &std::path::Path) -> anyhow::Result<Loaded> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read policy {}", path.display()))?;
     let text = String::from_utf8(bytes.clone()).map_err(|e| {
@@ -76,6 +88,11 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Loaded> {
             e.utf8_error().valid_up_to()
         )
     })?;
+    Ok(parsed(text, blake3::hash(&bytes).to_hex().to_string()))
+}
+
+/// `text` parsed and checked; `blake3` is the blake3 of the file it stands for.
+fn parsed(text: String, blake3: String) -> Loaded {
     let (policy, mut diagnostics) = policy::parse(&text);
     // The checks' errors (identity claims) are shown with the parse errors; their warnings only
     // once the policy parses, since they would speak of blocks the parser had to drop.
@@ -86,12 +103,12 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Loaded> {
             .filter(|d| parsed || d.severity == Severity::Error),
     );
     diagnostics.sort_by_key(|d| d.pos);
-    Ok(Loaded {
+    Loaded {
         text,
-        blake3: blake3::hash(&bytes).to_hex().to_string(),
+        blake3,
         policy,
         diagnostics,
-    })
+    }
 }
 
 /// A policy to judge with: [`load`], refused (each error shown, then exit 2) when `policy check`
@@ -132,11 +149,30 @@ pub fn recorded(case_root: &std::path::Path, explicit: Option<&std::path::Path>)
     let last = lines.iter().rev().find_map(|l| {
         let f = agaudit_verify::ledger::fields(l).ok()?;
         let get = |k: &str| f.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
-        (get("kind").as_deref() == Some(crate::ledger::RecordKind::Policy.name())).then(|| (get("path"), get("blake3")))
+        (get("kind").as_deref() == Some(crate::ledger::RecordKind::Policy.name()))
+            .then(|| (get("path"), get("blake3"), get("kept")))
     });
-    let Some((Some(path), Some(blake3))) = last else {
+    let Some((Some(path), Some(blake3), kept)) = last else {
         anyhow::bail!("the ledger records no policy: run agaudit correlate --policy FILE first, or pass --policy");
     };
+    // The copy correlate kept in the case, checked against the blake3 the ledger recorded for it.
+    if let Some(kept) = kept {
+        let file = crate::case::kept_policy(case_root, &blake3);
+        let text = std::fs::read_to_string(&file).with_context(|| {
+            format!(
+                "the ledger says correlate kept the policy in {}, which cannot be read; re-run agaudit correlate, or pass --policy FILE",
+                file.display()
+            )
+        })?;
+        let found = blake3::hash(text.as_bytes()).to_hex().to_string();
+        if found != kept {
+            anyhow::bail!(
+                "{} hashes to {found}, but the ledger recorded kept={kept}: the kept policy was altered; pass --policy FILE to judge with a file you trust",
+                file.display()
+            );
+        }
+        return Ok((path, parsed(text, blake3)));
+    }
     let loaded = load(std::path::Path::new(&path))
         .with_context(|| format!("the policy correlate used ({path}) cannot be read from here; pass --policy FILE"))?;
     if loaded.blake3 != blake3 {

@@ -38,9 +38,17 @@ pub struct ProveArgs {
 
 pub fn run(args: ProveArgs) -> anyhow::Result<u8> {
     let sk = args.signing.unlock()?;
-    let (case, manifest) = args.case.open("agaudit ingest and agaudit correlate")?;
-    super::args::sign_checkpoint(&case, &manifest.case_id, sk.as_ref())?;
-    let proof = crate::bundle::proof::prove(&case, &args.action)?;
+    let (viewing, manifest) = args.case.view("agaudit ingest and agaudit correlate", &args.viewer)?;
+    match (viewing.case(), sk.as_ref()) {
+        (Some(case), sk) => {
+            super::args::sign_checkpoint(case, &manifest.case_id, sk)?;
+        }
+        (None, Some(_)) => anyhow::bail!(
+            "--key signs a checkpoint into the case, which this unrecorded view does not write: drop --key (the proof then needs a signed checkpoint already in the case)"
+        ),
+        (None, None) => {}
+    }
+    let proof = crate::bundle::proof::prove(viewing.root(), &args.action)?;
     let mut file = std::fs::File::options()
         .write(true)
         .create_new(true)
@@ -53,12 +61,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<u8> {
         })?;
     file.write_all(proof.render().as_bytes())?;
     file.sync_all()?;
-    crate::ledger::record_view(
-        &case,
-        &args.viewer.name(),
-        "prove",
-        &[("action", Some(args.action.as_str()))],
-    )?;
+    viewing.record(&args.viewer, "prove", &[("action", Some(args.action.as_str()))])?;
     crate::say!(
         "wrote {}: record {} (action {}) with an audit path of {} hashes to the signed checkpoint of {} records; verify with: agaudit verify {} --pubkey PUBLIC_KEY.pub",
         args.out.display(),

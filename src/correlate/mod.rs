@@ -43,6 +43,21 @@ pub enum CorrelateError {
     Write(#[from] crate::table::writer::WriteError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Case(#[from] crate::case::CaseError),
+    #[error(
+        "{path}: the policy does not parse as HCL, so the case cannot keep it; agaudit policy check {path} says where"
+    )]
+    PolicyNotHcl { path: String },
+}
+
+/// The policy a case is judged with: the model, and the file it came from (its path as given,
+/// its text and the blake3 of its bytes).
+pub struct InForce<'p> {
+    pub policy: &'p Policy,
+    pub path: &'p str,
+    pub text: &'p str,
+    pub blake3: &'p str,
 }
 
 /// One observed access before judgement.
@@ -98,13 +113,17 @@ pub struct Summary {
 pub fn run(
     case: &Case,
     manifest: &IngestManifest,
-    policy: &Policy,
-    policy_path: &str,
-    policy_blake3: &str,
+    in_force: &InForce,
 ) -> Result<(Summary, Option<crate::ledger::Recovered>), CorrelateError> {
     // Open the ledger first: a tampered ledger stops the run before anything is written.
     let case_root = case.root();
     let mut ledger = Ledger::open(case, &manifest.case_id)?;
+    let (policy, policy_path, policy_blake3) = (in_force.policy, in_force.path, in_force.blake3);
+    // The case keeps the policy it is judged with, so its views need nothing from outside it.
+    let canonical = crate::policy::canonical::canonical(in_force.text).ok_or_else(|| CorrelateError::PolicyNotHcl {
+        path: policy_path.to_string(),
+    })?;
+    let kept = case.keep_policy(policy_blake3, &canonical)?;
     let recovered = ledger.recovered().cloned();
 
     let span_batches = read::evidence(case_root, manifest, SpanRow::TABLE)?;
@@ -215,7 +234,11 @@ pub fn run(
     records.push(Record {
         kind: RecordKind::Policy,
         ts: crate::time::now(),
-        fields: vec![("path", policy_path.to_string()), ("blake3", policy_blake3.to_string())],
+        fields: vec![
+            ("path", policy_path.to_string()),
+            ("blake3", policy_blake3.to_string()),
+            ("kept", kept),
+        ],
     });
     records.extend(rows.iter().zip(&hashes).map(|(r, h)| action_record(r, h)));
     let Appended { new, already, head_seq } = ledger.append(records)?;

@@ -131,7 +131,23 @@ struct Group {
 /// Compares claims with observations in the case at `case_root`, writes the findings table and
 /// appends finding records to the ledger.
 pub fn run(case: &Case, manifest: &IngestManifest) -> Result<Report, DiffError> {
-    let case_root = case.root();
+    let (rows, checked) = judge_all(case.root(), manifest)?;
+    let hashes = write_findings(case.root(), "diff", &rows)?;
+    let mut ledger = Ledger::open(case, &manifest.case_id)?;
+    let appended = ledger.append(rows.iter().zip(&hashes).map(|(r, h)| finding_record(r, h)))?;
+    Ok(report(&rows, checked, appended.new))
+}
+
+/// [`run`] without writing: the findings of a case that cannot or may not be written (an
+/// unrecorded view), `ledger_appended` 0.
+pub fn run_unrecorded(case_root: &Path, manifest: &IngestManifest) -> Result<Report, DiffError> {
+    let (rows, checked) = judge_all(case_root, manifest)?;
+    Ok(report(&rows, checked, 0))
+}
+
+/// Every finding of the case's actions and claims, most severe first, and how many actions
+/// were checked.
+fn judge_all(case_root: &Path, manifest: &IngestManifest) -> Result<(Vec<FindingRow>, u64), DiffError> {
     let claims = Claims::from_batches(&read::evidence(case_root, manifest, ToolHintRow::TABLE)?)?;
     let spans = span_ids(case_root, manifest)?;
     let actions = read_actions(&crate::ledger::bound::actions(case_root)?, &spans)?;
@@ -192,10 +208,10 @@ pub fn run(case: &Case, manifest: &IngestManifest) -> Result<Report, DiffError> 
             ))
     });
 
-    let hashes = write_findings(case_root, "diff", &rows)?;
-    let mut ledger = Ledger::open(case, &manifest.case_id)?;
-    let appended = ledger.append(rows.iter().zip(&hashes).map(|(r, h)| finding_record(r, h)))?;
+    Ok((rows, checked))
+}
 
+fn report(rows: &[FindingRow], checked: u64, appended: u64) -> Report {
     let mut report = Report {
         findings: rows.iter().map(to_json).collect(),
         by_severity: BTreeMap::new(),
@@ -206,13 +222,13 @@ pub fn run(case: &Case, manifest: &IngestManifest) -> Result<Report, DiffError> 
             .collect::<HashSet<_>>()
             .len() as u64,
         actions_checked: checked,
-        ledger_appended: appended.new,
+        ledger_appended: appended,
     };
-    for r in &rows {
+    for r in rows {
         *report.by_severity.entry(r.severity.name()).or_default() += 1;
         *report.by_kind.entry(r.kind.name()).or_default() += 1;
     }
-    Ok(report)
+    report
 }
 
 /// What an action says about its tool's claim, if anything: (kind, severity).

@@ -153,6 +153,7 @@ pub const FIELDS: &[(&str, Redaction)] = &[
     ("blake3", Redaction::Fixed),
     ("format", Redaction::Fixed),
     ("status", Redaction::Fixed),
+    ("kept", Redaction::Fixed),
     // action, finding
     ("agent", Redaction::Identifier),
     ("principal", Redaction::Identifier),

@@ -7,6 +7,7 @@
 //!
 //! In: the policy file's text. Out: the model, diagnostics, and judgements.
 
+pub mod canonical;
 pub mod check;
 pub mod parse;
 pub mod pattern;

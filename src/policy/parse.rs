@@ -221,8 +221,8 @@ impl Parser<'_> {
                     a.key.span(),
                     "attribute",
                     a.key.as_str(),
-                    " in an agent block",
-                    &["on_violation", "db_roles", "uids", "services", "description"],
+                    " in an agent block (resource and on_violation are blocks)",
+                    &["db_roles", "uids", "services", "description"],
                 ),
             }
         }
