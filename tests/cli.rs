@@ -111,6 +111,9 @@ mod filters;
 #[path = "cli/readonly.rs"]
 mod readonly;
 
+#[path = "cli/messages.rs"]
+mod messages;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

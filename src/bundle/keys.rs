@@ -30,6 +30,10 @@ pub enum KeyError {
     Readable { path: PathBuf, mode: u32 },
     #[error("{path} is not a minisign secret key ({reason})")]
     NotAKey { path: PathBuf, reason: String },
+    #[error(
+        "{path} is a public key (key ID {key_id}); --key takes the secret key that pairs with it (agaudit keygen wrote both: KEY.key and KEY.pub)"
+    )]
+    PublicNotSecret { path: PathBuf, key_id: String },
     #[error("cannot unlock {path}: {reason}")]
     Unlock { path: PathBuf, reason: String },
     #[error(
@@ -165,6 +169,18 @@ pub fn unlock(path: &Path, password: impl FnOnce() -> Result<Password, KeyError>
         path: path.to_path_buf(),
         error: source,
     })?;
+    // A public key given where the secret one goes: say that, not how to make it private.
+    if meta.len() < 4096
+        && let Ok(text) = std::fs::read_to_string(path)
+        && let Ok(pk) = minisign::PublicKeyBox::from_string(&text)
+            .and_then(|b| b.into_public_key())
+            .or_else(|_| PublicKey::from_base64(text.trim()))
+    {
+        return Err(KeyError::PublicNotSecret {
+            path: path.to_path_buf(),
+            key_id: key_id(&pk),
+        });
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(KeyError::Readable {

@@ -60,5 +60,13 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
         crate::output::correlate_summary(&summary);
     }
     let failed_controls = summary.by_verdict.get("violation_allowed").copied().unwrap_or(0);
-    Ok(if failed_controls > 0 { EXIT_FINDINGS } else { EXIT_OK })
+    if failed_controls > 0 {
+        // Say why the exit code is 1, as diff does for --fail-on (on stderr: --json stays JSON).
+        crate::tell!(
+            "agaudit: exit 1: {failed_controls} action(s) violated the policy and went through (verdict violation_allowed); agaudit log --case {} --verdict violation_allowed lists them",
+            args.case.case.display()
+        );
+        return Ok(EXIT_FINDINGS);
+    }
+    Ok(EXIT_OK)
 }

@@ -56,6 +56,11 @@ pub enum IngestError {
     BadTimezone(#[from] crate::ingest::pgaudit::timestamp::UnknownZone),
     #[error(transparent)]
     Case(#[from] CaseError),
+    #[error(
+        "none of the inputs exists ({}): nothing was ingested and no case was created; check the paths",
+        paths.join(", ")
+    )]
+    NoInput { paths: Vec<String> },
 }
 
 /// What the parser of one file needs to know about it.
@@ -251,6 +256,12 @@ pub fn run(opts: &Options) -> Result<Report, IngestError> {
         None => LogZone::unnamed(),
     };
     let settings = Settings { prefix, zone };
+    // A typo in every path must not leave an empty case behind that looks like a result.
+    if !opts.paths.is_empty() && opts.paths.iter().all(|p| std::fs::symlink_metadata(p).is_err()) {
+        return Err(IngestError::NoInput {
+            paths: opts.paths.iter().map(|p| p.display().to_string()).collect(),
+        });
+    }
     let case = Case::open(&opts.case_dir)?;
     let mut manifest = case.load_manifest()?;
     let ingest_id = case::new_id(case.root());

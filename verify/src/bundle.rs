@@ -49,6 +49,9 @@ pub struct Report {
     /// Records that recomputed in chain order, and the count the manifest states.
     pub records_valid: u64,
     pub records_total: u64,
+    /// The key ID the manifest's signature names (whether or not it verifies): for telling
+    /// the auditor which key to ask for when it is not the one given.
+    pub signer_key_id: Option<String>,
 }
 
 impl Report {
@@ -433,6 +436,7 @@ fn signature(
             None,
         );
     }
+    report.signer_key_id = crate::checkpoint::key_id(lines[1]);
     let sig = match Signature::decode(text) {
         Ok(s) => s,
         Err(e) => {
@@ -451,7 +455,10 @@ fn signature(
         return match e {
             minisign_verify::Error::UnexpectedKeyId => fail(
                 report,
-                "signed by a different key than the public key given (key ids differ)".into(),
+                format!(
+                    "signed by a different key than the public key given: the signature names key ID {} (key IDs differ); verify with the signer's public key",
+                    report.signer_key_id.as_deref().unwrap_or("(unreadable)")
+                ),
                 SIGNATURE,
                 Some(2),
             ),

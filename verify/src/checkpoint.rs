@@ -233,7 +233,17 @@ pub fn unbase64(text: &str) -> Option<Hash> {
     if text.len() != 44 || !text.ends_with('=') || text.ends_with("==") {
         return None;
     }
-    let mut out = Vec::with_capacity(33);
+    let hash: Hash = decode_base64(text)?.try_into().ok()?;
+    // Canonical only: the padding bits must be zero, so one hash has one text.
+    (base64(&hash) == text).then_some(hash)
+}
+
+/// Standard base64 with padding, decoded; None when `text` is not that.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
     for chunk in text.as_bytes().chunks(4) {
         let mut n = 0u32;
         let mut pad = 0;
@@ -248,12 +258,21 @@ pub fn unbase64(text: &str) -> Option<Hash> {
             };
             n = (n << 6) | v;
         }
+        if pad > 2 {
+            return None;
+        }
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
         out.extend_from_slice(&bytes[..3 - pad]);
     }
-    let hash: Hash = out.try_into().ok()?;
-    // Canonical only: the padding bits must be zero, so one hash has one text.
-    (base64(&hash) == text).then_some(hash)
+    Some(out)
+}
+
+/// The key ID minisign shows (16 hex digits) of a public key or signature line in base64:
+/// bytes 2..10 of it, little-endian.
+pub fn key_id(base64_line: &str) -> Option<String> {
+    let bytes = decode_base64(base64_line.trim())?;
+    let id = u64::from_le_bytes(bytes.get(2..10)?.try_into().ok()?);
+    Some(format!("{id:016X}"))
 }
 
 #[cfg(test)]

@@ -119,6 +119,16 @@ pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str
             o.bundle.display()
         ));
     }
+    // Neither a tar archive nor a proof: not evidence of any kind (exit 2), as opposed to a
+    // bundle that fails its checks (exit 1).
+    let mut header = [0u8; 512];
+    let is_tar = src.read_at(0, &mut header).is_ok() && &header[257..262] == b"ustar";
+    if !is_proof && !is_tar {
+        return unusable(format!(
+            "{} is not an evidence bundle (a tar archive agaudit export writes) nor an inclusion proof (agaudit prove)",
+            o.bundle.display()
+        ));
+    }
     let r = if is_proof {
         match std::fs::read(&o.bundle) {
             Ok(bytes) if bytes.len() <= MAX_PROOF => crate::proof::verify(&bytes, &key),
@@ -134,6 +144,19 @@ pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str
     } else {
         bundle::verify_source(&src, &key, older.as_ref())
     };
+    // A bundle signed by another key: name both keys, as minisign does.
+    let given = key_id_of(&o.pubkey);
+    if let (Some(signer), Some(given)) = (&r.signer_key_id, &given)
+        && signer != given
+    {
+        print(
+            Stream::Err,
+            &format!(
+                "{program}: the bundle is signed by key ID {signer}; the public key given ({}) is key ID {given}",
+                o.pubkey.display()
+            ),
+        );
+    }
     let name = o.bundle.display().to_string();
     if o.json {
         let against = o.against.as_ref().map(|p| p.display().to_string());
@@ -147,6 +170,16 @@ pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str
 
 /// Reads a minisign public key file (`untrusted comment:` line, then the key), or a file holding
 /// only the base64 key.
+/// The key ID of a public key file (minisign's two-line form, or its base64 line alone).
+fn key_id_of(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))?;
+    crate::checkpoint::key_id(line)
+}
+
 pub fn read_key(path: &Path) -> Result<PublicKey, KeyError> {
     let text = std::fs::read_to_string(path).map_err(|e| KeyError::Read {
         path: path.to_path_buf(),

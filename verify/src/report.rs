@@ -74,7 +74,7 @@ pub fn json(bundle: &str, against: Option<&str>, report: &Report) -> String {
         })
         .collect();
     format!(
-        r#"{{"bundle":{},"against":{},"valid":{},"case_id":{},"first_seq":{},"last_seq":{},"head":{},"records":{{"valid":{},"total":{}}},"checks":[{}]}}"#,
+        r#"{{"bundle":{},"against":{},"valid":{},"case_id":{},"first_seq":{},"last_seq":{},"head":{},"records":{{"valid":{},"total":{}}},"signer_key_id":{},"checks":[{}]}}"#,
         quote(bundle),
         opt_str(against),
         report.valid(),
@@ -84,6 +84,7 @@ pub fn json(bundle: &str, against: Option<&str>, report: &Report) -> String {
         opt_str(report.head.as_deref()),
         report.records_valid,
         report.records_total,
+        opt_str(report.signer_key_id.as_deref()),
         checks.join(",")
     )
 }
