@@ -38,7 +38,6 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify an evidence bundle against your copy of the signer''s public key')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'agaudit;demo' {
@@ -69,7 +68,6 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'agaudit;policy;check' {
@@ -77,17 +75,6 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'agaudit;policy;help' {
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'agaudit;policy;help;check' {
-            break
-        }
-        'agaudit;policy;help;help' {
             break
         }
         'agaudit;correlate' {
@@ -219,69 +206,6 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'agaudit;help' {
-            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole pipeline on embedded demo data and show what an auditor sees first')
-            [CompletionResult]::new('ingest', 'ingest', [CompletionResultType]::ParameterValue, 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody')
-            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Work with policy files (the language is in docs/policy.md)')
-            [CompletionResult]::new('correlate', 'correlate', [CompletionResultType]::ParameterValue, 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing')
-            [CompletionResult]::new('map', 'map', [CompletionResultType]::ParameterValue, 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways')
-            [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers')
-            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Print the case''s ledger records as a table, after verifying the whole hash chain')
-            [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Sign a checkpoint of the case''s ledger: its record count (tree size), Merkle root and last record''s hash, in the C2SP tlog-checkpoint text layout, signed with minisign')
-            [CompletionResult]::new('prove', 'prove', [CompletionResultType]::ParameterValue, 'Write an inclusion proof of one action: its ledger record, its audit path in the Merkle tree, and a signed checkpoint of the ledger')
-            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify an evidence bundle against your copy of the signer''s public key')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'agaudit;help;demo' {
-            break
-        }
-        'agaudit;help;ingest' {
-            break
-        }
-        'agaudit;help;policy' {
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret')
-            break
-        }
-        'agaudit;help;policy;check' {
-            break
-        }
-        'agaudit;help;correlate' {
-            break
-        }
-        'agaudit;help;diff' {
-            break
-        }
-        'agaudit;help;map' {
-            break
-        }
-        'agaudit;help;inventory' {
-            break
-        }
-        'agaudit;help;log' {
-            break
-        }
-        'agaudit;help;checkpoint' {
-            break
-        }
-        'agaudit;help;prove' {
-            break
-        }
-        'agaudit;help;keygen' {
-            break
-        }
-        'agaudit;help;export' {
-            break
-        }
-        'agaudit;help;verify' {
-            break
-        }
-        'agaudit;help;help' {
             break
         }
     })

@@ -31,9 +31,6 @@ _agaudit() {
             agaudit,export)
                 cmd="agaudit__subcmd__export"
                 ;;
-            agaudit,help)
-                cmd="agaudit__subcmd__help"
-                ;;
             agaudit,ingest)
                 cmd="agaudit__subcmd__ingest"
                 ;;
@@ -58,62 +55,8 @@ _agaudit() {
             agaudit,verify)
                 cmd="agaudit__subcmd__verify"
                 ;;
-            agaudit__subcmd__help,checkpoint)
-                cmd="agaudit__subcmd__help__subcmd__checkpoint"
-                ;;
-            agaudit__subcmd__help,correlate)
-                cmd="agaudit__subcmd__help__subcmd__correlate"
-                ;;
-            agaudit__subcmd__help,demo)
-                cmd="agaudit__subcmd__help__subcmd__demo"
-                ;;
-            agaudit__subcmd__help,diff)
-                cmd="agaudit__subcmd__help__subcmd__diff"
-                ;;
-            agaudit__subcmd__help,export)
-                cmd="agaudit__subcmd__help__subcmd__export"
-                ;;
-            agaudit__subcmd__help,help)
-                cmd="agaudit__subcmd__help__subcmd__help"
-                ;;
-            agaudit__subcmd__help,ingest)
-                cmd="agaudit__subcmd__help__subcmd__ingest"
-                ;;
-            agaudit__subcmd__help,inventory)
-                cmd="agaudit__subcmd__help__subcmd__inventory"
-                ;;
-            agaudit__subcmd__help,keygen)
-                cmd="agaudit__subcmd__help__subcmd__keygen"
-                ;;
-            agaudit__subcmd__help,log)
-                cmd="agaudit__subcmd__help__subcmd__log"
-                ;;
-            agaudit__subcmd__help,map)
-                cmd="agaudit__subcmd__help__subcmd__map"
-                ;;
-            agaudit__subcmd__help,policy)
-                cmd="agaudit__subcmd__help__subcmd__policy"
-                ;;
-            agaudit__subcmd__help,prove)
-                cmd="agaudit__subcmd__help__subcmd__prove"
-                ;;
-            agaudit__subcmd__help,verify)
-                cmd="agaudit__subcmd__help__subcmd__verify"
-                ;;
-            agaudit__subcmd__help__subcmd__policy,check)
-                cmd="agaudit__subcmd__help__subcmd__policy__subcmd__check"
-                ;;
             agaudit__subcmd__policy,check)
                 cmd="agaudit__subcmd__policy__subcmd__check"
-                ;;
-            agaudit__subcmd__policy,help)
-                cmd="agaudit__subcmd__policy__subcmd__help"
-                ;;
-            agaudit__subcmd__policy__subcmd__help,check)
-                cmd="agaudit__subcmd__policy__subcmd__help__subcmd__check"
-                ;;
-            agaudit__subcmd__policy__subcmd__help,help)
-                cmd="agaudit__subcmd__policy__subcmd__help__subcmd__help"
                 ;;
             *)
                 ;;
@@ -122,7 +65,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version demo ingest policy correlate diff map inventory log checkpoint prove keygen export verify help"
+            opts="-h -V --help --version demo ingest policy correlate diff map inventory log checkpoint prove keygen export verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,230 +221,6 @@ _agaudit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help)
-            opts="demo ingest policy correlate diff map inventory log checkpoint prove keygen export verify help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__checkpoint)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__correlate)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__demo)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__diff)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__export)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__ingest)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__inventory)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__keygen)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__log)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__map)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__policy)
-            opts="check"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__policy__subcmd__check)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__prove)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__help__subcmd__verify)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -680,7 +399,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__policy)
-            opts="-h -V --help --version check help"
+            opts="-h -V --help --version check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -696,48 +415,6 @@ _agaudit() {
         agaudit__subcmd__policy__subcmd__check)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__policy__subcmd__help)
-            opts="check help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__policy__subcmd__help__subcmd__check)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        agaudit__subcmd__policy__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -35,7 +35,6 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
             cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
             cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
-            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agaudit;demo'= {
             cand --case 'Case directory for the demo (default: agaudit-demo in the system''s temporary directory)'
@@ -63,21 +62,12 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'
-            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agaudit;policy;check'= {
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-        }
-        &'agaudit;policy;help'= {
-            cand check 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'agaudit;policy;help;check'= {
-        }
-        &'agaudit;policy;help;help'= {
         }
         &'agaudit;correlate'= {
             cand --case 'Case directory'
@@ -199,53 +189,6 @@ set edit:completion:arg-completer[agaudit] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-        }
-        &'agaudit;help'= {
-            cand demo 'Run the whole pipeline on embedded demo data and show what an auditor sees first'
-            cand ingest 'Ingest raw log files into a case: detect, parse, redact, write Parquet and chain of custody'
-            cand policy 'Work with policy files (the language is in docs/policy.md)'
-            cand correlate 'Correlate a case against a policy: attribute every observed access, judge it, write the actions table and append the evidence to the hash-chained ledger'
-            cand diff 'Compare what each MCP tool claims (its annotations) with what its calls were seen doing'
-            cand map 'Show the access map: for each agent and resource, what the policy grants, what was observed (reads, writes, refused attempts, confidence), and the drift both ways'
-            cand inventory 'List every agent identity seen in any source, the shared principals that unattributed actions came through, and what each source covers'
-            cand log 'Print the case''s ledger records as a table, after verifying the whole hash chain'
-            cand checkpoint 'Sign a checkpoint of the case''s ledger: its record count (tree size), Merkle root and last record''s hash, in the C2SP tlog-checkpoint text layout, signed with minisign'
-            cand prove 'Write an inclusion proof of one action: its ledger record, its audit path in the Merkle tree, and a signed checkpoint of the ledger'
-            cand keygen 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
-            cand export 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
-            cand verify 'Verify an evidence bundle against your copy of the signer''s public key'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'agaudit;help;demo'= {
-        }
-        &'agaudit;help;ingest'= {
-        }
-        &'agaudit;help;policy'= {
-            cand check 'Check a policy file: errors (exit 1) and warnings about rules that can never match or that compete, each at FILE:LINE:COLUMN with the line and a caret'
-        }
-        &'agaudit;help;policy;check'= {
-        }
-        &'agaudit;help;correlate'= {
-        }
-        &'agaudit;help;diff'= {
-        }
-        &'agaudit;help;map'= {
-        }
-        &'agaudit;help;inventory'= {
-        }
-        &'agaudit;help;log'= {
-        }
-        &'agaudit;help;checkpoint'= {
-        }
-        &'agaudit;help;prove'= {
-        }
-        &'agaudit;help;keygen'= {
-        }
-        &'agaudit;help;export'= {
-        }
-        &'agaudit;help;verify'= {
-        }
-        &'agaudit;help;help'= {
         }
     ]
     $completions[$command]

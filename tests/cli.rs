@@ -665,6 +665,7 @@ fn man_pages_completions_and_schemas_are_current() {
     let cmd = agaudit::cli::command();
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut page).unwrap();
+    page.extend_from_slice(agaudit::cli::manual::roff_sections("agaudit").as_bytes());
     generated.push((root().join("man/agaudit.1"), page));
     for sub in cmd.get_subcommands() {
         let name = format!("agaudit-{}", sub.get_name());
@@ -672,7 +673,29 @@ fn man_pages_completions_and_schemas_are_current() {
         clap_mangen::Man::new(sub.clone().name(&*name.clone().leak()))
             .render(&mut page)
             .unwrap();
+        page.extend_from_slice(agaudit::cli::manual::roff_sections(sub.get_name()).as_bytes());
         generated.push((root().join(format!("man/{name}.1")), page));
+        // `agaudit policy check` and the like: a page each.
+        for nested in sub.get_subcommands() {
+            let name = format!("{name}-{}", nested.get_name());
+            let mut page = Vec::new();
+            clap_mangen::Man::new(nested.clone().name(&*name.clone().leak()))
+                .render(&mut page)
+                .unwrap();
+            page.extend_from_slice(agaudit::cli::manual::roff_sections(sub.get_name()).as_bytes());
+            generated.push((root().join(format!("man/{name}.1")), page));
+        }
+    }
+    // Every page a page refers to exists.
+    for (path, page) in &generated {
+        let text = String::from_utf8_lossy(page);
+        for word in text.split(|c: char| c.is_whitespace()) {
+            if let Some(name) = word.strip_suffix("(1)") {
+                let name = name.replace("\\-", "-").replace("\\fB", "").replace("\\fR", "");
+                let exists = generated.iter().any(|(p, _)| p.ends_with(format!("{name}.1")));
+                assert!(exists, "{} refers to {name}(1), which is not generated", path.display());
+            }
+        }
     }
     use clap_complete::Shell;
     for (shell, file) in [

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod inventory;
 pub mod keygen;
 pub mod log;
+pub mod manual;
 pub mod map;
 pub mod policy;
 pub mod prove;
@@ -42,7 +43,13 @@ pub const EXIT_ERROR: u8 = 2;
 /// keeps them in a hash-chained ledger, and exports minisign-signed evidence bundles that
 /// auditors verify on their own. It never opens a network connection.
 #[derive(Debug, Parser)]
-#[command(name = "agaudit", version = version(), propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "agaudit",
+    version = version(),
+    propagate_version = true,
+    max_term_width = 100,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -10,6 +10,7 @@ use crate::policy::{self, Severity};
 
 /// Work with policy files (the language is in docs/policy.md).
 #[derive(Debug, Args)]
+#[command(disable_help_subcommand = true)]
 pub struct PolicyArgs {
     #[command(subcommand)]
     pub command: PolicyCommand,
