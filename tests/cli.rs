@@ -114,6 +114,9 @@ mod readonly;
 #[path = "cli/messages.rs"]
 mod messages;
 
+#[path = "cli/contracts.rs"]
+mod contracts;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")
@@ -709,6 +712,10 @@ fn man_pages_completions_and_schemas_are_current() {
         clap_complete::generate(shell, &mut cmd.clone(), "agaudit", &mut buf);
         generated.push((root().join("completions").join(file), buf));
     }
+    generated.push((
+        root().join("schemas/log.schema.json"),
+        (serde_json::to_string_pretty(&agaudit::ledger::log_schema()).unwrap() + "\n").into_bytes(),
+    ));
     for (table, schema) in agaudit::table::all() {
         let json = agaudit::table::schema_json(table, &schema);
         generated.push((

@@ -22,7 +22,8 @@ use crate::time::Bound;
 /// append) is reported and exits 1 too. Filters apply to action records' fields; other record
 /// kinds (ingest, policy, checkpoint) are shown unless a filter excludes them. Looking is
 /// recorded: a view record (viewer, command, filters) is appended before the records are shown.
-/// --json prints one JSON object per record (all fields, full hashes).
+/// --json prints one JSON object per record (all fields, full hashes, counts as numbers),
+/// schemas/log.schema.json.
 #[derive(Debug, Args)]
 pub struct LogArgs {
     #[command(flatten)]
@@ -170,11 +171,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
     drop(viewing);
     if args.output.json {
         for r in &shown {
-            let obj: serde_json::Map<String, serde_json::Value> = r
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect();
-            crate::say!("{}", serde_json::Value::Object(obj));
+            crate::say!("{}", ledger::record_json(r));
         }
     } else {
         crate::output::ledger_table(&shown);

@@ -133,63 +133,72 @@ pub struct Record {
     pub fields: Vec<(&'static str, String)>,
 }
 
-/// Every field a record can hold, and how its value is made safe before it is written: the
-/// ledger is an output like any table, so a field's value is redacted by its class whoever
-/// built the record. A field not listed here is treated as an identifier (and a test fails on
-/// any field of a real ledger missing from this table).
-pub const FIELDS: &[(&str, Redaction)] = &[
+/// What a field's value is, for `log --json` and schemas/log.schema.json: the ledger's text
+/// holds both as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    Text,
+    /// A decimal count, size or sequence number (a JSON number).
+    Integer,
+}
+
+/// Every field a record can hold, how its value is made safe before it is written, and what
+/// its value is: the ledger is an output like any table, so a field's value is redacted by its
+/// class whoever built the record. A field not listed here is treated as an identifier (and a
+/// test fails on any field of a real ledger missing from this table).
+pub const FIELDS: &[(&str, Redaction, Value)] = &[
     // checkpoint
-    ("case", Redaction::Fixed),
-    ("note", Redaction::Derived),
-    ("appended", Redaction::Fixed),
-    ("torn_line", Redaction::Fixed),
-    ("torn_offset", Redaction::Fixed),
-    ("torn_bytes", Redaction::Fixed),
-    ("torn_blake3", Redaction::Fixed),
-    ("torn_saved_to", Redaction::Derived),
+    ("case", Redaction::Fixed, Value::Text),
+    ("note", Redaction::Derived, Value::Text),
+    ("appended", Redaction::Fixed, Value::Integer),
+    ("torn_line", Redaction::Fixed, Value::Integer),
+    ("torn_offset", Redaction::Fixed, Value::Integer),
+    ("torn_bytes", Redaction::Fixed, Value::Integer),
+    ("torn_blake3", Redaction::Fixed, Value::Text),
+    ("torn_saved_to", Redaction::Derived, Value::Text),
     // ingest, policy
-    ("path", Redaction::Identifier),
-    ("size", Redaction::Fixed),
-    ("blake3", Redaction::Fixed),
-    ("format", Redaction::Fixed),
-    ("status", Redaction::Fixed),
-    ("kept", Redaction::Fixed),
+    ("path", Redaction::Identifier, Value::Text),
+    ("size", Redaction::Fixed, Value::Integer),
+    ("blake3", Redaction::Fixed, Value::Text),
+    ("format", Redaction::Fixed, Value::Text),
+    ("status", Redaction::Fixed, Value::Text),
+    ("kept", Redaction::Fixed, Value::Text),
     // action, finding
-    ("agent", Redaction::Identifier),
-    ("principal", Redaction::Identifier),
-    ("tool", Redaction::Identifier),
-    ("server", Redaction::Identifier),
-    ("resource", Redaction::Identifier),
-    ("command", Redaction::Identifier),
-    ("op", Redaction::Fixed),
-    ("class", Redaction::Fixed),
-    ("outcome", Redaction::Fixed),
-    ("conf", Redaction::Fixed),
-    ("policy", Redaction::Fixed),
-    ("verdict", Redaction::Fixed),
-    ("action", Redaction::Fixed),
-    ("evidence", Redaction::Fixed),
-    ("row", Redaction::Fixed),
-    ("finding", Redaction::Fixed),
-    ("type", Redaction::Fixed),
-    ("severity", Redaction::Fixed),
-    ("claim", Redaction::Derived),
-    ("annotations", Redaction::Derived),
-    ("layers", Redaction::Fixed),
-    ("count", Redaction::Fixed),
-    ("last", Redaction::Fixed),
+    ("agent", Redaction::Identifier, Value::Text),
+    ("principal", Redaction::Identifier, Value::Text),
+    ("tool", Redaction::Identifier, Value::Text),
+    ("server", Redaction::Identifier, Value::Text),
+    ("resource", Redaction::Identifier, Value::Text),
+    ("command", Redaction::Identifier, Value::Text),
+    ("op", Redaction::Fixed, Value::Text),
+    ("class", Redaction::Fixed, Value::Text),
+    ("outcome", Redaction::Fixed, Value::Text),
+    ("conf", Redaction::Fixed, Value::Text),
+    ("policy", Redaction::Fixed, Value::Text),
+    ("verdict", Redaction::Fixed, Value::Text),
+    ("action", Redaction::Fixed, Value::Text),
+    ("evidence", Redaction::Fixed, Value::Text),
+    ("row", Redaction::Fixed, Value::Text),
+    ("finding", Redaction::Fixed, Value::Text),
+    ("type", Redaction::Fixed, Value::Text),
+    ("severity", Redaction::Fixed, Value::Text),
+    ("claim", Redaction::Derived, Value::Text),
+    ("annotations", Redaction::Derived, Value::Text),
+    ("layers", Redaction::Fixed, Value::Text),
+    ("count", Redaction::Fixed, Value::Integer),
+    ("last", Redaction::Fixed, Value::Text),
     // view, export
-    ("viewer", Redaction::Identifier),
-    ("filters", Redaction::Identifier),
-    ("bundle", Redaction::Identifier),
-    ("first_seq", Redaction::Fixed),
-    ("last_seq", Redaction::Fixed),
-    ("head", Redaction::Fixed),
-    ("manifest", Redaction::Fixed),
-    ("key", Redaction::Identifier),
+    ("viewer", Redaction::Identifier, Value::Text),
+    ("filters", Redaction::Identifier, Value::Text),
+    ("bundle", Redaction::Identifier, Value::Text),
+    ("first_seq", Redaction::Fixed, Value::Integer),
+    ("last_seq", Redaction::Fixed, Value::Integer),
+    ("head", Redaction::Fixed, Value::Text),
+    ("manifest", Redaction::Fixed, Value::Text),
+    ("key", Redaction::Identifier, Value::Text),
     // signed_checkpoint (also size, head, key)
-    ("root", Redaction::Fixed),
-    ("file", Redaction::Derived),
+    ("root", Redaction::Fixed, Value::Text),
+    ("file", Redaction::Derived, Value::Text),
 ];
 
 impl LedgerError {
@@ -211,7 +220,71 @@ impl LedgerError {
 
 /// How the value of ledger field `name` is made safe.
 pub fn field_class(name: &str) -> Option<Redaction> {
-    FIELDS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+    FIELDS.iter().find(|(n, _, _)| *n == name).map(|(_, c, _)| *c)
+}
+
+/// The fields every record starts and ends with (docs/ledger.md), and what each value is.
+pub const RECORD_FIELDS: &[(&str, Value)] = &[
+    ("seq", Value::Integer),
+    ("ts", Value::Text),
+    ("kind", Value::Text),
+    ("prev", Value::Text),
+    ("hash", Value::Text),
+];
+
+/// What the value of field `name` is (Text for a field not listed).
+pub fn field_value(name: &str) -> Value {
+    RECORD_FIELDS
+        .iter()
+        .map(|(n, v)| (*n, *v))
+        .chain(FIELDS.iter().map(|(n, _, v)| (*n, *v)))
+        .find(|(n, _)| *n == name)
+        .map_or(Value::Text, |(_, v)| v)
+}
+
+/// One record as JSON: every field, integers as numbers (`log --json`).
+pub fn record_json(fields: &[(String, String)]) -> serde_json::Value {
+    let obj: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| {
+            let value = match (field_value(k), v.parse::<u64>()) {
+                (Value::Integer, Ok(n)) => serde_json::Value::from(n),
+                _ => serde_json::Value::String(v.clone()),
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    serde_json::Value::Object(obj)
+}
+
+/// schemas/log.schema.json: one `log --json` line, derived from [`RECORD_FIELDS`] and
+/// [`FIELDS`] (the man-page test writes it; BLESS=1 regenerates it).
+pub fn log_schema() -> serde_json::Value {
+    let kinds: Vec<&str> = RecordKind::ALL.iter().map(|k| k.name()).collect();
+    let mut properties = serde_json::Map::new();
+    for (name, value) in RECORD_FIELDS
+        .iter()
+        .map(|(n, v)| (*n, *v))
+        .chain(FIELDS.iter().map(|(n, _, v)| (*n, *v)))
+    {
+        let schema = match (name, value) {
+            ("kind", _) => serde_json::json!({"enum": kinds}),
+            ("prev" | "hash", _) => serde_json::json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+            (_, Value::Integer) => serde_json::json!({"type": "integer", "minimum": 0}),
+            (_, Value::Text) => serde_json::json!({"type": "string"}),
+        };
+        properties.insert(name.to_string(), schema);
+    }
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://example.invalid/agaudit/schemas/log.schema.json",
+        "title": "agaudit log --json (one line)",
+        "description": "One ledger record per line: every field the record holds (docs/ledger.md lists each kind's fields), counts, sizes and sequence numbers as numbers, everything else as the text the ledger holds. Generated from src/ledger/mod.rs (FIELDS).",
+        "type": "object",
+        "additionalProperties": false,
+        "required": RECORD_FIELDS.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        "properties": properties,
+    })
 }
 
 impl Record {
