@@ -135,7 +135,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__demo)
-            opts="-h -V --case --help --version"
+            opts="-h -V --case --width --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,6 +143,14 @@ _agaudit() {
             case "${prev}" in
                 --case)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -153,7 +161,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__diff)
-            opts="-h -V --case --json --fail-on --as --no-record --key --password-file --help --version"
+            opts="-h -V --case --json --format --width --color --no-pager --fail-on --as --no-record --key --password-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,6 +169,18 @@ _agaudit() {
             case "${prev}" in
                 --case)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -259,7 +279,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__inventory)
-            opts="-h -V --case --policy --json --as --no-record --help --version"
+            opts="-h -V --case --policy --json --format --width --color --no-pager --as --no-record --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,6 +291,18 @@ _agaudit() {
                     ;;
                 --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --as)
@@ -307,7 +339,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__log)
-            opts="-h -V --case --agent --resource --outcome --kind --conf --verdict --since --until --pubkey --checkpoint --json --as --no-record --help --version"
+            opts="-h -V --case --agent --resource --outcome --kind --conf --verdict --since --until --pubkey --checkpoint --json --format --width --color --no-pager --as --no-record --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,6 +389,18 @@ _agaudit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -369,7 +413,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__map)
-            opts="-h -V --case --agent --policy --json --as --no-record --help --version"
+            opts="-h -V --case --agent --policy --json --format --width --color --no-pager --as --no-record --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,6 +429,18 @@ _agaudit() {
                     ;;
                 --policy)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --as)

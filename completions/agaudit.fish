@@ -40,6 +40,10 @@ complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "keygen" -d 'Generat
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "verify" -d 'Verify an evidence bundle against your copy of the signer\'s public key'
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -l case -d 'Case directory for the demo (default: agaudit-demo in the system\'s temporary directory)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -l width -d 'Width of the tables in characters (default: the terminal\'s, else $COLUMNS, else 100)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -l color -d 'Colour severities, verdicts and refusals: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand ingest" -l case -d 'Case directory' -r -F
@@ -63,6 +67,14 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l json -d 'P
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l case -d 'Case directory' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l format -d 'Output format: a table fitted to the width, CSV (every column whole), one JSON document, or JSON Lines (one record per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+jsonl\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l width -d 'Width of tables in characters (default: the terminal\'s, else $COLUMNS, else 100)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l color -d 'Colour severities, verdicts and refusals: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l fail-on -d 'Exit 1 when a finding of this severity or worse exists (none: always exit 0)' -r -f -a "critical\t''
 high\t''
 medium\t''
@@ -71,22 +83,41 @@ none\t''"
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l key -d 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l password-file -d 'Read the secret key\'s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)' -r -F
-complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l json -d 'Print JSON (what --format json prints, JSON Lines for log; the schema is in schemas/, named in the command\'s description)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l no-pager -d 'Print straight to the terminal instead of through $PAGER (else less -FRX) when the output is longer than the screen'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l agent -d 'Only this agent: AGENT, globs allowed' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l policy -d 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l format -d 'Output format: a table fitted to the width, CSV (every column whole), one JSON document, or JSON Lines (one record per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+jsonl\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l width -d 'Width of tables in characters (default: the terminal\'s, else $COLUMNS, else 100)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l color -d 'Colour severities, verdicts and refusals: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l json -d 'Print JSON (what --format json prints, JSON Lines for log; the schema is in schemas/, named in the command\'s description)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l no-pager -d 'Print straight to the terminal instead of through $PAGER (else less -FRX) when the output is longer than the screen'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand map" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l policy -d 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l format -d 'Output format: a table fitted to the width, CSV (every column whole), one JSON document, or JSON Lines (one record per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+jsonl\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l width -d 'Width of tables in characters (default: the terminal\'s, else $COLUMNS, else 100)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l color -d 'Colour severities, verdicts and refusals: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l json -d 'Print JSON (what --format json prints, JSON Lines for log; the schema is in schemas/, named in the command\'s description)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l no-pager -d 'Print straight to the terminal instead of through $PAGER (else less -FRX) when the output is longer than the screen'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand inventory" -s V -l version -d 'Print version'
@@ -114,8 +145,17 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l since -d 'Only r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l until -d 'Only records before this time (same forms as --since)' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l pubkey -d 'Public key that signed the checkpoints: check the ledger against every signed checkpoint (the case\'s and those given with --checkpoint). Without it, signatures are not checked' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l checkpoint -d 'A signed checkpoint kept outside the case (FILE, with its signature in FILE.minisig), as agaudit checkpoint printed it; repeatable. Needs --pubkey' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l format -d 'Output format: a table fitted to the width, CSV (every column whole), one JSON document, or JSON Lines (one record per line)' -r -f -a "table\t''
+csv\t''
+json\t''
+jsonl\t''"
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l width -d 'Width of tables in characters (default: the terminal\'s, else $COLUMNS, else 100)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l color -d 'Colour severities, verdicts and refusals: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
-complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l json -d 'Print JSON (what --format json prints, JSON Lines for log; the schema is in schemas/, named in the command\'s description)'
+complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l no-pager -d 'Print straight to the terminal instead of through $PAGER (else less -FRX) when the output is longer than the screen'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand log" -s V -l version -d 'Print version'

@@ -117,6 +117,9 @@ mod messages;
 #[path = "cli/contracts.rs"]
 mod contracts;
 
+#[path = "cli/screen.rs"]
+mod screen;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

@@ -139,10 +139,52 @@ pub struct ViewArgs {
     pub policy: RecordedPolicyArgs,
 
     #[command(flatten)]
-    pub output: JsonArgs,
+    pub output: ShowArgs,
 
     #[command(flatten)]
     pub viewer: ViewerArgs,
+}
+
+/// How a view shows its records: the format, and for tables the width, colour and pager.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ShowArgs {
+    /// Print JSON (what --format json prints, JSON Lines for log; the schema is in schemas/,
+    /// named in the command's description).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Output format: a table fitted to the width, CSV (every column whole), one JSON document,
+    /// or JSON Lines (one record per line).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::output::Format>,
+
+    /// Width of tables in characters (default: the terminal's, else $COLUMNS, else 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+
+    /// Colour severities, verdicts and refusals: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: crate::output::ColorChoice,
+
+    /// Print straight to the terminal instead of through $PAGER (else less -FRX) when the
+    /// output is longer than the screen.
+    #[arg(long)]
+    pub no_pager: bool,
+}
+
+impl ShowArgs {
+    /// The screen this output goes to; `json_lines` says what --json means for the command.
+    pub fn screen(&self, json_lines: bool) -> crate::output::Screen {
+        use crate::output::Format;
+        let format = match (self.json, self.format) {
+            (true, _) if json_lines => Format::Jsonl,
+            (true, _) => Format::Json,
+            (false, Some(f)) => f,
+            (false, None) => Format::Table,
+        };
+        crate::output::Screen::new(format, self.width.map(usize::from), self.color, !self.no_pager)
+    }
 }
 
 /// Machine-readable output instead of tables.

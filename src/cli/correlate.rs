@@ -57,7 +57,13 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
     if args.output.json {
         crate::say!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        crate::output::correlate_summary(&summary);
+        let screen = crate::output::Screen::new(
+            crate::output::Format::Table,
+            None,
+            crate::output::ColorChoice::Auto,
+            false,
+        );
+        crate::output::correlate_page(&summary).show(&screen);
     }
     let failed_controls = summary.by_verdict.get("violation_allowed").copied().unwrap_or(0);
     if failed_controls > 0 {

@@ -11,12 +11,11 @@
 //! In: an optional case directory. Out: the case, a bundle and its key in that directory, and a
 //! report on stdout. Exit 0 when every stage ran and the bundle verified.
 
-use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ViewArgs, ViewerArgs};
+use super::args::{CaseArgs, JsonArgs, RecordedPolicyArgs, ShowArgs, ViewArgs, ViewerArgs};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use comfy_table::{Cell, CellAlignment};
 
 use super::{EXIT_OK, diff::FailOn};
 use crate::case::Case;
@@ -39,6 +38,15 @@ pub struct DemoArgs {
     /// Case directory for the demo (default: agaudit-demo in the system's temporary directory).
     #[arg(long, value_name = "DIR")]
     pub case: Option<PathBuf>,
+
+    /// Width of the tables in characters (default: the terminal's, else $COLUMNS, else 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+
+    /// Colour severities, verdicts and refusals: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: crate::output::ColorChoice,
 }
 
 /// Marks a directory the demo made, so only such a directory is ever replaced.
@@ -111,12 +119,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         viewer: Some("agaudit demo".into()),
         no_record: false,
     };
+    // The demo's views print one after another: tables fitted to the screen, never paged.
+    let show = ShowArgs {
+        json: false,
+        format: None,
+        width: args.width,
+        color: args.color,
+        no_pager: true,
+    };
+    let screen = show.screen(false);
+    let width = screen.look.width;
     let view = ViewArgs {
         policy: RecordedPolicyArgs { policy: None },
-        output: JsonArgs { json: false },
+        output: show,
         viewer: viewer.clone(),
     };
-    heading("1. ingest: the estate's own logs, parsed, redacted, kept with their blake3");
+    heading(
+        "1. ingest: the estate's own logs, parsed, redacted, kept with their blake3",
+        width,
+    );
     let labels = [("server", "prod-postgres"), ("mcp_server", "reporting")]
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .into_iter()
@@ -136,11 +157,20 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         bail!("{failed} of the demo's {files} files could not be ingested: this build's embedded data is broken");
     }
     crate::say!(
-        "{files} files from PostgreSQL+pgAudit, OpenTelemetry, MCP and ebpf-capture ingested into {}",
-        case.display()
+        "{}",
+        crate::output::wrap(
+            &format!(
+                "{files} files from PostgreSQL+pgAudit, OpenTelemetry, MCP and ebpf-capture ingested into {}",
+                case.display()
+            ),
+            width
+        )
     );
 
-    heading("2. correlate: who did what, judged against the policy, into the hash-chained ledger");
+    heading(
+        "2. correlate: who did what, judged against the policy, into the hash-chained ledger",
+        width,
+    );
     let loaded = super::policy::load(&policy)?;
     let summary = {
         // The case stays locked while this is open; the later stages open it themselves.
@@ -151,12 +181,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
             crate::correlate::run(&opened, &manifest, &loaded.in_force(&name)).context("demo correlate failed")?;
         summary
     };
-    crate::output::correlate_summary(&summary);
+    crate::output::correlate_page(&summary).show(&screen);
 
-    heading("3. contradictions: what each MCP tool claimed against what it was seen doing");
+    heading(
+        "3. contradictions: what each MCP tool claimed against what it was seen doing",
+        width,
+    );
     super::diff::run(super::diff::DiffArgs {
         case: case_args.clone(),
-        output: JsonArgs { json: false },
+        output: show,
         fail_on: FailOn::None,
         viewer: viewer.clone(),
         signing: super::args::CheckpointKeyArgs {
@@ -165,10 +198,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         },
     })?;
 
-    heading("4. policy violations: blocked (the control worked) and not blocked (it failed)");
-    violations(&case)?;
+    heading(
+        "4. policy violations: blocked (the control worked) and not blocked (it failed)",
+        width,
+    );
+    violations(&case, &screen)?;
 
-    heading("5. the access map: granted against observed, per agent and resource");
+    heading(
+        "5. the access map: granted against observed, per agent and resource",
+        width,
+    );
     super::map::run(super::map::MapArgs {
         case: case_args.clone(),
         agent: None,
@@ -177,13 +216,17 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
 
     heading(
         "6. inventory: every agent, the principals it was seen through (its own role, Vault leases), and what each source covers",
+        width,
     );
     super::inventory::run(super::inventory::InventoryArgs {
         case: case_args.clone(),
         view,
     })?;
 
-    heading("7. unattributed: actions nothing ties to an agent, per database role or uid");
+    heading(
+        "7. unattributed: actions nothing ties to an agent, per database role or uid",
+        width,
+    );
     if summary.unattributed_by_principal.is_empty() {
         crate::say!("none");
     }
@@ -191,7 +234,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         crate::say!("{n:>5}  {principal}");
     }
 
-    heading("8. evidence bundle: signed with a throw-away key, verified as an auditor would");
+    heading(
+        "8. evidence bundle: signed with a throw-away key, verified as an auditor would",
+        width,
+    );
     let key = dir.join("demo-key");
     super::keygen::run(super::keygen::KeygenArgs {
         out: key.clone(),
@@ -245,12 +291,12 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn heading(text: &str) {
-    crate::say!("\n== {text}");
+fn heading(text: &str, width: usize) {
+    crate::say!("\n{}", crate::output::wrap(&format!("== {text}"), width));
 }
 
 /// Violations grouped per verdict, actor, violation and resource, with counts.
-fn violations(case: &Path) -> anyhow::Result<()> {
+fn violations(case: &Path, screen: &crate::output::Screen) -> anyhow::Result<()> {
     use std::collections::BTreeMap;
     let mut groups: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
     for b in &read::derived(case, ActionRow::TABLE)? {
@@ -276,22 +322,33 @@ fn violations(case: &Path) -> anyhow::Result<()> {
         crate::say!("none");
         return Ok(());
     }
-    let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_header(vec!["", "actor", "violation", "resource", "actions"]);
+    use crate::output::{Col, Fit, Grid, Style};
+    let mut g = Grid::new(&[
+        Col::new("", Fit::Keep, 0),
+        Col::new("actor", Fit::Middle, 0),
+        Col::new("violation", Fit::Middle, 0),
+        Col::new("resource", Fit::Middle, 0),
+        Col::num("actions"),
+    ]);
     // Not blocked first: those are the controls that failed.
     let mut rows: Vec<_> = groups.into_iter().collect();
     rows.sort_by_key(|((blocked, ..), _)| blocked != "NOT blocked");
     for ((blocked, actor, violation, resource), n) in rows {
-        t.add_row(vec![
-            Cell::new(blocked),
-            Cell::new(actor),
-            Cell::new(violation),
-            Cell::new(resource),
-            Cell::new(n).set_alignment(CellAlignment::Right),
+        let style = if blocked == "NOT blocked" {
+            Style::Bad
+        } else {
+            Style::Warn
+        };
+        g.row(vec![
+            (blocked, style),
+            (actor, Style::Plain),
+            (violation, Style::Plain),
+            (resource, Style::Plain),
+            (n.to_string(), Style::Plain),
         ]);
     }
-    crate::say!("{t}");
+    let mut page = crate::output::Page::default();
+    page.grid(g);
+    screen.show(&page.render(&screen.look));
     Ok(())
 }

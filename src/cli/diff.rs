@@ -1,12 +1,13 @@
 //! `agaudit diff`: arguments and presentation; the work is in `crate::diff`.
 
-use super::args::{CaseArgs, CheckpointKeyArgs, JsonArgs, ViewerArgs};
+use super::args::{CaseArgs, CheckpointKeyArgs, ShowArgs, ViewerArgs};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::diff;
+use crate::output::Format;
 use crate::table::findings::FindingSeverity;
 
 /// Compare what each MCP tool claims (its annotations) with what its calls were seen doing.
@@ -24,7 +25,7 @@ pub struct DiffArgs {
     pub case: CaseArgs,
 
     #[command(flatten)]
-    pub output: JsonArgs,
+    pub output: ShowArgs,
 
     /// Exit 1 when a finding of this severity or worse exists (none: always exit 0).
     #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
@@ -84,17 +85,27 @@ pub fn run(args: DiffArgs) -> anyhow::Result<u8> {
         None => {}
     }
     drop(viewing);
-    if args.output.json {
-        let mut value = serde_json::to_value(&report)?;
-        value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.name().into());
-        value["failing"] = failing.into();
-        crate::say!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
-        crate::output::diff_table(&report);
-        if let Some(t) = threshold
-            && failing > 0
-        {
-            crate::say!("exit 1: {failing} finding(s) at or above --fail-on {t}");
+    let screen = args.output.screen(false);
+    match screen.format {
+        Format::Json => {
+            let mut value = serde_json::to_value(&report)?;
+            value["fail_on"] = threshold.map_or(serde_json::Value::Null, |t| t.name().into());
+            value["failing"] = failing.into();
+            crate::say!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        Format::Jsonl => {
+            for f in &report.findings {
+                crate::say!("{}", serde_json::to_string(f)?);
+            }
+        }
+        Format::Table | Format::Csv => {
+            let mut page = crate::output::diff_page(&report);
+            if let Some(t) = threshold
+                && failing > 0
+            {
+                page.line(format!("exit 1: {failing} finding(s) at or above --fail-on {t}"));
+            }
+            page.show(&screen);
         }
     }
     Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_OK })

@@ -6,6 +6,7 @@ use super::args::{CaseArgs, ViewArgs};
 use clap::Args;
 
 use super::EXIT_OK;
+use crate::output::Format;
 
 /// List every agent identity seen in any source, the shared principals that unattributed
 /// actions came through, and what each source covers.
@@ -44,10 +45,25 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<u8> {
         &[("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str()))],
     )?;
     drop(viewing);
-    if args.view.output.json {
-        crate::say!("{}", serde_json::to_string_pretty(&inventory)?);
-    } else {
-        crate::output::inventory_tables(&inventory);
+    let screen = args.view.output.screen(false);
+    match screen.format {
+        Format::Json => crate::say!("{}", serde_json::to_string_pretty(&inventory)?),
+        Format::Jsonl => {
+            let value = serde_json::to_value(&inventory)?;
+            for (key, kind) in [
+                ("agents", "agent"),
+                ("principals", "principal"),
+                ("coverage", "coverage"),
+                ("gaps", "gap"),
+            ] {
+                for item in value[key].as_array().into_iter().flatten() {
+                    let mut item = item.clone();
+                    item["kind"] = kind.into();
+                    crate::say!("{item}");
+                }
+            }
+        }
+        Format::Table | Format::Csv => crate::output::inventory_page(&inventory).show(&screen),
     }
     Ok(EXIT_OK)
 }

@@ -1,6 +1,6 @@
 //! `agaudit log`: verify the case's ledger and print its records, filtered.
 
-use super::args::{CaseArgs, JsonArgs, ViewerArgs, Viewing};
+use super::args::{CaseArgs, ShowArgs, ViewerArgs, Viewing};
 
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::ledger::RecordKind;
 use crate::ledger::bound::BoundTable;
 use crate::ledger::{self, LedgerError};
+use crate::output::Format;
 use crate::policy::pattern;
 use crate::table::actions::{Conf, Outcome, Verdict};
 use crate::time::Bound;
@@ -73,7 +74,7 @@ pub struct LogArgs {
     pub checkpoint: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub output: JsonArgs,
+    pub output: ShowArgs,
 
     #[command(flatten)]
     pub viewer: ViewerArgs,
@@ -169,18 +170,35 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
         )?;
     }
     drop(viewing);
-    if args.output.json {
-        for r in &shown {
-            crate::say!("{}", ledger::record_json(r));
+    let screen = args.output.screen(true);
+    match screen.format {
+        Format::Jsonl => {
+            for r in &shown {
+                crate::say!("{}", ledger::record_json(r));
+            }
         }
-    } else {
-        crate::output::ledger_table(&shown);
-        crate::say!(
-            "{} of {} record(s) shown; chain verified from genesis to record {}",
-            shown.len(),
-            lines.len(),
-            verified.last_seq
-        );
+        Format::Json => {
+            let all: Vec<serde_json::Value> = shown.iter().map(|r| ledger::record_json(r)).collect();
+            crate::say!("{}", serde_json::to_string_pretty(&all)?);
+        }
+        Format::Table | Format::Csv => {
+            let given = [
+                ("agent", args.agent.is_some()),
+                ("resource", args.resource.is_some()),
+                ("kind", args.kind.is_some()),
+                ("outcome", args.outcome.is_some()),
+                ("conf", args.conf.is_some()),
+            ];
+            let filtered: Vec<&'static str> = given.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+            let mut page = crate::output::ledger_page(&shown, &filtered);
+            page.line(format!(
+                "{} of {} record(s) shown; chain verified from genesis to record {}",
+                shown.len(),
+                lines.len(),
+                verified.last_seq
+            ));
+            page.show(&screen);
+        }
     }
     Ok(if verified.torn.is_some() {
         EXIT_FINDINGS

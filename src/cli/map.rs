@@ -5,6 +5,7 @@ use super::args::{CaseArgs, ViewArgs};
 use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::output::Format;
 
 /// Show the access map: for each agent and resource, what the policy grants, what was observed
 /// (reads, writes, refused attempts, confidence), and the drift both ways.
@@ -61,10 +62,19 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         ],
     )?;
     drop(viewing);
-    if args.view.output.json {
-        crate::say!("{}", serde_json::to_string_pretty(&map)?);
-    } else {
-        crate::output::map_table(&map);
+    let screen = args.view.output.screen(false);
+    match screen.format {
+        Format::Json => crate::say!("{}", serde_json::to_string_pretty(&map)?),
+        Format::Jsonl => {
+            let pairs = map.pairs.iter().map(|p| ("pair", serde_json::to_value(p)));
+            let identities = map.identities.iter().map(|i| ("identity", serde_json::to_value(i)));
+            for (kind, value) in pairs.chain(identities) {
+                let mut value = value?;
+                value["kind"] = kind.into();
+                crate::say!("{value}");
+            }
+        }
+        Format::Table | Format::Csv => crate::output::map_page(&map, args.agent.is_some()).show(&screen),
     }
     Ok(EXIT_OK)
 }

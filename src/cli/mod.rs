@@ -117,8 +117,18 @@ fn ledger_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Ledg
 /// Parses arguments, runs the command, maps the result to an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // Commands that print only prose: their lines wrap on a terminal.
+    if matches!(
+        cli.command,
+        Command::Checkpoint(_) | Command::Prove(_) | Command::Keygen(_) | Command::Export(_)
+    ) {
+        crate::output::wrap_prose(None);
+    }
     let result = match cli.command {
-        Command::Demo(args) => demo::run(args),
+        Command::Demo(args) => {
+            crate::output::wrap_prose(args.width.map(usize::from));
+            demo::run(args)
+        }
         Command::Ingest(args) => ingest::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Correlate(args) => correlate::run(args),

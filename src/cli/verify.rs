@@ -1,5 +1,7 @@
 //! `agaudit verify`: check an evidence bundle (the same code as the agaudit-verify binary).
 
+use std::io::IsTerminal;
+
 use super::args::JsonArgs;
 use std::path::PathBuf;
 
@@ -40,11 +42,19 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
         against: args.against,
         json: args.output.json,
     };
+    // On a terminal the report's lines wrap at spaces to its width (hashes stay whole).
+    let width = (!args.output.json && std::io::stdout().is_terminal()).then(|| {
+        use crate::output::{ColorChoice, Format, Screen};
+        Screen::new(Format::Table, None, ColorChoice::Auto, false).look.width
+    });
     // The report names the files given (a bundle's path may hold anything): printed like all of
     // agaudit's output, through the secret scanner.
     Ok(agaudit_verify::cli::execute_to(
         &options,
         "agaudit",
-        &mut |stream, text| crate::output::print(format_args!("{text}"), stream == agaudit_verify::cli::Stream::Err),
+        &mut |stream, text| {
+            let text = width.map_or_else(|| text.to_string(), |w| crate::output::wrap(text, w));
+            crate::output::print(format_args!("{text}"), stream == agaudit_verify::cli::Stream::Err)
+        },
     ))
 }

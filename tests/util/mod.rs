@@ -16,13 +16,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// One run of the agaudit binary, with no AGAUDIT_CASE from the environment.
+/// One run of the agaudit binary, with no AGAUDIT_CASE, COLUMNS or NO_COLOR from the
+/// environment (tables are then 100 columns wide, as the goldens and the README show them).
 pub struct Agaudit(Command);
 
 impl Default for Agaudit {
     fn default() -> Agaudit {
         let mut c = Command::new(env!("CARGO_BIN_EXE_agaudit"));
-        c.env_remove("AGAUDIT_CASE");
+        c.env_remove("AGAUDIT_CASE")
+            .env_remove("COLUMNS")
+            .env_remove("NO_COLOR");
         Agaudit(c)
     }
 }
@@ -37,7 +40,9 @@ impl Agaudit {
         let mut c = Command::new(runner);
         c.args(runner_args)
             .arg(env!("CARGO_BIN_EXE_agaudit"))
-            .env_remove("AGAUDIT_CASE");
+            .env_remove("AGAUDIT_CASE")
+            .env_remove("COLUMNS")
+            .env_remove("NO_COLOR");
         Agaudit(c)
     }
 
