@@ -669,27 +669,22 @@ fn usage_errors_exit_2() {
 fn man_pages_completions_and_schemas_are_current() {
     let mut generated: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let cmd = agaudit::cli::command();
-    let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut page).unwrap();
-    page.extend_from_slice(agaudit::cli::manual::roff_sections("agaudit").as_bytes());
-    generated.push((root().join("man/agaudit.1"), page));
-    for sub in cmd.get_subcommands() {
-        let name = format!("agaudit-{}", sub.get_name());
+    // A page for agaudit, each command and each nested command (agaudit policy check), with
+    // the sections clap does not write (EXIT STATUS, ENVIRONMENT, EXAMPLES).
+    let mut man = |cmd: &clap::Command, name: String, examples_of: &str| {
         let mut page = Vec::new();
-        clap_mangen::Man::new(sub.clone().name(&*name.clone().leak()))
+        clap_mangen::Man::new(cmd.clone().name(&*name.clone().leak()))
             .render(&mut page)
             .unwrap();
-        page.extend_from_slice(agaudit::cli::manual::roff_sections(sub.get_name()).as_bytes());
+        page.extend_from_slice(agaudit::cli::manual::roff_sections(examples_of).as_bytes());
         generated.push((root().join(format!("man/{name}.1")), page));
-        // `agaudit policy check` and the like: a page each.
+    };
+    man(&cmd, "agaudit".into(), "agaudit");
+    for sub in cmd.get_subcommands() {
+        let name = format!("agaudit-{}", sub.get_name());
+        man(sub, name.clone(), sub.get_name());
         for nested in sub.get_subcommands() {
-            let name = format!("{name}-{}", nested.get_name());
-            let mut page = Vec::new();
-            clap_mangen::Man::new(nested.clone().name(&*name.clone().leak()))
-                .render(&mut page)
-                .unwrap();
-            page.extend_from_slice(agaudit::cli::manual::roff_sections(sub.get_name()).as_bytes());
-            generated.push((root().join(format!("man/{name}.1")), page));
+            man(nested, format!("{name}-{}", nested.get_name()), sub.get_name());
         }
     }
     // Every page a page refers to exists.
