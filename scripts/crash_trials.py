@@ -214,7 +214,8 @@ def read_ledger(tools, case, scratch, steps):
             )
     elif p.returncode != 0:
         raise TrialFailure(f"ledger does not verify (agaudit log exit {p.returncode}): {p.stderr.strip()[:600]}")
-    if len(records) != len(lines) or [r.get("seq") for r in records] != [str(i + 1) for i in range(len(lines))]:
+    # log --json writes sequence numbers and counts as numbers (schemas/log.schema.json).
+    if len(records) != len(lines) or [r.get("seq") for r in records] != [i + 1 for i in range(len(lines))]:
         raise TrialFailure(f"agaudit log printed {len(records)} records for {len(lines)} complete lines")
     return LedgerState(True, lines, torn, records)
 
@@ -263,7 +264,7 @@ def check_structure(records, case_id):
         if r["kind"] == "export":
             # No filters: the slice is the whole ledger up to the export, head its last record.
             last = int(r["last_seq"])
-            if r["first_seq"] != "1" or not 1 <= last < seq or records[last - 1]["hash"] != r["head"]:
+            if int(r["first_seq"]) != 1 or not 1 <= last < seq or records[last - 1]["hash"] != r["head"]:
                 raise TrialFailure(f"export record {seq} names slice {r['first_seq']}..{last} head {r['head']}")
             if any(x["kind"] != "checkpoint" for x in records[last : seq - 1]):
                 raise TrialFailure(f"export record {seq} leaves records after its slice's end {last}")
