@@ -52,6 +52,9 @@ _agaudit() {
             agaudit,prove)
                 cmd="agaudit__subcmd__prove"
                 ;;
+            agaudit,timeline)
+                cmd="agaudit__subcmd__timeline"
+                ;;
             agaudit,verify)
                 cmd="agaudit__subcmd__verify"
                 ;;
@@ -65,7 +68,7 @@ _agaudit() {
 
     case "${cmd}" in
         agaudit)
-            opts="-h -V --help --version demo ingest policy correlate diff map inventory log checkpoint prove keygen export verify"
+            opts="-h -V --help --version demo ingest policy correlate diff map inventory log checkpoint prove timeline keygen export verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +509,48 @@ _agaudit() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agaudit__subcmd__timeline)
+            opts="-h -V --case --format --since --until --agent --out --as --no-record --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --case)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "timesketch ocsf jsonl csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

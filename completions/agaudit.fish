@@ -36,6 +36,7 @@ complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "inventory" -d 'List
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "log" -d 'Print the case\'s ledger records as a table, after verifying the whole hash chain'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "checkpoint" -d 'Sign a checkpoint of the case\'s ledger: its record count (tree size), Merkle root and last record\'s hash, in the C2SP tlog-checkpoint text layout, signed with minisign'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "prove" -d 'Write an inclusion proof of one action: its ledger record, its audit path in the Merkle tree, and a signed checkpoint of the ledger'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "timeline" -d 'Export the case\'s actions and findings as a timeline: the CSV Timesketch imports, OCSF events for a SIEM or data lake (JSON Lines), or plain JSON Lines or CSV'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "keygen" -d 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "verify" -d 'Verify an evidence bundle against your copy of the signer\'s public key'
@@ -173,6 +174,19 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -l as -d 'Who is 
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand prove" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l case -d 'Case directory' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l format -d 'Destination format (not the views\' table/csv/json choice: these are other tools\' formats)' -r -f -a "timesketch\t'The CSV Timesketch imports: message, datetime, timestamp_desc, timestamp, then fields'
+ocsf\t'OCSF events, one JSON object per line'
+jsonl\t'One JSON object per line: datetime, message and the fields'
+csv\t'A header, then one row per event: datetime, message and the fields'"
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l since -d 'Only events at or after this time: RFC 3339 with an offset, a date (00:00 UTC), or a duration back from now (30m, 24h, 7d)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l until -d 'Only events before this time (same forms as --since)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l agent -d 'Only events of this agent: AGENT or AGENT@SESSION, globs allowed' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l out -d 'File to write (never overwritten); standard output when not given' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l out -d 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l no-password -d 'Leave the secret key unencrypted (for throw-away keys and automation you protect otherwise)'

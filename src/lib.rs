@@ -19,3 +19,4 @@ pub mod redact;
 pub mod suggest;
 pub mod table;
 pub mod time;
+pub mod timeline;

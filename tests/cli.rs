@@ -120,6 +120,9 @@ mod contracts;
 #[path = "cli/screen.rs"]
 mod screen;
 
+#[path = "cli/timeline.rs"]
+mod timeline;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

@@ -120,6 +120,16 @@ pub fn examples(command: &str) -> &'static [(&'static str, &'static str)] {
             "agaudit prove --case case/ --action 3f2a… --out action.proof",
         )],
         "keygen" => &[("A password-protected key pair", "agaudit keygen --out me")],
+        "timeline" => &[
+            (
+                "A Timesketch import of one agent's last week",
+                "agaudit timeline --case case/ --format timesketch --agent reporting-assistant --since 7d --out week.csv",
+            ),
+            (
+                "OCSF events for a SIEM",
+                "agaudit timeline --case case/ --format ocsf --out case.ocsf.jsonl",
+            ),
+        ],
         "export" => &[(
             "A bundle of one agent's June",
             "agaudit export --case case/ --key me.key --out june.tar --agent reporting-assistant --since 2026-06-01 --until 2026-07-01",

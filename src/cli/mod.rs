@@ -20,6 +20,7 @@ pub mod manual;
 pub mod map;
 pub mod policy;
 pub mod prove;
+pub mod timeline;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -67,6 +68,7 @@ pub enum Command {
     Log(log::LogArgs),
     Checkpoint(checkpoint::CheckpointArgs),
     Prove(prove::ProveArgs),
+    Timeline(timeline::TimelineArgs),
     Keygen(keygen::KeygenArgs),
     Export(export::ExportArgs),
     Verify(verify::VerifyArgs),
@@ -138,6 +140,7 @@ pub fn run() -> ExitCode {
         Command::Log(args) => log::run(args),
         Command::Checkpoint(args) => checkpoint::run(args),
         Command::Prove(args) => prove::run(args),
+        Command::Timeline(args) => timeline::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),

@@ -228,7 +228,8 @@ fn policies(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// Everything agaudit writes and prints when every command runs on `inputs`: ingest (twice,
 /// into two cases, with and without --json), policy check of `policies`, correlate against the
-/// first, diff, map, inventory and log with and without --json, keygen, export, and verify
+/// first, diff, map, inventory and log with and without --json, timeline in every format,
+/// keygen, export, and verify
 /// with and without --json. Returns the ingest --json report and, as one text, every file of
 /// both cases (Parquet decoded), every member of the unpacked bundle and every byte printed.
 /// No command may panic.
@@ -281,6 +282,10 @@ pub(super) fn run_every_command(dir: &Path, inputs: &[&Path], prefix: &str, poli
             a.extend(["--case", c]);
             run(&a);
         }
+    }
+    // The timeline exports, every format.
+    for format in ["timesketch", "ocsf", "jsonl", "csv"] {
+        run(&["timeline", "--case", c, "--format", format]);
     }
     let key = dir.join("key-xoxb-leak9022canary-0000");
     run(&["keygen", "--out", key.to_str().unwrap(), "--no-password"]);
