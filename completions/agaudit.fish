@@ -37,6 +37,7 @@ complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "log" -d 'Print the 
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "checkpoint" -d 'Sign a checkpoint of the case\'s ledger: its record count (tree size), Merkle root and last record\'s hash, in the C2SP tlog-checkpoint text layout, signed with minisign'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "prove" -d 'Write an inclusion proof of one action: its ledger record, its audit path in the Merkle tree, and a signed checkpoint of the ledger'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "timeline" -d 'Export the case\'s actions and findings as a timeline: the CSV Timesketch imports, OCSF events for a SIEM or data lake (JSON Lines), or plain JSON Lines or CSV'
+complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "report" -d 'Write the case as one self-contained HTML page: findings, the access map and a timeline as pictures, unattributed actions, coverage gaps and the agents'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "keygen" -d 'Generate a minisign key pair for signing bundles: PREFIX.key (secret) and PREFIX.pub'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "export" -d 'Export a signed evidence bundle: a contiguous slice of the ledger, the matching actions (and findings) as Parquet, and a minisign-signed manifest, in one tar archive'
 complete -c agaudit -n "__fish_agaudit_needs_command" -f -a "verify" -d 'Verify an evidence bundle against your copy of the signer\'s public key'
@@ -187,6 +188,15 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l as -d 'Who 
 complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
 complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agaudit -n "__fish_agaudit_using_subcommand timeline" -s V -l version -d 'Print version'
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -l case -d 'Case directory' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -l out -d 'Page to write (never overwritten; default: agaudit-report-CASE_ID.html here)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -l bundle -d 'An evidence bundle of the case, verified with --pubkey and its result shown' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -l pubkey -d 'The signer\'s public key: checks the bundle and the signed checkpoints\' signatures' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -l policy -d 'Policy to use (default: the one correlate recorded in the ledger, checked against its blake3)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -l as -d 'Who is looking, for the ledger\'s view record (default: the OS user)' -r
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -l no-record -d 'Do not record this view in the ledger (the output says so). A case that cannot be written is viewed this way without asking'
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agaudit -n "__fish_agaudit_using_subcommand report" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l out -d 'Path prefix of the key files: writes PREFIX.key and PREFIX.pub' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand keygen" -l no-password -d 'Leave the secret key unencrypted (for throw-away keys and automation you protect otherwise)'

@@ -29,7 +29,7 @@ SHOWN = [
 
 # Per demo section: how many of its first lines and of its last lines the excerpt keeps
 # (None: all of it).
-EXCERPT = {1: None, 2: (2, 0), 3: (13, 2), 4: (7, 0), 5: (0, 3), 6: (0, 2), 7: None, 8: (0, 6)}
+EXCERPT = {1: None, 2: (2, 0), 3: (13, 2), 4: (7, 0), 5: (0, 3), 6: (0, 2), 7: None, 8: (0, 5)}
 
 
 def demo_excerpt(agaudit):

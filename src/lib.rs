@@ -16,6 +16,7 @@ pub mod map;
 pub mod output;
 pub mod policy;
 pub mod redact;
+pub mod report;
 pub mod suggest;
 pub mod table;
 pub mod time;

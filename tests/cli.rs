@@ -123,6 +123,9 @@ mod screen;
 #[path = "cli/timeline.rs"]
 mod timeline;
 
+#[path = "cli/report.rs"]
+mod report;
+
 /// Every row of db_events in the case, each column rendered as an optional string.
 fn rows(case: &Path) -> Vec<BTreeMap<String, Option<String>>> {
     table_rows(case, "db_events")

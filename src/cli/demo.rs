@@ -30,9 +30,9 @@ use crate::table::read;
 /// evidence bundle signed with a throw-away key and verifies it. Shows the contradictions, the
 /// policy violations (blocked and not blocked), the access map, the inventory of agents and the
 /// principals they were seen through (a role of their own, short-lived Vault leases), the
-/// unattributed actions, and
-/// where the bundle and its public key are. A directory left by an earlier demo is replaced;
-/// any other existing directory is refused.
+/// unattributed actions, and where the bundle and its public key are, and writes the HTML
+/// report (report.html). A directory left by an earlier demo is replaced; any other existing
+/// directory is refused.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Case directory for the demo (default: agaudit-demo in the system's temporary directory).
@@ -246,7 +246,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     })?;
     let bundle = dir.join("bundle.tar");
     super::export::run(super::export::ExportArgs {
-        case: case_args,
+        case: case_args.clone(),
         key: key.with_extension("key"),
         out: bundle.clone(),
         since: None,
@@ -264,11 +264,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
     if code != EXIT_OK {
         bail!("the demo bundle did not verify (exit {code}): this is a bug, please report it");
     }
+    heading(
+        "9. the report: one page for people who will not run a command line",
+        width,
+    );
+    let report = dir.join("report.html");
+    super::report::run(super::report::ReportArgs {
+        case: case_args,
+        out: Some(report.clone()),
+        bundle: Some(bundle.clone()),
+        pubkey: Some(pubkey.clone()),
+        policy: RecordedPolicyArgs { policy: None },
+        viewer,
+    })?;
     crate::say!(
-        "\nbundle: {}\nverify it yourself: agaudit-verify {} --pubkey {}",
+        "\nbundle: {}\nverify it yourself: agaudit-verify {} --pubkey {}\nreport: {}",
         bundle.display(),
         bundle.display(),
-        pubkey.display()
+        pubkey.display(),
+        report.display()
     );
     crate::say!("explore the case: agaudit log --case {}", case.display());
     Ok(EXIT_OK)

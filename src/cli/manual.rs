@@ -120,6 +120,10 @@ pub fn examples(command: &str) -> &'static [(&'static str, &'static str)] {
             "agaudit prove --case case/ --action 3f2a… --out action.proof",
         )],
         "keygen" => &[("A password-protected key pair", "agaudit keygen --out me")],
+        "report" => &[(
+            "A page for the auditor, with the bundle's verification",
+            "agaudit report --case case/ --out case.html --bundle case.tar --pubkey signer.pub",
+        )],
         "timeline" => &[
             (
                 "A Timesketch import of one agent's last week",

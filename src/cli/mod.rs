@@ -20,6 +20,7 @@ pub mod manual;
 pub mod map;
 pub mod policy;
 pub mod prove;
+pub mod report;
 pub mod timeline;
 pub mod verify;
 
@@ -69,6 +70,7 @@ pub enum Command {
     Checkpoint(checkpoint::CheckpointArgs),
     Prove(prove::ProveArgs),
     Timeline(timeline::TimelineArgs),
+    Report(report::ReportArgs),
     Keygen(keygen::KeygenArgs),
     Export(export::ExportArgs),
     Verify(verify::VerifyArgs),
@@ -141,6 +143,7 @@ pub fn run() -> ExitCode {
         Command::Checkpoint(args) => checkpoint::run(args),
         Command::Prove(args) => prove::run(args),
         Command::Timeline(args) => timeline::run(args),
+        Command::Report(args) => report::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
