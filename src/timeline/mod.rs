@@ -20,6 +20,7 @@ use crate::case::IngestManifest;
 use crate::ledger::LedgerError;
 use crate::ledger::bound::{self, BoundTable};
 use crate::policy::Class;
+use crate::policy::Op;
 use crate::table::actions::{ActionsView, EvidenceTable, Outcome, Verdict};
 use crate::table::findings::{FindingSeverity, FindingsView};
 use crate::table::read::{self, ReadError};
@@ -299,17 +300,26 @@ fn action(v: &ActionsView<'_>, i: usize) -> Event {
         actor["app_name"] = app.into();
     }
     let upper = command.unwrap_or_default().to_ascii_uppercase();
+    let base = |class, activity| {
+        ocsf_base(
+            class,
+            activity,
+            status,
+            action_severity(verdict),
+            ts_ns,
+            v.action_id.get(i),
+            v.trace_id.get(i),
+        )
+    };
+    // Tool calls and file accesses: a write updates, anything else reads.
+    let read_or_update = if v.op.get(i) == Op::Rw {
+        (3, "Update")
+    } else {
+        (2, "Read")
+    };
     let ocsf = match (v.evidence_table.get(i), class) {
         (_, Class::Network) => {
-            let mut e = ocsf_base(
-                (4, 4001, "Network Activity"),
-                (1, "Open"),
-                status,
-                action_severity(verdict),
-                ts_ns,
-                v.action_id.get(i),
-                v.trace_id.get(i),
-            );
+            let mut e = base((4, 4001, "Network Activity"), (1, "Open"));
             e["dst_endpoint"] = endpoint(resource);
             // Network Activity has no actor: who connected is the source endpoint's name.
             e["src_endpoint"] = json!({"name": agent.or(principal).unwrap_or("unknown")});
@@ -326,15 +336,7 @@ fn action(v: &ActionsView<'_>, i: usize) -> Event {
                 }
                 _ => (99, "Other"),
             };
-            let mut e = ocsf_base(
-                (6, 6005, "Datastore Activity"),
-                activity,
-                status,
-                action_severity(verdict),
-                ts_ns,
-                v.action_id.get(i),
-                v.trace_id.get(i),
-            );
+            let mut e = base((6, 6005, "Datastore Activity"), activity);
             let mut parts = resource.splitn(3, '/');
             let (server, db, table) = (parts.next(), parts.next(), parts.next());
             e["dst_endpoint"] = json!({"name": server.unwrap_or(resource)});
@@ -350,20 +352,7 @@ fn action(v: &ActionsView<'_>, i: usize) -> Event {
         (EvidenceTable::KernelEvents, _) => {
             let path = resource.strip_prefix("file://").unwrap_or(resource);
             let name = path.rsplit('/').next().unwrap_or(path);
-            let activity = if v.op.get(i).name() == "RW" {
-                (3, "Update")
-            } else {
-                (2, "Read")
-            };
-            let mut e = ocsf_base(
-                (1, 1001, "File System Activity"),
-                activity,
-                status,
-                action_severity(verdict),
-                ts_ns,
-                v.action_id.get(i),
-                v.trace_id.get(i),
-            );
+            let mut e = base((1, 1001, "File System Activity"), read_or_update);
             e["file"] = json!({"name": name, "path": path, "type_id": 1, "type": "Regular File"});
             // The recording names the host in its header, not in the action: what agaudit
             // knows of the device is the capture it was recorded in.
@@ -372,20 +361,7 @@ fn action(v: &ActionsView<'_>, i: usize) -> Event {
             e
         }
         (EvidenceTable::Spans, _) => {
-            let activity = if v.op.get(i).name() == "RW" {
-                (3, "Update")
-            } else {
-                (2, "Read")
-            };
-            let mut e = ocsf_base(
-                (6, 6003, "API Activity"),
-                activity,
-                status,
-                action_severity(verdict),
-                ts_ns,
-                v.action_id.get(i),
-                v.trace_id.get(i),
-            );
+            let mut e = base((6, 6003, "API Activity"), read_or_update);
             let mut api = json!({"operation": command.or(v.tool.get(i)).unwrap_or(class.name())});
             if let Some(s) = v.mcp_server.get(i) {
                 api["service"] = json!({"name": s});
@@ -399,9 +375,7 @@ fn action(v: &ActionsView<'_>, i: usize) -> Event {
     };
     let mut ocsf = ocsf;
     ocsf["message"] = message.clone().into();
-    ocsf["unmapped"] = json!({
-        "agaudit": FIELDS.iter().zip(&fields).filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>()
-    });
+    ocsf["unmapped"] = unmapped(&fields);
     Event {
         ts_ns: Some(ts_ns),
         message,
@@ -481,9 +455,7 @@ fn tool_call(v: &SpansView<'_>, i: usize) -> Event {
     e["src_endpoint"] = json!({"name": agent.unwrap_or("unknown")});
     e["dst_endpoint"] = json!({"svc_name": server.unwrap_or("unknown")});
     e["message"] = message.clone().into();
-    e["unmapped"] = json!({
-        "agaudit": FIELDS.iter().zip(&fields).filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>()
-    });
+    e["unmapped"] = unmapped(&fields);
     Event {
         ts_ns,
         message,
@@ -551,9 +523,7 @@ fn finding(v: &FindingsView<'_>, i: usize, recorded: &std::collections::HashMap<
     }
     ocsf["count"] = v.count.get(i).into();
     ocsf["message"] = message.clone().into();
-    ocsf["unmapped"] = json!({
-        "agaudit": FIELDS.iter().zip(&fields).filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>()
-    });
+    ocsf["unmapped"] = unmapped(&fields);
     Event {
         ts_ns: when,
         message,
@@ -561,6 +531,17 @@ fn finding(v: &FindingsView<'_>, i: usize, recorded: &std::collections::HashMap<
         fields,
         ocsf,
     }
+}
+
+/// What OCSF has no attribute for: every non-empty field, under `unmapped.agaudit`.
+fn unmapped(fields: &[String]) -> Value {
+    let agaudit: serde_json::Map<String, Value> = FIELDS
+        .iter()
+        .zip(fields)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+        .collect();
+    json!({ "agaudit": agaudit })
 }
 
 fn csv_field(s: &str) -> String {
