@@ -46,8 +46,16 @@ pub struct BoundError {
 }
 
 impl Bound {
-    /// Reads `text`; durations count back from `now`.
+    /// Reads `text`; durations count back from `now`. The instant is kept to the microsecond,
+    /// the precision every time agaudit writes has, so it is recorded as it is applied.
     pub fn parse(text: &str, now: jiff::Timestamp) -> Result<Bound, BoundError> {
+        Bound::exact(text, now).map(|Bound(t)| {
+            let micros = t.as_microsecond();
+            Bound(jiff::Timestamp::from_microsecond(micros).unwrap_or(t))
+        })
+    }
+
+    fn exact(text: &str, now: jiff::Timestamp) -> Result<Bound, BoundError> {
         let fail = |why: String| BoundError {
             found: text.to_string(),
             why,

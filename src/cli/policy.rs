@@ -72,7 +72,6 @@ impl Loaded {
     /// What correlate judges with and keeps in the case, `name` being the path as given.
     pub fn in_force<'p>(&'p self, name: &'p str) -> crate::correlate::InForce<'p> {
         crate::correlate::InForce {
-            policy: &self.policy,
             path: name,
             text: &self.text,
             blake3: &self.blake3,

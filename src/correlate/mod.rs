@@ -45,16 +45,16 @@ pub enum CorrelateError {
     Ledger(#[from] crate::ledger::LedgerError),
     #[error(transparent)]
     Case(#[from] crate::case::CaseError),
-    #[error(
-        "{path}: the policy does not parse as HCL, so the case cannot keep it; agaudit policy check {path} says where"
-    )]
-    PolicyNotHcl { path: String },
+    #[error("{path}: the case cannot keep this policy: {error}")]
+    PolicyNotKept {
+        path: String,
+        error: crate::policy::canonical::CanonicalError,
+    },
 }
 
-/// The policy a case is judged with: the model, and the file it came from (its path as given,
-/// its text and the blake3 of its bytes).
+/// The policy a case is judged with: the file it came from (its path as given, its text and the
+/// blake3 of its bytes). Correlate judges with the form the case keeps of it.
 pub struct InForce<'p> {
-    pub policy: &'p Policy,
     pub path: &'p str,
     pub text: &'p str,
     pub blake3: &'p str,
@@ -118,12 +118,18 @@ pub fn run(
     // Open the ledger first: a tampered ledger stops the run before anything is written.
     let case_root = case.root();
     let mut ledger = Ledger::open(case, &manifest.case_id)?;
-    let (policy, policy_path, policy_blake3) = (in_force.policy, in_force.path, in_force.blake3);
-    // The case keeps the policy it is judged with, so its views need nothing from outside it.
-    let canonical = crate::policy::canonical::canonical(in_force.text).ok_or_else(|| CorrelateError::PolicyNotHcl {
-        path: policy_path.to_string(),
-    })?;
+    let (policy_path, policy_blake3) = (in_force.path, in_force.blake3);
+    // The case keeps the policy it is judged with, so its views need nothing from outside it;
+    // the actions are judged with that kept form too, so they and the views agree (the two
+    // differ only where a value matched a secret rule, as the evidence it matches did).
+    let canonical =
+        crate::policy::canonical::canonical(in_force.text).map_err(|error| CorrelateError::PolicyNotKept {
+            path: policy_path.to_string(),
+            error,
+        })?;
     let kept = case.keep_policy(policy_blake3, &canonical)?;
+    let (kept_policy, _) = crate::policy::parse(&canonical);
+    let policy = &kept_policy;
     let recovered = ledger.recovered().cloned();
 
     let span_batches = read::evidence(case_root, manifest, SpanRow::TABLE)?;

@@ -103,9 +103,9 @@ pub struct Grid {
 fn min_width(c: &Col, natural: usize) -> usize {
     match c.fit {
         Fit::Keep => natural,
-        Fit::Middle => natural.min(10.max(c.name.chars().count())),
-        Fit::End => natural.min(12.max(c.name.chars().count())),
-        Fit::Time => natural.min(15.max(c.name.chars().count())),
+        Fit::Middle => natural.min(10.max(width_of(c.name))),
+        Fit::End => natural.min(12.max(width_of(c.name))),
+        Fit::Time => natural.min(15.max(width_of(c.name))),
     }
 }
 
@@ -114,10 +114,30 @@ fn table_width(widths: &[usize]) -> usize {
     1 + widths.iter().map(|w| w + 3).sum::<usize>()
 }
 
-/// `s` in at most `width` characters, shortened as `fit` says.
+/// Columns `s` takes on a terminal: wide (CJK, emoji) characters take two, combining marks none.
+pub fn width_of(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// The longest prefix (or, `from_end`, suffix) of `s` that takes at most `budget` columns.
+fn within(s: &str, budget: usize, from_end: bool) -> String {
+    let mut used = 0;
+    let fits = |c: &char| {
+        used += unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0);
+        used <= budget
+    };
+    if from_end {
+        let mut kept: Vec<char> = s.chars().rev().take_while(fits).collect();
+        kept.reverse();
+        kept.into_iter().collect()
+    } else {
+        s.chars().take_while(fits).collect()
+    }
+}
+
+/// `s` in at most `width` terminal columns, shortened as `fit` says.
 pub fn shorten(s: &str, width: usize, fit: Fit) -> String {
-    let n = s.chars().count();
-    if n <= width || fit == Fit::Keep || width == 0 {
+    if width_of(s) <= width || fit == Fit::Keep || width == 0 {
         return s.to_string();
     }
     let keep = width - 1;
@@ -133,17 +153,15 @@ pub fn shorten(s: &str, width: usize, fit: Fit) -> String {
             [Some(whole.as_str()), no_year, no_date]
                 .into_iter()
                 .flatten()
-                .find(|c| c.chars().count() <= width)
+                .find(|c| width_of(c) <= width)
                 .map_or_else(|| shorten(s, width, Fit::Middle), str::to_string)
         }
-        Fit::End => s.chars().take(keep).chain(['…']).collect(),
+        Fit::End => within(s, keep, false) + "…",
         _ => {
             let head = keep.div_ceil(2);
-            let tail = keep - head;
-            let mut out: String = s.chars().take(head).collect();
-            out.push('…');
-            out.extend(s.chars().skip(n - tail));
-            out
+            let front = within(s, head, false);
+            let back = within(s, keep - width_of(&front), true);
+            format!("{front}…{back}")
         }
     }
 }
@@ -179,8 +197,8 @@ impl Grid {
             .collect();
         let natural: Vec<usize> = (0..self.cols.len())
             .map(|i| {
-                let cells = self.rows.iter().map(|r| r.get(i).map_or(0, |c| c.0.chars().count()));
-                let widest = cells.max().unwrap_or(0).max(self.cols[i].name.chars().count());
+                let cells = self.rows.iter().map(|r| r.get(i).map_or(0, |c| width_of(&c.0)));
+                let widest = cells.max().unwrap_or(0).max(width_of(self.cols[i].name));
                 // A table shows times to the second (2026-12-05T14:24:10Z); CSV keeps the rest.
                 if self.cols[i].fit == Fit::Time {
                     widest.min(20)
@@ -290,11 +308,7 @@ impl Grid {
         let shown: Vec<usize> = (0..self.cols.len())
             .filter(|&i| !self.fixed.contains(&self.cols[i].name))
             .collect();
-        let label = shown
-            .iter()
-            .map(|&i| self.cols[i].name.chars().count())
-            .max()
-            .unwrap_or(0);
+        let label = shown.iter().map(|&i| width_of(self.cols[i].name)).max().unwrap_or(0);
         let room = look.width.saturating_sub(label + 2).max(8);
         let mut out = String::new();
         for (n, r) in self.rows.iter().enumerate() {
@@ -406,7 +420,7 @@ mod tests {
         for width in [45, 50, 60, 80, 100, 120, 200] {
             let t = grid().table(&Look { width, color: false });
             for line in t.lines() {
-                assert!(line.chars().count() <= width, "{width}: {line}");
+                assert!(width_of(line) <= width, "{width}: {line}");
             }
             // One line per row: no cell wrapped.
             assert_eq!(t.lines().filter(|l| l.starts_with('│')).count(), 4, "{width}:\n{t}");
@@ -473,6 +487,26 @@ mod tests {
         );
         for line in narrow.lines() {
             assert!(line.chars().count() <= 60, "{line}");
+        }
+    }
+
+    /// Wide characters take two columns: shortened by the columns they take, not their count.
+    #[test]
+    fn wide_characters_are_measured_in_columns() {
+        let cjk = "财务数据库/发票表/二零二六年十二月的全部记录";
+        let short = shorten(cjk, 20, Fit::Middle);
+        assert!(width_of(&short) <= 20 && short.contains('…'), "{short}");
+        let mut g = Grid::new(&[Col::new("resource", Fit::Middle, 0), Col::new("note", Fit::End, 0)]);
+        for _ in 0..3 {
+            g.row(vec![
+                (cjk.repeat(2), Style::Plain),
+                ("😀 emoji take two columns each 😀😀".into(), Style::Plain),
+            ]);
+        }
+        for width in [40, 60] {
+            for line in g.table(&Look { width, color: false }).lines() {
+                assert!(width_of(line) <= width, "{width}: {line}");
+            }
         }
     }
 

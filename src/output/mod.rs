@@ -117,8 +117,11 @@ fn page(text: &str) -> std::io::Result<()> {
         // A pager quit early closes its input: not an error.
         let _ = writeln!(stdin, "{safe}");
     }
-    child.wait()?;
-    Ok(())
+    // A $PAGER that does not exist (sh says 127): the output goes straight out instead.
+    match child.wait()?.code() {
+        Some(127) => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such pager")),
+        _ => Ok(()),
+    }
 }
 
 /// The width prose is wrapped to on a terminal, 0 for none: set by commands whose output is
@@ -359,7 +362,7 @@ pub fn wrap(text: &str, width: usize) -> String {
         if n > 0 {
             out.push('\n');
         }
-        if line.chars().count() <= width {
+        if grid::width_of(line) <= width {
             out.push_str(line);
             continue;
         }
@@ -368,7 +371,7 @@ pub fn wrap(text: &str, width: usize) -> String {
         out.push_str(indent);
         let mut len = indent.len();
         for word in body.split(' ').filter(|w| !w.is_empty()) {
-            let n = word.chars().count();
+            let n = grid::width_of(word);
             if len > indent.len() && len + 1 + n > width {
                 out.push('\n');
                 out.push_str(indent);
@@ -386,11 +389,13 @@ pub fn wrap(text: &str, width: usize) -> String {
 
 /// The shortened form of a full hash in a table (the ledger and --json keep it whole).
 fn short_hash(v: &str) -> String {
-    let hex_tail = v.len() >= 64 && v[v.len() - 64..].bytes().all(|b| b.is_ascii_hexdigit());
-    if hex_tail {
-        format!("{}…", &v[..v.len() - 52])
-    } else {
-        v.to_string()
+    // By bytes, but only where the 64 bytes are hex digits, so every cut is on a character.
+    let hex_tail = v
+        .get(v.len().saturating_sub(64)..)
+        .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    match v.get(..v.len().saturating_sub(52)) {
+        Some(head) if hex_tail => format!("{head}…"),
+        _ => v.to_string(),
     }
 }
 

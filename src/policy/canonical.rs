@@ -6,7 +6,8 @@
 //! the original file was edited or removed. Comments can hold anything (a pasted token, a
 //! note about a person), and values pass the same rules as every other output.
 //!
-//! In: policy text that parses. Out: its canonical text, which parses to the same policy.
+//! In: policy text that parses. Out: its canonical text, which parses to the same policy except
+//! where a value matched a secret rule.
 
 use hcl_edit::expr::{Array, Expression, Object, ObjectValue};
 use hcl_edit::repr::{Decorate, Decorated};
@@ -14,9 +15,18 @@ use hcl_edit::structure::{AttributeMut, Block, Body, StructureMut};
 use hcl_edit::template::StringTemplate;
 use hcl_edit::visit_mut::{self, VisitMut};
 
-/// The canonical form of `text`, or None when it does not parse as HCL.
-pub fn canonical(text: &str) -> Option<String> {
-    let mut body: Body = hcl_edit::parser::parse_body(text).ok()?;
+/// Why a policy cannot be kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CanonicalError {
+    #[error("it does not parse as HCL")]
+    NotHcl,
+}
+
+/// The canonical form of `text`. Correlate judges with this form too (parsed again), so the
+/// case's actions and the views that read the kept copy judge alike; a pattern holding a secret
+/// is redacted like the evidence it is matched against.
+pub fn canonical(text: &str) -> Result<String, CanonicalError> {
+    let mut body: Body = hcl_edit::parser::parse_body(text).map_err(|_| CanonicalError::NotHcl)?;
     let mut v = Canonical {
         counts: crate::redact::RuleCounts::new(),
     };
@@ -25,7 +35,7 @@ pub fn canonical(text: &str) -> Option<String> {
     if !out.ends_with('\n') {
         out.push('\n');
     }
-    Some(out)
+    Ok(out)
 }
 
 struct Canonical {
@@ -167,6 +177,13 @@ default {
             );
         }
         assert_eq!(canonical(&c).unwrap(), c, "canonical is a fixed point");
-        assert!(canonical("agent {").is_none());
+        assert_eq!(canonical("agent {"), Err(CanonicalError::NotHcl));
+        // A pattern holding a secret is kept redacted, as the evidence it matches is.
+        let kept = canonical("agent \"a\" {\n  resource \"s3://b/AKIAABCDEFGHIJKLMNOP/*\" { access = \"read\" }\n}\n")
+            .unwrap();
+        assert!(
+            !kept.contains("AKIAABCDEFGHIJKLMNOP") && kept.contains("[REDACTED:"),
+            "{kept}"
+        );
     }
 }

@@ -292,10 +292,11 @@ fn timeline(h: &mut String, lanes: &BTreeMap<String, Vec<Mark>>) {
         h.push_str("<p>No action.</p></section>");
         return;
     };
-    let span = (t1 - t0).max(1) as f64;
+    // In floating point: times centuries apart must not overflow an i64 difference.
+    let span = ((t1 as f64) - (t0 as f64)).max(1.0);
     let (w, label_w, row) = (1000.0, 250.0, 22.0);
     let height = 36.0 + row * lanes.len() as f64;
-    let x = |t: i64| label_w + 10.0 + (t - t0) as f64 / span * (w - label_w - 30.0);
+    let x = |t: i64| label_w + 10.0 + ((t as f64) - (t0 as f64)) / span * (w - label_w - 30.0);
     let _ = write!(
         h,
         "<div class=\"pic\"><svg class=\"timeline\" viewBox=\"0 0 {w} {height}\" role=\"img\" aria-label=\"timeline\" font-size=\"12\">"

@@ -6,9 +6,10 @@
 //! ledger, so nothing is shown that the ledger does not vouch for. The values are the tables'
 //! own, already redacted at ingest: no secret or literal reaches an export. OCSF events follow
 //! schema version [`OCSF_VERSION`]: a database access is Datastore Activity (6005), a tool call
-//! API Activity (6003), a kernel file write File System Activity (1001), a connection Network
-//! Activity (4001), a diff finding Detection Finding (2004); what OCSF has no attribute for is
-//! kept under `unmapped`.
+//! API Activity (6003), a kernel file write, unlink, rename or chmod File System Activity
+//! (1001), a program started Process Activity (1007), a connection Network Activity (4001), a
+//! diff finding Detection Finding (2004); what OCSF has no attribute for is kept under
+//! `unmapped`.
 //!
 //! In: the case, a time range and an agent filter. Out: events, then text in one format.
 
@@ -227,17 +228,18 @@ fn ocsf_base(
     })
 }
 
-/// `tcp://HOST:PORT` as an OCSF network endpoint.
+/// `tcp://HOST:PORT` (an IPv6 address in brackets) as an OCSF network endpoint.
 fn endpoint(resource: &str) -> Value {
     let rest = resource.split_once("://").map_or(resource, |(_, r)| r);
+    if let Ok(addr) = rest.parse::<std::net::SocketAddr>() {
+        return json!({"ip": addr.ip().to_string(), "port": addr.port()});
+    }
+    if let Ok(ip) = rest.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        return json!({"ip": ip.to_string()});
+    }
     match rest.rsplit_once(':') {
-        Some((host, port)) if port.parse::<u16>().is_ok() => {
-            let port: u16 = port.parse().unwrap_or_default();
-            if host.parse::<std::net::IpAddr>().is_ok() {
-                json!({"ip": host, "port": port})
-            } else {
-                json!({"hostname": host, "port": port})
-            }
+        Some((host, port)) if !host.contains(':') && port.parse::<u16>().is_ok() => {
+            json!({"hostname": host, "port": port.parse::<u16>().unwrap_or_default()})
         }
         _ => json!({"name": resource}),
     }
@@ -349,10 +351,32 @@ fn action(v: &ActionsView<'_>, i: usize) -> Event {
             e["actor"] = actor.clone();
             e
         }
+        (EvidenceTable::KernelEvents, Class::Exec) => {
+            // A program started: Process Activity, Launch. The process is known by its exec
+            // record in the capture (the action holds no pid).
+            let path = resource.strip_prefix("file://").unwrap_or(resource);
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let mut e = base((1, 1007, "Process Activity"), (1, "Launch"));
+            e["process"] = json!({
+                "name": name,
+                "uid": evidence,
+                "file": {"name": name, "path": path, "type_id": 1, "type": "Regular File"},
+            });
+            e["device"] = json!({"type_id": 0, "type": "Unknown", "name": v.evidence_file.get(i)});
+            e["actor"] = actor.clone();
+            e
+        }
         (EvidenceTable::KernelEvents, _) => {
             let path = resource.strip_prefix("file://").unwrap_or(resource);
             let name = path.rsplit('/').next().unwrap_or(path);
-            let mut e = base((1, 1001, "File System Activity"), read_or_update);
+            // The kernel event's name is the command: what happened to the file.
+            let activity = match command.unwrap_or_default() {
+                "unlink" => (4, "Delete"),
+                "rename" => (5, "Rename"),
+                "chmod" => (7, "Set Security"),
+                _ => read_or_update,
+            };
+            let mut e = base((1, 1001, "File System Activity"), activity);
             e["file"] = json!({"name": name, "path": path, "type_id": 1, "type": "Regular File"});
             // The recording names the host in its header, not in the action: what agaudit
             // knows of the device is the capture it was recorded in.
@@ -611,4 +635,57 @@ pub fn render(events: &[Event], format: Format) -> (String, usize) {
         }
     }
     (out, timeless)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::actions::{ActionRow, ActionsBuilder};
+
+    fn kernel_action(class: Class, command: &str, resource: &str) -> Value {
+        let mut b = ActionsBuilder::new();
+        b.append(&ActionRow {
+            action_id: "a1".into(),
+            ts: Some(1_780_000_000_000_000_000),
+            resource: resource.into(),
+            class,
+            command: Some(command.into()),
+            evidence_table: EvidenceTable::KernelEvents,
+            evidence_file: "capture/host.cap".into(),
+            evidence_line: 7,
+            ..ActionRow::default()
+        });
+        let batch = b.finish().unwrap();
+        action(&ActionsView::of(&batch).unwrap(), 0).ocsf
+    }
+
+    /// Each kernel event becomes the OCSF activity it is (`class_uid * 100 + activity_id`).
+    #[test]
+    fn kernel_actions_map_to_their_ocsf_activity() {
+        for (class, command, type_uid) in [
+            (Class::Write, "write", 100103),
+            (Class::Write, "unlink", 100104),
+            (Class::Write, "rename", 100105),
+            (Class::Write, "chmod", 100107),
+            (Class::Exec, "exec", 100701),
+        ] {
+            let e = kernel_action(class, command, "file:///srv/reports/w.json");
+            assert_eq!(e["type_uid"], type_uid, "{command}: {e}");
+        }
+        let e = kernel_action(Class::Exec, "exec", "file:///usr/bin/curl");
+        assert_eq!(e["process"]["name"], "curl");
+        assert_eq!(e["process"]["uid"], "kernel_events:capture/host.cap:7");
+    }
+
+    #[test]
+    fn endpoints_read_ipv4_ipv6_and_names() {
+        assert_eq!(endpoint("tcp://10.0.0.5:5432"), json!({"ip": "10.0.0.5", "port": 5432}));
+        assert_eq!(endpoint("tcp://[::1]:8080"), json!({"ip": "::1", "port": 8080}));
+        assert_eq!(endpoint("tcp://fe80::1"), json!({"ip": "fe80::1"}));
+        assert_eq!(
+            endpoint("tcp://db.internal:5432"),
+            json!({"hostname": "db.internal", "port": 5432})
+        );
+        assert_eq!(endpoint("otel-collector"), json!({"name": "otel-collector"}));
+    }
 }

@@ -100,8 +100,10 @@ struct Opened<'s> {
     root: Option<crate::tree::Hash>,
 }
 
-/// The largest a manifest, signature or checkpoint may be: they are read whole.
-const SMALL_MEMBER: u64 = 16 << 20;
+/// The largest a manifest, signature or checkpoint may be: they are read whole. A manifest
+/// grows by about 1.3 KB per earlier checkpoint it proves consistency from: 256 MiB is about
+/// 200,000 of them.
+const SMALL_MEMBER: u64 = 256 << 20;
 
 /// How many records' row hashes the rows check holds at once (about 64 bytes each). A bundle
 /// with more records is checked in several passes, each over the ids of one bucket, so memory
@@ -120,10 +122,24 @@ pub fn verify_source(src: &Source, key: &PublicKey, older: Option<&Source>) -> R
 
 /// [`verify_source`] holding at most `rows_in_memory` records' row hashes at a time.
 pub fn verify_with(src: &Source, key: &PublicKey, older: Option<&Source>, rows_in_memory: u64) -> Report {
+    // A file is read more than once (its members, then the Parquet by position, the ledger
+    // again for claims): it must be the same file throughout, or what was hashed is not what
+    // was read.
+    let before = [Some(src), older].map(|s| s.and_then(Source::identity));
     let mut opened = open(src, key, rows_in_memory);
     if let Some(older) = older {
         let old = open(older, key, rows_in_memory);
         against(&mut opened, &old);
+    }
+    let after = [Some(src), older].map(|s| s.and_then(Source::identity));
+    if before != after {
+        opened.report.fail(
+            "archive",
+            "a bundle file changed while it was being verified: verify a copy nobody else can write".into(),
+            None,
+            None,
+            None,
+        );
     }
     opened.report
 }
@@ -317,7 +333,7 @@ impl<'m> LedgerPass<'m> {
         let mut chain = anchor.map(Chain::new);
         let mut broken: Option<ChainError> = None;
         let mut tree = Tree::start(m);
-        let mut recorded = Recorded::new(m, 0, rows_in_memory);
+        let mut recorded = Recorded::new(m, span, 0, rows_in_memory);
         let wanted: BTreeMap<u64, &manifest::Custody> = m
             .custody
             .iter()
@@ -859,10 +875,15 @@ impl Ids {
 }
 
 impl Recorded {
-    fn new(m: &Manifest, bucket: u64, rows_in_memory: u64) -> Recorded {
+    /// The records of `bucket` of the slice at `ledger`. The number of buckets follows the
+    /// manifest's record count, but never more records than the slice's bytes can hold (a
+    /// record line is more than 128 bytes: its prev and hash alone are 128 hex digits), so a
+    /// signed manifest stating an absurd count cannot make the check read the slice forever.
+    fn new(m: &Manifest, ledger: Span, bucket: u64, rows_in_memory: u64) -> Recorded {
+        let possible = m.records.min(ledger.len / 128 + 1);
         Recorded {
             bucket,
-            buckets: m.records.div_ceil(rows_in_memory.max(1)).max(1),
+            buckets: possible.div_ceil(rows_in_memory.max(1)).max(1),
             limit: 2 * rows_in_memory.max(1) + 16,
             records: m.records,
             read: 0,
@@ -883,24 +904,32 @@ impl Recorded {
         }
         let found = crate::ledger::parallel_lines(lines, |_, line| {
             let line = std::str::from_utf8(line).ok()?;
-            let action = if line.contains(" kind=action ") {
-                true
-            } else if line.contains(" kind=finding ") {
-                false
-            } else {
-                return None;
+            // `seq=N ts=T kind=K` open every record, unquoted: the kind is the third field,
+            // never a quoted value that happens to contain ` kind=action `.
+            let mut head = line.splitn(4, ' ');
+            let (_, _, kind, rest) = (head.next()?, head.next()?, head.next()?, head.next()?);
+            let action = match kind {
+                "kind=action" => true,
+                "kind=finding" => false,
+                _ => return None,
             };
             let before_prev = &line[..line.rfind(" prev=")?];
             let row = before_prev
                 .rfind(" row=")
                 .map(|at| &before_prev[at + 5..])
                 .filter(|r| !r.contains(' '));
-            let id_key = if action { " action=" } else { " finding=" };
-            let at = before_prev.rfind(id_key)? + id_key.len();
-            let id = before_prev[at..].split(' ').next()?;
+            let id = if action {
+                // `… action=<id> evidence=… row=…`: the last ` action=`, after every quoted value.
+                let at = before_prev.rfind(" action=")? + " action=".len();
+                before_prev[at..].split(' ').next()?
+            } else {
+                // A finding's id is its fourth field (docs/ledger.md).
+                rest.strip_prefix("finding=")?.split(' ').next()?
+            };
             Some((action, id, row))
         });
         for (action, id, row) in found.into_iter().flatten() {
+            // Before any early return: a missing actions.parquet is reported whatever else is.
             self.any_action |= action;
             self.read += 1;
             if self.read > self.records {
@@ -926,7 +955,7 @@ impl Recorded {
     /// The records of `bucket`, from a second read of the slice.
     #[cfg_attr(not(feature = "rows"), allow(dead_code))]
     fn scan(src: &Source, ledger: Span, m: &Manifest, bucket: u64, rows_in_memory: u64) -> Recorded {
-        let mut r = Recorded::new(m, bucket, rows_in_memory);
+        let mut r = Recorded::new(m, ledger, bucket, rows_in_memory);
         let _ = src.lines(ledger, |_, lines| r.collect(lines));
         r
     }
@@ -949,6 +978,18 @@ fn rows(
     rows_in_memory: u64,
 ) {
     let signed = report.checks.iter().all(|c| c.check != "signature" || c.valid);
+    if first.overflow {
+        return report.fail(
+            "rows",
+            format!(
+                "the slice's action and finding records do not fit the manifest's {} records (more of them, or ids crowding one bucket): rows not compared",
+                m.records
+            ),
+            Some(LEDGER),
+            None,
+            None,
+        );
+    }
     'members: for (member, action, id_column) in [
         ("actions.parquet", true, "action_id"),
         ("findings.parquet", false, "finding_id"),
@@ -1478,4 +1519,32 @@ fn against(newer: &mut Opened, older: &Opened) {
             o.first_seq, o.last_seq
         ),
     );
+}
+
+#[cfg(all(test, feature = "rows"))]
+mod tests {
+    use super::*;
+
+    /// A record's kind is its third field: a quoted value that reads ` kind=action ` (a tool's
+    /// claim, say) does not make a finding an action, nor does ` finding=` inside a value give
+    /// it another id.
+    #[test]
+    fn records_are_read_by_their_own_fields_not_by_what_their_values_say() {
+        let hash = "ab".repeat(32);
+        let finding = format!(
+            "seq=7 ts=2026-06-08T10:00:00Z kind=finding finding=f1 type=claim_changed claim=\"x kind=action y finding=zz\" conf=attributed row={hash} prev={hash} hash={hash}\n"
+        );
+        let action = format!(
+            "seq=8 ts=2026-06-08T10:00:00Z kind=action agent=a command=\"UPDATE kind=finding\" action=a1 evidence=db_events:{hash} row={hash} prev={hash} hash={hash}\n"
+        );
+        let mut m = crate::manifest::tests::sample();
+        m.records = 10;
+        let mut r = Recorded::new(&m, Span { offset: 0, len: 10_000 }, 0, ROWS_IN_MEMORY);
+        r.collect(format!("{finding}{action}").as_bytes());
+        r.actions.sort();
+        r.findings.sort();
+        assert!(r.findings.get_mut("f1").is_some() && r.findings.get_mut("zz").is_none());
+        assert!(r.actions.get_mut("a1").is_some() && r.actions.len() == 1 && r.findings.len() == 1);
+        assert!(r.any_action && !r.overflow);
+    }
 }

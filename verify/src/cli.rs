@@ -122,7 +122,10 @@ pub fn execute_to(o: &Options, program: &str, print: &mut dyn FnMut(Stream, &str
     // Neither a tar archive nor a proof: not evidence of any kind (exit 2), as opposed to a
     // bundle that fails its checks (exit 1).
     let mut header = [0u8; 512];
-    let is_tar = src.read_at(0, &mut header).is_ok() && &header[257..262] == b"ustar";
+    // A bundle's first header names its top directory `agaudit-bundle-…`; either mark is
+    // enough (an altered magic is then reported INVALID, not unusable).
+    let is_tar = src.read_at(0, &mut header).is_ok()
+        && (&header[257..262] == b"ustar" || header.starts_with(b"agaudit-bundle-"));
     if !is_proof && !is_tar {
         return unusable(format!(
             "{} is not an evidence bundle (a tar archive agaudit export writes) nor an inclusion proof (agaudit prove)",

@@ -347,7 +347,7 @@ pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub fn sample() -> Manifest {

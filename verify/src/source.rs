@@ -44,6 +44,23 @@ impl Source<'_> {
         })
     }
 
+    /// What identifies a file's contents cheaply (device, inode, size, modification time), to
+    /// tell that it did not change while it was read; None for bytes in memory.
+    pub fn identity(&self) -> Option<(u64, u64, u64, i64, i64)> {
+        let Source::File { file, .. } = self else { return None };
+        let m = file.metadata().ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some((m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+        }
+        #[cfg(not(unix))]
+        {
+            let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            Some((0, 0, m.len(), t.as_secs() as i64, i64::from(t.subsec_nanos())))
+        }
+    }
+
     pub fn len(&self) -> u64 {
         match self {
             Source::Bytes(b) => b.len() as u64,
