@@ -11,10 +11,11 @@
 //! counted per principal: the structural reason attribution collapses, shown plainly. Coverage
 //! gives each source's time range and the gaps where one source saw activity another should
 //! have seen: a database client span with no pgAudit record of its statement (an action
-//! correlate could only take from telemetry). Gaps are findings too.
+//! correlate could only take from telemetry), and a host whose kernel capture stopped before the
+//! rest of the evidence (no trailer, or an early end). Gaps are findings too.
 //!
-//! In: the case's db_events, spans, log_events and actions, and the policy. Out: an [`Inventory`]
-//! and the gap findings.
+//! In: the case's db_events, spans, log_events, kernel_events and actions, ingest.json (which
+//! captures have a trailer), and the policy. Out: an [`Inventory`] and the gap findings.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -26,6 +27,7 @@ use crate::policy::{Class, Policy, PrincipalKind};
 use crate::table::actions::{ActionsView, Conf, EvidenceTable};
 use crate::table::db_events::{DbEvent, DbEventsView};
 use crate::table::findings::{FindingKind, FindingRow, FindingSeverity};
+use crate::table::kernel_events::{KernelEventRow, KernelEventsView};
 use crate::table::log_events::{LogEventRow, LogEventsView};
 use crate::table::read::{self, ReadError};
 use crate::table::spans::{SpanRow, SpansView};
@@ -37,7 +39,7 @@ pub struct Agent {
     pub sessions: BTreeSet<String>,
     pub tools: BTreeSet<String>,
     pub resources: BTreeSet<String>,
-    /// db_events, spans, log_events: the sources whose own records name the agent.
+    /// db_events, spans, log_events, kernel_events: the sources whose own records name the agent.
     pub sources: BTreeSet<&'static str>,
     /// Actions attributed (or approximately attributed) to it by correlation.
     pub actions: u64,
@@ -190,6 +192,21 @@ fn sightings(
             );
         }
     }
+    // The kernel layer names an agent by the environment the recorder allow-listed (AGENT_ID).
+    for b in read::evidence(case_root, manifest, KernelEventRow::TABLE)? {
+        let v = KernelEventsView::of(&b)?;
+        for i in 0..v.num_rows {
+            each(
+                KernelEventRow::TABLE,
+                Sighting {
+                    ts: v.ts.get(i),
+                    scope: Some(v.host.get(i)),
+                    named: owned(v.agent.get(i), v.session.get(i)),
+                    tool: None,
+                },
+            );
+        }
+    }
     for b in read::evidence(case_root, manifest, LogEventRow::TABLE)? {
         let v = LogEventsView::of(&b)?;
         for i in 0..v.num_rows {
@@ -225,7 +242,15 @@ pub fn build(
     let mut agents: BTreeMap<String, Agent> = BTreeMap::new();
     let mut coverage: BTreeMap<(&'static str, String), Coverage> = BTreeMap::new();
     let mut cover_ns: BTreeMap<(&'static str, String), (i64, i64)> = BTreeMap::new();
+    // The latest time any other source saw something, with the times, to tell what a capture
+    // that ended early missed.
+    let mut others: Vec<i64> = Vec::new();
     sightings(case_root, manifest, policy, |table, seen| {
+        if table != KernelEventRow::TABLE
+            && let Some(t) = seen.ts
+        {
+            others.push(t);
+        }
         let key = (table, seen.scope.unwrap_or("(unnamed)").to_string());
         let cov = coverage.entry(key.clone()).or_insert_with(|| Coverage {
             source: table,
@@ -354,7 +379,7 @@ pub fn build(
     principals.sort_by(|a, b| b.unattributed.cmp(&a.unattributed).then(a.principal.cmp(&b.principal)));
 
     let mut findings = Vec::new();
-    let gaps: Vec<Gap> = gaps
+    let mut gaps: Vec<Gap> = gaps
         .into_iter()
         .map(|(resource, (count, first, last))| {
             let row = gap_finding(&resource, count, first, last);
@@ -371,6 +396,10 @@ pub fn build(
             gap
         })
         .collect();
+    for (gap, row) in capture_gaps(case_root, manifest, &others)? {
+        gaps.push(gap);
+        findings.push(row);
+    }
     Ok((
         Inventory {
             agents,
@@ -380,6 +409,102 @@ pub fn build(
         },
         findings,
     ))
+}
+
+/// Where the kernel layer stopped before the rest of the evidence: a capture with no trailer
+/// (the recorder was killed, or its host went down) until the next capture of its host begins,
+/// and a host whose last capture ends before the other sources' last event. Several captures of
+/// one host (one per session, say) cover it together. Each gap names its host and the span it
+/// missed; the other sources' events in that span are its count.
+fn capture_gaps(
+    case_root: &Path,
+    manifest: &IngestManifest,
+    others: &[i64],
+) -> Result<Vec<(Gap, FindingRow)>, ReadError> {
+    // Per capture file: its host, first and last event.
+    let mut captures: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
+    for b in read::evidence(case_root, manifest, KernelEventRow::TABLE)? {
+        let v = KernelEventsView::of(&b)?;
+        for i in 0..v.num_rows {
+            let Some(t) = v.ts.get(i) else { continue };
+            let entry = captures
+                .entry(v.source.file.get(i).to_string())
+                .or_insert_with(|| (v.host.get(i).to_string(), t, t));
+            entry.1 = entry.1.min(t);
+            entry.2 = entry.2.max(t);
+        }
+    }
+    let Some(&end) = others.iter().max() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut gap = |resource: String, from: i64, to: i64, why: String| {
+        let missed = others.iter().filter(|&&t| t > from && t <= to).count() as u64;
+        let mut row = gap_finding(&resource, missed, Some(from), Some(to));
+        row.claim = "the kernel layer records the host until the evidence ends".into();
+        row.layers = "kernel".into();
+        row.detail = format!(
+            "{why}: the kernel saw nothing of {} .. {}, while other sources saw {missed} event(s) then",
+            rfc3339(Some(from)).unwrap_or_default(),
+            rfc3339(Some(to)).unwrap_or_default()
+        );
+        let g = Gap {
+            resource,
+            seen_by: "db_events, spans, log_events",
+            missing: "kernel_events",
+            count: missed,
+            first: rfc3339(Some(from)),
+            last: rfc3339(Some(to)),
+            finding_id: row.finding_id.clone(),
+        };
+        out.push((g, row));
+    };
+    let mut host_last: BTreeMap<&str, i64> = BTreeMap::new();
+    // Hosts whose cut capture's gap already runs to the end of the evidence.
+    let mut reaches_end: Vec<&str> = Vec::new();
+    for (path, (host, _, last)) in &captures {
+        let l = host_last.entry(host.as_str()).or_insert(*last);
+        *l = (*l).max(*last);
+        let trailer = manifest
+            .files
+            .iter()
+            .find(|f| f.path == *path)
+            .is_some_and(|f| f.counts.other_lines.get("capture_trailer").copied().unwrap_or(0) > 0);
+        if trailer {
+            continue;
+        }
+        // Until the host's next capture starts, or the evidence ends.
+        let next = captures
+            .values()
+            .filter(|(h, first, _)| h == host && first > last)
+            .map(|(_, first, _)| *first)
+            .min()
+            .unwrap_or(end);
+        if next == end {
+            reaches_end.push(host.as_str());
+        }
+        if next > *last {
+            gap(
+                format!("host {host} (capture {path})"),
+                *last,
+                next,
+                format!(
+                    "the kernel capture {path} of {host} has no trailer: its recorder was killed or its host went down"
+                ),
+            );
+        }
+    }
+    for (host, last) in host_last {
+        if last < end && !reaches_end.contains(&host) {
+            gap(
+                format!("host {host}"),
+                last,
+                end,
+                format!("the last kernel capture of {host} ends before the rest of the evidence"),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// SERVER/DATABASE of a database resource (the level pgAudit logging is configured at).

@@ -242,3 +242,98 @@ fn the_mcp_servers_process_tree_is_seen_from_the_kernel() {
         );
     }
 }
+
+/// The kernel layer in the inventory: a source that names agents (by the recorder's allow-listed
+/// environment), a coverage row per host, and a capture with no trailer a coverage gap naming
+/// its host and the span from its last event on. The host and the last event's time are read
+/// from the capture with the format's own reader, not from agaudit's tables.
+#[test]
+fn a_capture_cut_short_is_a_coverage_gap_of_its_host() {
+    use agaudit_capture_format::{Reader, Record};
+    let bytes = fs::read(root().join("fixtures/capture/killed.cap")).unwrap();
+    let (mut host, mut boot, mut wall, mut last) = (String::new(), 0u64, 0i64, 0u64);
+    for r in Reader::new(&bytes).unwrap() {
+        match r {
+            Ok(Record::Header(h)) => (host, boot, wall) = (h.host, h.boot_ns, h.wall_ns),
+            Ok(Record::Event(e)) => last = last.max(e.ts),
+            _ => {}
+        }
+    }
+    let last_ns = wall + (last - boot) as i64;
+    let case = tempfile::TempDir::new().unwrap();
+    // A database log that goes on after the capture stopped, from the same run of the workload.
+    ingest(case.path(), "fixtures/capture/killed.cap");
+    Agaudit::new()
+        .args([
+            "ingest",
+            "--label",
+            "server=prod-postgres",
+            "--pg-prefix",
+            "%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ",
+        ])
+        .case(case.path())
+        .arg("fixtures/pgaudit/postgresql.log")
+        .at_root()
+        .run();
+    Agaudit::new()
+        .args(["correlate", "--policy", "fixtures/policy/agents.hcl"])
+        .case(case.path())
+        .at_root()
+        .run();
+    let o = Agaudit::new()
+        .args(["inventory", "--json", "--no-record"])
+        .case(case.path())
+        .at_root()
+        .run();
+    let inv: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", super::util::text(&o)));
+    assert!(
+        inv["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["source"] == "kernel_events" && c["scope"] == host.as_str()),
+        "{inv:#}"
+    );
+    let db_last = inv["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["source"] == "db_events")
+        .filter_map(|c| c["last"].as_str())
+        .max()
+        .map(str::to_string);
+    let capture_ends_first = db_last.as_deref().is_some_and(|d| {
+        chrono::DateTime::parse_from_rfc3339(d)
+            .unwrap()
+            .timestamp_nanos_opt()
+            .unwrap()
+            > last_ns
+    });
+    assert!(
+        capture_ends_first,
+        "the fixtures: the database log goes on after the killed capture"
+    );
+    let gaps: Vec<&Value> = inv["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["missing"] == "kernel_events")
+        .collect();
+    assert_eq!(gaps.len(), 1, "one gap for the host, not one per rule: {gaps:#?}");
+    let g = gaps[0];
+    assert!(
+        g["resource"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("host {host} (capture fixtures/capture/killed.cap)")),
+        "{g}"
+    );
+    let first = chrono::DateTime::parse_from_rfc3339(g["first"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        first.timestamp_nanos_opt().unwrap() / 1000,
+        last_ns / 1000,
+        "the span starts at its last event"
+    );
+    assert_eq!(g["last"].as_str(), db_last.as_deref(), "and runs to the evidence's end");
+    assert!(g["count"].as_u64().unwrap() > 0);
+}
