@@ -14,10 +14,11 @@ use crate::timeline::{self, Filter, Format};
 /// events for a SIEM or data lake (JSON Lines), or plain JSON Lines or CSV.
 ///
 /// One event per action, per finding and per MCP tool call, oldest first; actions and findings
-/// are checked against the ledger first. OCSF events follow schema 1.3.0: database accesses are Datastore Activity (6005), tool
-/// calls API Activity (6003), kernel file writes File System Activity (1001), connections Network
-/// Activity (4001), findings Detection Finding (2004). Values are the case's own, redacted at
-/// ingest. Looking is recorded like every view.
+/// are checked against the ledger first. OCSF events follow schema 1.3.0: database accesses are
+/// Datastore Activity (6005), tool calls API Activity (6003), kernel file changes File System
+/// Activity (1001), programs started Process Activity (1007), connections Network Activity
+/// (4001), findings Detection Finding (2004). Values are the case's own, redacted at ingest.
+/// Looking is recorded like every view.
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
     #[command(flatten)]
