@@ -8,7 +8,9 @@
 //!
 //! The policy's identity grants are mapped too: each principal an agent block claims as its own
 //! (`db_roles`, `uids`, `services`) against the actions seen through it; a claim nothing used is
-//! drift (`unused_identity`), like a resource grant nothing used.
+//! drift (`unused_identity`), like a resource grant nothing used. The principals an agent was
+//! seen through that its block does not claim (a uid its kernel actions ran as, a shared role)
+//! are listed too, as `undeclared`: they are how the agent really reached its resources.
 //!
 //! In: the actions table and the policy. Out: a [`Map`].
 
@@ -57,7 +59,8 @@ pub struct IdentityGrant {
     pub actions: u64,
     /// For a pattern: how many distinct principals (leases) it matched.
     pub principals: u64,
-    /// `unused_identity` when nothing was seen through it.
+    /// `unused_identity` when nothing was seen through it; `undeclared` for a principal the agent
+    /// was seen through that its block does not claim.
     pub drift: Vec<&'static str>,
 }
 
@@ -195,6 +198,25 @@ pub fn build(
                 } else {
                     Vec::new()
                 },
+            });
+        }
+    }
+    // Seen through, not claimed: a uid (kernel actions), a role or a service of someone else.
+    for ((name, kind, principal), n) in &through {
+        let claimed = policy
+            .agents
+            .iter()
+            .filter(|b| b.name.as_deref() == Some(name.as_str()))
+            .flat_map(|b| &b.owns.claims)
+            .any(|c| c.kind == *kind && c.matches(principal));
+        if !claimed {
+            identities.push(IdentityGrant {
+                agent: name.clone(),
+                kind: *kind,
+                pattern: principal.clone(),
+                actions: *n,
+                principals: 1,
+                drift: vec!["undeclared"],
             });
         }
     }

@@ -602,7 +602,7 @@ pub fn map_page(m: &crate::map::Map, agent_filter: bool) -> Page {
     if !m.identities.is_empty() {
         let mut g = Grid::new(&[
             Col::new("agent", Fit::Middle, 0),
-            Col::new("its own", Fit::Middle, 0),
+            Col::new("principal", Fit::Middle, 0),
             Col::new("kind", Fit::Keep, 0),
             Col::num("seen through"),
             Col::num("actions"),
@@ -616,7 +616,12 @@ pub fn map_page(m: &crate::map::Map, agent_filter: bool) -> Page {
                 (i.principals.to_string(), Style::Plain),
                 (i.actions.to_string(), Style::Plain),
                 (
-                    if i.drift.is_empty() { "" } else { "declared, never seen" }.to_string(),
+                    match i.drift.first().copied() {
+                        Some("unused_identity") => "declared, never seen",
+                        Some("undeclared") => "seen through, not declared",
+                        _ => "",
+                    }
+                    .to_string(),
                     Style::Plain,
                 ),
             ]);

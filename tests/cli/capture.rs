@@ -337,3 +337,38 @@ fn a_capture_cut_short_is_a_coverage_gap_of_its_host() {
     assert_eq!(g["last"].as_str(), db_last.as_deref(), "and runs to the evidence's end");
     assert!(g["count"].as_u64().unwrap() > 0);
 }
+
+/// `map` shows the principals an agent was seen through that its block does not claim: the
+/// uid its kernel actions ran as, read here from the capture itself.
+#[test]
+fn the_map_shows_the_uid_an_agents_kernel_actions_ran_as() {
+    use agaudit_capture_format::{Reader, Record};
+    let bytes = fs::read(root().join("fixtures/capture/mcp-traffic.cap")).unwrap();
+    let uids: std::collections::BTreeSet<String> = Reader::new(&bytes)
+        .unwrap()
+        .filter_map(|r| match r {
+            Ok(Record::Event(e)) if e.kind == Some(agaudit_capture_format::Kind::Write) => Some(e.uid.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(!uids.is_empty());
+    let dir = tempfile::TempDir::new().unwrap();
+    let demo = dir.path().join("demo");
+    Agaudit::new().args(["demo", "--case"]).arg(&demo).expect(0);
+    let o = Agaudit::new()
+        .args(["map", "--json", "--no-record"])
+        .case(&demo.join("case"))
+        .run();
+    let map: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let seen: Vec<&Value> = map["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["agent"] == "reporting-assistant" && i["kind"] == "uid")
+        .collect();
+    assert!(
+        seen.iter()
+            .any(|i| uids.contains(i["pattern"].as_str().unwrap()) && i["drift"] == serde_json::json!(["undeclared"])),
+        "uids {uids:?} in {seen:#?}"
+    );
+}
