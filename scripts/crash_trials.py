@@ -279,9 +279,10 @@ def check_torn_recovery(after_kill, final, case):
         return
     offset = sum(len(line.encode()) + 1 for line in after_kill.lines)
     want = {
-        "torn_line": str(len(after_kill.lines) + 1),
-        "torn_offset": str(offset),
-        "torn_bytes": str(len(after_kill.torn)),
+        # log --json writes counts as numbers (schemas/log.schema.json).
+        "torn_line": len(after_kill.lines) + 1,
+        "torn_offset": offset,
+        "torn_bytes": len(after_kill.torn),
         "torn_saved_to": f"ledger/torn-{offset}.bin",
     }
     if len(notes) != 1 or any(notes[0].get(k) != v for k, v in want.items()):

@@ -169,29 +169,40 @@ pub fn unlock(path: &Path, password: impl FnOnce() -> Result<Password, KeyError>
         path: path.to_path_buf(),
         error: source,
     })?;
+
     // A public key given where the secret one goes: say that, not how to make it private.
-    if meta.len() < 4096
-        && let Ok(text) = std::fs::read_to_string(path)
-        && let Ok(pk) = minisign::PublicKeyBox::from_string(&text)
+    let public = |text: &str| {
+        minisign::PublicKeyBox::from_string(text)
             .and_then(|b| b.into_public_key())
             .or_else(|_| PublicKey::from_base64(text.trim()))
-    {
-        return Err(KeyError::PublicNotSecret {
-            path: path.to_path_buf(),
-            key_id: key_id(&pk),
-        });
-    }
+            .ok()
+            .map(|pk| KeyError::PublicNotSecret {
+                path: path.to_path_buf(),
+                key_id: key_id(&pk),
+            })
+    };
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
+        // A regular file can be read to say which mistake it is; a pipe is read only once, below.
+        if meta.is_file()
+            && meta.len() < 4096
+            && let Some(e) = std::fs::read_to_string(path).ok().as_deref().and_then(public)
+        {
+            return Err(e);
+        }
         return Err(KeyError::Readable {
             path: path.to_path_buf(),
             mode,
         });
     }
+    // Read once: the key may come through a pipe (`--key <(pass show key)`).
     let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
         path: path.to_path_buf(),
         error: source,
     })?;
+    if let Some(e) = public(&text) {
+        return Err(e);
+    }
     let not_a_key = |e: minisign::PError| KeyError::NotAKey {
         path: path.to_path_buf(),
         reason: e.to_string(),

@@ -56,7 +56,21 @@ impl CaseArgs {
 /// may not change) can be viewed; the view says it was not recorded, and never writes.
 pub enum Viewing {
     Recorded(Case),
-    Unrecorded { root: PathBuf, why: String },
+    Unrecorded {
+        root: PathBuf,
+        why: String,
+        /// A shared lock on the case's lock file, when it can be taken: a writer (correlate)
+        /// holds it exclusively while it writes, so the view waits rather than read half a run.
+        _shared: Option<std::fs::File>,
+    },
+}
+
+/// A shared lock on CASE/.lock, opened read-only so nothing is written; None when the case has
+/// no lock file or the lock cannot be taken.
+fn shared_lock(root: &Path) -> Option<std::fs::File> {
+    let file = std::fs::File::open(root.join(".lock")).ok()?;
+    file.lock_shared().ok()?;
+    Some(file)
 }
 
 impl Viewing {
@@ -68,6 +82,7 @@ impl Viewing {
             return Ok(Viewing::Unrecorded {
                 root: root.to_path_buf(),
                 why: "--no-record was given".into(),
+                _shared: shared_lock(root),
             });
         }
         match Case::open(root) {
@@ -81,6 +96,7 @@ impl Viewing {
                 Ok(Viewing::Unrecorded {
                     root: root.to_path_buf(),
                     why: format!("the case cannot be written ({}: {source})", path.display()),
+                    _shared: shared_lock(root),
                 })
             }
             Err(e) => Err(e.into()),

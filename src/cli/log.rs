@@ -8,9 +8,9 @@ use agaudit_verify::checkpoint::{self, Checkpoint};
 use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::ledger;
 use crate::ledger::RecordKind;
 use crate::ledger::bound::BoundTable;
-use crate::ledger::{self, LedgerError};
 use crate::output::Format;
 use crate::policy::pattern;
 use crate::table::actions::{Conf, Outcome, Verdict};
@@ -93,12 +93,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
     let viewing = Viewing::open(&args.case.case, &args.viewer)?;
     let (lines, verified) = match ledger::read(viewing.root()) {
         Ok(v) => v,
-        Err(
-            e @ (LedgerError::Chain { .. }
-            | LedgerError::Truncated { .. }
-            | LedgerError::HeadMismatch { .. }
-            | LedgerError::HeadMissing { .. }),
-        ) => {
+        Err(e) if e.is_tampering() => {
             crate::tell!("agaudit: ledger does not verify: {e}");
             return Ok(EXIT_FINDINGS);
         }
@@ -114,6 +109,18 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             crate::tell!("agaudit: evidence does not verify: {e}");
             return Ok(EXIT_FINDINGS);
         }
+    }
+    // A key or checkpoint file that cannot be read is an input error (exit 2), not evidence
+    // that does not verify.
+    if let Some(p) = &args.pubkey
+        && let Err(e) = agaudit_verify::cli::read_key(p)
+    {
+        crate::tell!("agaudit: error: {}: {e}", p.display());
+        return Ok(EXIT_ERROR);
+    }
+    if let Some(p) = args.checkpoint.iter().find(|p| !p.is_file()) {
+        crate::tell!("agaudit: error: cannot read checkpoint {}", p.display());
+        return Ok(EXIT_ERROR);
     }
     if let Err(message) = check_checkpoints(
         &args,
@@ -133,13 +140,6 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             .collect();
         records.push(fields);
     }
-    // A name the case does not hold is a typo more often than an answer: say so (exit 2) with
-    // the names meant, before anything is recorded.
-    if let Some(problem) = matches_nothing(&args, &records) {
-        crate::tell!("agaudit: error: {problem}");
-        return Ok(EXIT_ERROR);
-    }
-    let shown: Vec<Vec<(String, String)>> = records.into_iter().filter(|r| keep(&args, r)).collect();
     if let Some(t) = &verified.torn {
         // Appending the view would first move the torn record aside: log stays read-only on a
         // damaged ledger, and the next correlate recovers it (and records that).
@@ -169,7 +169,14 @@ pub fn run(args: LogArgs) -> anyhow::Result<u8> {
             ],
         )?;
     }
+    // A name the case does not hold is a typo more often than an answer: say so (exit 2) with
+    // the names meant. After the view is recorded: the names shown are the case's.
+    if let Some(problem) = matches_nothing(&args, &records) {
+        crate::tell!("agaudit: error: {problem}");
+        return Ok(EXIT_ERROR);
+    }
     drop(viewing);
+    let shown: Vec<Vec<(String, String)>> = records.into_iter().filter(|r| keep(&args, r)).collect();
     let screen = args.output.screen(true);
     match screen.format {
         Format::Jsonl => {

@@ -41,6 +41,15 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         &loaded.blake3,
         args.agent.as_deref(),
     )?;
+    viewing.record(
+        &args.view.viewer,
+        "map",
+        &[
+            ("agent", args.agent.as_deref()),
+            ("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str())),
+        ],
+    )?;
+    // After the view is recorded: the names the hint shows are the case's.
     if let Some(want) = &args.agent
         && !map
             .known_agents
@@ -53,14 +62,6 @@ pub fn run(args: MapArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_ERROR);
     }
-    viewing.record(
-        &args.view.viewer,
-        "map",
-        &[
-            ("agent", args.agent.as_deref()),
-            ("policy", args.view.policy.policy.as_ref().and_then(|p| p.to_str())),
-        ],
-    )?;
     drop(viewing);
     let screen = args.view.output.screen(false);
     match screen.format {

@@ -166,10 +166,13 @@ pub fn recorded(case_root: &std::path::Path, explicit: Option<&std::path::Path>)
         })?;
         let found = blake3::hash(text.as_bytes()).to_hex().to_string();
         if found != kept {
-            anyhow::bail!(
-                "{} hashes to {found}, but the ledger recorded kept={kept}: the kept policy was altered; pass --policy FILE to judge with a file you trust",
-                file.display()
-            );
+            // Evidence that does not verify (exit 1), not an input error.
+            return Err(crate::ledger::LedgerError::KeptPolicy {
+                path: file,
+                found,
+                recorded: kept,
+            }
+            .into());
         }
         return Ok((path, parsed(text, blake3)));
     }

@@ -49,6 +49,8 @@ pub fn run(args: ProveArgs) -> anyhow::Result<u8> {
         (None, None) => {}
     }
     let proof = crate::bundle::proof::prove(viewing.root(), &args.action)?;
+    // Recorded before the proof leaves the case.
+    viewing.record(&args.viewer, "prove", &[("action", Some(args.action.as_str()))])?;
     let mut file = std::fs::File::options()
         .write(true)
         .create_new(true)
@@ -61,7 +63,6 @@ pub fn run(args: ProveArgs) -> anyhow::Result<u8> {
         })?;
     file.write_all(proof.render().as_bytes())?;
     file.sync_all()?;
-    viewing.record(&args.viewer, "prove", &[("action", Some(args.action.as_str()))])?;
     crate::say!(
         "wrote {}: record {} (action {}) with an audit path of {} hashes to the signed checkpoint of {} records; verify with: agaudit verify {} --pubkey PUBLIC_KEY.pub",
         args.out.display(),

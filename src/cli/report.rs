@@ -146,7 +146,14 @@ pub fn run(args: ReportArgs) -> anyhow::Result<u8> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("agaudit-report-{case_id}.html")));
     let out_text = out.display().to_string();
-    viewing.record(&args.viewer, "report", &[("out", Some(out_text.as_str()))])?;
+    viewing.record(
+        &args.viewer,
+        "report",
+        &[
+            ("out", Some(out_text.as_str())),
+            ("policy", args.policy.policy.as_ref().and_then(|p| p.to_str())),
+        ],
+    )?;
     drop(viewing);
     let mut file = std::fs::File::options()
         .write(true)

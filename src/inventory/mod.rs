@@ -462,17 +462,25 @@ fn capture_gaps(
     let mut host_last: BTreeMap<&str, i64> = BTreeMap::new();
     // Hosts whose cut capture's gap already runs to the end of the evidence.
     let mut reaches_end: Vec<&str> = Vec::new();
+    // Where a cut capture's gap starts, per host: two captures cut at once are one gap.
+    let mut cut_at: Vec<(&str, i64)> = Vec::new();
     for (path, (host, _, last)) in &captures {
         let l = host_last.entry(host.as_str()).or_insert(*last);
         *l = (*l).max(*last);
+        // Ingested more than once (while recording, then finished): any copy with a trailer.
         let trailer = manifest
             .files
             .iter()
-            .find(|f| f.path == *path)
-            .is_some_and(|f| f.counts.other_lines.get("capture_trailer").copied().unwrap_or(0) > 0);
-        if trailer {
+            .filter(|f| f.path == *path)
+            .any(|f| f.counts.other_lines.get("capture_trailer").copied().unwrap_or(0) > 0);
+        // Another capture of the host going on past this one's end covers it.
+        let covered = captures
+            .values()
+            .any(|(h, first, other_last)| h == host && *first <= *last && *other_last > *last);
+        if trailer || covered || cut_at.contains(&(host.as_str(), *last)) {
             continue;
         }
+        cut_at.push((host.as_str(), *last));
         // Until the host's next capture starts, or the evidence ends.
         let next = captures
             .values()

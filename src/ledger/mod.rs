@@ -78,6 +78,15 @@ pub enum LedgerError {
     )]
     Deleted { path: PathBuf, checkpoints: PathBuf },
     #[error(
+        "{path} hashes to {found}, but the ledger recorded kept={recorded}: the kept policy was altered; \
+         pass --policy FILE to judge with a file you trust"
+    )]
+    KeptPolicy {
+        path: PathBuf,
+        found: String,
+        recorded: String,
+    },
+    #[error(
         "{path} contradicts a checkpoint signed earlier: {error}; keep this copy as evidence and \
          restore the ledger from a signed bundle or backup (nothing is appended to it)"
     )]
@@ -212,10 +221,22 @@ impl LedgerError {
                 | LedgerError::HeadMismatch { .. }
                 | LedgerError::HeadMissing { .. }
                 | LedgerError::Deleted { .. }
+                | LedgerError::KeptPolicy { .. }
                 | LedgerError::Contradicts { .. }
                 | LedgerError::Unbound { .. }
         )
     }
+}
+
+/// What identifies a policy record: the file's blake3 and the kept copy's.
+fn policy_key<K: AsRef<str>, V: AsRef<str>>(fields: &[(K, V)]) -> (String, String) {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key.as_ref() == k)
+            .map_or(String::new(), |(_, v)| v.as_ref().to_string())
+    };
+    (get("blake3"), get("kept"))
 }
 
 /// How the value of ledger field `name` is made safe.
@@ -332,7 +353,7 @@ pub struct Ledger<'c> {
     seq: u64,
     /// 128-bit digests of every record body present, for idempotent appends.
     bodies: HashSet<u128>,
-    last_policy: Option<String>,
+    last_policy: Option<(String, String)>,
     pending_recovery: Option<Recovered>,
 }
 
@@ -412,7 +433,37 @@ pub fn read(case_root: &Path) -> Result<(Vec<String>, Verified), LedgerError> {
         &lines,
         verified.last_seq,
     )?;
+    // Every reader, recorded view or not, holds the ledger to the case's signed checkpoints.
+    let case_id = verified.case_id.clone().unwrap_or_default();
+    check_signed_checkpoints(case_root, &path, &lines, verified.last_seq, &case_id)?;
     Ok((lines, verified))
+}
+
+/// The ledger against every signed checkpoint in the case: a ledger that contradicts one, or an
+/// empty ledger in a case that has them, is refused.
+fn check_signed_checkpoints(
+    case_root: &Path,
+    path: &Path,
+    lines: &[String],
+    last_seq: u64,
+    case_id: &str,
+) -> Result<(), LedgerError> {
+    let signed = case_checkpoints(case_root)?;
+    if last_seq == 0 && !signed.is_empty() {
+        return Err(LedgerError::Deleted {
+            path: path.to_path_buf(),
+            checkpoints: case_root.join(CHECKPOINTS_DIR),
+        });
+    }
+    if !signed.is_empty() {
+        let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        let bodies: Vec<agaudit_verify::checkpoint::Checkpoint> = signed.into_iter().map(|(_, c, _)| c).collect();
+        agaudit_verify::checkpoint::check_ledger(case_id, &raw, &bodies).map_err(|error| LedgerError::Contradicts {
+            path: path.to_path_buf(),
+            error,
+        })?;
+    }
+    Ok(())
 }
 
 fn check_head(path: &Path, head_path: &Path, lines: &[String], records: u64) -> Result<(), LedgerError> {
@@ -514,30 +565,14 @@ impl<'c> Ledger<'c> {
         let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         check_head(&path, &head_path, &lines, verified.last_seq)?;
-        let checkpoints = case_root.join(CHECKPOINTS_DIR);
-        let signed = case_checkpoints(case_root)?;
-        if verified.last_seq == 0 && !signed.is_empty() {
-            return Err(LedgerError::Deleted { path, checkpoints });
-        }
-        if !signed.is_empty() {
-            let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-            let bodies: Vec<agaudit_verify::checkpoint::Checkpoint> = signed.into_iter().map(|(_, c, _)| c).collect();
-            agaudit_verify::checkpoint::check_ledger(case_id, &raw, &bodies).map_err(|error| {
-                LedgerError::Contradicts {
-                    path: path.clone(),
-                    error,
-                }
-            })?;
-        }
+        check_signed_checkpoints(case_root, &path, &lines, verified.last_seq, case_id)?;
         let mut bodies = HashSet::with_capacity(lines.len());
         let mut last_policy = None;
         for line in &lines {
             let Some(body) = chain::body_of(line) else { continue };
             bodies.insert(digest(body));
             if body.contains(&format!(" kind={} ", RecordKind::Policy)) {
-                last_policy = chain::fields(body)
-                    .ok()
-                    .and_then(|f| f.into_iter().find(|(k, _)| *k == "blake3").map(|(_, v)| v));
+                last_policy = chain::fields(body).ok().map(|f| policy_key(&f));
             }
         }
         let mut ledger = Ledger {
@@ -604,16 +639,14 @@ impl<'c> Ledger<'c> {
         }
         for record in records {
             if record.kind == RecordKind::Policy {
-                let b3 = record
-                    .fields
-                    .iter()
-                    .find(|(k, _)| *k == "blake3")
-                    .map(|(_, v)| v.clone());
-                if b3.is_some() && b3 == self.last_policy {
+                // The same file kept in the same form: already recorded. A new agaudit that keeps
+                // it differently (new secret rules) records it again, so `kept=` stays true.
+                let key = Some(policy_key(&record.fields));
+                if key == self.last_policy {
                     appended.already += 1;
                     continue;
                 }
-                self.last_policy = b3;
+                self.last_policy = key;
             }
             let body = record.body(&mut redact);
             if !self.bodies.insert(digest(&body)) {

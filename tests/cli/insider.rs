@@ -175,8 +175,18 @@ fn a_consistent_rewrite_is_caught_by_signed_checkpoints_and_located_between_them
         text(&by_hand)
     );
 
-    // Left in the case, the signed checkpoints stop every append.
+    // Left in the case, the signed checkpoints stop every append, and every view, recorded or
+    // not: an auditor's --no-record look at a read-only copy is refused the same way.
     copy_dir(&vault, &case.join("checkpoints"));
+    for view in ["log", "map", "inventory", "diff", "report"] {
+        let o = run(&[view, "--case", c, "--no-record"]);
+        assert_eq!(o.status.code(), Some(1), "{view}: {}", text(&o));
+        assert!(
+            text(&o).contains("contradicts a checkpoint signed earlier"),
+            "{view}: {}",
+            text(&o)
+        );
+    }
     let refused = run(&["correlate", "--case", c, "--policy", policy().to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(

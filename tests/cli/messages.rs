@@ -114,3 +114,34 @@ fn correlate_says_why_it_exits_1() {
         text(&o)
     );
 }
+
+/// A secret key through a pipe (`--key <(pass show key)`) is read once, and works.
+#[test]
+fn a_secret_key_can_come_through_a_pipe() {
+    let dir = readme_case();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("k");
+    Agaudit::new()
+        .args(["keygen", "--no-password", "--out"])
+        .arg(&key)
+        .expect(0);
+    let secret = std::fs::read(keys.path().join("k.key")).unwrap();
+    let out = keys.path().join("b.tar");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agaudit"))
+        .args(["export", "--key", "/dev/stdin", "--out"])
+        .arg(&out)
+        .arg("--case")
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&secret).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(out.is_file());
+}
