@@ -17,7 +17,7 @@
 pub mod bound;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -228,6 +228,22 @@ impl LedgerError {
     }
 }
 
+/// An action's or finding's record body: (is it an action, its id). The kind is the body's
+/// second field (`ts=… kind=…`); a finding's id is its third, an action's the last `action=`
+/// (only hashes follow it), so quoted values cannot be mistaken for either.
+fn evidence_id(body: &str) -> Option<(bool, String)> {
+    let mut fields = body.splitn(4, ' ');
+    let (_, kind, third) = (fields.next()?, fields.next()?, fields.next()?);
+    match kind {
+        "kind=finding" => Some((false, third.strip_prefix("finding=")?.to_string())),
+        "kind=action" => {
+            let at = body.rfind(" action=")? + " action=".len();
+            Some((true, body[at..].split(' ').next()?.to_string()))
+        }
+        _ => None,
+    }
+}
+
 /// What identifies a policy record: the file's blake3 and the kept copy's.
 fn policy_key<K: AsRef<str>, V: AsRef<str>>(fields: &[(K, V)]) -> (String, String) {
     let get = |k: &str| {
@@ -353,6 +369,8 @@ pub struct Ledger<'c> {
     seq: u64,
     /// 128-bit digests of every record body present, for idempotent appends.
     bodies: HashSet<u128>,
+    /// The digest of the latest record of each action and finding id.
+    latest: HashMap<(bool, String), u128>,
     last_policy: Option<(String, String)>,
     pending_recovery: Option<Recovered>,
 }
@@ -567,10 +585,15 @@ impl<'c> Ledger<'c> {
         check_head(&path, &head_path, &lines, verified.last_seq)?;
         check_signed_checkpoints(case_root, &path, &lines, verified.last_seq, case_id)?;
         let mut bodies = HashSet::with_capacity(lines.len());
+        let mut latest = HashMap::new();
         let mut last_policy = None;
         for line in &lines {
             let Some(body) = chain::body_of(line) else { continue };
-            bodies.insert(digest(body));
+            let d = digest(body);
+            bodies.insert(d);
+            if let Some(id) = evidence_id(body) {
+                latest.insert(id, d);
+            }
             if body.contains(&format!(" kind={} ", RecordKind::Policy)) {
                 last_policy = chain::fields(body).ok().map(|f| policy_key(&f));
             }
@@ -587,6 +610,7 @@ impl<'c> Ledger<'c> {
             },
             seq: verified.last_seq,
             bodies,
+            latest,
             last_policy,
             pending_recovery,
         };
@@ -649,9 +673,21 @@ impl<'c> Ledger<'c> {
                 self.last_policy = key;
             }
             let body = record.body(&mut redact);
-            if !self.bodies.insert(digest(&body)) {
+            let d = digest(&body);
+            // An action or finding is new when it differs from the latest record of its id (a
+            // judgement that changed back is recorded again, so the latest record is always the
+            // one the tables hold); any other record when no record has its body.
+            let new = match evidence_id(&body) {
+                Some(id) => self.latest.get(&id) != Some(&d),
+                None => !self.bodies.contains(&d),
+            };
+            if !new {
                 appended.already += 1;
                 continue;
+            }
+            self.bodies.insert(d);
+            if let Some(id) = evidence_id(&body) {
+                self.latest.insert(id, d);
             }
             appended.new += 1;
             bodies.push(body);
@@ -765,6 +801,41 @@ mod tests {
             Ledger::open(&case, "other"),
             Err(LedgerError::OtherCase { .. })
         ));
+    }
+
+    /// A judgement that changes and changes back is recorded each time, so the latest record of
+    /// an action is always the one its row matches (policy A, then B, then A again).
+    #[test]
+    fn an_action_judged_again_as_before_is_recorded_again() {
+        let judged = |verdict: &str| Record {
+            kind: RecordKind::Action,
+            ts: "2026-06-08T09:14:02Z".into(),
+            fields: vec![
+                ("agent", "a@s".into()),
+                ("verdict", verdict.into()),
+                ("claim", "\"x action=fake\"".into()),
+                ("action", "a1".into()),
+                ("row", "ab".repeat(32)),
+            ],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "case-x").unwrap();
+        assert_eq!(l.append([judged("ok")]).unwrap().new, 1);
+        assert_eq!(l.append([judged("violation_allowed")]).unwrap().new, 1);
+        drop(l);
+        let mut l = Ledger::open(&case, "case-x").unwrap();
+        assert_eq!(l.append([judged("ok")]).unwrap().new, 1, "back to A: recorded again");
+        assert_eq!(l.append([judged("ok")]).unwrap().already, 1, "the same again: already");
+        assert_eq!(
+            evidence_id("ts=t kind=action claim=\"y action=fake\" action=a1 row=ab"),
+            Some((true, "a1".into()))
+        );
+        assert_eq!(
+            evidence_id("ts=t kind=finding finding=f1 claim=\" finding=zz\""),
+            Some((false, "f1".into()))
+        );
+        assert_eq!(evidence_id("ts=t kind=view viewer=x"), None);
     }
 
     #[test]
