@@ -76,15 +76,20 @@ fn what_is_not_evidence_is_unusable_input() {
     );
 }
 
+/// A fresh key pair without a password: the directory holding k.key and k.pub.
+fn keypair() -> tempfile::TempDir {
+    let keys = tempfile::tempdir().unwrap();
+    Agaudit::new()
+        .args(["keygen", "--no-password", "--out"])
+        .arg(keys.path().join("k"))
+        .expect(0);
+    keys
+}
+
 #[test]
 fn a_public_key_given_to_sign_is_named_as_one() {
     let dir = readme_case();
-    let keys = tempfile::tempdir().unwrap();
-    let key = keys.path().join("k");
-    Agaudit::new()
-        .args(["keygen", "--no-password", "--out"])
-        .arg(&key)
-        .expect(0);
+    let keys = keypair();
     let pubkey = keys.path().join("k.pub");
     let o = Agaudit::new()
         .args(["export", "--key"])
@@ -119,12 +124,7 @@ fn correlate_says_why_it_exits_1() {
 #[test]
 fn a_secret_key_can_come_through_a_pipe() {
     let dir = readme_case();
-    let keys = tempfile::tempdir().unwrap();
-    let key = keys.path().join("k");
-    Agaudit::new()
-        .args(["keygen", "--no-password", "--out"])
-        .arg(&key)
-        .expect(0);
+    let keys = keypair();
     let secret = std::fs::read(keys.path().join("k.key")).unwrap();
     let out = keys.path().join("b.tar");
     let mut child = Command::new(env!("CARGO_BIN_EXE_agaudit"))
