@@ -6,8 +6,9 @@
 
 use std::os::fd::AsRawFd;
 
+use aya::Btf;
 use aya::maps::{Array, HashMap, MapData, RingBuf};
-use aya::programs::{ProgramError, RawTracePoint};
+use aya::programs::{BtfTracePoint, Program, ProgramError, RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader, Pod};
 
 /// The object build.rs produced (compiled here, or the committed prebuilt one).
@@ -160,8 +161,25 @@ pub struct Kernel {
     pub lost: Array<MapData, u64>,
 }
 
-/// Loads `object`, configures the filter, attaches every program. Errors carry the verifier's
-/// message when the kernel refused a program.
+/// The kernel's own events the recorder follows processes by.
+const PROCESS_HOOKS: [(&str, &str); 3] = [
+    ("on_fork", "sched_process_fork"),
+    ("on_exec", "sched_process_exec"),
+    ("on_exit", "sched_process_exit"),
+];
+
+/// Syscalls newer than some kernels (openat2: 5.6, fchmodat2: 6.6): where their tracepoint does
+/// not exist there is nothing of them to record.
+const OPTIONAL_SYSCALLS: [&str; 2] = ["openat2", "fchmodat2"];
+
+/// Loads `object`, configures the filter, attaches every program:
+/// - `on_sys_exit` to the BTF tracepoint sys_exit: the one program that sees every syscall's
+///   exit, and returns at once for the ones not recorded;
+/// - each `enter_<syscall>` to that syscall's own entry tracepoint (syscalls/sys_enter_*), only
+///   for the syscalls whose arguments must be read before the kernel acts on them;
+/// - [`PROCESS_HOOKS`] to their raw tracepoints.
+///
+/// Errors carry the verifier's message when the kernel refused a program, and name the fix.
 pub fn load(object: &[u8], config: Config) -> Result<Kernel, String> {
     let (mode, cgroup) = (u32::from(config.cgroup.is_some()), config.cgroup.unwrap_or(0));
     let mut ebpf = EbpfLoader::new()
@@ -169,27 +187,48 @@ pub fn load(object: &[u8], config: Config) -> Result<Kernel, String> {
         .override_global("target_cgroup", &cgroup, true)
         .load(object)
         .map_err(|e| format!("cannot load the eBPF object: {e}"))?;
-    for (name, tracepoint) in [
-        ("on_sys_enter", "sys_enter"),
-        ("on_sys_exit", "sys_exit"),
-        ("on_fork", "sched_process_fork"),
-        ("on_exec", "sched_process_exec"),
-        ("on_exit", "sched_process_exit"),
-    ] {
-        let program: &mut RawTracePoint = ebpf
-            .program_mut(name)
-            .ok_or_else(|| format!("the eBPF object has no program {name}"))?
-            .try_into()
-            .map_err(|e| format!("{name} is not a raw tracepoint program: {e}"))?;
-        program.load().map_err(|e| match e {
-            ProgramError::LoadError { io_error, verifier_log } => {
-                format!("the kernel refused program {name} ({io_error}); the verifier said:\n{verifier_log}")
+
+    let btf = Btf::from_sys_fs().map_err(|e| format!("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): {e}"))?;
+    let exit: &mut BtfTracePoint = program(&mut ebpf, "on_sys_exit")?;
+    exit.load("sys_exit", &btf).map_err(|e| refused("on_sys_exit", e))?;
+    exit.attach()
+        .map_err(|e| unattached("on_sys_exit", "the BTF tracepoint sys_exit", e))?;
+
+    for (name, tracepoint) in PROCESS_HOOKS {
+        let p: &mut RawTracePoint = program(&mut ebpf, name)?;
+        p.load().map_err(|e| refused(name, e))?;
+        p.attach(tracepoint)
+            .map_err(|e| unattached(name, &format!("the raw tracepoint {tracepoint}"), e))?;
+    }
+
+    mount_tracefs();
+    let entries: Vec<String> = ebpf
+        .programs()
+        .filter_map(|(name, _)| name.strip_prefix("enter_").map(str::to_string))
+        .collect();
+    let mut missing = Vec::new();
+    for syscall in entries {
+        let name = format!("enter_{syscall}");
+        let p: &mut TracePoint = program(&mut ebpf, &name)?;
+        p.load().map_err(|e| refused(&name, e))?;
+        let tracepoint = format!("sys_enter_{syscall}");
+        match p.attach("syscalls", &tracepoint) {
+            Ok(_) => {}
+            Err(_) if OPTIONAL_SYSCALLS.contains(&syscall.as_str()) => missing.push(syscall),
+            Err(e) => {
+                return Err(unattached(
+                    &name,
+                    &format!("the syscall tracepoint {tracepoint} (tracefs at /sys/kernel/tracing)"),
+                    e,
+                ));
             }
-            e => format!("cannot load program {name}: {e}"),
-        })?;
-        program
-            .attach(tracepoint)
-            .map_err(|e| format!("cannot attach {name} to the raw tracepoint {tracepoint}: {e}"))?;
+        }
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "ebpf-capture: note: this kernel has no {}: nothing of it to record",
+            missing.join(", ")
+        );
     }
     let take = |ebpf: &mut Ebpf, name: &str| {
         ebpf.take_map(name)
@@ -202,6 +241,77 @@ pub fn load(object: &[u8], config: Config) -> Result<Kernel, String> {
         lost: Array::try_from(take(&mut ebpf, "lost")?).map_err(|e| e.to_string())?,
         _ebpf: ebpf,
     })
+}
+
+/// The program `name` of the object, as the program type `P` it is expected to be.
+fn program<'a, P>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut P, String>
+where
+    &'a mut P: TryFrom<&'a mut Program, Error = ProgramError>,
+{
+    ebpf.program_mut(name)
+        .ok_or_else(|| format!("the eBPF object has no program {name}"))?
+        .try_into()
+        .map_err(|e| format!("program {name} is not of the type its hook needs: {e}"))
+}
+
+/// Why the kernel would not load a program, with the verifier's log when it has one.
+fn refused(name: &str, e: ProgramError) -> String {
+    match e {
+        ProgramError::LoadError { io_error, verifier_log } => format!(
+            "the kernel refused program {name} ({io_error}){}; the verifier said:\n{verifier_log}",
+            lockdown_hint(&io_error)
+        ),
+        e => format!("cannot load program {name}: {e}"),
+    }
+}
+
+/// Why a loaded program could not be attached to its hook.
+fn unattached(name: &str, hook: &str, e: ProgramError) -> String {
+    let io = std::error::Error::source(&e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .map(lockdown_hint)
+        .unwrap_or_default();
+    format!("cannot attach {name} to {hook}: {e}{io}")
+}
+
+/// A refusal with EPERM as root is most often kernel lockdown: say where to look.
+fn lockdown_hint(e: &std::io::Error) -> String {
+    if e.kind() != std::io::ErrorKind::PermissionDenied {
+        return String::new();
+    }
+    lockdown_advice(&std::fs::read_to_string("/sys/kernel/security/lockdown").unwrap_or_default())
+}
+
+/// The fix for a refusal, given /sys/kernel/security/lockdown ("none [integrity] confidentiality"
+/// names the mode in force in brackets; empty when the kernel has no lockdown LSM).
+fn lockdown_advice(lockdown: &str) -> String {
+    match lockdown.split_whitespace().find(|w| w.starts_with('[')) {
+        Some(mode) if mode != "[none]" => format!(
+            ". Kernel lockdown is {mode} (/sys/kernel/security/lockdown), which refuses these tracing programs: boot with lockdown=none, or record on a host without it"
+        ),
+        _ => ". Recording needs root (CAP_BPF and CAP_PERFMON), and no LSM policy (SELinux, AppArmor) refusing bpf()"
+            .to_string(),
+    }
+}
+
+/// Mounts tracefs at /sys/kernel/tracing when it is not there yet (the syscall tracepoints live
+/// in it); a failure is left to the attach, which then says which tracepoint it could not find.
+fn mount_tracefs() {
+    if std::path::Path::new("/sys/kernel/tracing/events").exists()
+        || std::path::Path::new("/sys/kernel/debug/tracing/events").exists()
+    {
+        return;
+    }
+    // SAFETY: static NUL-terminated strings; mount(2) reads them and keeps nothing.
+    unsafe {
+        libc::mount(
+            c"nodev".as_ptr(),
+            c"/sys/kernel/tracing".as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            std::ptr::null(),
+        );
+    }
 }
 
 impl Kernel {
@@ -220,5 +330,26 @@ impl Kernel {
 
     pub fn lost(&self) -> u64 {
         self.lost.get(&0, 0).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lockdown_advice;
+
+    #[test]
+    fn a_refusal_under_lockdown_names_the_mode_and_the_fix() {
+        let advice = lockdown_advice("none integrity [confidentiality]\n");
+        assert!(
+            advice.contains("[confidentiality]") && advice.contains("lockdown=none"),
+            "{advice}"
+        );
+        for off in ["[none] integrity confidentiality\n", ""] {
+            let advice = lockdown_advice(off);
+            assert!(
+                !advice.contains("lockdown=none") && advice.contains("CAP_BPF"),
+                "{advice}"
+            );
+        }
     }
 }
