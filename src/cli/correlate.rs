@@ -1,6 +1,7 @@
 //! `agaudit correlate`: arguments and presentation; the work is in `crate::correlate`.
 
 use super::args::{CaseArgs, CheckpointKeyArgs, JsonArgs};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -18,7 +19,8 @@ use super::{EXIT_FINDINGS, EXIT_OK};
 /// appends ingest, policy and action records to CASE/ledger/ledger.log; running again on the
 /// same case and policy appends nothing. Exit 1 when an action violated the policy and the
 /// source shows it went through (the control failed). --json prints the summary as
-/// schemas/correlate-summary.schema.json describes it.
+/// schemas/correlate-summary.schema.json describes it. On a terminal, a progress bar on stderr
+/// counts the evidence rows read and names the stage.
 #[derive(Debug, Args)]
 pub struct CorrelateArgs {
     #[command(flatten)]
@@ -40,8 +42,14 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
     let name = args.policy.display().to_string();
     let sk = args.signing.unlock()?;
     let (case, manifest) = args.case.open("agaudit ingest")?;
+    let progress = crate::output::progress::bar(
+        !args.output.json && std::io::stderr().is_terminal(),
+        "correlate",
+        crate::correlate::evidence_rows(&manifest),
+        crate::output::progress::Unit::Events,
+    );
     let (summary, recovered) =
-        crate::correlate::run(&case, &manifest, &loaded.in_force(&name)).context("correlate failed")?;
+        crate::correlate::run(&case, &manifest, &loaded.in_force(&name), &progress).context("correlate failed")?;
     super::args::sign_checkpoint(&case, &manifest.case_id, sk.as_ref())?;
     if let Some(r) = recovered {
         crate::tell!(

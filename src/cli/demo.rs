@@ -177,8 +177,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
         let opened = Case::open(&case)?;
         let manifest = opened.load_manifest()?;
         let name = policy.display().to_string();
-        let (summary, _) =
-            crate::correlate::run(&opened, &manifest, &loaded.in_force(&name)).context("demo correlate failed")?;
+        let (summary, _) = crate::correlate::run(
+            &opened,
+            &manifest,
+            &loaded.in_force(&name),
+            &indicatif::ProgressBar::hidden(),
+        )
+        .context("demo correlate failed")?;
         summary
     };
     crate::output::correlate_page(&summary).show(&screen);

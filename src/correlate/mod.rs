@@ -16,6 +16,7 @@ pub mod spans;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -108,12 +109,26 @@ pub struct Summary {
     pub kernel_not_actions: kernel::Skipped,
 }
 
+/// The evidence rows correlate reads, the total its progress bar counts to.
+pub fn evidence_rows(manifest: &IngestManifest) -> u64 {
+    let tables = [SpanRow::TABLE, DbEvent::TABLE, KernelEventRow::TABLE];
+    manifest
+        .files
+        .iter()
+        .flat_map(|f| f.rows.iter())
+        .filter(|(table, _)| tables.contains(&table.as_str()))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// Correlates the (locked) case under `policy` (whose file is `policy_path` with bytes
-/// hashing to `policy_blake3`).
+/// hashing to `policy_blake3`). `progress` counts to [`evidence_rows`] as the rows become
+/// accesses, then names the stage (judging, writing actions, the ledger).
 pub fn run(
     case: &Case,
     manifest: &IngestManifest,
     in_force: &InForce,
+    progress: &ProgressBar,
 ) -> Result<(Summary, Option<crate::ledger::Recovered>), CorrelateError> {
     // Open the ledger first: a tampered ledger stops the run before anything is written.
     let case_root = case.root();
@@ -132,16 +147,23 @@ pub fn run(
     let policy = &kept_policy;
     let recovered = ledger.recovered().cloned();
 
+    progress.set_message("spans");
     let span_batches = read::evidence(case_root, manifest, SpanRow::TABLE)?;
     let index = spans::SpanIndex::build(&span_batches, policy)?;
+    progress.inc(rows_of(&span_batches));
     drop(span_batches);
     let db_spans = db::DbSpans::new(&index);
     let claims = claims(case_root, manifest)?;
 
+    progress.set_message("db_events");
     let db_batches = read::evidence(case_root, manifest, DbEvent::TABLE)?;
     let per_batch: Vec<Vec<Access>> = db_batches
         .par_iter()
-        .map(|b| db::accesses(b, &index, &db_spans, policy))
+        .map(|b| {
+            let accesses = db::accesses(b, &index, &db_spans, policy);
+            progress.inc(b.num_rows() as u64);
+            accesses
+        })
         .collect::<Result<_, _>>()?;
     drop(db_batches);
 
@@ -173,12 +195,15 @@ pub fn run(
     }
     qualify_tables(&mut accesses);
     accesses.extend(span_accesses(&index, &traced_spans, policy));
+    progress.set_message("kernel_events");
     let lineages = kernel::lineages(&read::evidence(case_root, manifest, ProcessRow::TABLE)?)?;
     let kernel_batches = read::evidence(case_root, manifest, KernelEventRow::TABLE)?;
     let (kernel_accesses, skipped) = kernel::accesses(&kernel_batches, &lineages, &index, policy)?;
+    progress.inc(rows_of(&kernel_batches));
     drop(kernel_batches);
     accesses.extend(kernel_accesses);
     summary.kernel_not_actions = skipped;
+    progress.set_message("judging");
     accesses.par_sort_by(|a, b| {
         (a.ts, &a.evidence_file, a.evidence_line, a.evidence_table).cmp(&(
             b.ts,
@@ -220,6 +245,7 @@ pub fn run(
             *summary.unattributed_by_principal.entry(p).or_default() += 1;
         }
     }
+    progress.set_message("writing actions");
     let hashes = write_actions(case_root, &rows)?;
 
     let mut records: Vec<Record> = manifest
@@ -247,11 +273,17 @@ pub fn run(
         ],
     });
     records.extend(rows.iter().zip(&hashes).map(|(r, h)| action_record(r, h)));
+    progress.set_message("ledger");
     let Appended { new, already, head_seq } = ledger.append(records)?;
+    progress.finish_and_clear();
     summary.ledger_appended = new;
     summary.ledger_already = already;
     summary.ledger_head_seq = head_seq;
     Ok((summary, recovered))
+}
+
+fn rows_of(batches: &[arrow_array::RecordBatch]) -> u64 {
+    batches.iter().map(|b| b.num_rows() as u64).sum()
 }
 
 /// PostgreSQL's permission errors name a table without its schema (`permission denied for

@@ -16,6 +16,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use crate::ingest::Report;
 
 pub mod grid;
+pub mod progress;
 
 pub use grid::{Col, Fit, Grid, Look, Style};
 

@@ -163,3 +163,53 @@ fn long_output_goes_through_the_pager_on_a_terminal_only() {
     let piped = view(case, &["log"]);
     assert!(!String::from_utf8_lossy(&piped.stdout).contains("paged:"));
 }
+
+/// Long runs show their progress on a terminal (a pty from util-linux `script`), and nothing of
+/// it reaches a pipe, where it would only be noise in a log.
+#[test]
+fn ingest_and_correlate_show_progress_on_a_terminal_and_not_in_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bin = env!("CARGO_BIN_EXE_agaudit");
+    let run = |case: &Path, in_pty: bool| {
+        let ingest = format!(
+            "{bin} ingest --case {} {root}/fixtures/pgaudit {root}/fixtures/otlp",
+            case.display()
+        );
+        let correlate = format!(
+            "{bin} correlate --case {} --policy {root}/fixtures/policy/agents.hcl",
+            case.display()
+        );
+        [ingest, correlate].map(|command| {
+            let o = if in_pty {
+                Command::new("script")
+                    .args(["-q", "-e", "-c", &command, "/dev/null"])
+                    .env("TERM", "xterm")
+                    .output()
+                    .expect("script runs (util-linux)")
+            } else {
+                Command::new("sh").args(["-c", &command]).output().unwrap()
+            };
+            // `script` puts the terminal's stdout and stderr together on its stdout.
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        })
+    };
+    let [ingest, correlate] = run(&dir.path().join("tty"), true);
+    assert!(
+        ingest.contains("ingest [") && ingest.contains(" KiB/") && ingest.contains(" eta "),
+        "{ingest}"
+    );
+    // Counted in evidence rows (those of the tables correlate reads); indicatif draws at most
+    // 20 frames a second, so which stage names a quick run shows is left open.
+    assert!(
+        correlate.contains("correlate [") && correlate.contains(" events "),
+        "{correlate}"
+    );
+    for piped in run(&dir.path().join("pipe"), false) {
+        assert!(!piped.contains(" eta ") && !piped.contains('\r'), "{piped}");
+    }
+}
