@@ -17,7 +17,9 @@ use super::{EXIT_FINDINGS, EXIT_OK};
 /// attributed, approximate (with the reason) or unattributed (counted per principal, never
 /// attached to an agent). Writes CASE/parquet/actions/ (replacing the previous run's) and
 /// appends ingest, policy and action records to CASE/ledger/ledger.log; running again on the
-/// same case and policy appends nothing. Exit 1 when an action violated the policy and the
+/// same case and policy appends nothing, and when nothing it depends on changed (evidence,
+/// policy file, agaudit) it reports the last run's summary without correlating again
+/// ("unchanged": true; docs/ledger.md). Exit 1 when an action violated the policy and the
 /// source shows it went through (the control failed). --json prints the summary as
 /// schemas/correlate-summary.schema.json describes it. On a terminal, a progress bar on stderr
 /// counts the evidence rows read and names the stage.

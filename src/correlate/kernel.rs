@@ -30,7 +30,7 @@ use crate::table::kernel_events::{KernelEventsView, ProcessesView};
 use crate::table::read;
 
 /// Events of the kernel_events table that are not actions, by why.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Skipped {
     /// fork, exit, and execs outside any tool call: the process tree, kept in `processes`.
     pub process_lifecycle: u64,

@@ -11,6 +11,7 @@
 
 pub mod db;
 pub mod kernel;
+pub mod rerun;
 pub mod spans;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -18,7 +19,7 @@ use std::path::Path;
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, IngestManifest};
 use crate::ledger::{Appended, Ledger, Record, RecordKind};
@@ -46,6 +47,8 @@ pub enum CorrelateError {
     Ledger(#[from] crate::ledger::LedgerError),
     #[error(transparent)]
     Case(#[from] crate::case::CaseError),
+    #[error(transparent)]
+    Inputs(#[from] rerun::InputError),
     #[error("{path}: the case cannot keep this policy: {error}")]
     PolicyNotKept {
         path: String,
@@ -91,14 +94,14 @@ pub struct Access {
 type JudgeKey<'a> = (Option<&'a (String, Option<String>)>, &'a str, Class);
 
 /// What a run produced.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub actions: u64,
     /// Evidence rows folded into another action (the same statement in another log format).
     pub duplicates_folded: u64,
-    pub by_conf: BTreeMap<&'static str, u64>,
-    pub by_verdict: BTreeMap<&'static str, u64>,
-    pub violations: BTreeMap<&'static str, u64>,
+    pub by_conf: BTreeMap<String, u64>,
+    pub by_verdict: BTreeMap<String, u64>,
+    pub violations: BTreeMap<String, u64>,
     /// Unattributed actions per principal: shown, never attached to an agent.
     pub unattributed_by_principal: BTreeMap<String, u64>,
     pub policy_blake3: String,
@@ -107,6 +110,10 @@ pub struct Summary {
     pub ledger_head_seq: u64,
     /// Kernel events that are not actions, by why (they stay in kernel_events).
     pub kernel_not_actions: kernel::Skipped,
+    /// Nothing the correlation depends on changed since the full run the ledger last recorded
+    /// ([`rerun`]): this is that run's summary, and nothing was correlated or appended.
+    #[serde(default)]
+    pub unchanged: bool,
 }
 
 /// The evidence rows correlate reads, the total its progress bar counts to.
@@ -146,6 +153,17 @@ pub fn run(
     let (kept_policy, _) = crate::policy::parse(&canonical);
     let policy = &kept_policy;
     let recovered = ledger.recovered().cloned();
+
+    let inputs = rerun::inputs(case_root, manifest, policy_blake3, &kept)?;
+    if let Some(mut summary) = rerun::unchanged(case_root, ledger.last_correlated(), &inputs) {
+        // Only a torn tail's recovery note, if the open found one, is written.
+        let appended = ledger.append(std::iter::empty())?;
+        summary.unchanged = true;
+        summary.ledger_appended = 0;
+        summary.ledger_head_seq = appended.head_seq;
+        progress.finish_and_clear();
+        return Ok((summary, recovered));
+    }
 
     progress.set_message("spans");
     let span_batches = read::evidence(case_root, manifest, SpanRow::TABLE)?;
@@ -233,18 +251,21 @@ pub fn run(
         })
         .collect();
 
+    let (mut by_conf, mut by_verdict, mut violations) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for r in &rows {
         summary.actions += 1;
-        *summary.by_conf.entry(r.conf.name()).or_default() += 1;
-        *summary.by_verdict.entry(r.verdict.name()).or_default() += 1;
+        *by_conf.entry(r.conf.name()).or_default() += 1;
+        *by_verdict.entry(r.verdict.name()).or_default() += 1;
         if let Some(v) = r.violation {
-            *summary.violations.entry(v.name()).or_default() += 1;
+            *violations.entry(v.name()).or_default() += 1;
         }
         if r.conf == Conf::Unattributed {
             let p = r.principal.clone().unwrap_or_else(|| "(unknown)".into());
             *summary.unattributed_by_principal.entry(p).or_default() += 1;
         }
     }
+    let named = |m: BTreeMap<&str, u64>| m.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    (summary.by_conf, summary.by_verdict, summary.violations) = (named(by_conf), named(by_verdict), named(violations));
     progress.set_message("writing actions");
     let hashes = write_actions(case_root, &rows)?;
 
@@ -273,10 +294,35 @@ pub fn run(
         ],
     });
     records.extend(rows.iter().zip(&hashes).map(|(r, h)| action_record(r, h)));
+
+    // What this run was made of, for a later run to know it has nothing to do: every record of
+    // this correlation is in the ledger once it is appended.
+    let state = rerun::State {
+        inputs: inputs.clone(),
+        actions: rerun::actions_files(case_root)?,
+        summary: Summary {
+            ledger_already: records.len() as u64,
+            ..summary.clone()
+        },
+    };
+    let state_blake3 = rerun::save(case_root, &state)?;
+    let record_state = ledger.last_correlated() != Some((inputs.as_str(), state_blake3.as_str()));
+    if record_state {
+        records.push(Record {
+            kind: RecordKind::Checkpoint,
+            ts: crate::time::now(),
+            fields: vec![
+                ("note", rerun::NOTE.into()),
+                ("inputs", inputs),
+                ("state", state_blake3),
+            ],
+        });
+    }
     progress.set_message("ledger");
     let Appended { new, already, head_seq } = ledger.append(records)?;
     progress.finish_and_clear();
-    summary.ledger_appended = new;
+    // Like the closing checkpoint, the correlated checkpoint is bookkeeping, not evidence.
+    summary.ledger_appended = new - u64::from(record_state && new > 0);
     summary.ledger_already = already;
     summary.ledger_head_seq = head_seq;
     Ok((summary, recovered))

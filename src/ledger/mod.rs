@@ -165,6 +165,8 @@ pub const FIELDS: &[(&str, Redaction, Value)] = &[
     ("torn_bytes", Redaction::Fixed, Value::Integer),
     ("torn_blake3", Redaction::Fixed, Value::Text),
     ("torn_saved_to", Redaction::Derived, Value::Text),
+    ("inputs", Redaction::Fixed, Value::Text),
+    ("state", Redaction::Fixed, Value::Text),
     // ingest, policy
     ("path", Redaction::Identifier, Value::Text),
     ("size", Redaction::Fixed, Value::Integer),
@@ -242,6 +244,19 @@ fn evidence_id(body: &str) -> Option<(bool, String)> {
         }
         _ => None,
     }
+}
+
+/// A correlated checkpoint's (inputs, state), from its body: the kind is its second field and
+/// the note its third, so no quoted value elsewhere can pass for one.
+fn correlated(body: &str) -> Option<(String, String)> {
+    let mut head = body.splitn(4, ' ');
+    let (_, kind, note) = (head.next()?, head.next()?, head.next()?);
+    if (kind, note) != ("kind=checkpoint", "note=correlated") {
+        return None;
+    }
+    let fields = chain::fields(body).ok()?;
+    let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+    Some((get("inputs")?, get("state")?))
 }
 
 /// What identifies a policy record: the file's blake3 and the kept copy's.
@@ -372,6 +387,8 @@ pub struct Ledger<'c> {
     /// The digest of the latest record of each action and finding id.
     latest: HashMap<(bool, String), u128>,
     last_policy: Option<(String, String)>,
+    /// The latest `note=correlated` checkpoint's (inputs, state): what correlate last ran on.
+    last_correlated: Option<(String, String)>,
     pending_recovery: Option<Recovered>,
 }
 
@@ -587,6 +604,7 @@ impl<'c> Ledger<'c> {
         let mut bodies = HashSet::with_capacity(lines.len());
         let mut latest = HashMap::new();
         let mut last_policy = None;
+        let mut last_correlated = None;
         for line in &lines {
             let Some(body) = chain::body_of(line) else { continue };
             let d = digest(body);
@@ -596,6 +614,9 @@ impl<'c> Ledger<'c> {
             }
             if body.contains(&format!(" kind={} ", RecordKind::Policy)) {
                 last_policy = chain::fields(body).ok().map(|f| policy_key(&f));
+            }
+            if let Some(c) = correlated(body) {
+                last_correlated = Some(c);
             }
         }
         let mut ledger = Ledger {
@@ -612,6 +633,7 @@ impl<'c> Ledger<'c> {
             bodies,
             latest,
             last_policy,
+            last_correlated,
             pending_recovery,
         };
         if ledger.seq == 0 {
@@ -632,6 +654,11 @@ impl<'c> Ledger<'c> {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The (inputs, state) of the latest correlation recorded (`crate::correlate::rerun`).
+    pub fn last_correlated(&self) -> Option<(&str, &str)> {
+        self.last_correlated.as_ref().map(|(i, s)| (i.as_str(), s.as_str()))
     }
 
     /// The case this ledger belongs to (whose lock is held while it is open).
@@ -673,6 +700,9 @@ impl<'c> Ledger<'c> {
                 self.last_policy = key;
             }
             let body = record.body(&mut redact);
+            if let Some(c) = correlated(&body) {
+                self.last_correlated = Some(c);
+            }
             let d = digest(&body);
             // An action or finding is new when it differs from the latest record of its id (a
             // judgement that changed back is recorded again, so the latest record is always the

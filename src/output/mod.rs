@@ -251,7 +251,7 @@ pub fn ingest_summary(r: &Report) {
 /// What correlation found: counts by confidence and verdict, violations, unattributed per
 /// principal, and what the ledger gained.
 pub fn correlate_page(s: &crate::correlate::Summary) -> Page {
-    let list = |m: &std::collections::BTreeMap<&'static str, u64>| {
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
         m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
     };
     let mut page = Page::default();
@@ -295,6 +295,13 @@ pub fn correlate_page(s: &crate::correlate::Summary) -> Page {
         "ledger: {} record(s) appended, {} already present; head at record {}",
         s.ledger_appended, s.ledger_already, s.ledger_head_seq
     ));
+    if s.unchanged {
+        page.line(
+            "unchanged: the evidence, the policy and agaudit are those of the last correlation the \
+             ledger records, so its actions stand (shown above) and nothing was correlated again"
+                .to_string(),
+        );
+    }
     page
 }
 

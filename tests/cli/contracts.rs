@@ -53,6 +53,13 @@ fn every_json_output_and_file_follows_its_schema() {
         "correlate-summary.schema.json",
         json_of(&["correlate", "--json", "--policy", policy], &case).0,
     ));
+    let correlated = std::fs::read(case.join("correlated.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_slice(&correlated).unwrap();
+    docs.push(("correlated.schema.json", correlated));
+    docs.push((
+        "correlate-summary.schema.json",
+        state["summary"].to_string().into_bytes(),
+    ));
     docs.push(("diff.schema.json", json_of(&["diff", "--json"], &case).0));
     docs.push(("map.schema.json", json_of(&["map", "--json"], &case).0));
     docs.push(("inventory.schema.json", json_of(&["inventory", "--json"], &case).0));

@@ -212,7 +212,8 @@ fn the_lying_tool_its_refusal_the_shared_role_and_the_ledger() {
         assert_eq!(get(a, "evidence_row_hash").unwrap().len(), 64);
     }
 
-    // The ledger: opened + one ingest record per file + policy + every action + checkpoint.
+    // The ledger: opened + one ingest record per file + policy + every action + the correlated
+    // checkpoint (what a re-run compares with) + the closing checkpoint.
     let manifest: Value = serde_json::from_slice(&fs::read(case.path().join("ingest.json")).unwrap()).unwrap();
     let n_files = manifest["files"].as_array().unwrap().len();
     let log = agaudit(&["log", "--case", case.path().to_str().unwrap(), "--json"]);
@@ -221,7 +222,7 @@ fn the_lying_tool_its_refusal_the_shared_role_and_the_ledger() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(records.len(), 1 + n_files + 1 + actions.len() + 1);
+    assert_eq!(records.len(), 1 + n_files + 1 + actions.len() + 1 + 1);
     assert_eq!(summary["ledger_head_seq"], Value::from(records.len() as u64));
     let first_lie = records
         .iter()
@@ -621,5 +622,94 @@ agent "c@s1" {
     assert!(
         err.contains(":16:3: error: `services` names principals of one agent"),
         "{err}"
+    );
+}
+
+/// A re-run with nothing new reports the last run and appends nothing; any change to what it
+/// depends on (the actions table's files, its state file, the policy file, the evidence) is a
+/// full run, which then leaves the case ready to be skipped again.
+#[test]
+fn a_rerun_with_nothing_new_reports_the_last_run_and_any_change_runs_in_full() {
+    let (case, _, first) = correlated_case();
+    let case = case.path();
+    let ledger = case.join("ledger/ledger.log");
+    assert_eq!(first["unchanged"], false);
+
+    let before = fs::read(&ledger).unwrap();
+    let again = correlate(case, &["--json"]);
+    assert_eq!(again["unchanged"], true, "{again}");
+    assert_eq!(again["ledger_appended"], 0);
+    assert_eq!(
+        fs::read(&ledger).unwrap(),
+        before,
+        "a re-run with nothing new appends nothing"
+    );
+    for k in [
+        "actions",
+        "by_conf",
+        "by_verdict",
+        "violations",
+        "unattributed_by_principal",
+        "duplicates_folded",
+        "kernel_not_actions",
+        "policy_blake3",
+    ] {
+        assert_eq!(again[k], first[k], "{k}");
+    }
+
+    let full_then_skipped = |what: &str| {
+        let full = correlate(case, &["--json"]);
+        assert_eq!(full["unchanged"], false, "{what}: {full}");
+        assert_eq!(correlate(case, &["--json"])["unchanged"], true, "{what}: skipped after");
+        full
+    };
+
+    // An actions file edited (a byte of its data flipped), or one added beside the others.
+    let actions_dir = case.join("parquet/actions");
+    let mut parts = super::walk(&actions_dir);
+    parts.sort();
+    let part = parts.into_iter().next().expect("an actions file");
+    let mut bytes = fs::read(&part).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    fs::write(&part, bytes).unwrap();
+    let full = full_then_skipped("an actions file edited");
+    assert_eq!(full["actions"], first["actions"], "written again from the evidence");
+    fs::write(part.with_file_name("part-extra.parquet"), b"PAR1").unwrap();
+    full_then_skipped("an actions file added");
+
+    // The state file edited (one more action claimed): its blake3 no longer matches the ledger.
+    let state = case.join("correlated.json");
+    let mut doc: Value = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
+    doc["summary"]["actions"] = Value::from(first["actions"].as_u64().unwrap() + 1);
+    fs::write(&state, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    full_then_skipped("the state file edited");
+
+    // New evidence: a kernel capture ingested into the case.
+    let capture = root().join("fixtures/capture/workload.cap");
+    assert_eq!(ingest(case, &[capture.as_path()], &[]).status.code(), Some(0));
+    full_then_skipped("new evidence");
+
+    // Another policy file (the same rules with a comment more): a full run, which records it.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("agents.hcl");
+    fs::write(
+        &other,
+        format!("{}\n# reviewed\n", fs::read_to_string(policy()).unwrap()),
+    )
+    .unwrap();
+    let out = agaudit(&[
+        "correlate",
+        "--case",
+        case.to_str().unwrap(),
+        "--policy",
+        other.to_str().unwrap(),
+        "--json",
+    ]);
+    let full: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(full["unchanged"], false, "another policy file: {full}");
+    assert!(
+        full["ledger_appended"].as_u64().unwrap() >= 1,
+        "its policy record: {full}"
     );
 }

@@ -10,24 +10,11 @@ use super::util::{Agaudit, text};
 /// Every file of the case, with its bytes.
 fn snapshot(case: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for entry in walkdir(case) {
+    for entry in super::walk(case) {
         out.push((entry.display().to_string(), std::fs::read(&entry).unwrap()));
     }
     out.sort();
     out
-}
-
-fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files.extend(walkdir(&p));
-        } else {
-            files.push(p);
-        }
-    }
-    files
 }
 
 /// agaudit in a private mount namespace where `case` is bind-mounted read-only onto itself.
