@@ -104,8 +104,9 @@ RUN_DEPENDENT = {
     "*": {"seq", "prev", "hash"},
     # ts is the wall clock; `case` (record 1) is a fresh random id per case directory
     # (case.rs new_id: path, time, pid); `appended` is the batch size, which differs when a
-    # kill cut a batch and the rerun appended only the rest (checked by check_structure).
-    "checkpoint": {"ts", "case", "appended"},
+    # kill cut a batch and the rerun appended only the rest (checked by check_structure);
+    # correlate's inputs and state fingerprint ingest.json, which holds the case id and times.
+    "checkpoint": {"ts", "case", "appended", "inputs", "state"},
     # ts is ingest.json's ingested_at: the time of the ingest run.
     "ingest": {"ts"},
     # ts is when correlate recorded the policy.

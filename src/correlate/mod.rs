@@ -306,23 +306,16 @@ pub fn run(
         },
     };
     let state_blake3 = rerun::save(case_root, &state)?;
-    let record_state = ledger.last_correlated() != Some((inputs.as_str(), state_blake3.as_str()));
-    if record_state {
-        records.push(Record {
-            kind: RecordKind::Checkpoint,
-            ts: crate::time::now(),
-            fields: vec![
-                ("note", rerun::NOTE.into()),
-                ("inputs", inputs),
-                ("state", state_blake3),
-            ],
-        });
-    }
+    // The closing checkpoint names them, unless the latest one already does.
+    let closing = if ledger.last_correlated() == Some((inputs.as_str(), state_blake3.as_str())) {
+        Vec::new()
+    } else {
+        vec![("inputs", inputs), ("state", state_blake3)]
+    };
     progress.set_message("ledger");
-    let Appended { new, already, head_seq } = ledger.append(records)?;
+    let Appended { new, already, head_seq } = ledger.append_closing(records, closing)?;
     progress.finish_and_clear();
-    // Like the closing checkpoint, the correlated checkpoint is bookkeeping, not evidence.
-    summary.ledger_appended = new - u64::from(record_state && new > 0);
+    summary.ledger_appended = new;
     summary.ledger_already = already;
     summary.ledger_head_seq = head_seq;
     Ok((summary, recovered))

@@ -3,9 +3,9 @@
 //! Correlation is a function of its inputs: the evidence tables ingest wrote (and ingest.json,
 //! their chain of custody), the policy kept in the case, and the agaudit that judges. Each full
 //! run fingerprints those inputs ([`inputs`]), writes CASE/correlated.json (the fingerprint, the
-//! blake3 of every file of the actions table it wrote, and its summary), and records a
-//! `note=correlated inputs=… state=…` checkpoint in the ledger naming the fingerprint and the
-//! blake3 of correlated.json. A later run whose inputs have the same fingerprint, whose
+//! blake3 of every file of the actions table it wrote, and its summary), and names the
+//! fingerprint and the blake3 of correlated.json in its closing checkpoint
+//! (`appended=… inputs=… state=…`). A later run whose inputs have the same fingerprint, whose
 //! correlated.json still hashes to what the ledger's latest such record says, and whose actions
 //! files are exactly the ones listed, with the same bytes, has nothing to do: it reports that
 //! summary and appends nothing ([`unchanged`]). Anything else (new evidence, another policy, a
@@ -28,9 +28,6 @@ use crate::table::actions::ActionRow;
 
 /// CASE/correlated.json: what the last full correlation was run on and what it wrote.
 pub const STATE_FILE: &str = "correlated.json";
-
-/// The ledger checkpoint note of a full run's record.
-pub const NOTE: &str = "correlated";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct State {
@@ -110,7 +107,8 @@ pub fn actions_files(case_root: &Path) -> Result<Vec<(String, String)>, InputErr
 }
 
 /// The summary of the last full run when nothing it depended on has changed since: `recorded`
-/// is the ledger's latest correlated record (inputs, state), `inputs` this run's fingerprint.
+/// is what the ledger's latest closing checkpoint naming them says (inputs, state), `inputs`
+/// this run's fingerprint.
 pub fn unchanged(case_root: &Path, recorded: Option<(&str, &str)>, inputs: &str) -> Option<Summary> {
     let (recorded_inputs, recorded_state) = recorded?;
     if recorded_inputs != inputs {

@@ -246,12 +246,12 @@ fn evidence_id(body: &str) -> Option<(bool, String)> {
     }
 }
 
-/// A correlated checkpoint's (inputs, state), from its body: the kind is its second field and
-/// the note its third, so no quoted value elsewhere can pass for one.
+/// The (inputs, state) a closing checkpoint of correlate names, from its body: the kind is its
+/// second field and `appended=` its third, so no quoted value elsewhere can pass for one.
 fn correlated(body: &str) -> Option<(String, String)> {
     let mut head = body.splitn(4, ' ');
-    let (_, kind, note) = (head.next()?, head.next()?, head.next()?);
-    if (kind, note) != ("kind=checkpoint", "note=correlated") {
+    let (_, kind, third) = (head.next()?, head.next()?, head.next()?);
+    if kind != "kind=checkpoint" || !third.starts_with("appended=") {
         return None;
     }
     let fields = chain::fields(body).ok()?;
@@ -387,7 +387,8 @@ pub struct Ledger<'c> {
     /// The digest of the latest record of each action and finding id.
     latest: HashMap<(bool, String), u128>,
     last_policy: Option<(String, String)>,
-    /// The latest `note=correlated` checkpoint's (inputs, state): what correlate last ran on.
+    /// The (inputs, state) of the latest closing checkpoint that names them: what correlate
+    /// last ran on.
     last_correlated: Option<(String, String)>,
     pending_recovery: Option<Recovered>,
 }
@@ -670,6 +671,16 @@ impl<'c> Ledger<'c> {
     /// one fsync for the whole batch. A policy record is skipped when the last policy recorded
     /// has the same blake3 (the policy in force did not change).
     pub fn append(&mut self, records: impl IntoIterator<Item = Record>) -> Result<Appended, LedgerError> {
+        self.append_closing(records, Vec::new())
+    }
+
+    /// [`append`](Self::append), with `closing` fields added to the closing checkpoint (which is
+    /// then written even when no record is new): correlate's `inputs` and `state`.
+    pub fn append_closing(
+        &mut self,
+        records: impl IntoIterator<Item = Record>,
+        closing: Vec<(&'static str, String)>,
+    ) -> Result<Appended, LedgerError> {
         let mut bodies = Vec::new();
         let mut redact = Redact::default();
         let mut appended = Appended::default();
@@ -700,9 +711,6 @@ impl<'c> Ledger<'c> {
                 self.last_policy = key;
             }
             let body = record.body(&mut redact);
-            if let Some(c) = correlated(&body) {
-                self.last_correlated = Some(c);
-            }
             let d = digest(&body);
             // An action or finding is new when it differs from the latest record of its id (a
             // judgement that changed back is recorded again, so the latest record is always the
@@ -727,13 +735,19 @@ impl<'c> Ledger<'c> {
         let only_signed = appended.new > 0 && bodies.iter().all(|b| b.contains(" kind=signed_checkpoint "));
         if only_signed && self.pending_recovery.is_none() {
             self.write(bodies)?;
-        } else if appended.new > 0 || self.pending_recovery.is_some() {
+        } else if appended.new > 0 || self.pending_recovery.is_some() || !closing.is_empty() {
+            let mut fields = vec![("appended", appended.new.to_string())];
+            fields.extend(closing);
             let closing = Record {
                 kind: RecordKind::Checkpoint,
                 ts: crate::time::now(),
-                fields: vec![("appended", appended.new.to_string())],
+                fields,
             };
-            bodies.push(closing.body(&mut redact));
+            let body = closing.body(&mut redact);
+            if let Some(c) = correlated(&body) {
+                self.last_correlated = Some(c);
+            }
+            bodies.push(body);
             self.write(bodies)?;
             self.pending_recovery = None;
         }

@@ -212,8 +212,8 @@ fn the_lying_tool_its_refusal_the_shared_role_and_the_ledger() {
         assert_eq!(get(a, "evidence_row_hash").unwrap().len(), 64);
     }
 
-    // The ledger: opened + one ingest record per file + policy + every action + the correlated
-    // checkpoint (what a re-run compares with) + the closing checkpoint.
+    // The ledger: opened + one ingest record per file + policy + every action + the closing
+    // checkpoint (which also names what the run was made of, for a re-run to compare with).
     let manifest: Value = serde_json::from_slice(&fs::read(case.path().join("ingest.json")).unwrap()).unwrap();
     let n_files = manifest["files"].as_array().unwrap().len();
     let log = agaudit(&["log", "--case", case.path().to_str().unwrap(), "--json"]);
@@ -222,7 +222,7 @@ fn the_lying_tool_its_refusal_the_shared_role_and_the_ledger() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(records.len(), 1 + n_files + 1 + actions.len() + 1 + 1);
+    assert_eq!(records.len(), 1 + n_files + 1 + actions.len() + 1);
     assert_eq!(summary["ledger_head_seq"], Value::from(records.len() as u64));
     let first_lie = records
         .iter()
