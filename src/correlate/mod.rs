@@ -68,7 +68,7 @@ pub struct InForce<'p> {
 #[derive(Debug, Clone, Default)]
 pub struct Access {
     pub ts: Option<i64>,
-    pub agent: Option<(String, Option<String>)>,
+    pub agent: AgentSession,
     pub principal: Option<String>,
     pub tool: Option<String>,
     pub mcp_server: Option<String>,
@@ -90,8 +90,35 @@ pub struct Access {
     pub dedupe: Option<u128>,
 }
 
-/// Accesses with the same agent, resource and class get the same judgement.
-type JudgeKey<'a> = (Option<&'a (String, Option<String>)>, &'a str, Class);
+/// The judgements made so far, by resource, then agent and class: accesses with the same agent,
+/// resource and class get the same judgement, and a resource rarely has more than a few of
+/// those, so the lookup borrows the resource and scans the few.
+#[derive(Default)]
+struct Judgements {
+    by_resource: HashMap<String, Vec<(AgentSession, Class, Judgement)>>,
+}
+
+/// An access's agent and session, when it has one.
+type AgentSession = Option<(String, Option<String>)>;
+
+impl Judgements {
+    fn judge(&mut self, policy: &Policy, a: &Access) -> Judgement {
+        if let Some(known) = self.by_resource.get(&a.resource)
+            && let Some((_, _, j)) = known
+                .iter()
+                .find(|(agent, class, _)| *class == a.class && *agent == a.agent)
+        {
+            return j.clone();
+        }
+        let agent = a.agent.as_ref().map(|(n, s)| (n.as_str(), s.as_deref()));
+        let j = policy.judge(agent, &a.resource, a.class);
+        self.by_resource
+            .entry(a.resource.clone())
+            .or_default()
+            .push((a.agent.clone(), a.class, j.clone()));
+        j
+    }
+}
 
 /// What a run produced.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -231,25 +258,16 @@ pub fn run(
         ))
     });
 
+    // Each access is consumed as its row is made, so the two never all exist at once.
     let rows: Vec<ActionRow> = accesses
-        .par_chunks(64 * 1024)
-        .flat_map_iter(|chunk| {
-            let mut cache: HashMap<JudgeKey<'_>, Judgement> = HashMap::new();
-            chunk
-                .iter()
-                .map(|a| {
-                    let j = cache
-                        .entry((a.agent.as_ref(), a.resource.as_str(), a.class))
-                        .or_insert_with(|| {
-                            let agent = a.agent.as_ref().map(|(n, s)| (n.as_str(), s.as_deref()));
-                            policy.judge(agent, &a.resource, a.class)
-                        })
-                        .clone();
-                    action_row(a, j, &claims, policy.is_production(&a.resource))
-                })
-                .collect::<Vec<_>>()
+        .into_par_iter()
+        .map_init(Judgements::default, |judgements, a| {
+            let j = judgements.judge(policy, &a);
+            action_row(&a, j, &claims, policy.is_production(&a.resource))
         })
         .collect();
+    // What the rows were made from is not needed for writing them.
+    drop((first, traced_spans, db_spans, index));
 
     let (mut by_conf, mut by_verdict, mut violations) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for r in &rows {
@@ -269,7 +287,9 @@ pub fn run(
     progress.set_message("writing actions");
     let hashes = write_actions(case_root, &rows)?;
 
-    let mut records: Vec<Record> = manifest
+    // The chain of custody and the policy, then one record per action, made as the ledger
+    // takes them (a million actions never exist as records all at once).
+    let mut custody: Vec<Record> = manifest
         .files
         .iter()
         .map(|f| Record {
@@ -284,7 +304,7 @@ pub fn run(
             ],
         })
         .collect();
-    records.push(Record {
+    custody.push(Record {
         kind: RecordKind::Policy,
         ts: crate::time::now(),
         fields: vec![
@@ -293,7 +313,10 @@ pub fn run(
             ("kept", kept),
         ],
     });
-    records.extend(rows.iter().zip(&hashes).map(|(r, h)| action_record(r, h)));
+    let n_records = (custody.len() + rows.len()) as u64;
+    let records = custody
+        .into_iter()
+        .chain(rows.iter().zip(&hashes).map(|(r, h)| action_record(r, h)));
 
     // What this run was made of, for a later run to know it has nothing to do: every record of
     // this correlation is in the ledger once it is appended.
@@ -301,7 +324,7 @@ pub fn run(
         inputs: inputs.clone(),
         actions: rerun::actions_files(case_root)?,
         summary: Summary {
-            ledger_already: records.len() as u64,
+            ledger_already: n_records,
             ..summary.clone()
         },
     };

@@ -643,7 +643,9 @@ impl<'c> Ledger<'c> {
                 ts: crate::time::now(),
                 fields: vec![("case", case_id.to_string()), ("note", "opened".into())],
             };
-            ledger.write(vec![opened.body(&mut Redact::default())])?;
+            let mut batch = ledger.batch();
+            batch.push(&opened.body(&mut Redact::default()));
+            ledger.write(batch)?;
         }
         Ok(ledger)
     }
@@ -681,7 +683,10 @@ impl<'c> Ledger<'c> {
         records: impl IntoIterator<Item = Record>,
         closing: Vec<(&'static str, String)>,
     ) -> Result<Appended, LedgerError> {
-        let mut bodies = Vec::new();
+        // Lines are rendered as records come (no record or body is held beyond its own turn)
+        // and written with one write and one fsync at the end, so that a crash leaves at most
+        // a torn tail, never a batch cut at a line boundary.
+        let mut batch = self.batch();
         let mut redact = Redact::default();
         let mut appended = Appended::default();
         if let Some(r) = &self.pending_recovery {
@@ -697,7 +702,7 @@ impl<'c> Ledger<'c> {
                     ("torn_saved_to", format!("{LEDGER_DIR}/torn-{}.bin", r.offset)),
                 ],
             };
-            bodies.push(note.body(&mut redact));
+            batch.push(&note.body(&mut redact));
         }
         for record in records {
             if record.kind == RecordKind::Policy {
@@ -728,13 +733,13 @@ impl<'c> Ledger<'c> {
                 self.latest.insert(id, d);
             }
             appended.new += 1;
-            bodies.push(body);
+            batch.push(&body);
         }
         // A signed checkpoint closes its own batch: a closing record after it would make every
         // signed checkpoint stale the moment it is written.
-        let only_signed = appended.new > 0 && bodies.iter().all(|b| b.contains(" kind=signed_checkpoint "));
+        let only_signed = appended.new > 0 && batch.only_signed;
         if only_signed && self.pending_recovery.is_none() {
-            self.write(bodies)?;
+            self.write(batch)?;
         } else if appended.new > 0 || self.pending_recovery.is_some() || !closing.is_empty() {
             let mut fields = vec![("appended", appended.new.to_string())];
             fields.extend(closing);
@@ -747,23 +752,27 @@ impl<'c> Ledger<'c> {
             if let Some(c) = correlated(&body) {
                 self.last_correlated = Some(c);
             }
-            bodies.push(body);
-            self.write(bodies)?;
+            batch.push(&body);
+            self.write(batch)?;
             self.pending_recovery = None;
         }
         appended.head_seq = self.seq;
         Ok(appended)
     }
 
-    fn write(&mut self, bodies: Vec<String>) -> Result<(), LedgerError> {
-        let mut out = String::with_capacity(bodies.iter().map(|b| b.len() + 180).sum());
-        let (mut head, mut seq) = (self.head, self.seq);
-        for body in &bodies {
-            seq += 1;
-            let (line, next) = chain::record_line(&head, seq, body);
-            out.push_str(&line);
-            head = next;
+    /// An empty batch starting at the current head.
+    fn batch(&self) -> Batch {
+        Batch {
+            out: String::new(),
+            head: self.head,
+            seq: self.seq,
+            only_signed: true,
         }
+    }
+
+    /// Writes a batch (one write, one fsync) and moves the head to its last record.
+    fn write(&mut self, batch: Batch) -> Result<(), LedgerError> {
+        let Batch { out, head, seq, .. } = batch;
         self.file.write_all(out.as_bytes()).map_err(io(&self.path))?;
         self.file.sync_data().map_err(io(&self.path))?;
         self.head = head;
@@ -779,6 +788,25 @@ impl<'c> Ledger<'c> {
         write_tmp().map_err(io(&tmp))?;
         fs::rename(&tmp, &self.head_path).map_err(io(&self.head_path))?;
         Ok(())
+    }
+}
+
+/// The lines of one append, rendered as its records come, and the chain position after them.
+struct Batch {
+    out: String,
+    head: Link,
+    seq: u64,
+    /// Every record pushed is a signed checkpoint (which closes its own batch).
+    only_signed: bool,
+}
+
+impl Batch {
+    fn push(&mut self, body: &str) {
+        self.seq += 1;
+        let (line, next) = chain::record_line(&self.head, self.seq, body);
+        self.out.push_str(&line);
+        self.head = next;
+        self.only_signed &= body.contains(" kind=signed_checkpoint ");
     }
 }
 
