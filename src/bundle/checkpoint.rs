@@ -40,17 +40,13 @@ pub struct Signed {
 /// record but its own (an unchanged case gets no new record).
 pub fn sign_if_grown(ledger: &mut Ledger<'_>, sk: &minisign::SecretKey) -> Result<Option<Signed>, CheckpointError> {
     let case = ledger.case();
-    let (lines, verified) = ledger::read(case.root())?;
-    let case_id = verified.case_id.clone().unwrap_or_default();
-    let size = verified.last_seq;
+    // The writer's own state (verified when it opened), not a second read of every record.
+    let (checkpoint, only_its_own_record) = ledger.checkpoint(&crate::time::now());
+    let (case_id, size) = (checkpoint.case_id.clone(), checkpoint.size);
     let last_signed = ledger::case_checkpoints(case.root())?.last().map(|(_, c, _)| c.size);
-    let only_its_own_record = lines.last().is_some_and(|l| l.contains(" kind=signed_checkpoint "));
     if last_signed.is_some_and(|s| s == size || (s + 1 == size && only_its_own_record)) {
         return Ok(None);
     }
-    let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-    let checkpoint = Checkpoint::of_ledger(&case_id, &raw, size, &crate::time::now())
-        .ok_or_else(|| CheckpointError::Sign(format!("the ledger has no record {size}")))?;
     let body = checkpoint.render();
     let pk = minisign::PublicKey::from_secret_key(sk).map_err(|e| CheckpointError::Sign(e.to_string()))?;
     let key_id = keys::key_id(&pk);

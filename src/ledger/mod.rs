@@ -2,7 +2,7 @@
 //!
 //! Stages hand this module [`Record`]s (action, finding, ingest, policy, view); it verifies the
 //! existing chain before touching it, skips records already present (so re-running a stage does
-//! not duplicate evidence), appends the new ones with one write and an fsync, closes each batch
+//! not duplicate evidence), appends the new ones at once with one fsync, closes each batch
 //! with a checkpoint, and keeps CASE/ledger/head (the last sequence number and hash) so that a
 //! ledger cut back at a record boundary is noticed too. The line format and the hashing are
 //! agaudit-verify's ([`agaudit_verify::ledger`]): writer and verifier share one definition.
@@ -12,18 +12,30 @@
 //! records the recovery (offset, length, blake3 of the torn bytes) in a checkpoint: reported,
 //! never silently accepted, never silently dropped.
 //!
-//! In: a case directory and records. Out: ledger.log, head, and what was appended.
+//! An append does not read the whole ledger: it starts from the tail the previous append left
+//! (`tail`: the last record's hash and offset, the Merkle frontier) and skips records already
+//! present through a digest index on disk (`index`), verifying only the records written since.
+//! Without a tail it can trust, it checks everything from the genesis and rebuilds both. `log`,
+//! `export` and `verify` always check every record ([`read`]).
+//!
+//! In: a case directory and records. Out: ledger.log, head, tail, index, and what was appended.
 
 pub mod bound;
+pub mod index;
+pub mod tail;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{IoSlice, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use agaudit_verify::ledger::{self as chain, ChainError, Verified};
+use agaudit_verify::ledger::{self as chain, Anchor, ChainError, Verified};
+use agaudit_verify::tree;
 use agaudit_verify::{Link, genesis, to_hex};
+
+use self::index::{Index, IndexError};
+use self::tail::{Checked, Tail};
 
 use crate::case::Case;
 use crate::table::declare::{Redact, Redaction};
@@ -103,6 +115,8 @@ pub enum LedgerError {
     Unbound { path: PathBuf, id: String, reason: String },
     #[error(transparent)]
     Read(#[from] crate::table::read::ReadError),
+    #[error("the ledger's digest index: {0}")]
+    Index(#[from] IndexError),
     #[error("{path} belongs to case {found}, not to this case ({expected})")]
     OtherCase {
         path: PathBuf,
@@ -377,20 +391,29 @@ pub struct Appended {
 /// appending without holding the case lock does not compile.
 pub struct Ledger<'c> {
     case: &'c Case,
-    path: PathBuf,
-    head_path: PathBuf,
+    paths: Paths,
     file: File,
+    state: State,
+    pending_recovery: Option<Recovered>,
+}
+
+/// Where the chain stands: what the tail records and what appends need.
+struct State {
+    case_id: String,
     head: Link,
     seq: u64,
-    /// 128-bit digests of every record body present, for idempotent appends.
-    bodies: HashSet<u128>,
-    /// The digest of the latest record of each action and finding id.
-    latest: HashMap<(bool, String), u128>,
+    /// The ledger's length in bytes.
+    offset: u64,
+    tree: tree::Builder,
+    /// Digest of every record body, and of the latest record of each action and finding id.
+    index: Index,
     last_policy: Option<(String, String)>,
     /// The (inputs, state) of the latest closing checkpoint that names them: what correlate
     /// last ran on.
     last_correlated: Option<(String, String)>,
-    pending_recovery: Option<Recovered>,
+    last_signed: bool,
+    /// Signed checkpoints already checked against this ledger.
+    checked: Vec<Checked>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
@@ -400,11 +423,36 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
     }
 }
 
-fn digest(body: &str) -> u128 {
-    let h = blake3::Hasher::new_derive_key("agaudit 2026-11 ledger body digest v1")
-        .update(body.as_bytes())
+const BODY_DIGEST: &str = "agaudit 2026-11 ledger body digest v1";
+const EVIDENCE_KEY: &str = "agaudit 2026-12 ledger evidence id v1";
+
+/// The first 16 bytes of blake3 in key-derivation mode for `context` (one of the two above),
+/// its context key derived once per process: an append computes one per record.
+fn digest128(context: &'static str, bytes: &[u8]) -> u128 {
+    static BODY: std::sync::OnceLock<blake3::Hasher> = std::sync::OnceLock::new();
+    static ID: std::sync::OnceLock<blake3::Hasher> = std::sync::OnceLock::new();
+    let base = if context == BODY_DIGEST { &BODY } else { &ID };
+    let h = base
+        .get_or_init(|| blake3::Hasher::new_derive_key(context))
+        .clone()
+        .update(bytes)
         .finalize();
-    u128::from_le_bytes(h.as_bytes()[..16].try_into().unwrap_or([0; 16]))
+    u128::from_be_bytes(h.as_bytes()[..16].try_into().unwrap_or([0; 16]))
+}
+
+/// A record's entry in the digest index: (key, digest of its body). An action's or finding's
+/// key is its id, so the index holds the digest of the latest record of the id; any other
+/// record's key is its digest. Either way the record is already present exactly when the index
+/// holds its key with its digest.
+fn entry(body: &str) -> (u128, u128) {
+    let d = digest128(BODY_DIGEST, body.as_bytes());
+    match evidence_id(body) {
+        Some((action, id)) => {
+            let tagged = [if action { "action=" } else { "finding=" }, &id].concat();
+            (digest128(EVIDENCE_KEY, tagged.as_bytes()), d)
+        }
+        None => (d, d),
+    }
 }
 
 /// The signed checkpoints kept in the case (CASE/checkpoints/NNN.txt and NNN.txt.minisig), by
@@ -476,14 +524,14 @@ pub fn read(case_root: &Path) -> Result<(Vec<String>, Verified), LedgerError> {
 }
 
 /// The ledger against every signed checkpoint in the case: a ledger that contradicts one, or an
-/// empty ledger in a case that has them, is refused.
+/// empty ledger in a case that has them, is refused. Returns the checkpoints checked.
 fn check_signed_checkpoints(
     case_root: &Path,
     path: &Path,
-    lines: &[String],
+    lines: &[impl AsRef<str>],
     last_seq: u64,
     case_id: &str,
-) -> Result<(), LedgerError> {
+) -> Result<Vec<agaudit_verify::checkpoint::Checkpoint>, LedgerError> {
     let signed = case_checkpoints(case_root)?;
     if last_seq == 0 && !signed.is_empty() {
         return Err(LedgerError::Deleted {
@@ -491,34 +539,28 @@ fn check_signed_checkpoints(
             checkpoints: case_root.join(CHECKPOINTS_DIR),
         });
     }
-    if !signed.is_empty() {
-        let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-        let bodies: Vec<agaudit_verify::checkpoint::Checkpoint> = signed.into_iter().map(|(_, c, _)| c).collect();
-        agaudit_verify::checkpoint::check_ledger(case_id, &raw, &bodies).map_err(|error| LedgerError::Contradicts {
-            path: path.to_path_buf(),
-            error,
-        })?;
+    if signed.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(())
+    let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_ref().as_bytes()).collect();
+    let bodies: Vec<agaudit_verify::checkpoint::Checkpoint> = signed.into_iter().map(|(_, c, _)| c).collect();
+    agaudit_verify::checkpoint::check_ledger(case_id, &raw, &bodies).map_err(|error| LedgerError::Contradicts {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    Ok(bodies)
 }
 
-fn check_head(path: &Path, head_path: &Path, lines: &[String], records: u64) -> Result<(), LedgerError> {
-    let text = match fs::read_to_string(head_path) {
-        Ok(text) => text,
-        // Every append replaces the head; a ledger with records and no head lost it.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && records > 0 => {
-            return Err(LedgerError::HeadMissing {
-                path: path.to_path_buf(),
-                head: head_path.to_path_buf(),
-                records,
-            });
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io(head_path)(e)),
-    };
-    let fields = chain::fields(text.trim_end()).unwrap_or_default();
-    let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
-    let (Some(seq), Some(hash)) = (get("seq").and_then(|s| s.parse::<u64>().ok()), get("hash")) else {
+fn check_head(path: &Path, head_path: &Path, lines: &[impl AsRef<str>], records: u64) -> Result<(), LedgerError> {
+    // Every append replaces the head; a ledger with records and no head lost it.
+    if records > 0 && !head_path.exists() {
+        return Err(LedgerError::HeadMissing {
+            path: path.to_path_buf(),
+            head: head_path.to_path_buf(),
+            records,
+        });
+    }
+    let Some((seq, hash)) = head_file(head_path)? else {
         return Ok(());
     };
     if seq > records {
@@ -532,7 +574,7 @@ fn check_head(path: &Path, head_path: &Path, lines: &[String], records: u64) -> 
     if seq == 0 {
         return Ok(());
     }
-    let line = &lines[(seq - 1) as usize];
+    let line = lines[(seq - 1) as usize].as_ref();
     let found = chain::split_hash(line.as_bytes())
         .map(|(_, h)| h.to_string())
         .unwrap_or_default();
@@ -548,106 +590,344 @@ fn check_head(path: &Path, head_path: &Path, lines: &[String], records: u64) -> 
     Ok(())
 }
 
+/// Bytes after the last complete record, found on open: (the bytes, their offset, their line).
+type TornTail = (Vec<u8>, u64, u64);
+
+impl State {
+    /// The state after the complete records `lines` (each without its newline) are appended.
+    fn replay<'a>(&mut self, lines: impl IntoIterator<Item = &'a [u8]>) {
+        for line in lines {
+            // Records after the tail may be in the index already (an append that crashed
+            // after syncing the index, before writing the tail).
+            if let Some(body) = std::str::from_utf8(line).ok().and_then(chain::body_of) {
+                let (key, d) = entry(body);
+                if self.index.get(key).ok().flatten() != Some(d) {
+                    self.index.insert(key, d);
+                }
+            }
+            self.advance(line, &tree::leaf(line));
+        }
+    }
+
+    /// Moves past one verified record line (without its newline, leaf hash `leaf`): the chain
+    /// position, the tree, the last policy and correlation, and a signed checkpoint's claim
+    /// checked against the tree it names. The index is the caller's.
+    fn advance(&mut self, line: &[u8], leaf: &tree::Hash) {
+        if let Some(body) = std::str::from_utf8(line).ok().and_then(chain::body_of) {
+            if body.contains(&format!(" kind={} ", RecordKind::Policy)) {
+                self.last_policy = chain::fields(body).ok().map(|f| policy_key(&f));
+            }
+            if let Some(c) = correlated(body) {
+                self.last_correlated = Some(c);
+            }
+            self.last_signed = body.contains(" kind=signed_checkpoint ");
+            if self.last_signed {
+                self.check_signed_record(body);
+            }
+        }
+        self.tree.push(leaf);
+        if let Some(link) = chain::split_hash(line).and_then(|(_, h)| chain::from_hex(h)) {
+            self.head = link;
+        }
+        self.seq += 1;
+        self.offset += line.len() as u64 + 1;
+    }
+
+    /// A signed_checkpoint record names the tree it was signed over (size, root, head): when
+    /// that is the tree right before it, the checkpoint file with those values needs no check
+    /// from the genesis on later opens.
+    fn check_signed_record(&mut self, body: &str) {
+        let Ok(fields) = chain::fields(body) else { return };
+        let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+        let claim = Checked {
+            size: get("size").and_then(|s| s.parse().ok()).unwrap_or(0),
+            root: get("root").unwrap_or_default(),
+            chain: get("head").unwrap_or_default(),
+            offset: self.offset,
+        };
+        if claim.size == self.seq
+            && claim.root == to_hex(&self.tree.root())
+            && claim.chain == to_hex(&self.head)
+            && !self.checked.contains(&claim)
+        {
+            self.checked.push(claim);
+        }
+    }
+
+    /// Syncs the index and replaces the tail with this state.
+    fn save(&mut self, dir: &Path) -> Result<(), LedgerError> {
+        self.index.persist()?;
+        self.tail().save(dir).map_err(io(&dir.join(tail::TAIL_FILE)))
+    }
+
+    fn tail(&self) -> Tail {
+        Tail {
+            version: tail::VERSION,
+            case: self.case_id.clone(),
+            seq: self.seq,
+            hash: to_hex(&self.head),
+            offset: self.offset,
+            frontier: Tail::hex_frontier(&self.tree),
+            index: self.index.counts(),
+            policy: self.last_policy.clone(),
+            correlated: self.last_correlated.clone(),
+            last_signed: self.last_signed,
+            checked: self.checked.clone(),
+        }
+    }
+}
+
+/// The line of `file` that ends right before `offset` (without its newline), if it is one.
+fn line_before(file: &File, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut window = 4096u64;
+    loop {
+        let start = offset.saturating_sub(window);
+        let mut buf = vec![0u8; (offset - start) as usize];
+        file.read_exact_at(&mut buf, start)?;
+        if buf.last() != Some(&b'\n') {
+            return Ok(None);
+        }
+        buf.pop();
+        if let Some(at) = buf.iter().rposition(|&b| b == b'\n') {
+            return Ok(Some(buf.split_off(at + 1)));
+        }
+        if start == 0 {
+            return Ok(Some(buf));
+        }
+        // A record longer than this is not one agaudit wrote: let the full check say why.
+        if window > 64 << 20 {
+            return Ok(None);
+        }
+        window *= 4;
+    }
+}
+
+/// The `seq` a record line starts with.
+fn seq_of(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(b"seq=")?;
+    let end = rest.iter().position(|&b| b == b' ')?;
+    std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+}
+
+/// The head file's (seq, hash), None when it is missing or says nothing.
+fn head_file(head_path: &Path) -> Result<Option<(u64, String)>, LedgerError> {
+    let text = match fs::read_to_string(head_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(head_path)(e)),
+    };
+    let fields = chain::fields(text.trim_end()).unwrap_or_default();
+    let get = |k: &str| fields.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+    Ok(get("seq").and_then(|s| s.parse::<u64>().ok()).zip(get("hash")))
+}
+
+/// Where a case's ledger files are.
+struct Paths {
+    case_root: PathBuf,
+    dir: PathBuf,
+    ledger: PathBuf,
+    head: PathBuf,
+}
+
+/// Takes the chain's state from `tail` and verifies only the records after it. Ok(None) when the
+/// tail cannot be trusted (the record at its offset is not the one it names, the index or head
+/// file does not match it, a signed checkpoint is new to it): the caller checks everything.
+fn resume(paths: &Paths, file: &File, tail: Tail) -> Result<Option<(State, Option<TornTail>)>, LedgerError> {
+    let len = file.metadata().map_err(io(&paths.ledger))?.len();
+    let (Some(link), Some(tree)) = (tail.link(), tail.builder()) else {
+        return Ok(None);
+    };
+    if tail.seq == 0 || tail.offset > len {
+        return Ok(None);
+    }
+    let last = line_before(file, tail.offset).map_err(io(&paths.ledger))?;
+    let names_tail = last.as_deref().is_some_and(|line| {
+        seq_of(line) == Some(tail.seq) && chain::split_hash(line).is_some_and(|(_, h)| h == tail.hash)
+    });
+    if !names_tail {
+        return Ok(None);
+    }
+    let mut after = vec![0u8; (len - tail.offset) as usize];
+    file.read_exact_at(&mut after, tail.offset).map_err(io(&paths.ledger))?;
+    let anchor = Anchor::After { seq: tail.seq, link };
+    let verified = chain::verify_from(&after, anchor).map_err(|mut error| {
+        error.line += tail.seq;
+        LedgerError::Chain {
+            path: paths.ledger.clone(),
+            error,
+        }
+    })?;
+    let Ok(index) = Index::open(&paths.dir, tail.index) else {
+        return Ok(None);
+    };
+    let complete = verified.torn.as_ref().map_or(after.len(), |t| t.offset as usize);
+    let mut state = State {
+        case_id: tail.case,
+        head: link,
+        seq: tail.seq,
+        offset: tail.offset,
+        tree,
+        index,
+        last_policy: tail.policy,
+        last_correlated: tail.correlated,
+        last_signed: tail.last_signed,
+        checked: tail.checked,
+    };
+    state.replay(after[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty()));
+    // The head file names the last record, or the tail's if an append crashed before replacing
+    // it; anything else is for the full check to explain.
+    let at_tail = (tail.seq, tail.hash);
+    match head_file(&paths.head)? {
+        Some(head) if head == (state.seq, to_hex(&state.head)) || head == at_tail => {}
+        _ => return Ok(None),
+    }
+    // Each checkpoint checked before still names its record (a consistent rewrite of anything
+    // before it changed that record's hash); a new one must be the tree as it stands.
+    for c in &state.checked {
+        let line = line_before(file, c.offset).map_err(io(&paths.ledger))?;
+        let names = line.as_deref().is_some_and(|line| {
+            seq_of(line) == Some(c.size) && chain::split_hash(line).is_some_and(|(_, h)| h == c.chain)
+        });
+        if !names {
+            return Ok(None);
+        }
+    }
+    for (_, c, _) in case_checkpoints(&paths.case_root)? {
+        if state.checked.iter().any(|seen| seen.is(&c)) {
+            continue;
+        }
+        let names_now = c.size == state.tree.size() && c.root == state.tree.root() && c.chain == state.head;
+        if c.case_id != state.case_id || !names_now {
+            return Ok(None);
+        }
+        state.checked.push(Checked::of(&c, state.offset));
+    }
+    let torn = verified
+        .torn
+        .map(|t| (after[complete..].to_vec(), tail.offset + t.offset, tail.seq + t.line));
+    Ok(Some((state, torn)))
+}
+
+/// Verifies the whole ledger from the genesis (its chain, head file and every signed
+/// checkpoint), and rebuilds the digest index and the tail from it.
+fn check_all(paths: &Paths, file: &mut File, case_id: &str) -> Result<(State, Option<TornTail>), LedgerError> {
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0)).map_err(io(&paths.ledger))?;
+    file.read_to_end(&mut bytes).map_err(io(&paths.ledger))?;
+    let verified = chain::verify(&bytes).map_err(|error| LedgerError::Chain {
+        path: paths.ledger.clone(),
+        error,
+    })?;
+    if let Some(found) = &verified.case_id
+        && found != case_id
+    {
+        return Err(LedgerError::OtherCase {
+            path: paths.ledger.clone(),
+            expected: case_id.to_string(),
+            found: found.clone(),
+        });
+    }
+    let complete = verified.torn.as_ref().map_or(bytes.len(), |t| t.offset as usize);
+    let text = String::from_utf8_lossy(&bytes[..complete]);
+    let lines: Vec<&str> = text.lines().collect();
+    check_head(&paths.ledger, &paths.head, &lines, verified.last_seq)?;
+    let mut checked = check_signed_checkpoints(&paths.case_root, &paths.ledger, &lines, verified.last_seq, case_id)?;
+    checked.sort_by_key(|c| c.size);
+    let bodies: Vec<&str> = lines.iter().filter_map(|l| chain::body_of(l)).collect();
+    let mut state = State {
+        case_id: case_id.to_string(),
+        head: genesis(case_id),
+        seq: 0,
+        offset: 0,
+        tree: tree::Builder::default(),
+        index: Index::rebuild(&paths.dir, bodies.iter().map(|b| entry(b)).collect())?,
+        last_policy: None,
+        last_correlated: None,
+        last_signed: false,
+        checked: Vec::new(),
+    };
+    let mut wanted = checked.iter().peekable();
+    let records = bytes[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    for (line, leaf) in records.zip(tree::leaves_of_ledger(&bytes[..complete])) {
+        state.advance(line, &leaf);
+        while let Some(c) = wanted.next_if(|c| c.size <= state.seq) {
+            state.checked.push(Checked::of(c, state.offset));
+        }
+    }
+    if state.seq > 0 {
+        state.save(&paths.dir)?;
+    }
+    let torn = verified.torn.map(|t| (bytes[complete..].to_vec(), t.offset, t.line));
+    Ok((state, torn))
+}
+
 impl<'c> Ledger<'c> {
-    /// Opens (creating if needed) the ledger of the case `case_id`, verifying it; a torn last
-    /// record is moved aside and reported (see the module docs).
+    /// Opens (creating if needed) the ledger of the case `case_id`, verifying it: from its tail
+    /// when the tail can be trusted, else from the genesis. A torn last record is moved aside
+    /// and reported (see the module docs).
     pub fn open(case: &'c Case, case_id: &str) -> Result<Ledger<'c>, LedgerError> {
-        let case_root = case.root();
-        let dir = case_root.join(LEDGER_DIR);
+        let dir = case.root().join(LEDGER_DIR);
         fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let path = dir.join(LEDGER_FILE);
-        let head_path = dir.join(HEAD_FILE);
+        let paths = Paths {
+            case_root: case.root().to_path_buf(),
+            ledger: dir.join(LEDGER_FILE),
+            head: dir.join(HEAD_FILE),
+            dir,
+        };
         let mut file = File::options()
             .create(true)
             .read(true)
             .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io(&path))?;
-        let verified = chain::verify(&bytes).map_err(|error| LedgerError::Chain {
-            path: path.clone(),
-            error,
-        })?;
-        if let Some(found) = &verified.case_id
-            && found != case_id
-        {
-            return Err(LedgerError::OtherCase {
-                path,
-                expected: case_id.to_string(),
-                found: found.clone(),
-            });
-        }
-        let mut pending_recovery = None;
-        if let Some(torn) = &verified.torn {
-            let torn_bytes = &bytes[torn.offset as usize..];
-            let saved_to = dir.join(format!("torn-{}.bin", torn.offset));
-            fs::write(&saved_to, torn_bytes).map_err(io(&saved_to))?;
-            File::open(&saved_to)
-                .and_then(|f| f.sync_all())
-                .map_err(io(&saved_to))?;
-            file.set_len(torn.offset).map_err(io(&path))?;
-            file.sync_all().map_err(io(&path))?;
-            pending_recovery = Some(Recovered {
-                line: torn.line,
-                offset: torn.offset,
-                len: torn.len,
-                blake3: blake3::hash(torn_bytes).to_hex().to_string(),
-                saved_to,
-            });
-            bytes.truncate(torn.offset as usize);
-        }
-        file.seek(SeekFrom::End(0)).map_err(io(&path))?;
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<String> = text.lines().map(str::to_string).collect();
-        check_head(&path, &head_path, &lines, verified.last_seq)?;
-        check_signed_checkpoints(case_root, &path, &lines, verified.last_seq, case_id)?;
-        let mut bodies = HashSet::with_capacity(lines.len());
-        let mut latest = HashMap::new();
-        let mut last_policy = None;
-        let mut last_correlated = None;
-        for line in &lines {
-            let Some(body) = chain::body_of(line) else { continue };
-            let d = digest(body);
-            bodies.insert(d);
-            if let Some(id) = evidence_id(body) {
-                latest.insert(id, d);
-            }
-            if body.contains(&format!(" kind={} ", RecordKind::Policy)) {
-                last_policy = chain::fields(body).ok().map(|f| policy_key(&f));
-            }
-            if let Some(c) = correlated(body) {
-                last_correlated = Some(c);
-            }
-        }
+            .open(&paths.ledger)
+            .map_err(io(&paths.ledger))?;
+        let resumed = match Tail::load(&paths.dir).filter(|t| t.case == case_id) {
+            Some(tail) => resume(&paths, &file, tail)?,
+            None => None,
+        };
+        let (state, torn) = match resumed {
+            Some(found) => found,
+            None => check_all(&paths, &mut file, case_id)?,
+        };
         let mut ledger = Ledger {
             case,
-            path,
-            head_path,
+            paths,
             file,
-            head: if verified.last_seq == 0 {
-                genesis(case_id)
-            } else {
-                verified.head
-            },
-            seq: verified.last_seq,
-            bodies,
-            latest,
-            last_policy,
-            last_correlated,
-            pending_recovery,
+            state,
+            pending_recovery: None,
         };
-        if ledger.seq == 0 {
+        if let Some((bytes, offset, line)) = torn {
+            ledger.pending_recovery = Some(ledger.move_torn(&bytes, offset, line)?);
+        }
+        ledger.file.seek(SeekFrom::End(0)).map_err(io(&ledger.paths.ledger))?;
+        if ledger.state.seq == 0 {
             let opened = Record {
                 kind: RecordKind::Checkpoint,
                 ts: crate::time::now(),
                 fields: vec![("case", case_id.to_string()), ("note", "opened".into())],
             };
             let mut batch = ledger.batch();
-            batch.push(&opened.body(&mut Redact::default()));
+            ledger.push(&mut batch, &opened.body(&mut Redact::default()));
             ledger.write(batch)?;
         }
         Ok(ledger)
+    }
+
+    /// Moves a torn tail to CASE/ledger/torn-OFFSET.bin and cuts the ledger back before it.
+    fn move_torn(&mut self, bytes: &[u8], offset: u64, line: u64) -> Result<Recovered, LedgerError> {
+        let saved_to = self.paths.dir.join(format!("torn-{offset}.bin"));
+        fs::write(&saved_to, bytes).map_err(io(&saved_to))?;
+        File::open(&saved_to)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&saved_to))?;
+        self.file.set_len(offset).map_err(io(&self.paths.ledger))?;
+        self.file.sync_all().map_err(io(&self.paths.ledger))?;
+        Ok(Recovered {
+            line,
+            offset,
+            len: bytes.len() as u64,
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+            saved_to,
+        })
     }
 
     /// A torn tail found (and moved aside) when this ledger was opened, if any.
@@ -656,17 +936,33 @@ impl<'c> Ledger<'c> {
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.paths.ledger
     }
 
     /// The (inputs, state) of the latest correlation recorded (`crate::correlate::rerun`).
     pub fn last_correlated(&self) -> Option<(&str, &str)> {
-        self.last_correlated.as_ref().map(|(i, s)| (i.as_str(), s.as_str()))
+        self.state
+            .last_correlated
+            .as_ref()
+            .map(|(i, s)| (i.as_str(), s.as_str()))
     }
 
     /// The case this ledger belongs to (whose lock is held while it is open).
     pub fn case(&self) -> &'c Case {
         self.case
+    }
+
+    /// The checkpoint of the ledger as it stands (its size, tree root and chain head), and
+    /// whether its last record is a signed checkpoint.
+    pub fn checkpoint(&self, time: &str) -> (agaudit_verify::checkpoint::Checkpoint, bool) {
+        let checkpoint = agaudit_verify::checkpoint::Checkpoint {
+            case_id: self.state.case_id.clone(),
+            size: self.state.seq,
+            root: self.state.tree.root(),
+            chain: self.state.head,
+            time: time.to_string(),
+        };
+        (checkpoint, self.state.last_signed)
     }
 
     /// Appends the records the ledger does not already hold, then a checkpoint; one write and
@@ -684,8 +980,8 @@ impl<'c> Ledger<'c> {
         closing: Vec<(&'static str, String)>,
     ) -> Result<Appended, LedgerError> {
         // Lines are rendered as records come (no record or body is held beyond its own turn)
-        // and written with one write and one fsync at the end, so that a crash leaves at most
-        // a torn tail, never a batch cut at a line boundary.
+        // and written at the end with one fsync, so that a crash leaves at most a torn tail,
+        // never a batch cut at a line boundary.
         let mut batch = self.batch();
         let mut redact = Redact::default();
         let mut appended = Appended::default();
@@ -702,38 +998,28 @@ impl<'c> Ledger<'c> {
                     ("torn_saved_to", format!("{LEDGER_DIR}/torn-{}.bin", r.offset)),
                 ],
             };
-            batch.push(&note.body(&mut redact));
+            self.push(&mut batch, &note.body(&mut redact));
         }
         for record in records {
             if record.kind == RecordKind::Policy {
                 // The same file kept in the same form: already recorded. A new agaudit that keeps
                 // it differently (new secret rules) records it again, so `kept=` stays true.
-                let key = Some(policy_key(&record.fields));
-                if key == self.last_policy {
+                if Some(policy_key(&record.fields)) == self.state.last_policy {
                     appended.already += 1;
                     continue;
                 }
-                self.last_policy = key;
             }
             let body = record.body(&mut redact);
-            let d = digest(&body);
             // An action or finding is new when it differs from the latest record of its id (a
             // judgement that changed back is recorded again, so the latest record is always the
             // one the tables hold); any other record when no record has its body.
-            let new = match evidence_id(&body) {
-                Some(id) => self.latest.get(&id) != Some(&d),
-                None => !self.bodies.contains(&d),
-            };
-            if !new {
+            let (key, d) = entry(&body);
+            if self.state.index.get(key)? == Some(d) {
                 appended.already += 1;
                 continue;
             }
-            self.bodies.insert(d);
-            if let Some(id) = evidence_id(&body) {
-                self.latest.insert(id, d);
-            }
             appended.new += 1;
-            batch.push(&body);
+            self.push_entry(&mut batch, &body, (key, d));
         }
         // A signed checkpoint closes its own batch: a closing record after it would make every
         // signed checkpoint stale the moment it is written.
@@ -748,37 +1034,62 @@ impl<'c> Ledger<'c> {
                 ts: crate::time::now(),
                 fields,
             };
-            let body = closing.body(&mut redact);
-            if let Some(c) = correlated(&body) {
-                self.last_correlated = Some(c);
-            }
-            batch.push(&body);
+            self.push(&mut batch, &closing.body(&mut redact));
             self.write(batch)?;
             self.pending_recovery = None;
         }
-        appended.head_seq = self.seq;
+        appended.head_seq = self.state.seq;
         Ok(appended)
     }
 
     /// An empty batch starting at the current head.
     fn batch(&self) -> Batch {
         Batch {
-            out: String::new(),
-            head: self.head,
-            seq: self.seq,
+            out: Vec::new(),
+            head: self.state.head,
+            seq: self.state.seq,
             only_signed: true,
         }
     }
 
-    /// Writes a batch (one write, one fsync) and moves the head to its last record.
+    /// Adds a record to `batch` and its entry to the index (so a repeat later in the same batch
+    /// is skipped too).
+    fn push(&mut self, batch: &mut Batch, body: &str) {
+        self.push_entry(batch, body, entry(body));
+    }
+
+    fn push_entry(&mut self, batch: &mut Batch, body: &str, (key, d): (u128, u128)) {
+        self.state.index.insert(key, d);
+        batch.push(body);
+    }
+
+    /// Writes a batch (one fsync), moves the head to its last record, then brings the
+    /// tree, the index, the head file and the tail up to it.
     fn write(&mut self, batch: Batch) -> Result<(), LedgerError> {
         let Batch { out, head, seq, .. } = batch;
-        self.file.write_all(out.as_bytes()).map_err(io(&self.path))?;
-        self.file.sync_data().map_err(io(&self.path))?;
-        self.head = head;
-        self.seq = seq;
+        // Each write but the last ends inside a record (a chunk's final newline goes out with
+        // the next chunk), so a crash between writes leaves a torn tail, which the next open
+        // recovers and records, never a batch cut cleanly at a record boundary.
+        let mut carry: &[u8] = b"";
+        for chunk in &out {
+            let (lines, newline) = chunk.as_bytes().split_at(chunk.len().saturating_sub(1));
+            write_all_of(&mut self.file, &mut [IoSlice::new(carry), IoSlice::new(lines)])
+                .map_err(io(&self.paths.ledger))?;
+            carry = newline;
+        }
+        self.file.write_all(carry).map_err(io(&self.paths.ledger))?;
+        self.file.sync_data().map_err(io(&self.paths.ledger))?;
+        for chunk in &out {
+            let leaves = tree::leaves_of_ledger(chunk.as_bytes());
+            for (line, leaf) in chunk.as_bytes().split(|&b| b == b'\n').zip(&leaves) {
+                self.state.advance(line, leaf);
+            }
+        }
+        debug_assert_eq!(self.state.head, head);
+        self.state.head = head;
+        self.state.seq = seq;
         // The head file is a hint for truncation detection; replace it atomically.
-        let tmp = self.head_path.with_extension("tmp");
+        let tmp = self.paths.head.with_extension("tmp");
         let text = format!("seq={seq} hash={}\n", to_hex(&head));
         let write_tmp = || -> std::io::Result<()> {
             let mut f = File::create(&tmp)?;
@@ -786,25 +1097,49 @@ impl<'c> Ledger<'c> {
             f.sync_all()
         };
         write_tmp().map_err(io(&tmp))?;
-        fs::rename(&tmp, &self.head_path).map_err(io(&self.head_path))?;
-        Ok(())
+        fs::rename(&tmp, &self.paths.head).map_err(io(&self.paths.head))?;
+        self.state.save(&self.paths.dir)
     }
 }
 
 /// The lines of one append, rendered as its records come, and the chain position after them.
 struct Batch {
-    out: String,
+    /// Chunks of whole lines (a batch of a million records is half a gigabyte: chunks are never
+    /// copied to grow).
+    out: Vec<String>,
     head: Link,
     seq: u64,
     /// Every record pushed is a signed checkpoint (which closes its own batch).
     only_signed: bool,
 }
 
+const BATCH_CHUNK: usize = 8 << 20;
+
+/// Writes every byte of `bufs`, in as few system calls as the kernel allows.
+fn write_all_of(file: &mut File, mut bufs: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+    while !bufs.is_empty() {
+        match file.write_vectored(bufs) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl Batch {
     fn push(&mut self, body: &str) {
         self.seq += 1;
         let (line, next) = chain::record_line(&self.head, self.seq, body);
-        self.out.push_str(&line);
+        match self.out.last_mut() {
+            Some(chunk) if chunk.len() + line.len() <= chunk.capacity() => chunk.push_str(&line),
+            _ => {
+                let mut chunk = String::with_capacity(BATCH_CHUNK.max(line.len()));
+                chunk.push_str(&line);
+                self.out.push(chunk);
+            }
+        }
         self.head = next;
         self.only_signed &= body.contains(" kind=signed_checkpoint ");
     }
@@ -975,5 +1310,205 @@ mod tests {
             read(dir.path()),
             Err(LedgerError::HeadMissing { records: 2, .. })
         ));
+    }
+
+    /// The files an append leaves beside the ledger for the next one, copied aside and put back:
+    /// the state a crash after the ledger's fsync, before the tail was replaced, leaves.
+    fn tail_files(case: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        [tail::TAIL_FILE, index::SORTED_FILE, index::RECENT_FILE, HEAD_FILE]
+            .iter()
+            .map(|f| case.join(LEDGER_DIR).join(f))
+            .map(|p| (p.clone(), fs::read(&p).unwrap()))
+            .collect()
+    }
+
+    fn put_back(files: &[(PathBuf, Vec<u8>)]) {
+        for (p, bytes) in files {
+            fs::write(p, bytes).unwrap();
+        }
+    }
+
+    /// Flips one byte of record `seq`'s agent value, as an insider editing the ledger would.
+    fn edit_record(case: &Path, seq: usize) {
+        let path = ledger_path(case);
+        let mut lines: Vec<String> = fs::read_to_string(&path).unwrap().lines().map(String::from).collect();
+        lines[seq - 1] = lines[seq - 1].replacen("agent=a@s", "agent=b@s", 1);
+        fs::write(&path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    }
+
+    #[test]
+    fn an_append_verifies_from_the_tail_and_every_reader_from_the_genesis() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([action(1), action(2)]).unwrap();
+        let before = tail_files(dir.path());
+        l.append([action(3)]).unwrap();
+        drop(l);
+
+        // A tail one batch behind (a crash before it was replaced): the records after it are
+        // verified and replayed, so nothing is appended twice.
+        put_back(&before);
+        let mut l = Ledger::open(&case, "c").unwrap();
+        let again = l.append([action(1), action(2), action(3)]).unwrap();
+        assert_eq!((again.new, again.already, again.head_seq), (0, 3, 6));
+        drop(l);
+
+        // An edit after the tail is caught by the append, at its line.
+        put_back(&before);
+        edit_record(dir.path(), 5);
+        match Ledger::open(&case, "c") {
+            Err(LedgerError::Chain { error, .. }) => assert_eq!(error.line, 5, "{error}"),
+            other => panic!("expected the edit at line 5, got {:?}", other.err()),
+        }
+        edit_record(dir.path(), 5);
+        let fixed = fs::read_to_string(ledger_path(dir.path()))
+            .unwrap()
+            .replacen("agent=b@s3", "agent=a@s3", 1);
+        fs::write(ledger_path(dir.path()), fixed).unwrap();
+
+        // An edit before the tail is not the append's to find (it starts from the tail) but every
+        // reader's: log, export and verify check from the genesis.
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([action(4)]).unwrap();
+        drop(l);
+        edit_record(dir.path(), 2);
+        assert!(Ledger::open(&case, "c").is_ok());
+        match read(dir.path()) {
+            Err(LedgerError::Chain { error, .. }) => assert_eq!(error.line, 2, "{error}"),
+            other => panic!("expected the edit at line 2, got {other:?}"),
+        }
+
+        // Without a tail to trust (deleted, or naming another record), the append checks
+        // everything again.
+        let tail_path = dir.path().join(LEDGER_DIR).join(tail::TAIL_FILE);
+        let trusted = fs::read_to_string(&tail_path).unwrap();
+        fs::write(&tail_path, trusted.replace("\"seq\":", "\"seq\":1")).unwrap();
+        assert!(matches!(Ledger::open(&case, "c"), Err(LedgerError::Chain { .. })));
+        fs::remove_file(&tail_path).unwrap();
+        assert!(matches!(Ledger::open(&case, "c"), Err(LedgerError::Chain { .. })));
+    }
+
+    /// An insider's consistent rewrite of record `seq` onwards: every later hash recomputed, the
+    /// head file and the tail made to match.
+    fn rewrite_consistently(case: &Path, seq: usize) {
+        let path = ledger_path(case);
+        let lines: Vec<String> = fs::read_to_string(&path).unwrap().lines().map(String::from).collect();
+        let mut prev = chain::from_hex(chain::split_hash(lines[seq - 2].as_bytes()).unwrap().1).unwrap();
+        let mut out: String = lines[..seq - 1].iter().map(|l| format!("{l}\n")).collect();
+        for (i, line) in lines.iter().enumerate().skip(seq - 1) {
+            let body = chain::body_of(line).unwrap().replacen("agent=a@s", "agent=b@s", 1);
+            let (line, next) = chain::record_line(&prev, i as u64 + 1, &body);
+            out.push_str(&line);
+            prev = next;
+        }
+        fs::write(&path, out).unwrap();
+        let n = lines.len();
+        fs::write(
+            case.join(LEDGER_DIR).join(HEAD_FILE),
+            format!("seq={n} hash={}\n", to_hex(&prev)),
+        )
+        .unwrap();
+        let tail_path = case.join(LEDGER_DIR).join(tail::TAIL_FILE);
+        let mut t: Tail = serde_json::from_slice(&fs::read(&tail_path).unwrap()).unwrap();
+        t.hash = to_hex(&prev);
+        t.save(&case.join(LEDGER_DIR)).unwrap();
+    }
+
+    #[test]
+    fn a_consistent_rewrite_under_a_signed_checkpoint_stops_the_append_even_with_the_tail_forged() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([action(1), action(2), action(3)]).unwrap();
+        // A checkpoint kept in the case (its signature is not this test's concern).
+        let (signed, _) = l.checkpoint("2026-12-05T00:00:00Z");
+        let cp_dir = dir.path().join(CHECKPOINTS_DIR);
+        fs::create_dir_all(&cp_dir).unwrap();
+        fs::write(cp_dir.join("000000000005.txt"), signed.render()).unwrap();
+        fs::write(cp_dir.join("000000000005.txt.minisig"), "untrusted comment: test\n").unwrap();
+        l.append([action(4)]).unwrap();
+        drop(l);
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([action(5)]).unwrap();
+        drop(l);
+        let trusted = Tail::load(&dir.path().join(LEDGER_DIR)).unwrap();
+        assert_eq!(
+            trusted.checked.len(),
+            1,
+            "the checkpoint is checked once, then remembered"
+        );
+
+        rewrite_consistently(dir.path(), 3);
+        match Ledger::open(&case, "c") {
+            Err(LedgerError::Contradicts { .. }) => {}
+            other => panic!("expected the checkpoint to be contradicted, got {:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn the_index_and_tail_are_rebuilt_from_the_ledger_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append((1..=20).map(action)).unwrap();
+        drop(l);
+        for f in [tail::TAIL_FILE, index::SORTED_FILE, index::RECENT_FILE] {
+            fs::remove_file(dir.path().join(LEDGER_DIR).join(f)).unwrap();
+        }
+        let mut l = Ledger::open(&case, "c").unwrap();
+        let a = l.append((1..=21).map(action)).unwrap();
+        assert_eq!((a.new, a.already), (1, 20));
+        drop(l);
+        // The index files damaged under a tail that names them: rebuilt too.
+        fs::write(dir.path().join(LEDGER_DIR).join(index::SORTED_FILE), b"agaidx01").unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        assert_eq!(l.append((1..=21).map(action)).unwrap().already, 21);
+        drop(l);
+        // The tree the tail carries gives the same checkpoint as the ledger's records.
+        let l = Ledger::open(&case, "c").unwrap();
+        let (lines, _) = read(dir.path()).unwrap();
+        let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        let from_lines = agaudit_verify::checkpoint::Checkpoint::of_ledger("c", &raw, raw.len() as u64, "t").unwrap();
+        assert_eq!(l.checkpoint("t").0, from_lines);
+    }
+
+    #[test]
+    fn a_batch_larger_than_a_chunk_is_written_whole_and_its_tree_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        let big = |n: u32| Record {
+            fields: vec![("agent", format!("a@s{n}")), ("command", "x".repeat(BATCH_CHUNK / 3))],
+            ..action(n)
+        };
+        assert_eq!(l.append((1..=10).map(big)).unwrap().new, 10);
+        let (lines, v) = read(dir.path()).unwrap();
+        assert_eq!((lines.len(), v.last_seq), (12, 12));
+        let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        let whole = agaudit_verify::checkpoint::Checkpoint::of_ledger("c", &raw, 12, "t").unwrap();
+        assert_eq!(l.checkpoint("t").0, whole);
+    }
+
+    #[test]
+    fn a_torn_tail_after_the_tail_is_recovered_and_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([action(1)]).unwrap();
+        let before = tail_files(dir.path());
+        let short = fs::read(ledger_path(dir.path())).unwrap().len();
+        l.append([action(2)]).unwrap();
+        drop(l);
+        let grown = fs::read(ledger_path(dir.path())).unwrap();
+        fs::write(ledger_path(dir.path()), &grown[..short + 40]).unwrap();
+        put_back(&before);
+        let mut l = Ledger::open(&case, "c").unwrap();
+        let torn = l.recovered().expect("the torn record is found").clone();
+        assert_eq!((torn.offset, torn.len, torn.line), (short as u64, 40, 4));
+        assert_eq!(l.append([action(2)]).unwrap().new, 1);
+        let (lines, v) = read(dir.path()).unwrap();
+        assert!(v.torn.is_none());
+        assert!(lines[3].contains("note=torn_tail_recovered"), "{}", lines[3]);
     }
 }
