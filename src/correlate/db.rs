@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use arrow_array::RecordBatch;
 
 use super::Access;
-use super::spans::SpanIndex;
+use super::spans::{SpanIndex, Texts};
 use crate::policy::{Class, Owner, Policy, PrincipalKind};
 use crate::table::actions::{Conf, EvidenceTable};
 use crate::table::db_events::DbEventsView;
@@ -86,6 +86,7 @@ pub fn accesses(
     // Both lookups repeat for every row of a session: once per distinct value.
     let mut owners: HashMap<&str, Option<Owner<'_>>> = HashMap::new();
     let mut app_names: HashMap<&str, Option<Who>> = HashMap::new();
+    let mut texts = Texts::default();
     for i in 0..v.num_rows {
         let ts_ns = v.ts.get(i).map(|t| t * 1000);
         let principal = v.db_user.get(i).map(str::to_string);
@@ -118,24 +119,24 @@ pub fn accesses(
             command: v.command.get(i).map(str::to_string),
             source_outcome: v.outcome.get(i).into(),
             evidence_table: EvidenceTable::DbEvents,
-            evidence_file: v.source_file.get(i).to_string(),
+            evidence_file: texts.intern(v.source_file.get(i)),
             evidence_line: v.source_line.get(i),
-            evidence_blake3: v.source_blake3.get(i).to_string(),
+            evidence_blake3: texts.intern(v.source_blake3.get(i)),
             evidence_row_hash: read::row_hash(batch, i),
             ..Access::default()
         };
         if let Some((k, c)) = chain {
             let s = &index.spans[k];
-            a.trace_id = Some(s.trace_hex.clone());
-            a.span_id = Some(s.id_hex.clone());
-            a.tool.clone_from(&c.tool);
-            a.mcp_server.clone_from(&c.mcp_server);
+            a.trace_id = Some(s.trace_hex());
+            a.span_id = Some(s.id_hex());
+            a.tool = c.owned_tool();
+            a.mcp_server = c.owned_server();
             a.corroboration.push(s.reference());
             if let Some(agent_span) = c.agent_span {
                 a.corroboration.push(index.spans[agent_span].reference());
             }
         }
-        let trace_agent = chain.and_then(|(_, c)| c.agent.clone());
+        let trace_agent = chain.and_then(|(_, c)| c.owned_agent());
         let sp = traced.map_or("", |t| t.1);
         let named_by = chain.map_or_else(|| "its span chain names the agent".to_string(), |(_, c)| c.named_by());
         let via_trace = |sp: &str| format!("sqlcommenter traceparent → span {sp} → {named_by}");
@@ -193,17 +194,17 @@ pub fn accesses(
                         let k = c[0];
                         let sp = &index.spans[k];
                         let chain = &index.chains[k];
-                        a.tool.clone_from(&chain.tool);
-                        a.mcp_server.clone_from(&chain.mcp_server);
-                        a.trace_id = Some(sp.trace_hex.clone());
-                        a.span_id = Some(sp.id_hex.clone());
+                        a.tool = chain.owned_tool();
+                        a.mcp_server = chain.owned_server();
+                        a.trace_id = Some(sp.trace_hex());
+                        a.span_id = Some(sp.id_hex());
                         a.corroboration.push(sp.reference());
                         (
-                            chain.agent.clone(),
+                            chain.owned_agent(),
                             Conf::Approximate,
                             format!(
                                 "inferred: no application_name and no trace context; the only database span overlapping it in time is {}",
-                                sp.id_hex
+                                sp.id_hex()
                             ),
                         )
                     }

@@ -206,7 +206,7 @@ fn batch_accesses(
             _ => None,
         };
         let chain = call.map(|k| &index.chains[k]);
-        let span_agent = chain.and_then(|c| c.agent.clone());
+        let span_agent = chain.and_then(|c| c.owned_agent());
         let renamed = v.new_path.get(i).map(|n| format!(" to {n}")).unwrap_or_default();
         let outcome = outcome_of(v.result.get(i), kind);
         let what = format!("kernel: {ev}{renamed} by {} pid {pid} ({outcome})", v.comm.get(i));
@@ -224,20 +224,20 @@ fn batch_accesses(
             ts: at,
             agent: who,
             principal: Some(format!("uid {uid}")),
-            tool: chain.and_then(|c| c.tool.clone()),
-            mcp_server: chain.and_then(|c| c.mcp_server.clone()),
+            tool: chain.and_then(|c| c.owned_tool()),
+            mcp_server: chain.and_then(|c| c.owned_server()),
             resource,
             class,
             command: Some(ev.to_string()),
             source_outcome: outcome,
             conf,
             reason: format!("{what}; {reason}; outcome from the kernel"),
-            trace_id: call.map(|k| index.spans[k].trace_hex.clone()),
-            span_id: call.map(|k| index.spans[k].id_hex.clone()),
+            trace_id: call.map(|k| index.spans[k].trace_hex()),
+            span_id: call.map(|k| index.spans[k].id_hex()),
             evidence_table: EvidenceTable::KernelEvents,
-            evidence_file: v.source.file.get(i).to_string(),
+            evidence_file: v.source.file.get(i).into(),
             evidence_line: v.source.line.get(i),
-            evidence_blake3: v.source.blake3.get(i).to_string(),
+            evidence_blake3: v.source.blake3.get(i).into(),
             evidence_row_hash: read::row_hash(b, i),
             corroboration,
             dedupe: None,

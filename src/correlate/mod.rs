@@ -21,6 +21,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use self::spans::{Reference, Text};
 use crate::case::{Case, IngestManifest};
 use crate::ledger::{Appended, Ledger, Record, RecordKind};
 use crate::policy::{Class, Judgement, Policy};
@@ -81,11 +82,12 @@ pub struct Access {
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
     pub evidence_table: EvidenceTable,
-    pub evidence_file: String,
+    /// Shared by the rows of a batch.
+    pub evidence_file: Text,
     pub evidence_line: u64,
-    pub evidence_blake3: String,
+    pub evidence_blake3: Text,
     pub evidence_row_hash: String,
-    pub corroboration: Vec<String>,
+    pub corroboration: Vec<Reference>,
     /// Same access seen in several rows (one statement in several log formats).
     pub dedupe: Option<u128>,
 }
@@ -192,25 +194,22 @@ pub fn run(
         return Ok((summary, recovered));
     }
 
+    // Each evidence batch is turned into spans or accesses as it is decoded and dropped:
+    // neither table is ever held whole.
     progress.set_message("spans");
-    let span_batches = read::evidence(case_root, manifest, SpanRow::TABLE)?;
-    let index = spans::SpanIndex::build(&span_batches, policy)?;
-    progress.inc(rows_of(&span_batches));
-    drop(span_batches);
+    let spans = read::evidence_map(case_root, manifest, SpanRow::TABLE, |b| {
+        progress.inc(b.num_rows() as u64);
+        spans::read_batch(b).map_err(CorrelateError::from)
+    })?;
+    let index = spans::SpanIndex::build(spans, policy);
     let db_spans = db::DbSpans::new(&index);
     let claims = claims(case_root, manifest)?;
 
     progress.set_message("db_events");
-    let db_batches = read::evidence(case_root, manifest, DbEvent::TABLE)?;
-    let per_batch: Vec<Vec<Access>> = db_batches
-        .par_iter()
-        .map(|b| {
-            let accesses = db::accesses(b, &index, &db_spans, policy);
-            progress.inc(b.num_rows() as u64);
-            accesses
-        })
-        .collect::<Result<_, _>>()?;
-    drop(db_batches);
+    let per_batch: Vec<Vec<Access>> = read::evidence_map(case_root, manifest, DbEvent::TABLE, |b| {
+        progress.inc(b.num_rows() as u64);
+        db::accesses(b, &index, &db_spans, policy).map_err(CorrelateError::from)
+    })?;
 
     let mut summary = Summary {
         policy_blake3: policy_blake3.to_string(),
@@ -219,14 +218,20 @@ pub fn run(
     // Fold the same statement logged in several formats into its first row.
     let mut accesses: Vec<Access> = Vec::new();
     let mut first: HashMap<u128, usize> = HashMap::new();
-    let mut traced_spans: HashSet<(String, String)> = HashSet::new();
+    let mut traced_spans: HashSet<(u128, u64)> = HashSet::new();
     for a in per_batch.into_iter().flatten() {
-        if let (Some(t), Some(s)) = (&a.trace_id, &a.span_id) {
-            traced_spans.insert((t.clone(), s.clone()));
+        if let (Some(t), Some(s)) = (&a.trace_id, &a.span_id)
+            && let (Some(t), Some(s)) = (spans::parse_trace(t), spans::parse_span(s))
+        {
+            traced_spans.insert((t, s));
         }
         match a.dedupe.and_then(|k| first.get(&k).copied()) {
             Some(i) => {
-                let r = format!("db_events:{}:{}", a.evidence_file, a.evidence_line);
+                let r = Reference {
+                    table: EvidenceTable::DbEvents,
+                    file: a.evidence_file.clone(),
+                    line: a.evidence_line,
+                };
                 accesses[i].corroboration.push(r);
                 summary.duplicates_folded += 1;
             }
@@ -389,14 +394,14 @@ fn qualify_tables(accesses: &mut [Access]) {
 
 /// Accesses seen only in telemetry: outgoing network calls, and database spans whose
 /// statement no pgAudit row shows. Their outcome is the span's own word: never `attributed`.
-fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, policy: &Policy) -> Vec<Access> {
+fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(u128, u64)>, policy: &Policy) -> Vec<Access> {
     let mut out = Vec::new();
     for (i, s) in index.spans.iter().enumerate() {
         let is_db = s.is_db_client();
         if !(is_db || s.is_network_client()) {
             continue;
         }
-        if is_db && traced.contains(&(s.trace_hex.clone(), s.id_hex.clone())) {
+        if is_db && traced.contains(&(s.trace, s.id)) {
             continue;
         }
         let chain = &index.chains[i];
@@ -410,11 +415,15 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
                 .map(str::to_string)
                 .or(address.clone())
                 .unwrap_or("unknown-server".into());
-            [Some(server), s.db_namespace.clone(), s.db_collection.clone()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("/")
+            [
+                Some(server.as_str()),
+                s.db_namespace.as_deref(),
+                s.db_collection.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("/")
         } else {
             endpoint.map_or_else(
                 || format!("tcp://{}", address.clone().unwrap_or_default()),
@@ -437,13 +446,17 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
         }
         out.push(Access {
             ts: s.start,
-            agent: chain.agent.clone(),
+            agent: chain.owned_agent(),
             principal: s.service.as_ref().map(|n| format!("service {n}")),
-            tool: chain.tool.clone(),
-            mcp_server: chain.mcp_server.clone(),
+            tool: chain.owned_tool(),
+            mcp_server: chain.owned_server(),
             resource,
             class: if is_db { Class::Write } else { Class::Network },
-            command: if is_db { s.name.clone() } else { Some("connect".into()) },
+            command: if is_db {
+                s.name.as_deref().map(str::to_string)
+            } else {
+                Some("connect".into())
+            },
             source_outcome: if s.status == SpanStatus::Error {
                 SourceOutcome::Error
             } else {
@@ -457,8 +470,8 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(String, String)>, p
             reason: format!(
                 "{what}; {who}; outcome from telemetry only (no database or kernel record corroborates it)"
             ),
-            trace_id: Some(s.trace_hex.clone()),
-            span_id: Some(s.id_hex.clone()),
+            trace_id: Some(s.trace_hex()),
+            span_id: Some(s.id_hex()),
             evidence_table: EvidenceTable::Spans,
             evidence_file: s.source_file.clone(),
             evidence_line: s.source_line,
@@ -534,11 +547,14 @@ fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>
         trace_id: a.trace_id.clone(),
         span_id: a.span_id.clone(),
         evidence_table: a.evidence_table,
-        evidence_file: a.evidence_file.clone(),
+        evidence_file: a.evidence_file.to_string(),
         evidence_line: a.evidence_line,
-        evidence_blake3: a.evidence_blake3.clone(),
+        evidence_blake3: a.evidence_blake3.to_string(),
         evidence_row_hash: a.evidence_row_hash.clone(),
-        corroboration: (!a.corroboration.is_empty()).then(|| a.corroboration.join(" ")),
+        corroboration: (!a.corroboration.is_empty()).then(|| {
+            let refs: Vec<String> = a.corroboration.iter().map(Reference::to_string).collect();
+            refs.join(" ")
+        }),
     }
 }
 

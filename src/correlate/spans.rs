@@ -5,13 +5,19 @@
 //! is resolved once to the nearest ancestor-or-self naming an agent, a tool and an MCP server.
 //! Cycles and absurd depths in hostile input stop the walk instead of looping.
 //!
+//! A case holds millions of spans whose text repeats (the source file and its blake3, agent,
+//! session, tool, server and database names): each batch's distinct values are kept once, as
+//! shared [`Text`], and the hex ids are derived from the parsed ids instead of kept beside them.
+//!
 //! In: `spans` record batches. Out: [`SpanIndex`] (compact, shared read-only across threads).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 
 use crate::policy::{Policy, PrincipalKind};
+use crate::table::actions::EvidenceTable;
 use crate::table::declare::TableError;
 use crate::table::read;
 use crate::table::spans::{Semconv, SpanKind, SpanStatus, SpansView};
@@ -19,35 +25,53 @@ use crate::table::spans::{Semconv, SpanKind, SpanStatus, SpansView};
 /// Deeper chains than this are cut (no real trace nests so deep; a hostile one might loop).
 const MAX_DEPTH: usize = 64;
 
+/// Text a span shares with others (one allocation per distinct value of a batch).
+pub type Text = Arc<str>;
+
+/// A row of evidence that corroborates an action: `TABLE:FILE:LINE` when written out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub table: EvidenceTable,
+    pub file: Text,
+    pub line: u64,
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.table.name(), self.file, self.line)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Span {
     pub trace: u128,
     pub id: u64,
     pub parent: Option<u64>,
-    pub trace_hex: String,
-    pub id_hex: String,
-    pub name: Option<String>,
+    /// The ids as stored, when they are not the lower-case hex of `trace` and `id` (the usual
+    /// case, so nothing is kept).
+    pub stored_hex: Option<Box<(String, String)>>,
+    pub name: Option<Text>,
     pub kind: SpanKind,
     pub status: SpanStatus,
-    pub agent: Option<String>,
-    pub session: Option<String>,
-    pub tool: Option<String>,
-    pub mcp_server: Option<String>,
-    pub mcp_method: Option<String>,
-    pub db_system: Option<String>,
-    pub db_namespace: Option<String>,
-    pub db_collection: Option<String>,
-    pub server_address: Option<String>,
+    pub agent: Option<Text>,
+    pub session: Option<Text>,
+    pub tool: Option<Text>,
+    pub mcp_server: Option<Text>,
+    pub mcp_method: Option<Text>,
+    pub db_system: Option<Text>,
+    pub db_namespace: Option<Text>,
+    pub db_collection: Option<Text>,
+    pub server_address: Option<Text>,
     pub server_port: Option<i32>,
     pub start: Option<i64>,
     pub end: Option<i64>,
     /// The OS process that emitted the span (resource attribute process.pid).
     pub pid: Option<i64>,
     /// Resource attribute service.name.
-    pub service: Option<String>,
-    pub source_file: String,
+    pub service: Option<Text>,
+    pub source_file: Text,
     pub source_line: u64,
-    pub source_blake3: String,
+    pub source_blake3: Text,
     /// Only for spans that can be an action's own evidence (client spans).
     pub row_hash: Option<String>,
 }
@@ -71,22 +95,42 @@ impl Span {
         self.kind == SpanKind::Server && self.mcp_method.as_deref() == Some("tools/call")
     }
 
-    pub fn reference(&self) -> String {
-        format!("spans:{}:{}", self.source_file, self.source_line)
+    pub fn reference(&self) -> Reference {
+        Reference {
+            table: EvidenceTable::Spans,
+            file: self.source_file.clone(),
+            line: self.source_line,
+        }
+    }
+
+    /// The trace id as stored.
+    pub fn trace_hex(&self) -> String {
+        match &self.stored_hex {
+            Some(ids) => ids.0.clone(),
+            None => format!("{:032x}", self.trace),
+        }
+    }
+
+    /// The span id as stored.
+    pub fn id_hex(&self) -> String {
+        match &self.stored_hex {
+            Some(ids) => ids.1.clone(),
+            None => format!("{:016x}", self.id),
+        }
     }
 }
 
 /// What a span's chain of ancestors says about who and what.
 #[derive(Debug, Clone, Default)]
 pub struct Chain {
-    pub agent: Option<(String, Option<String>)>,
+    pub agent: Option<(Text, Option<Text>)>,
     /// The span that named the agent.
     pub agent_span: Option<usize>,
     /// Set when the agent comes from a service the policy says is its own, not from a span's
     /// own attributes: that service's name.
-    pub via_service: Option<String>,
-    pub tool: Option<String>,
-    pub mcp_server: Option<String>,
+    pub via_service: Option<Text>,
+    pub tool: Option<Text>,
+    pub mcp_server: Option<Text>,
 }
 
 pub struct SpanIndex {
@@ -103,13 +147,31 @@ pub fn parse_span(hex: &str) -> Option<u64> {
     (hex.len() == 16).then(|| u64::from_str_radix(hex, 16).ok()).flatten()
 }
 
+/// Owned copies of a chain's text, for an access (which outlives the index).
+fn owned(t: &Option<Text>) -> Option<String> {
+    t.as_deref().map(str::to_string)
+}
+
 impl Chain {
+    /// The agent and session the chain names.
+    pub fn owned_agent(&self) -> Option<(String, Option<String>)> {
+        self.agent.as_ref().map(|(a, s)| (a.to_string(), owned(s)))
+    }
+
+    pub fn owned_tool(&self) -> Option<String> {
+        owned(&self.tool)
+    }
+
+    pub fn owned_server(&self) -> Option<String> {
+        owned(&self.mcp_server)
+    }
+
     /// How the chain came to name its agent, for reasons.
     pub fn named_by(&self) -> String {
         match &self.via_service {
             Some(service) => format!(
                 "its span chain's service.name {service} is, by the policy, {}'s own",
-                self.agent.as_ref().map_or("?", |a| a.0.as_str())
+                self.agent.as_ref().map_or("?", |a| &*a.0)
             ),
             None => "its span chain names the agent".to_string(),
         }
@@ -117,28 +179,32 @@ impl Chain {
 }
 
 impl SpanIndex {
-    pub fn build(batches: &[RecordBatch], policy: &Policy) -> Result<SpanIndex, TableError> {
-        let mut spans = Vec::new();
+    /// The index over the spans of every batch ([`read_batch`] of each, in evidence order).
+    pub fn build(batches: Vec<Vec<Span>>, policy: &Policy) -> SpanIndex {
+        // Moved batch by batch into room reserved once: a batch is freed as soon as it is moved,
+        // so the spans never exist twice.
+        let mut spans = Vec::with_capacity(batches.iter().map(Vec::len).sum());
         for batch in batches {
-            read_batch(batch, &mut spans)?;
+            spans.extend(batch);
         }
         let mut by_id = HashMap::with_capacity(spans.len());
         for (i, s) in spans.iter().enumerate() {
             // The first occurrence wins: the same span exported twice is one span.
             by_id.entry((s.trace, s.id)).or_insert(i);
         }
-        let mut owners: HashMap<&str, Option<String>> = HashMap::new();
+        let mut owners: HashMap<&str, Option<Text>> = HashMap::new();
         for s in &spans {
             if let Some(service) = s.service.as_deref() {
                 owners.entry(service).or_insert_with(|| {
                     policy
                         .owner(PrincipalKind::Service, service)
-                        .map(|o| o.agent.to_string())
+                        .map(|o| Text::from(o.agent))
                 });
             }
         }
         let chains = (0..spans.len()).map(|i| resolve(&spans, &by_id, &owners, i)).collect();
-        Ok(SpanIndex { spans, by_id, chains })
+        drop(owners);
+        SpanIndex { spans, by_id, chains }
     }
 
     pub fn find(&self, trace: &str, span: &str) -> Option<usize> {
@@ -150,21 +216,21 @@ impl SpanIndex {
 fn resolve(
     spans: &[Span],
     by_id: &HashMap<(u128, u64), usize>,
-    owners: &HashMap<&str, Option<String>>,
+    owners: &HashMap<&str, Option<Text>>,
     start: usize,
 ) -> Chain {
     let mut chain = Chain::default();
     let mut at = Some(start);
     // The nearest span whose service is an agent's own, used when no span names an agent.
-    let mut by_service: Option<(usize, String, String)> = None;
+    let mut by_service: Option<(usize, Text, Text)> = None;
     for _ in 0..MAX_DEPTH {
         let Some(i) = at else { break };
         let s = &spans[i];
         if by_service.is_none()
-            && let Some(service) = s.service.as_deref()
-            && let Some(Some(agent)) = owners.get(service)
+            && let Some(service) = &s.service
+            && let Some(Some(agent)) = owners.get(service.as_ref())
         {
-            by_service = Some((i, agent.clone(), service.to_string()));
+            by_service = Some((i, agent.clone(), service.clone()));
         }
         if chain.agent.is_none()
             && let Some(agent) = &s.agent
@@ -193,10 +259,21 @@ fn resolve(
     chain
 }
 
-fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), TableError> {
+/// The distinct text values of one batch, each allocated once.
+#[derive(Default)]
+pub struct Texts<'a>(HashMap<&'a str, Text>);
+
+impl<'a> Texts<'a> {
+    pub fn intern(&mut self, s: &'a str) -> Text {
+        self.0.entry(s).or_insert_with(|| Text::from(s)).clone()
+    }
+}
+
+/// The spans of one batch, each distinct text value allocated once.
+pub fn read_batch(batch: &RecordBatch) -> Result<Vec<Span>, TableError> {
     let v = SpansView::of(batch)?;
-    let owned = |s: Option<&str>| s.map(str::to_string);
-    let semconv = |c: Semconv, i: usize| owned(v.semconv[c as usize].get(i));
+    let mut texts = Texts::default();
+    let mut out = Vec::with_capacity(v.num_rows);
     for i in 0..v.num_rows {
         let (Some(trace), Some(id)) = (v.trace_id.get(i), v.span_id.get(i)) else {
             continue;
@@ -204,32 +281,38 @@ fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), TableError
         let (Some(t), Some(sp)) = (parse_trace(trace), parse_span(id)) else {
             continue;
         };
+        let lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let canonical = lower_hex(trace) && lower_hex(id);
+        let semconv = |c: Semconv| v.semconv[c as usize].get(i);
         let mut span = Span {
             trace: t,
             id: sp,
             parent: v.parent_span_id.get(i).and_then(parse_span),
-            trace_hex: trace.to_string(),
-            id_hex: id.to_string(),
-            name: owned(v.name.get(i)),
+            stored_hex: (!canonical).then(|| Box::new((trace.to_string(), id.to_string()))),
+            name: v.name.get(i).map(|x| texts.intern(x)),
             kind: v.kind.get(i),
             status: v.status.get(i),
-            agent: owned(v.agent.get(i)),
-            session: owned(v.session.get(i)),
-            tool: owned(v.tool.get(i)).or_else(|| semconv(Semconv::ToolName, i)),
-            mcp_server: owned(v.server.get(i)),
-            mcp_method: semconv(Semconv::McpMethod, i),
-            db_system: semconv(Semconv::DbSystem, i),
-            db_namespace: semconv(Semconv::DbNamespace, i),
-            db_collection: semconv(Semconv::DbCollection, i),
-            server_address: semconv(Semconv::ServerAddress, i),
+            agent: v.agent.get(i).map(|x| texts.intern(x)),
+            session: v.session.get(i).map(|x| texts.intern(x)),
+            tool: v
+                .tool
+                .get(i)
+                .or_else(|| semconv(Semconv::ToolName))
+                .map(|x| texts.intern(x)),
+            mcp_server: v.server.get(i).map(|x| texts.intern(x)),
+            mcp_method: semconv(Semconv::McpMethod).map(|x| texts.intern(x)),
+            db_system: semconv(Semconv::DbSystem).map(|x| texts.intern(x)),
+            db_namespace: semconv(Semconv::DbNamespace).map(|x| texts.intern(x)),
+            db_collection: semconv(Semconv::DbCollection).map(|x| texts.intern(x)),
+            server_address: semconv(Semconv::ServerAddress).map(|x| texts.intern(x)),
             server_port: v.server_port.get(i),
             start: v.start_time.get(i),
             end: v.end_time.get(i),
             pid: v.process_pid.get(i),
-            service: owned(v.service_name.get(i)),
-            source_file: v.source.file.get(i).to_string(),
+            service: v.service_name.get(i).map(|x| texts.intern(x)),
+            source_file: texts.intern(v.source.file.get(i)),
             source_line: v.source.line.get(i),
-            source_blake3: v.source.blake3.get(i).to_string(),
+            source_blake3: texts.intern(v.source.blake3.get(i)),
             row_hash: None,
         };
         if span.is_db_client() || span.is_network_client() {
@@ -237,7 +320,7 @@ fn read_batch(batch: &RecordBatch, out: &mut Vec<Span>) -> Result<(), TableError
         }
         out.push(span);
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -245,13 +328,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_batch_keeps_each_text_once_and_ids_as_stored() {
+        use crate::table::declare::SourceFile;
+        use crate::table::spans::{SpanRow, SpansBuilder};
+        let file = SourceFile {
+            file: "traces.jsonl".into(),
+            blake3: "ab".repeat(32),
+            ..SourceFile::default()
+        };
+        let trace = "0af7651916cd43dd8448eb211c80319c";
+        let mut b = SpansBuilder::new();
+        for (line, span) in [(1, "b7ad6b7169203331"), (2, "00F067AA0BA902B7")] {
+            b.append(&SpanRow {
+                trace_id: Some(trace.into()),
+                span_id: Some(span.into()),
+                agent: Some("release-bot".into()),
+                source: file.at(line),
+                ..Default::default()
+            });
+        }
+        let spans = read_batch(&b.finish().unwrap()).unwrap();
+        assert_eq!(spans.len(), 2);
+        assert!(Arc::ptr_eq(&spans[0].source_file, &spans[1].source_file));
+        assert!(Arc::ptr_eq(
+            spans[0].agent.as_ref().unwrap(),
+            spans[1].agent.as_ref().unwrap()
+        ));
+        assert_eq!(
+            (spans[0].trace_hex(), spans[0].id_hex()),
+            (trace.into(), "b7ad6b7169203331".into())
+        );
+        assert!(spans[0].stored_hex.is_none(), "lower-case ids are derived, not kept");
+        assert_eq!(spans[1].id_hex(), "00F067AA0BA902B7", "other ids are kept as stored");
+        assert_eq!(spans[1].reference().to_string(), "spans:traces.jsonl:2");
+    }
+
+    #[test]
     fn a_service_of_an_agents_own_names_the_agent_when_no_span_does() {
         let span = |id: u64, parent: Option<u64>, service: &str, agent: Option<&str>| Span {
             trace: 1,
             id,
             parent,
-            service: Some(service.to_string()),
-            agent: agent.map(str::to_string),
+            service: Some(service.into()),
+            agent: agent.map(Text::from),
             ..Span::default()
         };
         let spans = vec![
@@ -259,7 +378,7 @@ mod tests {
             span(2, Some(1), "pg-client", None),
         ];
         let by_id: HashMap<(u128, u64), usize> = spans.iter().enumerate().map(|(i, s)| ((s.trace, s.id), i)).collect();
-        let mut owners: HashMap<&str, Option<String>> = HashMap::new();
+        let mut owners: HashMap<&str, Option<Text>> = HashMap::new();
         owners.insert("release-worker", Some("release-bot".into()));
         owners.insert("pg-client", None);
         let chain = resolve(&spans, &by_id, &owners, 1);

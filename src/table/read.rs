@@ -41,6 +41,21 @@ pub enum ReadError {
 
 /// Every batch of the evidence table `table`, part by part in manifest order.
 pub fn evidence(case_root: &Path, manifest: &IngestManifest, table: &str) -> Result<Vec<RecordBatch>, ReadError> {
+    evidence_map(case_root, manifest, table, |b| Ok::<_, ReadError>(b.clone()))
+}
+
+/// What `each` makes of every batch of the evidence table `table`, in the order of
+/// [`evidence`]: each batch is dropped once `each` returns, so the table is never held whole.
+pub fn evidence_map<T, E>(
+    case_root: &Path,
+    manifest: &IngestManifest,
+    table: &str,
+    each: impl Fn(&RecordBatch) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E>
+where
+    T: Send,
+    E: From<ReadError> + Send,
+{
     let prefix = format!("parquet/{table}/");
     let mut paths: Vec<&str> = Vec::new();
     for file in &manifest.files {
@@ -50,7 +65,7 @@ pub fn evidence(case_root: &Path, manifest: &IngestManifest, table: &str) -> Res
             }
         }
     }
-    let parts: Vec<Vec<RecordBatch>> = paths
+    let parts: Vec<Vec<T>> = paths
         .par_iter()
         .map(|rel| {
             let path = case_root.join(rel);
@@ -58,11 +73,14 @@ pub fn evidence(case_root: &Path, manifest: &IngestManifest, table: &str) -> Res
                 path: path.clone(),
                 source,
             })?;
-            part(file, &path)
+            part_map(file, &path, &each)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, E>>()?;
     Ok(parts.into_iter().flatten().collect())
 }
+
+/// Rows per batch read back.
+const BATCH_ROWS: usize = 64 * 1024;
 
 /// Every batch of a table agaudit derived from the case (actions, findings): all the Parquet
 /// parts under CASE/parquet/TABLE/, in path order. Empty when the table was never written.
@@ -99,16 +117,36 @@ pub fn actions(case_root: &Path) -> Result<Vec<RecordBatch>, ReadError> {
 }
 
 fn part(file: File, path: &Path) -> Result<Vec<RecordBatch>, ReadError> {
+    part_map(file, path, |b| Ok::<_, ReadError>(b.clone()))
+}
+
+/// What `each` makes of every batch of one Parquet part, in order: batches are decoded one
+/// after the other and handed to `each` on any core as they come.
+fn part_map<T: Send, E: From<ReadError> + Send>(
+    file: File,
+    path: &Path,
+    each: impl Fn(&RecordBatch) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
     let decode = |source| ReadError::Decode {
         path: path.to_path_buf(),
         source,
     };
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(64 * 1024).build())
+        .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
         .map_err(decode)?;
-    reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| decode(parquet::errors::ParquetError::from(e)))
+    let mut made: Vec<(usize, Result<T, E>)> = reader
+        .enumerate()
+        .par_bridge()
+        .map(|(i, batch)| {
+            let made = match batch {
+                Ok(b) => each(&b),
+                Err(e) => Err(decode(parquet::errors::ParquetError::from(e)).into()),
+            };
+            (i, made)
+        })
+        .collect();
+    made.sort_unstable_by_key(|(i, _)| *i);
+    made.into_iter().map(|(_, m)| m).collect()
 }
 
 /// The row hash of row `i` of `batch` (agaudit_verify::row specifies it, for any storage).
