@@ -215,16 +215,35 @@ pub fn run(
         policy_blake3: policy_blake3.to_string(),
         ..Summary::default()
     };
-    // Fold the same statement logged in several formats into its first row.
-    let mut accesses: Vec<Access> = Vec::new();
+    // The database spans some pgAudit row reached: the others are accesses of their own.
+    let traced_spans: HashSet<(u128, u64)> = per_batch
+        .iter()
+        .flatten()
+        .filter_map(|a| {
+            Some((
+                spans::parse_trace(a.trace_id.as_ref()?)?,
+                spans::parse_span(a.span_id.as_ref()?)?,
+            ))
+        })
+        .collect();
+    let telemetry_only = span_accesses(&index, &traced_spans, policy);
+    drop(traced_spans);
+    progress.set_message("kernel_events");
+    let lineages = kernel::lineages(&read::evidence(case_root, manifest, ProcessRow::TABLE)?)?;
+    let kernel_batches = read::evidence(case_root, manifest, KernelEventRow::TABLE)?;
+    let (kernel_accesses, skipped) = kernel::accesses(&kernel_batches, &lineages, &index, policy)?;
+    progress.inc(rows_of(&kernel_batches));
+    drop(kernel_batches);
+    summary.kernel_not_actions = skipped;
+    // Every access is resolved: the rest is done without the spans.
+    drop((db_spans, index));
+
+    // Fold the same statement logged in several formats into its first row, into room
+    // reserved once (a million accesses are not copied to grow).
+    let db_rows: usize = per_batch.iter().map(Vec::len).sum();
+    let mut accesses: Vec<Access> = Vec::with_capacity(db_rows + telemetry_only.len() + kernel_accesses.len());
     let mut first: HashMap<u128, usize> = HashMap::new();
-    let mut traced_spans: HashSet<(u128, u64)> = HashSet::new();
     for a in per_batch.into_iter().flatten() {
-        if let (Some(t), Some(s)) = (&a.trace_id, &a.span_id)
-            && let (Some(t), Some(s)) = (spans::parse_trace(t), spans::parse_span(s))
-        {
-            traced_spans.insert((t, s));
-        }
         match a.dedupe.and_then(|k| first.get(&k).copied()) {
             Some(i) => {
                 let r = Reference {
@@ -243,16 +262,10 @@ pub fn run(
             }
         }
     }
+    drop(first);
     qualify_tables(&mut accesses);
-    accesses.extend(span_accesses(&index, &traced_spans, policy));
-    progress.set_message("kernel_events");
-    let lineages = kernel::lineages(&read::evidence(case_root, manifest, ProcessRow::TABLE)?)?;
-    let kernel_batches = read::evidence(case_root, manifest, KernelEventRow::TABLE)?;
-    let (kernel_accesses, skipped) = kernel::accesses(&kernel_batches, &lineages, &index, policy)?;
-    progress.inc(rows_of(&kernel_batches));
-    drop(kernel_batches);
+    accesses.extend(telemetry_only);
     accesses.extend(kernel_accesses);
-    summary.kernel_not_actions = skipped;
     progress.set_message("judging");
     accesses.par_sort_by(|a, b| {
         (a.ts, &a.evidence_file, a.evidence_line, a.evidence_table).cmp(&(
@@ -271,8 +284,6 @@ pub fn run(
             action_row(&a, j, &claims, policy.is_production(&a.resource))
         })
         .collect();
-    // What the rows were made from is not needed for writing them.
-    drop((first, traced_spans, db_spans, index));
 
     let (mut by_conf, mut by_verdict, mut violations) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for r in &rows {

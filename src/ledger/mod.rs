@@ -393,6 +393,9 @@ pub struct Ledger<'c> {
     case: &'c Case,
     paths: Paths,
     file: File,
+    /// An append failed part-way and was cut back: this writer's state no longer matches the
+    /// file, so it appends nothing more.
+    failed: bool,
     state: State,
     pending_recovery: Option<Recovered>,
 }
@@ -892,6 +895,7 @@ impl<'c> Ledger<'c> {
             case,
             paths,
             file,
+            failed: false,
             state,
             pending_recovery: None,
         };
@@ -906,8 +910,8 @@ impl<'c> Ledger<'c> {
                 fields: vec![("case", case_id.to_string()), ("note", "opened".into())],
             };
             let mut batch = ledger.batch();
-            ledger.push(&mut batch, &opened.body(&mut Redact::default()));
-            ledger.write(batch)?;
+            ledger.push(&mut batch, &opened.body(&mut Redact::default()))?;
+            ledger.write(&mut batch)?;
         }
         Ok(ledger)
     }
@@ -979,10 +983,29 @@ impl<'c> Ledger<'c> {
         records: impl IntoIterator<Item = Record>,
         closing: Vec<(&'static str, String)>,
     ) -> Result<Appended, LedgerError> {
-        // Lines are rendered as records come (no record or body is held beyond its own turn)
-        // and written at the end with one fsync, so that a crash leaves at most a torn tail,
-        // never a batch cut at a line boundary.
+        // Lines are rendered as records come (no record or body is held beyond its own turn),
+        // written a chunk at a time, and synced once at the end; a crash leaves at most a torn
+        // tail, never a batch cut at a line boundary.
+        if self.failed {
+            return Err(io(&self.paths.ledger)(std::io::Error::other(
+                "an earlier append through this writer failed and was cut back; open the ledger again",
+            )));
+        }
         let mut batch = self.batch();
+        let filled = self.fill(&mut batch, records, closing);
+        if filled.is_err() {
+            self.abandon(&batch);
+        }
+        filled
+    }
+
+    /// The records of `append_closing` into `batch`, and the batch written.
+    fn fill(
+        &mut self,
+        batch: &mut Batch,
+        records: impl IntoIterator<Item = Record>,
+        closing: Vec<(&'static str, String)>,
+    ) -> Result<Appended, LedgerError> {
         let mut redact = Redact::default();
         let mut appended = Appended::default();
         if let Some(r) = &self.pending_recovery {
@@ -998,7 +1021,7 @@ impl<'c> Ledger<'c> {
                     ("torn_saved_to", format!("{LEDGER_DIR}/torn-{}.bin", r.offset)),
                 ],
             };
-            self.push(&mut batch, &note.body(&mut redact));
+            self.push(batch, &note.body(&mut redact))?;
         }
         for record in records {
             if record.kind == RecordKind::Policy {
@@ -1019,7 +1042,7 @@ impl<'c> Ledger<'c> {
                 continue;
             }
             appended.new += 1;
-            self.push_entry(&mut batch, &body, (key, d));
+            self.push_entry(batch, &body, (key, d))?;
         }
         // A signed checkpoint closes its own batch: a closing record after it would make every
         // signed checkpoint stale the moment it is written.
@@ -1034,7 +1057,7 @@ impl<'c> Ledger<'c> {
                 ts: crate::time::now(),
                 fields,
             };
-            self.push(&mut batch, &closing.body(&mut redact));
+            self.push(batch, &closing.body(&mut redact))?;
             self.write(batch)?;
             self.pending_recovery = None;
         }
@@ -1045,7 +1068,10 @@ impl<'c> Ledger<'c> {
     /// An empty batch starting at the current head.
     fn batch(&self) -> Batch {
         Batch {
-            out: Vec::new(),
+            out: String::new(),
+            start: self.state.offset,
+            carry: false,
+            synced: false,
             head: self.state.head,
             seq: self.state.seq,
             only_signed: true,
@@ -1053,41 +1079,61 @@ impl<'c> Ledger<'c> {
     }
 
     /// Adds a record to `batch` and its entry to the index (so a repeat later in the same batch
-    /// is skipped too).
-    fn push(&mut self, batch: &mut Batch, body: &str) {
-        self.push_entry(batch, body, entry(body));
+    /// is skipped too), writing the batch's pending lines once they fill a chunk.
+    fn push(&mut self, batch: &mut Batch, body: &str) -> Result<(), LedgerError> {
+        self.push_entry(batch, body, entry(body))
     }
 
-    fn push_entry(&mut self, batch: &mut Batch, body: &str, (key, d): (u128, u128)) {
+    fn push_entry(&mut self, batch: &mut Batch, body: &str, (key, d): (u128, u128)) -> Result<(), LedgerError> {
         self.state.index.insert(key, d);
         batch.push(body);
+        if batch.out.len() >= BATCH_CHUNK {
+            self.flush(batch, false)?;
+        }
+        Ok(())
     }
 
-    /// Writes a batch (one fsync), moves the head to its last record, then brings the
-    /// tree, the index, the head file and the tail up to it.
-    fn write(&mut self, batch: Batch) -> Result<(), LedgerError> {
-        let Batch { out, head, seq, .. } = batch;
-        // Each write but the last ends inside a record (a chunk's final newline goes out with
-        // the next chunk), so a crash between writes leaves a torn tail, which the next open
-        // recovers and records, never a batch cut cleanly at a record boundary.
-        let mut carry: &[u8] = b"";
-        for chunk in &out {
-            let (lines, newline) = chunk.as_bytes().split_at(chunk.len().saturating_sub(1));
-            write_all_of(&mut self.file, &mut [IoSlice::new(carry), IoSlice::new(lines)])
-                .map_err(io(&self.paths.ledger))?;
-            carry = newline;
+    /// Writes the batch's pending lines and moves the tree, the chain position and what the
+    /// tail tracks past them. Unless `last`, the final newline is held back and written with
+    /// the next lines, so the file ends inside a record between writes: a crash there leaves a
+    /// torn tail, which the next open recovers and records, never a batch cut cleanly at a
+    /// record boundary.
+    fn flush(&mut self, batch: &mut Batch, last: bool) -> Result<(), LedgerError> {
+        let out = std::mem::take(&mut batch.out);
+        let newline: &[u8] = if batch.carry { b"\n" } else { b"" };
+        let lines = if last {
+            out.as_bytes()
+        } else {
+            &out.as_bytes()[..out.len().saturating_sub(1)]
+        };
+        write_all_of(&mut self.file, &mut [IoSlice::new(newline), IoSlice::new(lines)])
+            .map_err(io(&self.paths.ledger))?;
+        batch.carry = !last && !out.is_empty();
+        let leaves = tree::leaves_of_ledger(out.as_bytes());
+        for (line, leaf) in out.as_bytes().split(|&b| b == b'\n').zip(&leaves) {
+            self.state.advance(line, leaf);
         }
-        self.file.write_all(carry).map_err(io(&self.paths.ledger))?;
+        Ok(())
+    }
+
+    /// After a failed append, cuts the ledger back to where the batch began, unless it was
+    /// already synced (a crash instead leaves a torn tail for the next open). Either way this
+    /// writer's state (its index, its tree) has moved past the file: it is not used again.
+    fn abandon(&mut self, batch: &Batch) {
+        if !batch.synced {
+            let _ = self.file.set_len(batch.start);
+        }
+        self.failed = true;
+    }
+
+    /// Writes what remains of a batch, syncs it, then brings the head file, the index and the
+    /// tail up to its last record.
+    fn write(&mut self, batch: &mut Batch) -> Result<(), LedgerError> {
+        self.flush(batch, true)?;
         self.file.sync_data().map_err(io(&self.paths.ledger))?;
-        for chunk in &out {
-            let leaves = tree::leaves_of_ledger(chunk.as_bytes());
-            for (line, leaf) in chunk.as_bytes().split(|&b| b == b'\n').zip(&leaves) {
-                self.state.advance(line, leaf);
-            }
-        }
-        debug_assert_eq!(self.state.head, head);
-        self.state.head = head;
-        self.state.seq = seq;
+        batch.synced = true;
+        let (head, seq) = (batch.head, batch.seq);
+        debug_assert_eq!((self.state.head, self.state.seq), (head, seq));
         // The head file is a hint for truncation detection; replace it atomically.
         let tmp = self.paths.head.with_extension("tmp");
         let text = format!("seq={seq} hash={}\n", to_hex(&head));
@@ -1102,21 +1148,31 @@ impl<'c> Ledger<'c> {
     }
 }
 
-/// The lines of one append, rendered as its records come, and the chain position after them.
+/// One append: the lines rendered and not yet written, and the chain position after them.
+/// Lines go to the file a chunk at a time as they come (a batch of a million records is half a
+/// gigabyte, never held whole); the fsync, the head file and the tail come once, at the end.
 struct Batch {
-    /// Chunks of whole lines (a batch of a million records is half a gigabyte: chunks are never
-    /// copied to grow).
-    out: Vec<String>,
+    /// Complete lines not yet written.
+    out: String,
+    /// The ledger's length before the batch (where a failed append is cut back to).
+    start: u64,
+    /// Whether the newline ending the last line written is still held back (see `Ledger::flush`).
+    carry: bool,
+    /// The batch is written and synced (it is no longer cut back if what follows fails).
+    synced: bool,
     head: Link,
     seq: u64,
     /// Every record pushed is a signed checkpoint (which closes its own batch).
     only_signed: bool,
 }
 
+/// Lines are written once this many bytes are pending.
 const BATCH_CHUNK: usize = 8 << 20;
 
 /// Writes every byte of `bufs`, in as few system calls as the kernel allows.
 fn write_all_of(file: &mut File, mut bufs: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+    // Empty buffers first are skipped (a write of nothing is not a failed write).
+    IoSlice::advance_slices(&mut bufs, 0);
     while !bufs.is_empty() {
         match file.write_vectored(bufs) {
             Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
@@ -1132,14 +1188,7 @@ impl Batch {
     fn push(&mut self, body: &str) {
         self.seq += 1;
         let (line, next) = chain::record_line(&self.head, self.seq, body);
-        match self.out.last_mut() {
-            Some(chunk) if chunk.len() + line.len() <= chunk.capacity() => chunk.push_str(&line),
-            _ => {
-                let mut chunk = String::with_capacity(BATCH_CHUNK.max(line.len()));
-                chunk.push_str(&line);
-                self.out.push(chunk);
-            }
-        }
+        self.out.push_str(&line);
         self.head = next;
         self.only_signed &= body.contains(" kind=signed_checkpoint ");
     }
@@ -1488,6 +1537,44 @@ mod tests {
         let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
         let whole = agaudit_verify::checkpoint::Checkpoint::of_ledger("c", &raw, 12, "t").unwrap();
         assert_eq!(l.checkpoint("t").0, whole);
+    }
+
+    /// A batch is written a chunk at a time: between two writes the file ends inside a record,
+    /// so a crash there leaves a torn tail (recovered and recorded), never a batch that stops
+    /// cleanly at a record boundary.
+    #[test]
+    fn between_the_writes_of_a_batch_the_ledger_ends_inside_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        let before = fs::metadata(ledger_path(dir.path())).unwrap().len();
+        let mut batch = l.batch();
+        let mut n = 0;
+        while fs::metadata(ledger_path(dir.path())).unwrap().len() == before {
+            n += 1;
+            let body = Record {
+                fields: vec![("agent", format!("a@s{n}")), ("command", "x".repeat(BATCH_CHUNK / 5))],
+                ..action(n)
+            }
+            .body(&mut Redact::default());
+            l.push(&mut batch, &body).unwrap();
+        }
+        let written = fs::read(ledger_path(dir.path())).unwrap();
+        assert_ne!(
+            written.last(),
+            Some(&b'\n'),
+            "the last record written waits for its newline"
+        );
+        // As if the process died here.
+        drop(l);
+        let (_, v) = read(dir.path()).unwrap();
+        assert!(v.torn.is_some(), "a crash now leaves a torn tail");
+        let mut l = Ledger::open(&case, "c").unwrap();
+        assert!(l.recovered().is_some());
+        l.append([action(99)]).unwrap();
+        let (lines, v) = read(dir.path()).unwrap();
+        assert!(v.torn.is_none());
+        assert!(lines.iter().any(|x| x.contains("note=torn_tail_recovered")));
     }
 
     #[test]
