@@ -1099,20 +1099,18 @@ impl<'c> Ledger<'c> {
     /// torn tail, which the next open recovers and records, never a batch cut cleanly at a
     /// record boundary.
     fn flush(&mut self, batch: &mut Batch, last: bool) -> Result<(), LedgerError> {
-        let out = std::mem::take(&mut batch.out);
+        let out = batch.out.as_bytes();
         let newline: &[u8] = if batch.carry { b"\n" } else { b"" };
-        let lines = if last {
-            out.as_bytes()
-        } else {
-            &out.as_bytes()[..out.len().saturating_sub(1)]
-        };
+        let lines = if last { out } else { &out[..out.len().saturating_sub(1)] };
         write_all_of(&mut self.file, &mut [IoSlice::new(newline), IoSlice::new(lines)])
             .map_err(io(&self.paths.ledger))?;
         batch.carry = !last && !out.is_empty();
-        let leaves = tree::leaves_of_ledger(out.as_bytes());
-        for (line, leaf) in out.as_bytes().split(|&b| b == b'\n').zip(&leaves) {
+        let leaves = tree::leaves_of_ledger(out);
+        for (line, leaf) in out.split(|&b| b == b'\n').zip(&leaves) {
             self.state.advance(line, leaf);
         }
+        // The buffer is kept for the next chunk: not grown again from nothing.
+        batch.out.clear();
         Ok(())
     }
 
