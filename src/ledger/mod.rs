@@ -1514,10 +1514,22 @@ mod tests {
         drop(l);
         // The tree the tail carries gives the same checkpoint as the ledger's records.
         let l = Ledger::open(&case, "c").unwrap();
-        let (lines, _) = read(dir.path()).unwrap();
+        assert_eq!(l.checkpoint("t").0, checkpoint_of_lines(dir.path()));
+    }
+
+    /// The checkpoint of case "c" at time "t", computed from every line of its ledger.
+    fn checkpoint_of_lines(case: &Path) -> agaudit_verify::checkpoint::Checkpoint {
+        let (lines, _) = read(case).unwrap();
         let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-        let from_lines = agaudit_verify::checkpoint::Checkpoint::of_ledger("c", &raw, raw.len() as u64, "t").unwrap();
-        assert_eq!(l.checkpoint("t").0, from_lines);
+        agaudit_verify::checkpoint::Checkpoint::of_ledger("c", &raw, raw.len() as u64, "t").unwrap()
+    }
+
+    /// An action record whose command is `len` bytes long.
+    fn big(n: u32, len: usize) -> Record {
+        Record {
+            fields: vec![("agent", format!("a@s{n}")), ("command", "x".repeat(len))],
+            ..action(n)
+        }
     }
 
     #[test]
@@ -1525,16 +1537,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let case = Case::open(dir.path()).unwrap();
         let mut l = Ledger::open(&case, "c").unwrap();
-        let big = |n: u32| Record {
-            fields: vec![("agent", format!("a@s{n}")), ("command", "x".repeat(BATCH_CHUNK / 3))],
-            ..action(n)
-        };
-        assert_eq!(l.append((1..=10).map(big)).unwrap().new, 10);
+        assert_eq!(l.append((1..=10).map(|n| big(n, BATCH_CHUNK / 3))).unwrap().new, 10);
         let (lines, v) = read(dir.path()).unwrap();
         assert_eq!((lines.len(), v.last_seq), (12, 12));
-        let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-        let whole = agaudit_verify::checkpoint::Checkpoint::of_ledger("c", &raw, 12, "t").unwrap();
-        assert_eq!(l.checkpoint("t").0, whole);
+        assert_eq!(l.checkpoint("t").0, checkpoint_of_lines(dir.path()));
     }
 
     /// A batch is written a chunk at a time: between two writes the file ends inside a record,
@@ -1550,12 +1556,8 @@ mod tests {
         let mut n = 0;
         while fs::metadata(ledger_path(dir.path())).unwrap().len() == before {
             n += 1;
-            let body = Record {
-                fields: vec![("agent", format!("a@s{n}")), ("command", "x".repeat(BATCH_CHUNK / 5))],
-                ..action(n)
-            }
-            .body(&mut Redact::default());
-            l.push(&mut batch, &body).unwrap();
+            l.push(&mut batch, &big(n, BATCH_CHUNK / 5).body(&mut Redact::default()))
+                .unwrap();
         }
         let written = fs::read(ledger_path(dir.path())).unwrap();
         assert_ne!(
