@@ -329,11 +329,15 @@ fn match_items<'p, 'a>(
                 _ => None,
             };
             let mut last_err = None;
-            let candidates: Vec<usize> = match terminator {
-                Some(t) => input.match_indices(t).map(|(i, _)| i).take(16).collect(),
-                None => severity_positions(input),
-            };
-            for end in candidates {
+            // Found one at a time: the first usually fits, and the message after the prefix
+            // (a whole SQL statement) is not searched further for occurrences never tried.
+            let by_terminator = terminator.map(|t| input.match_indices(t).map(|(i, _)| i).take(16));
+            let by_severity = terminator.is_none().then(|| severity_positions(input));
+            for end in by_terminator
+                .into_iter()
+                .flatten()
+                .chain(by_severity.into_iter().flatten())
+            {
                 let mut trial = out.clone();
                 let value = &input[..end];
                 set_free_text(
