@@ -136,10 +136,9 @@ impl Sorted {
             .collect();
         let len = file.metadata().map_err(io(&path))?.len();
         let monotonic = fanout.windows(2).all(|w| w[0] <= w[1]);
-        if !monotonic
-            || fanout.last().copied().map(u64::from) != Some(count)
-            || len != Sorted::start(bits) + count * ENTRY as u64
-        {
+        // A count from a damaged header must not overflow the length it implies.
+        let expected_len = count.checked_mul(ENTRY as u64).map(|n| Sorted::start(bits) + n);
+        if !monotonic || fanout.last().copied().map(u64::from) != Some(count) || Some(len) != expected_len {
             return Err(damaged("the fanout does not match the entries".into()));
         }
         Ok(Sorted {
@@ -283,7 +282,7 @@ impl Index {
         let mut recent = HashMap::new();
         if counts.recent > 0 || path.exists() {
             let mut file = File::options().read(true).write(true).open(&path).map_err(io(&path))?;
-            let want = counts.recent * ENTRY as u64;
+            let want = counts.recent.saturating_mul(ENTRY as u64);
             let len = file.metadata().map_err(io(&path))?.len();
             if len < want {
                 return Err(IndexError::Damaged {

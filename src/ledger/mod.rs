@@ -787,6 +787,9 @@ fn resume(paths: &Paths, file: &File, tail: Tail) -> Result<Option<(State, Optio
     // Each checkpoint checked before still names its record (a consistent rewrite of anything
     // before it changed that record's hash); a new one must be the tree as it stands.
     for c in &state.checked {
+        if c.offset > len {
+            return Ok(None);
+        }
         let line = line_before(file, c.offset).map_err(io(&paths.ledger))?;
         let names = line.as_deref().is_some_and(|line| {
             seq_of(line) == Some(c.size) && chain::split_hash(line).is_some_and(|(_, h)| h == c.chain)
@@ -1530,6 +1533,50 @@ mod tests {
             fields: vec![("agent", format!("a@s{n}")), ("command", "x".repeat(len))],
             ..action(n)
         }
+    }
+
+    #[test]
+    fn a_tail_with_absurd_values_sends_the_writer_to_the_full_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([action(1)]).unwrap();
+        drop(l);
+        let ledger_dir = dir.path().join(LEDGER_DIR);
+        let trusted = Tail::load(&ledger_dir).unwrap();
+        let absurd = [
+            Tail {
+                index: index::Counts {
+                    sorted: u64::MAX,
+                    recent: u64::MAX,
+                },
+                ..trusted.clone()
+            },
+            Tail {
+                checked: vec![Checked {
+                    size: 1,
+                    root: String::new(),
+                    chain: String::new(),
+                    offset: u64::MAX,
+                }],
+                ..trusted.clone()
+            },
+            Tail {
+                frontier: Vec::new(),
+                ..trusted.clone()
+            },
+            Tail {
+                offset: u64::MAX,
+                ..trusted
+            },
+        ];
+        for (n, tail) in absurd.into_iter().enumerate() {
+            tail.save(&ledger_dir).unwrap();
+            let mut l = Ledger::open(&case, "c").unwrap();
+            assert_eq!(l.append([action(1)]).unwrap().already, 1, "tail {n}");
+            assert_eq!(l.append([action(10 + n as u32)]).unwrap().new, 1, "tail {n}");
+        }
+        read(dir.path()).unwrap();
     }
 
     #[test]
