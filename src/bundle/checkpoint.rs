@@ -40,13 +40,19 @@ pub struct Signed {
 /// record but its own (an unchanged case gets no new record).
 pub fn sign_if_grown(ledger: &mut Ledger<'_>, sk: &minisign::SecretKey) -> Result<Option<Signed>, CheckpointError> {
     let case = ledger.case();
-    // The writer's own state (verified when it opened), not a second read of every record.
-    let (checkpoint, only_its_own_record) = ledger.checkpoint(&crate::time::now());
-    let (case_id, size) = (checkpoint.case_id.clone(), checkpoint.size);
+    // What is signed is computed from every record, never from the writer's cached tail: a
+    // forged tail.json must not get the owner's key on a tree the ledger does not have.
+    let (lines, verified) = ledger::read(case.root())?;
+    let case_id = verified.case_id.clone().unwrap_or_default();
+    let size = verified.last_seq;
     let last_signed = ledger::case_checkpoints(case.root())?.last().map(|(_, c, _)| c.size);
+    let only_its_own_record = lines.last().is_some_and(|l| l.contains(" kind=signed_checkpoint "));
     if last_signed.is_some_and(|s| s == size || (s + 1 == size && only_its_own_record)) {
         return Ok(None);
     }
+    let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let checkpoint = Checkpoint::of_ledger(&case_id, &raw, size, &crate::time::now())
+        .ok_or_else(|| CheckpointError::Sign(format!("the ledger has no record {size}")))?;
     let body = checkpoint.render();
     let pk = minisign::PublicKey::from_secret_key(sk).map_err(|e| CheckpointError::Sign(e.to_string()))?;
     let key_id = keys::key_id(&pk);
@@ -102,4 +108,39 @@ fn write_synced(path: &std::path::Path, bytes: &[u8]) -> Result<(), CheckpointEr
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
     fs::rename(&tmp, path).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Case;
+
+    /// The tree the writer caches in tail.json is an insider's to edit: what is signed is
+    /// computed from the records, so a forged frontier cannot get the owner's signature.
+    #[test]
+    fn a_forged_frontier_in_the_tail_is_not_what_gets_signed() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([Record {
+            kind: RecordKind::View,
+            ts: "2026-12-05T00:00:00Z".into(),
+            fields: vec![("viewer", "v".into())],
+        }])
+        .unwrap();
+        drop(l);
+        let ledger_dir = dir.path().join(ledger::LEDGER_DIR);
+        let mut tail = ledger::tail::Tail::load(&ledger_dir).unwrap();
+        let forged: Vec<String> = tail.frontier.iter().map(|h| h.replace(&h[..2], "00")).collect();
+        tail.frontier = forged;
+        tail.save(&ledger_dir).unwrap();
+        let sk = minisign::KeyPair::generate_unencrypted_keypair().unwrap().sk;
+        let mut l = Ledger::open(&case, "c").unwrap();
+        let signed = sign_if_grown(&mut l, &sk).unwrap().expect("the ledger grew");
+        let (lines, _) = ledger::read(dir.path()).unwrap();
+        let raw: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        let size = signed.checkpoint.size as usize;
+        let truth = Checkpoint::of_ledger("c", &raw[..size], size as u64, &signed.checkpoint.time).unwrap();
+        assert_eq!(signed.checkpoint, truth);
+    }
 }

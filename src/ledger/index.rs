@@ -137,7 +137,9 @@ impl Sorted {
         let len = file.metadata().map_err(io(&path))?.len();
         let monotonic = fanout.windows(2).all(|w| w[0] <= w[1]);
         // A count from a damaged header must not overflow the length it implies.
-        let expected_len = count.checked_mul(ENTRY as u64).map(|n| Sorted::start(bits) + n);
+        let expected_len = count
+            .checked_mul(ENTRY as u64)
+            .and_then(|n| n.checked_add(Sorted::start(bits)));
         if !monotonic || fanout.last().copied().map(u64::from) != Some(count) || Some(len) != expected_len {
             return Err(damaged("the fanout does not match the entries".into()));
         }

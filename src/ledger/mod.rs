@@ -396,6 +396,8 @@ pub struct Ledger<'c> {
     /// An append failed part-way and was cut back: this writer's state no longer matches the
     /// file, so it appends nothing more.
     failed: bool,
+    /// Body digests of the records (other than actions and findings) this writer appended.
+    new_bodies: std::collections::HashSet<u128>,
     state: State,
     pending_recovery: Option<Recovered>,
 }
@@ -410,10 +412,11 @@ struct State {
     tree: tree::Builder,
     /// Digest of every record body, and of the latest record of each action and finding id.
     index: Index,
-    last_policy: Option<(String, String)>,
+    /// The (blake3, kept) of the latest policy record.
+    last_policy: Latest<(String, String)>,
     /// The (inputs, state) of the latest closing checkpoint that names them: what correlate
     /// last ran on.
-    last_correlated: Option<(String, String)>,
+    last_correlated: Latest<(String, String)>,
     last_signed: bool,
     /// Signed checkpoints already checked against this ledger.
     checked: Vec<Checked>,
@@ -443,18 +446,30 @@ fn digest128(context: &'static str, bytes: &[u8]) -> u128 {
     u128::from_be_bytes(h.as_bytes()[..16].try_into().unwrap_or([0; 16]))
 }
 
-/// A record's entry in the digest index: (key, digest of its body). An action's or finding's
-/// key is its id, so the index holds the digest of the latest record of the id; any other
-/// record's key is its digest. Either way the record is already present exactly when the index
-/// holds its key with its digest.
-fn entry(body: &str) -> (u128, u128) {
-    let d = digest128(BODY_DIGEST, body.as_bytes());
+/// How a record is found again, so that appending it twice writes it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Indexed {
+    /// An action or finding: the index maps its id (`key`) to the digest of the latest record
+    /// of that id. A forged entry can only make an append skip a record, and every view then
+    /// reports the table row without its record.
+    Evidence { key: u128, digest: u128 },
+    /// Any other record (custody, policy, view, export, checkpoint) is present when a record has
+    /// its body: the index maps the body digest to where that record ends, and a hit counts only
+    /// when the record there has that body, so a forged entry cannot hide a record.
+    Body { digest: u128 },
+}
+
+fn indexed(body: &str) -> Indexed {
+    let digest = digest128(BODY_DIGEST, body.as_bytes());
     match evidence_id(body) {
         Some((action, id)) => {
             let tagged = [if action { "action=" } else { "finding=" }, &id].concat();
-            (digest128(EVIDENCE_KEY, tagged.as_bytes()), d)
+            Indexed::Evidence {
+                key: digest128(EVIDENCE_KEY, tagged.as_bytes()),
+                digest,
+            }
         }
-        None => (d, d),
+        None => Indexed::Body { digest },
     }
 }
 
@@ -555,8 +570,16 @@ fn check_signed_checkpoints(
 }
 
 fn check_head(path: &Path, head_path: &Path, lines: &[impl AsRef<str>], records: u64) -> Result<(), LedgerError> {
-    // Every append replaces the head; a ledger with records and no head lost it.
-    if records > 0 && !head_path.exists() {
+    // Every append replaces the head; a ledger with records and no head lost it. Except the
+    // ledger's opening record alone: a crash after its fsync, before its head was written,
+    // leaves exactly that (and a ledger cut back to it with its head deleted could as well
+    // have been deleted whole, which signed checkpoints catch).
+    let opening_only = records == 1
+        && lines
+            .first()
+            .and_then(|l| chain::body_of(l.as_ref()))
+            .is_some_and(|b| b.split(' ').nth(1) == Some("kind=checkpoint") && b.ends_with(" note=opened"));
+    if records > 0 && !head_path.exists() && !opening_only {
         return Err(LedgerError::HeadMissing {
             path: path.to_path_buf(),
             head: head_path.to_path_buf(),
@@ -593,6 +616,55 @@ fn check_head(path: &Path, head_path: &Path, lines: &[impl AsRef<str>], records:
     Ok(())
 }
 
+/// What the latest record of some kind says, once it is known: from the records this writer
+/// has seen, or read back from the ledger when first asked (never from the tail, which an
+/// insider can write).
+#[derive(Debug, Clone)]
+enum Latest<T> {
+    Unknown,
+    Known(Option<T>),
+}
+
+/// The latest complete record before byte `end` (a record boundary) for which `pick` says
+/// something, reading the ledger backwards a block at a time.
+fn scan_back<T>(file: &File, end: u64, pick: impl Fn(&str) -> Option<T>) -> std::io::Result<Option<T>> {
+    const BLOCK: u64 = 1 << 20;
+    let mut hi = end;
+    // The start of the line that runs on past `hi` (its bytes up to and including its newline).
+    let mut carry: Vec<u8> = Vec::new();
+    while hi > 0 {
+        let lo = hi.saturating_sub(BLOCK);
+        let mut buf = vec![0u8; (hi - lo) as usize];
+        file.read_exact_at(&mut buf, lo)?;
+        buf.extend_from_slice(&carry);
+        let first = match buf.iter().position(|&b| b == b'\n') {
+            _ if lo == 0 => 0,
+            Some(i) => i + 1,
+            None => {
+                carry = buf;
+                hi = lo;
+                continue;
+            }
+        };
+        for line in buf[first..].split(|&b| b == b'\n').rev() {
+            if let Some(found) = std::str::from_utf8(line).ok().and_then(chain::body_of).and_then(&pick) {
+                return Ok(Some(found));
+            }
+        }
+        buf.truncate(first);
+        carry = buf;
+        hi = lo;
+    }
+    Ok(None)
+}
+
+fn policy_of(body: &str) -> Option<(String, String)> {
+    if !body.contains(&format!(" kind={} ", RecordKind::Policy)) {
+        return None;
+    }
+    chain::fields(body).ok().map(|f| policy_key(&f))
+}
+
 /// Bytes after the last complete record, found on open: (the bytes, their offset, their line).
 type TornTail = (Vec<u8>, u64, u64);
 
@@ -602,13 +674,14 @@ impl State {
         for line in lines {
             // Records after the tail may be in the index already (an append that crashed
             // after syncing the index, before writing the tail).
-            if let Some(body) = std::str::from_utf8(line).ok().and_then(chain::body_of) {
-                let (key, d) = entry(body);
-                if self.index.get(key).ok().flatten() != Some(d) {
-                    self.index.insert(key, d);
-                }
-            }
             self.advance(line, &tree::leaf(line));
+            match std::str::from_utf8(line).ok().and_then(chain::body_of).map(indexed) {
+                Some(Indexed::Evidence { key, digest }) if self.index.get(key).ok().flatten() != Some(digest) => {
+                    self.index.insert(key, digest)
+                }
+                Some(Indexed::Body { digest }) => self.index.insert(digest, u128::from(self.offset)),
+                _ => {}
+            }
         }
     }
 
@@ -617,11 +690,11 @@ impl State {
     /// checked against the tree it names. The index is the caller's.
     fn advance(&mut self, line: &[u8], leaf: &tree::Hash) {
         if let Some(body) = std::str::from_utf8(line).ok().and_then(chain::body_of) {
-            if body.contains(&format!(" kind={} ", RecordKind::Policy)) {
-                self.last_policy = chain::fields(body).ok().map(|f| policy_key(&f));
+            if let Some(p) = policy_of(body) {
+                self.last_policy = Latest::Known(Some(p));
             }
             if let Some(c) = correlated(body) {
-                self.last_correlated = Some(c);
+                self.last_correlated = Latest::Known(Some(c));
             }
             self.last_signed = body.contains(" kind=signed_checkpoint ");
             if self.last_signed {
@@ -672,8 +745,6 @@ impl State {
             offset: self.offset,
             frontier: Tail::hex_frontier(&self.tree),
             index: self.index.counts(),
-            policy: self.last_policy.clone(),
-            correlated: self.last_correlated.clone(),
             last_signed: self.last_signed,
             checked: self.checked.clone(),
         }
@@ -743,6 +814,15 @@ fn resume(paths: &Paths, file: &File, tail: Tail) -> Result<Option<(State, Optio
     if tail.seq == 0 || tail.offset > len {
         return Ok(None);
     }
+    // The ledger is this case's: its first record names the case and chains to its genesis (a
+    // ledger copied from another case, with the tail edited to match, is not resumed).
+    let mut first = vec![0u8; len.min(64 << 10) as usize];
+    file.read_exact_at(&mut first, 0).map_err(io(&paths.ledger))?;
+    let opening = first.iter().position(|&b| b == b'\n').map(|i| &first[..=i]);
+    let ours = opening.and_then(|l| chain::verify(l).ok()).and_then(|v| v.case_id);
+    if ours.as_deref() != Some(tail.case.as_str()) {
+        return Ok(None);
+    }
     let last = line_before(file, tail.offset).map_err(io(&paths.ledger))?;
     let names_tail = last.as_deref().is_some_and(|line| {
         seq_of(line) == Some(tail.seq) && chain::split_hash(line).is_some_and(|(_, h)| h == tail.hash)
@@ -771,8 +851,8 @@ fn resume(paths: &Paths, file: &File, tail: Tail) -> Result<Option<(State, Optio
         offset: tail.offset,
         tree,
         index,
-        last_policy: tail.policy,
-        last_correlated: tail.correlated,
+        last_policy: Latest::Unknown,
+        last_correlated: Latest::Unknown,
         last_signed: tail.last_signed,
         checked: tail.checked,
     };
@@ -839,16 +919,25 @@ fn check_all(paths: &Paths, file: &mut File, case_id: &str) -> Result<(State, Op
     check_head(&paths.ledger, &paths.head, &lines, verified.last_seq)?;
     let mut checked = check_signed_checkpoints(&paths.case_root, &paths.ledger, &lines, verified.last_seq, case_id)?;
     checked.sort_by_key(|c| c.size);
-    let bodies: Vec<&str> = lines.iter().filter_map(|l| chain::body_of(l)).collect();
+    let mut entries = Vec::new();
+    let mut end = 0u64;
+    for line in &lines {
+        end += line.len() as u64 + 1;
+        match chain::body_of(line).map(indexed) {
+            Some(Indexed::Evidence { key, digest }) => entries.push((key, digest)),
+            Some(Indexed::Body { digest }) => entries.push((digest, u128::from(end))),
+            _ => {}
+        }
+    }
     let mut state = State {
         case_id: case_id.to_string(),
         head: genesis(case_id),
         seq: 0,
         offset: 0,
         tree: tree::Builder::default(),
-        index: Index::rebuild(&paths.dir, bodies.iter().map(|b| entry(b)).collect())?,
-        last_policy: None,
-        last_correlated: None,
+        index: Index::rebuild(&paths.dir, entries)?,
+        last_policy: Latest::Known(None),
+        last_correlated: Latest::Known(None),
         last_signed: false,
         checked: Vec::new(),
     };
@@ -899,6 +988,7 @@ impl<'c> Ledger<'c> {
             paths,
             file,
             failed: false,
+            new_bodies: Default::default(),
             state,
             pending_recovery: None,
         };
@@ -947,11 +1037,28 @@ impl<'c> Ledger<'c> {
     }
 
     /// The (inputs, state) of the latest correlation recorded (`crate::correlate::rerun`).
-    pub fn last_correlated(&self) -> Option<(&str, &str)> {
-        self.state
-            .last_correlated
-            .as_ref()
-            .map(|(i, s)| (i.as_str(), s.as_str()))
+    pub fn last_correlated(&mut self) -> Result<Option<(String, String)>, LedgerError> {
+        if let Latest::Unknown = self.state.last_correlated {
+            let found = scan_back(&self.file, self.state.offset, correlated).map_err(io(&self.paths.ledger))?;
+            self.state.last_correlated = Latest::Known(found);
+        }
+        Ok(match &self.state.last_correlated {
+            Latest::Known(found) => found.clone(),
+            Latest::Unknown => None,
+        })
+    }
+
+    /// The (blake3, kept) of the latest policy record, read back before byte `end` when not
+    /// yet known.
+    fn last_policy(&mut self, end: u64) -> Result<Option<(String, String)>, LedgerError> {
+        if let Latest::Unknown = self.state.last_policy {
+            let found = scan_back(&self.file, end, policy_of).map_err(io(&self.paths.ledger))?;
+            self.state.last_policy = Latest::Known(found);
+        }
+        Ok(match &self.state.last_policy {
+            Latest::Known(found) => found.clone(),
+            Latest::Unknown => None,
+        })
     }
 
     /// The case this ledger belongs to (whose lock is held while it is open).
@@ -959,8 +1066,10 @@ impl<'c> Ledger<'c> {
         self.case
     }
 
-    /// The checkpoint of the ledger as it stands (its size, tree root and chain head), and
-    /// whether its last record is a signed checkpoint.
+    /// The checkpoint of the ledger as this writer's state has it (its size, tree root and
+    /// chain head), and whether its last record is a signed checkpoint. For tests of the tree
+    /// the tail carries: what is signed is always computed from the records themselves.
+    #[cfg(test)]
     pub fn checkpoint(&self, time: &str) -> (agaudit_verify::checkpoint::Checkpoint, bool) {
         let checkpoint = agaudit_verify::checkpoint::Checkpoint {
             case_id: self.state.case_id.clone(),
@@ -1030,22 +1139,27 @@ impl<'c> Ledger<'c> {
             if record.kind == RecordKind::Policy {
                 // The same file kept in the same form: already recorded. A new agaudit that keeps
                 // it differently (new secret rules) records it again, so `kept=` stays true.
-                if Some(policy_key(&record.fields)) == self.state.last_policy {
+                let key = policy_key(&record.fields);
+                if Some(&key) == self.last_policy(batch.start)?.as_ref() {
                     appended.already += 1;
                     continue;
                 }
+                self.state.last_policy = Latest::Known(Some(key));
             }
             let body = record.body(&mut redact);
             // An action or finding is new when it differs from the latest record of its id (a
             // judgement that changed back is recorded again, so the latest record is always the
             // one the tables hold); any other record when no record has its body.
-            let (key, d) = entry(&body);
-            if self.state.index.get(key)? == Some(d) {
+            let present = match indexed(&body) {
+                Indexed::Evidence { key, digest } => self.state.index.get(key)? == Some(digest),
+                Indexed::Body { digest } => self.body_present(digest, batch.start)?,
+            };
+            if present {
                 appended.already += 1;
                 continue;
             }
             appended.new += 1;
-            self.push_entry(batch, &body, (key, d))?;
+            self.push(batch, &body)?;
         }
         // A signed checkpoint closes its own batch: a closing record after it would make every
         // signed checkpoint stale the moment it is written.
@@ -1084,16 +1198,40 @@ impl<'c> Ledger<'c> {
     /// Adds a record to `batch` and its entry to the index (so a repeat later in the same batch
     /// is skipped too), writing the batch's pending lines once they fill a chunk.
     fn push(&mut self, batch: &mut Batch, body: &str) -> Result<(), LedgerError> {
-        self.push_entry(batch, body, entry(body))
-    }
-
-    fn push_entry(&mut self, batch: &mut Batch, body: &str, (key, d): (u128, u128)) -> Result<(), LedgerError> {
-        self.state.index.insert(key, d);
         batch.push(body);
+        match indexed(body) {
+            Indexed::Evidence { key, digest } => self.state.index.insert(key, digest),
+            Indexed::Body { digest } => {
+                // Where the record will end: what is written, then what is pending.
+                let end = self.state.offset + batch.out.len() as u64;
+                self.state.index.insert(digest, u128::from(end));
+                self.new_bodies.insert(digest);
+            }
+        }
         if batch.out.len() >= BATCH_CHUNK {
             self.flush(batch, false)?;
         }
         Ok(())
+    }
+
+    /// Whether the ledger holds a record with body digest `digest`: one this writer appended, or
+    /// the record the index points to, read back and found to have that body.
+    fn body_present(&mut self, digest: u128, before: u64) -> Result<bool, LedgerError> {
+        if self.new_bodies.contains(&digest) {
+            return Ok(true);
+        }
+        let Some(end) = self.state.index.get(digest)?.and_then(|e| u64::try_from(e).ok()) else {
+            return Ok(false);
+        };
+        if end > before {
+            return Ok(false);
+        }
+        let line = line_before(&self.file, end).map_err(io(&self.paths.ledger))?;
+        let body = line
+            .as_deref()
+            .and_then(|l| std::str::from_utf8(l).ok())
+            .and_then(chain::body_of);
+        Ok(body.is_some_and(|b| digest128(BODY_DIGEST, b.as_bytes()) == digest))
     }
 
     /// Writes the batch's pending lines and moves the tree, the chain position and what the
@@ -1333,6 +1471,21 @@ mod tests {
             }
             assert!(lines.iter().any(|x| x.contains("agent=a@s2")));
         }
+    }
+
+    /// A crash after the opening record's fsync, before its head file: the case stays usable.
+    #[test]
+    fn a_crash_right_after_the_opening_record_leaves_a_usable_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        drop(Ledger::open(&case, "c").unwrap());
+        for f in [HEAD_FILE, tail::TAIL_FILE, index::SORTED_FILE, index::RECENT_FILE] {
+            let _ = fs::remove_file(dir.path().join(LEDGER_DIR).join(f));
+        }
+        let (_, v) = read(dir.path()).unwrap();
+        assert_eq!(v.last_seq, 1);
+        Ledger::open(&case, "c").unwrap().append([action(1)]).unwrap();
+        read(dir.path()).unwrap();
     }
 
     #[test]
@@ -1577,6 +1730,106 @@ mod tests {
             assert_eq!(l.append([action(10 + n as u32)]).unwrap().new, 1, "tail {n}");
         }
         read(dir.path()).unwrap();
+    }
+
+    /// What the latest policy and correlation records say is read back from the ledger, not
+    /// taken from the tail (which an insider can write).
+    #[test]
+    fn the_latest_policy_and_correlation_are_read_from_the_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let policy = |b3: &str, ts: &str| Record {
+            kind: RecordKind::Policy,
+            ts: ts.into(),
+            fields: vec![("path", "p.hcl".into()), ("blake3", b3.into()), ("kept", "k".into())],
+        };
+        let view = |n: u32| Record {
+            kind: RecordKind::View,
+            ts: "2026-12-05T00:00:00Z".into(),
+            fields: vec![("viewer", format!("v{n}"))],
+        };
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append_closing(
+            [policy("aa", "t1")],
+            vec![("inputs", "i1".into()), ("state", "s1".into())],
+        )
+        .unwrap();
+        drop(l);
+        // Views after it; then a writer resumed from the tail finds both by reading back.
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append((0..2000).map(view)).unwrap();
+        drop(l);
+        let mut l = Ledger::open(&case, "c").unwrap();
+        assert_eq!(l.last_correlated().unwrap(), Some(("i1".into(), "s1".into())));
+        assert_eq!(l.append([policy("aa", "t2")]).unwrap().already, 1);
+        assert_eq!(l.append([policy("bb", "t3")]).unwrap().new, 1);
+        drop(l);
+        let mut l = Ledger::open(&case, "c").unwrap();
+        assert_eq!(
+            l.append([policy("aa", "t4")]).unwrap().new,
+            1,
+            "A after B is recorded again"
+        );
+    }
+
+    /// A forged index entry cannot hide a record: a hit counts only when the record it points
+    /// to has the body.
+    #[test]
+    fn a_forged_index_entry_does_not_hide_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        l.append([action(1)]).unwrap();
+        drop(l);
+        let view = Record {
+            kind: RecordKind::View,
+            ts: "2026-12-05T00:00:00Z".into(),
+            fields: vec![("viewer", "auditor".into())],
+        };
+        let Indexed::Body { digest } = indexed(&view.body(&mut Redact::default())) else {
+            panic!("a view is found by its body");
+        };
+        let ledger_dir = dir.path().join(LEDGER_DIR);
+        let mut tail = Tail::load(&ledger_dir).unwrap();
+        // Pointing at the body's own digest, or at a real record that is another.
+        let mut recent = fs::read(ledger_dir.join(index::RECENT_FILE)).unwrap();
+        for value in [digest, u128::from(tail.offset)] {
+            recent.extend_from_slice(&digest.to_be_bytes());
+            recent.extend_from_slice(&value.to_be_bytes());
+        }
+        fs::write(ledger_dir.join(index::RECENT_FILE), recent).unwrap();
+        tail.index.recent += 2;
+        tail.save(&ledger_dir).unwrap();
+        let mut l = Ledger::open(&case, "c").unwrap();
+        assert_eq!(l.append([view]).unwrap().new, 1);
+        let (lines, _) = read(dir.path()).unwrap();
+        assert!(lines.iter().any(|x| x.contains("viewer=auditor")));
+    }
+
+    /// Another case's ledger copied in, its tail edited to name this case, is not resumed: the
+    /// full check refuses it.
+    #[test]
+    fn another_cases_ledger_with_its_tail_edited_is_refused() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (case_a, case_b) = (Case::open(a.path()).unwrap(), Case::open(b.path()).unwrap());
+        Ledger::open(&case_a, "case-a").unwrap().append([action(1)]).unwrap();
+        Ledger::open(&case_b, "case-b").unwrap().append([action(2)]).unwrap();
+        for f in [
+            LEDGER_FILE,
+            HEAD_FILE,
+            tail::TAIL_FILE,
+            index::SORTED_FILE,
+            index::RECENT_FILE,
+        ] {
+            fs::copy(b.path().join(LEDGER_DIR).join(f), a.path().join(LEDGER_DIR).join(f)).unwrap();
+        }
+        let mut tail = Tail::load(&a.path().join(LEDGER_DIR)).unwrap();
+        tail.case = "case-a".into();
+        tail.save(&a.path().join(LEDGER_DIR)).unwrap();
+        assert!(matches!(
+            Ledger::open(&case_a, "case-a"),
+            Err(LedgerError::OtherCase { .. })
+        ));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //!
 //! CASE/ledger/tail.json, replaced atomically after every append (after the ledger and its
 //! index are synced): the last record's sequence number, hash and end offset, the Merkle tree's
-//! frontier at that size, the entry counts of the digest index (`super::index`), the last policy
-//! and correlation recorded, and the signed checkpoints already checked against the ledger.
+//! frontier at that size, the entry counts of the digest index (`super::index`), and the signed
+//! checkpoints already checked against the ledger. What the latest policy and correlation
+//! records say is read back from the ledger itself when asked, never kept here.
 //!
 //! It is a cache, never evidence. An append trusts it only when the record that ends at its
 //! offset has its sequence number and hash; the records after it are verified as always, and
@@ -66,10 +67,6 @@ pub struct Tail {
     /// The Merkle tree's frontier over records 1..=seq, hex, largest subtree first.
     pub frontier: Vec<String>,
     pub index: Counts,
-    /// The last policy recorded: (blake3, kept).
-    pub policy: Option<(String, String)>,
-    /// The last correlation recorded: (inputs, state).
-    pub correlated: Option<(String, String)>,
     /// Whether the last record is a signed checkpoint (which closes its own batch).
     pub last_signed: bool,
     pub checked: Vec<Checked>,
