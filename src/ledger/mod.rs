@@ -751,6 +751,9 @@ impl State {
     }
 }
 
+/// The longest record an append reads back (agaudit's own are a few hundred bytes).
+const LONGEST_RECORD: u64 = 16 << 20;
+
 /// The line of `file` that ends right before `offset` (without its newline), if it is one.
 fn line_before(file: &File, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
     let mut window = 4096u64;
@@ -768,11 +771,12 @@ fn line_before(file: &File, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
         if start == 0 {
             return Ok(Some(buf));
         }
-        // A record longer than this is not one agaudit wrote: let the full check say why.
-        if window > 64 << 20 {
+        // A record longer than this is not one agaudit wrote: let the full check say why
+        // (and never read more than this for one record).
+        if window >= LONGEST_RECORD {
             return Ok(None);
         }
-        window *= 4;
+        window = (window * 4).min(LONGEST_RECORD);
     }
 }
 
