@@ -24,8 +24,10 @@ use agaudit_verify::{Link, to_hex};
 use super::index::Counts;
 
 pub const TAIL_FILE: &str = "tail.json";
-/// The tail's format; a tail of another version is not used (the full check runs).
-pub const VERSION: u32 = 1;
+/// The tail's format; a tail of another version is not used (the full check runs and rebuilds
+/// it and the index). 2: the index maps records other than actions and findings to where they
+/// end, and the latest policy and correlation are no longer kept here.
+pub const VERSION: u32 = 2;
 
 /// A signed checkpoint already checked against this ledger: its size, root and chain head (hex),
 /// and where record `size` ends in the ledger, so that the next append can check that the
