@@ -780,6 +780,14 @@ fn line_before(file: &File, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// Whether the line ending right before `offset` is record `seq` with hash `hash` (hex).
+fn ends_record(file: &File, offset: u64, seq: u64, hash: &str) -> std::io::Result<bool> {
+    let line = line_before(file, offset)?;
+    Ok(line
+        .as_deref()
+        .is_some_and(|l| seq_of(l) == Some(seq) && chain::split_hash(l).is_some_and(|(_, h)| h == hash)))
+}
+
 /// The `seq` a record line starts with.
 fn seq_of(line: &[u8]) -> Option<u64> {
     let rest = line.strip_prefix(b"seq=")?;
@@ -827,11 +835,7 @@ fn resume(paths: &Paths, file: &File, tail: Tail) -> Result<Option<(State, Optio
     if ours.as_deref() != Some(tail.case.as_str()) {
         return Ok(None);
     }
-    let last = line_before(file, tail.offset).map_err(io(&paths.ledger))?;
-    let names_tail = last.as_deref().is_some_and(|line| {
-        seq_of(line) == Some(tail.seq) && chain::split_hash(line).is_some_and(|(_, h)| h == tail.hash)
-    });
-    if !names_tail {
+    if !ends_record(file, tail.offset, tail.seq, &tail.hash).map_err(io(&paths.ledger))? {
         return Ok(None);
     }
     let mut after = vec![0u8; (len - tail.offset) as usize];
@@ -871,14 +875,7 @@ fn resume(paths: &Paths, file: &File, tail: Tail) -> Result<Option<(State, Optio
     // Each checkpoint checked before still names its record (a consistent rewrite of anything
     // before it changed that record's hash); a new one must be the tree as it stands.
     for c in &state.checked {
-        if c.offset > len {
-            return Ok(None);
-        }
-        let line = line_before(file, c.offset).map_err(io(&paths.ledger))?;
-        let names = line.as_deref().is_some_and(|line| {
-            seq_of(line) == Some(c.size) && chain::split_hash(line).is_some_and(|(_, h)| h == c.chain)
-        });
-        if !names {
+        if c.offset > len || !ends_record(file, c.offset, c.size, &c.chain).map_err(io(&paths.ledger))? {
             return Ok(None);
         }
     }
