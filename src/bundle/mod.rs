@@ -39,7 +39,7 @@ use crate::ledger::bound::BoundTable;
 use crate::ledger::{self, Ledger, Record, RecordKind};
 use crate::table::actions::ActionsView;
 use crate::table::declare::{TableError, TextCol};
-use crate::table::findings::FindingsView;
+use crate::table::schema::FindingsView;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::diff;
 use crate::output::Format;
-use crate::table::findings::FindingSeverity;
+use crate::table::schema::FindingSeverity;
 
 /// Compare what each MCP tool claims (its annotations) with what its calls were seen doing.
 ///

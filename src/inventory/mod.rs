@@ -26,10 +26,10 @@ use crate::case::IngestManifest;
 use crate::policy::{Class, Policy, PrincipalKind};
 use crate::table::actions::{ActionsView, Conf, EvidenceTable};
 use crate::table::db_events::{DbEvent, DbEventsView};
-use crate::table::findings::{FindingKind, FindingRow, FindingSeverity};
 use crate::table::kernel_events::{KernelEventRow, KernelEventsView};
-use crate::table::log_events::{LogEventRow, LogEventsView};
 use crate::table::read::{self, ReadError};
+use crate::table::schema::{FindingKind, FindingRow, FindingSeverity};
+use crate::table::schema::{LogEventRow, LogEventsView};
 use crate::table::spans::{SpanRow, SpansView};
 use crate::time::rfc3339;
 

@@ -16,8 +16,8 @@ use arrow_array::RecordBatch;
 
 use super::{LedgerError, RecordKind};
 use crate::table::actions::ActionRow;
-use crate::table::findings::FindingRow;
 use crate::table::read;
+use crate::table::schema::FindingRow;
 
 /// A table whose rows are bound to ledger records, and the column naming each row's record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

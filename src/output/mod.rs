@@ -407,8 +407,8 @@ fn short_hash(v: &str) -> String {
     }
 }
 
-fn severity_style(s: crate::table::findings::FindingSeverity) -> Style {
-    use crate::table::findings::FindingSeverity::*;
+fn severity_style(s: crate::table::schema::FindingSeverity) -> Style {
+    use crate::table::schema::FindingSeverity::*;
     match s {
         Critical | High => Style::Bad,
         Medium => Style::Warn,
@@ -536,7 +536,7 @@ pub fn diff_page(r: &crate::diff::Report) -> Page {
     if !r.findings.is_empty() {
         page.grid(g);
     }
-    let by: Vec<String> = crate::table::findings::FindingSeverity::ALL
+    let by: Vec<String> = crate::table::schema::FindingSeverity::ALL
         .iter()
         .filter_map(|s| r.by_severity.get(s.name()).map(|n| format!("{n} {s}")))
         .collect();

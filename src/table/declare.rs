@@ -10,7 +10,7 @@
 //! A kind is a type implementing [`Kind`] (in [`kind`]); closed vocabularies are enums declared
 //! with [`vocabulary!`](crate::vocabulary), stored as their names.
 //!
-//! In: the declarations in the table modules. Out: rows, schemas, builders and views.
+//! In: the declarations in [`schema`](super::schema). Out: rows, schemas, builders and views.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The normalised tables: each declared once, and the partitioned Parquet writer and reader.
 //!
-//! Each table module declares its table with [`table!`](crate::table) (columns, kinds,
+//! [`schema`] declares every table with [`table!`](crate::table) (columns, kinds,
 //! descriptions, redaction), which yields the row struct, the Arrow schema (mirrored in
 //! schemas/<table>.arrow.json, checked by a test), a builder and a typed view. [`writer`] writes
 //! batches as zstd Parquet under CASE/parquet/<table>/date=YYYY-MM-DD/, hive style, so DuckDB,
@@ -12,10 +12,9 @@
 pub mod declare;
 pub mod actions;
 pub mod db_events;
-pub mod findings;
 pub mod kernel_events;
-pub mod log_events;
 pub mod read;
+pub mod schema;
 pub mod spans;
 pub mod tool_hints;
 pub mod writer;
@@ -27,7 +26,7 @@ pub fn all() -> Vec<(&'static str, SchemaRef)> {
     vec![
         (db_events::DbEvent::TABLE, db_events::DbEvent::schema()),
         (spans::SpanRow::TABLE, spans::SpanRow::schema()),
-        (log_events::LogEventRow::TABLE, log_events::LogEventRow::schema()),
+        (schema::LogEventRow::TABLE, schema::LogEventRow::schema()),
         (tool_hints::ToolHintRow::TABLE, tool_hints::ToolHintRow::schema()),
         (
             kernel_events::KernelEventRow::TABLE,
@@ -35,7 +34,7 @@ pub fn all() -> Vec<(&'static str, SchemaRef)> {
         ),
         (kernel_events::ProcessRow::TABLE, kernel_events::ProcessRow::schema()),
         (actions::ActionRow::TABLE, actions::ActionRow::schema()),
-        (findings::FindingRow::TABLE, findings::FindingRow::schema()),
+        (schema::FindingRow::TABLE, schema::FindingRow::schema()),
     ]
 }
 

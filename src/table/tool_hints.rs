@@ -8,7 +8,7 @@
 //!
 //! In: claims from tools/list results or span attributes. Out: Arrow record batches.
 
-use super::declare::kind::*;
+pub use super::schema::{Origin, ToolHintRow, ToolHintsBuilder, ToolHintsView};
 
 /// The MCP specification's defaults for absent annotations: a tool is assumed to write,
 /// destructively, not idempotently, and to reach the open world.
@@ -16,19 +16,6 @@ pub const DEFAULT_READ_ONLY: bool = false;
 pub const DEFAULT_DESTRUCTIVE: bool = true;
 pub const DEFAULT_IDEMPOTENT: bool = false;
 pub const DEFAULT_OPEN_WORLD: bool = true;
-
-crate::vocabulary! {
-    /// Where a claim was seen.
-    pub enum Origin {
-        /// A file holding one tools/list result (JSON-RPC response or bare result).
-        #[default]
-        ToolsList = "tools_list",
-        /// A tools/list response inside captured MCP traffic (JSON lines).
-        Traffic = "traffic",
-        /// Annotation attributes on an OpenTelemetry span.
-        SpanAttribute = "span_attribute",
-    }
-}
 
 /// The four annotations as declared; None when the tool did not declare it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -42,48 +29,6 @@ pub struct Hints {
 impl Hints {
     pub fn is_empty(&self) -> bool {
         *self == Hints::default()
-    }
-}
-
-crate::table! {
-    /// One claim, already redacted. Set the eight hint columns with [`ToolHintRow::with_hints`].
-    pub struct ToolHintRow<'a> in "tool_hints", builder ToolHintsBuilder, view ToolHintsView {
-        /// MCP server: serverInfo.name of the initialize result in the same file, else the mcp_server label, else the file name without extension; for span claims the span's server
-        server: OptText = Identifier,
-        /// tool name
-        tool: Text = Identifier,
-        /// annotations.title, else the tool's title; secret-scanned
-        title: OptText = Identifier,
-        /// readOnlyHint as the server declared it (an untrusted claim); null when not declared
-        read_only_hint: OptBool = Fixed,
-        /// destructiveHint as the server declared it (an untrusted claim); null when not declared
-        destructive_hint: OptBool = Fixed,
-        /// idempotentHint as the server declared it (an untrusted claim); null when not declared
-        idempotent_hint: OptBool = Fixed,
-        /// openWorldHint as the server declared it (an untrusted claim); null when not declared
-        open_world_hint: OptBool = Fixed,
-        /// readOnlyHint after the MCP defaults (absent = false); still only a claim
-        effective_read_only: Bool = Fixed,
-        /// destructiveHint after the MCP defaults (absent = true); still only a claim
-        effective_destructive: Bool = Fixed,
-        /// idempotentHint after the MCP defaults (absent = false); still only a claim
-        effective_idempotent: Bool = Fixed,
-        /// openWorldHint after the MCP defaults (absent = true); still only a claim
-        effective_open_world: Bool = Fixed,
-        /// where the claim was seen: tools_list (a tools/list result file) | traffic (captured MCP JSON-RPC lines) | span_attribute
-        origin: Enum<Origin> = Fixed,
-        /// 1-based number of the tools/list listing within the file (pages of one listing share it); null for span claims
-        listing: OptI32 = Fixed,
-        /// when the claim was seen (span start for span claims); null when the source does not say
-        seen_at: TsNs = Fixed,
-        /// trace of the span that carried the claim
-        trace_id: OptText = Fixed,
-        /// span that carried the claim
-        span_id: OptText = Fixed,
-        /// blake3 (16 hex digits) of the tool's name, title and declared hints: equal digests, same claim; a changed digest between listings is a changed claim
-        claim_digest: Text = Fixed,
-        /// 1-based line of the JSON line (or document) the row came from, in the decompressed file
-        source: Source = Fixed,
     }
 }
 

@@ -23,8 +23,8 @@ use crate::ledger::bound::{self, BoundTable};
 use crate::policy::Class;
 use crate::policy::Op;
 use crate::table::actions::{ActionsView, EvidenceTable, Outcome, Verdict};
-use crate::table::findings::{FindingSeverity, FindingsView};
 use crate::table::read::{self, ReadError};
+use crate::table::schema::{FindingSeverity, FindingsView};
 use crate::table::spans::{Semconv, SpanKind, SpanRow, SpanStatus, SpansView};
 use crate::time::Bound;
 

@@ -24,7 +24,7 @@ use crate::redact::sql::Dialect;
 use crate::redact::{self, RuleCounts};
 use crate::table::declare::kind::SpreadValues;
 use crate::table::declare::{ColumnEnum, SourceFile, SourceRef};
-use crate::table::log_events::{LogEventRow, LogEventsBuilder};
+use crate::table::schema::{LogEventRow, LogEventsBuilder};
 use crate::table::spans::{SEMCONV_COUNT, Semconv, SpanKind, SpanRow, SpanStatus, SpansBuilder};
 use crate::table::tool_hints::{self, Hints, Origin, ToolHintRow, ToolHintsBuilder};
 
