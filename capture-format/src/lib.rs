@@ -281,7 +281,8 @@ event! {
         /// rename's new path.
         new_path: String,
         fd: i64,
-        /// open flags.
+        /// open flags (also on a write that is a whole open, writes and close: its open's, and
+        /// the event's ts is then the open's).
         flags: u32,
         mode: u32,
         inode: u64,

@@ -5,7 +5,10 @@
 //! descriptors it opened (for writing, or directories), so relative paths, *at() calls and
 //! fd-based calls resolve to absolute paths; a child inherits both at fork. Write totals the
 //! kernel aggregates are turned into deltas (bytes and calls since the last record for that
-//! process and file), flushed on close, on exit, every second and at the end. argv and paths pass
+//! process and file), flushed on close, on exit, every second and at the end. A file opened for
+//! writing, written and closed within one such second is one event: the write, carrying the
+//! open's time, flags and mode (an open is held until its close, and written on its own when a
+//! fork, dup, fd-based call, exit or flush comes first). argv and paths pass
 //! through agaudit's secret rules before they are written; the environment is reduced to the
 //! allow list in memory and never written whole. Records are flushed to the file every poll, so
 //! a recorder killed at any moment leaves only whole records behind (but the last one).
@@ -72,6 +75,11 @@ struct Recorder {
     alive: HashSet<u32>,
     /// Write totals already recorded, per (process, fd): (first_ts identity, bytes, calls).
     emitted: HashMap<FdKey, (u64, u64, u64)>,
+    /// Write-intent opens not written yet, per (process, fd): a descriptor opened, written and
+    /// closed within one flush interval becomes one write event carrying the open's time, flags
+    /// and mode ([`whole`]). Anything else that needs the open to stand first (a fork, a dup,
+    /// an fd-based call, the interval or stop flush, an exit) writes it as it is.
+    held: HashMap<FdKey, Event>,
     counts: BTreeMap<&'static str, u64>,
     env_allow: Vec<String>,
     scanner: SecretScanner,
@@ -211,6 +219,9 @@ impl Recorder {
         let proc = entry.clone();
         match r.kind {
             kernel::K_FORK => {
+                // The child inherits the parent's descriptors: its writes through them are its
+                // own rows, which need the open to stand first.
+                self.release_where(|k| k.tgid == r.ppid)?;
                 let mut child = self.procs.get(&r.ppid).cloned().unwrap_or_else(|| proc_state(r.ppid));
                 child.ppid = r.ppid;
                 self.procs.insert(r.pid, child);
@@ -250,6 +261,7 @@ impl Recorder {
             }
             kernel::K_EXIT => {
                 self.flush_writes_from(kernel, Some(r.pid), "exit")?;
+                self.release_where(|k| k.tgid == r.pid)?;
                 let mut e = self.base(&r, Kind::Exit);
                 e.exit_status = Some(r.exit_code as i32);
                 self.alive.remove(&r.pid);
@@ -272,9 +284,24 @@ impl Recorder {
                 e.mode = Some(r.mode as u32);
                 e.result = Some(r.ret);
                 e.fd = (r.ret >= 0).then_some(r.ret);
-                self.write(&e)
+                if r.ret < 0 {
+                    return self.write(&e);
+                }
+                let key = FdKey {
+                    tgid: r.pid,
+                    fd: r.ret as i32,
+                };
+                // A descriptor number reused without a close seen (one opened before the
+                // recorder followed the process): the earlier open stands on its own.
+                self.release(key)?;
+                self.held.insert(key, e);
+                Ok(())
             }
             kernel::K_DUP => {
+                self.release(FdKey {
+                    tgid: r.pid,
+                    fd: r.fd as i32,
+                })?;
                 if r.ret >= 0
                     && let Some(p) = self.procs.get_mut(&r.pid)
                 {
@@ -286,6 +313,11 @@ impl Recorder {
                 Ok(())
             }
             kernel::K_CLOSE => {
+                // Opened for writing and closed unwritten: the open is the record.
+                self.release(FdKey {
+                    tgid: r.pid,
+                    fd: r.fd as i32,
+                })?;
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.fds.remove(&r.fd);
                 }
@@ -305,7 +337,8 @@ impl Recorder {
                 Ok(())
             }
             kernel::K_WRITE => {
-                // Cumulative totals at close: record what was not recorded yet.
+                // The descriptor closed with these cumulative totals: record what was not
+                // recorded yet, with its open when that is still held, then forget the path.
                 let key = FdKey {
                     tgid: r.pid,
                     fd: r.fd as i32,
@@ -319,6 +352,9 @@ impl Recorder {
                 };
                 self.record_write(&r, key, totals, "close", &proc)?;
                 self.emitted.remove(&key);
+                if let Some(p) = self.procs.get_mut(&r.pid) {
+                    p.fds.remove(&r.fd);
+                }
                 Ok(())
             }
             kernel::K_UNLINK | kernel::K_TRUNCATE | kernel::K_CHMOD => {
@@ -337,6 +373,10 @@ impl Recorder {
                 e.result = Some(r.ret);
                 if r.path.is_empty() {
                     e.fd = Some(r.fd);
+                    self.release(FdKey {
+                        tgid: r.pid,
+                        fd: r.fd as i32,
+                    })?;
                 }
                 match kind {
                     Kind::Truncate => e.length = Some(r.length),
@@ -378,7 +418,23 @@ impl Recorder {
         }
     }
 
-    /// Records the part of `totals` not recorded yet for `key`.
+    /// Writes the open held for `key`, if one is.
+    fn release(&mut self, key: FdKey) -> std::io::Result<()> {
+        match self.held.remove(&key) {
+            Some(open) => self.write(&open),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes every held open whose key `pick` chooses, in the order they were opened.
+    fn release_where(&mut self, pick: impl Fn(&FdKey) -> bool) -> std::io::Result<()> {
+        let mut keys: Vec<FdKey> = self.held.keys().filter(|k| pick(k)).copied().collect();
+        keys.sort_by_key(|k| self.held[k].ts);
+        keys.into_iter().try_for_each(|k| self.release(k))
+    }
+
+    /// Records the part of `totals` not recorded yet for `key`: as one event with its open
+    /// when that is still held (nothing of it was recorded yet), else on its own.
     fn record_write(
         &mut self,
         r: &Raw,
@@ -406,11 +462,19 @@ impl Recorder {
         e.flush = Some(why.to_string());
         let path = proc.fds.get(&i64::from(key.fd)).cloned();
         e.path = path.map(|p| self.scan(&p));
-        self.write(&e)
+        match self.held.remove(&key) {
+            Some(open) => self.write(&whole(open, e)),
+            None => self.write(&e),
+        }
     }
 
     /// Records the write totals the kernel holds, for one process (at its exit) or all.
     fn flush_writes_from(&mut self, kernel: &mut Kernel, only: Option<u32>, why: &str) -> std::io::Result<()> {
+        // The interval and the stop: an open still held stands on its own, before its writes
+        // so far (an exit's own opens are joined with its totals, then released).
+        if only.is_none() {
+            self.release_where(|_| true)?;
+        }
         let entries: Vec<(FdKey, WriteTotals)> = kernel.writes.iter().filter_map(Result::ok).collect();
         // The kernel does not stamp each write (it would cost every write a clock read): these
         // rows carry the time they were flushed.
@@ -437,6 +501,22 @@ impl Recorder {
             }
         }
         Ok(())
+    }
+}
+
+/// One whole open, writes and close of a file as one write event: the open's time (which places
+/// the writes in a tool call), process, path, flags and mode, with the bytes and calls written
+/// through it, its inode and why it was flushed.
+fn whole(open: Event, write: Event) -> Event {
+    Event {
+        kind: Some(Kind::Write),
+        inode: write.inode,
+        bytes: write.bytes,
+        calls: write.calls,
+        flush: write.flush,
+        path: open.path.or(write.path),
+        result: None,
+        ..open
     }
 }
 
@@ -511,6 +591,7 @@ pub fn run(o: Options) -> Result<i32, String> {
         procs: HashMap::new(),
         alive: HashSet::new(),
         emitted: HashMap::new(),
+        held: HashMap::new(),
         counts: BTreeMap::new(),
         env_allow: o.env_allow.clone(),
         scanner: SecretScanner::new(),

@@ -138,7 +138,26 @@ fn a_real_workload_is_recorded_event_by_event() {
     let calls: u64 = writes.iter().map(|e| e.calls.unwrap()).sum();
     assert_eq!(bytes, 4 * 4096 + 5, "{writes:#?}");
     assert!((2..=5).contains(&calls), "aggregated: {calls} calls");
-    assert!(mine(Kind::Open).filter(|e| e.path.as_deref() == Some(&file)).count() >= 2);
+    // Each open, its writes and its close are one write event carrying the open's flags, unless
+    // the recorder's one-second flush fell between them (then the open stands first, on its
+    // own): either way each of the two opens is seen once, with its own flags.
+    let opens: Vec<u32> = events
+        .iter()
+        .filter(|e| e.pid == pid && e.path.as_deref() == Some(&file) && e.flags.is_some())
+        .filter(|e| matches!(e.kind, Some(Kind::Open | Kind::Write)))
+        .map(|e| e.flags.unwrap())
+        .collect();
+    let (o_wronly, o_creat, o_trunc, o_append) = (0o1, 0o100, 0o1000, 0o2000);
+    assert_eq!(opens.len(), 2, "{opens:?}");
+    assert_eq!(
+        opens[0] & (o_wronly | o_creat | o_trunc | o_append),
+        o_wronly | o_creat | o_trunc
+    );
+    assert_eq!(opens[1] & (o_wronly | o_append), o_wronly | o_append);
+    assert!(
+        writes.iter().any(|w| w.flags.is_some()),
+        "one event per open/close of a written file: {writes:#?}"
+    );
     let trunc = mine(Kind::Truncate).next().expect("truncate");
     assert_eq!(
         (trunc.path.as_deref(), trunc.length, trunc.result),
