@@ -56,6 +56,23 @@ extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// The write totals the kernel holds per (process, fd): the kernel's `writes` map, or a test's.
+trait Totals {
+    fn all(&self) -> Vec<(FdKey, WriteTotals)>;
+    fn forget(&mut self, key: &FdKey);
+}
+
+impl Totals for Kernel {
+    fn all(&self) -> Vec<(FdKey, WriteTotals)> {
+        self.writes.iter().filter_map(Result::ok).collect()
+    }
+
+    fn forget(&mut self, key: &FdKey) {
+        // Gone already when the process's exit removed it: nothing left to forget.
+        let _ = self.writes.remove(key);
+    }
+}
+
 /// Per-process state: what its records need when the kernel event does not carry it (write
 /// totals flushed from the map), and its paths.
 #[derive(Debug, Clone, Default)]
@@ -182,6 +199,20 @@ fn ip(family: u16, addr: &[u8; 16]) -> Option<String> {
 }
 
 impl Recorder {
+    fn new(out: File, env_allow: Vec<String>) -> Recorder {
+        Recorder {
+            out: BufWriter::new(out),
+            procs: HashMap::new(),
+            alive: HashSet::new(),
+            emitted: HashMap::new(),
+            held: HashMap::new(),
+            counts: BTreeMap::new(),
+            env_allow,
+            scanner: SecretScanner::new(),
+            redactions: RuleCounts::new(),
+        }
+    }
+
     fn scan(&mut self, text: &str) -> String {
         self.scanner.scan(text, &mut self.redactions).into_owned()
     }
@@ -208,7 +239,7 @@ impl Recorder {
     }
 
     /// One kernel event: update the path tables, write the record it becomes (if any).
-    fn handle(&mut self, kernel: &mut Kernel, r: Raw) -> std::io::Result<()> {
+    fn handle(&mut self, kernel: &mut impl Totals, r: Raw) -> std::io::Result<()> {
         let entry = self.procs.entry(r.pid).or_insert_with(|| proc_state(r.pid));
         if !r.comm.is_empty() && r.kind != kernel::K_FORK {
             entry.comm.clone_from(&r.comm);
@@ -230,6 +261,9 @@ impl Recorder {
                 self.write(&e)
             }
             kernel::K_EXEC => {
+                // Descriptors opened close-on-exec close without a close the kernel reports,
+                // and the process is another program from here: its opens stand as they are.
+                self.release_where(|k| k.tgid == r.pid)?;
                 self.alive.insert(r.pid);
                 let mut e = self.base(&r, Kind::Exec);
                 e.path = Some(self.scan(&proc.resolve(&r.path, AT_FDCWD)));
@@ -298,10 +332,14 @@ impl Recorder {
                 Ok(())
             }
             kernel::K_DUP => {
-                self.release(FdKey {
-                    tgid: r.pid,
-                    fd: r.fd as i32,
-                })?;
+                // The duplicate's writes are rows of its own, which need the open to stand
+                // first; a descriptor number it lands on is another file from here.
+                for fd in [r.fd, r.ret] {
+                    self.release(FdKey {
+                        tgid: r.pid,
+                        fd: fd as i32,
+                    })?;
+                }
                 if r.ret >= 0
                     && let Some(p) = self.procs.get_mut(&r.pid)
                 {
@@ -351,6 +389,8 @@ impl Recorder {
                     last_ts: r.ts,
                 };
                 self.record_write(&r, key, totals, "close", &proc)?;
+                // Not joined (its writes were recorded at an interval already): it stands alone.
+                self.release(key)?;
                 self.emitted.remove(&key);
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.fds.remove(&r.fd);
@@ -443,11 +483,11 @@ impl Recorder {
         why: &str,
         proc: &Proc,
     ) -> std::io::Result<()> {
-        let (bytes, calls) = match self.emitted.get(&key) {
+        let (bytes, calls, fresh) = match self.emitted.get(&key) {
             Some(&(first, b, c)) if first == totals.first_ts => {
-                (totals.bytes.saturating_sub(b), totals.calls.saturating_sub(c))
+                (totals.bytes.saturating_sub(b), totals.calls.saturating_sub(c), false)
             }
-            _ => (totals.bytes, totals.calls),
+            _ => (totals.bytes, totals.calls, true),
         };
         self.emitted.insert(key, (totals.first_ts, totals.bytes, totals.calls));
         if calls == 0 {
@@ -462,20 +502,26 @@ impl Recorder {
         e.flush = Some(why.to_string());
         let path = proc.fds.get(&i64::from(key.fd)).cloned();
         e.path = path.map(|p| self.scan(&p));
+        // Joined only when these are all the writes made through that open, to the file it
+        // opened; otherwise the open stands first, on its own.
         match self.held.remove(&key) {
-            Some(open) => self.write(&whole(open, e)),
+            Some(open) if fresh && open.path == e.path => self.write(&whole(open, e)),
+            Some(open) => {
+                self.write(&open)?;
+                self.write(&e)
+            }
             None => self.write(&e),
         }
     }
 
     /// Records the write totals the kernel holds, for one process (at its exit) or all.
-    fn flush_writes_from(&mut self, kernel: &mut Kernel, only: Option<u32>, why: &str) -> std::io::Result<()> {
+    fn flush_writes_from(&mut self, kernel: &mut impl Totals, only: Option<u32>, why: &str) -> std::io::Result<()> {
         // The interval and the stop: an open still held stands on its own, before its writes
         // so far (an exit's own opens are joined with its totals, then released).
         if only.is_none() {
             self.release_where(|_| true)?;
         }
-        let entries: Vec<(FdKey, WriteTotals)> = kernel.writes.iter().filter_map(Result::ok).collect();
+        let entries = kernel.all();
         // The kernel does not stamp each write (it would cost every write a clock read): these
         // rows carry the time they were flushed.
         let flushed_at = clock(libc::CLOCK_BOOTTIME) as u64;
@@ -496,7 +542,7 @@ impl Recorder {
             };
             self.record_write(&raw, key, totals, why, &proc)?;
             if only.is_some() {
-                let _ = kernel.writes.remove(&key);
+                kernel.forget(&key);
                 self.emitted.remove(&key);
             }
         }
@@ -586,17 +632,7 @@ pub fn run(o: Options) -> Result<i32, String> {
     };
     let mut kernel = kernel::load(&object, config)?;
     let file = File::create(&o.out).map_err(|e| format!("cannot create {}: {e}", o.out.display()))?;
-    let mut rec = Recorder {
-        out: BufWriter::new(file),
-        procs: HashMap::new(),
-        alive: HashSet::new(),
-        emitted: HashMap::new(),
-        held: HashMap::new(),
-        counts: BTreeMap::new(),
-        env_allow: o.env_allow.clone(),
-        scanner: SecretScanner::new(),
-        redactions: RuleCounts::new(),
-    };
+    let mut rec = Recorder::new(file, o.env_allow.clone());
     let io = |e: std::io::Error| format!("cannot write {}: {e}", o.out.display());
     let created_cgroup = match (&o.target, o.new_cgroup) {
         (Target::Command(_), true) => Some(new_cgroup()?),
@@ -884,6 +920,176 @@ fn scan_argv(scanner: &SecretScanner, counts: &mut RuleCounts, argv: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kernel's write totals, as a test sets them.
+    #[derive(Default)]
+    struct Fake(HashMap<FdKey, WriteTotals>);
+
+    impl Totals for Fake {
+        fn all(&self) -> Vec<(FdKey, WriteTotals)> {
+            self.0.iter().map(|(k, t)| (*k, *t)).collect()
+        }
+        fn forget(&mut self, key: &FdKey) {
+            self.0.remove(key);
+        }
+    }
+
+    const PID: u32 = 4_000_000; // no such process: /proc has nothing to add
+    const O_WRONLY_TRUNC: u64 = 0o1001;
+
+    fn raw(kind: u32, ts: u64) -> Raw {
+        Raw {
+            kind,
+            pid: PID,
+            tid: PID,
+            ts,
+            comm: "tool".into(),
+            ..Raw::default()
+        }
+    }
+    fn open(ts: u64, fd: i64, path: &str) -> Raw {
+        Raw {
+            path: path.into(),
+            dirfd: AT_FDCWD,
+            ret: fd,
+            flags: O_WRONLY_TRUNC,
+            ..raw(kernel::K_OPEN, ts)
+        }
+    }
+    /// The close of `fd` with the cumulative totals the kernel sends with it.
+    fn closed_after_writes(ts: u64, fd: i64, bytes: u64, first_ts: u64) -> Raw {
+        Raw {
+            fd,
+            bytes,
+            calls: 1,
+            length: first_ts as i64,
+            flags: 1,
+            ..raw(kernel::K_WRITE, ts)
+        }
+    }
+    fn key(fd: i32) -> FdKey {
+        FdKey { tgid: PID, fd }
+    }
+
+    /// An event as written: (kind, ts, path, open flags, bytes).
+    type Written = (Kind, u64, Option<String>, Option<u32>, Option<u64>);
+
+    /// Feeds `steps` to a recorder (each a kernel event, or the one-second flush) and reads
+    /// back what it wrote: (kind, ts, path, open flags, bytes).
+    fn record(steps: Vec<Result<Raw, &str>>, kernel: &mut Fake) -> Vec<Written> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let mut rec = Recorder::new(file.reopen().unwrap(), Vec::new());
+        let header = Header {
+            version: format::VERSION,
+            ..Header::default()
+        };
+        rec.out.write_all(&format::encode_start(&header)).unwrap();
+        for step in steps {
+            match step {
+                Ok(r) => {
+                    if r.kind == kernel::K_WRITE {
+                        // As close_fd does: the totals leave the map with the close's record.
+                        kernel.0.remove(&key(r.fd as i32));
+                    }
+                    rec.handle(kernel, r).unwrap()
+                }
+                Err(why) => rec.flush_writes_from(kernel, None, why).unwrap(),
+            }
+        }
+        rec.flush_writes_from(kernel, None, "stop").unwrap();
+        rec.out.flush().unwrap();
+        let bytes = std::fs::read(file.path()).unwrap();
+        format::Reader::new(&bytes)
+            .unwrap()
+            .filter_map(|r| match r.unwrap() {
+                format::Record::Event(e) => Some((e.kind.unwrap(), e.ts, e.path, e.flags, e.bytes)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_open_written_and_closed_is_one_write_with_the_opens_time_and_flags() {
+        let got = record(
+            vec![Ok(open(100, 3, "/w/x")), Ok(closed_after_writes(300, 3, 4096, 150))],
+            &mut Fake::default(),
+        );
+        let flags = Some(O_WRONLY_TRUNC as u32);
+        assert_eq!(got, vec![(Kind::Write, 100, Some("/w/x".into()), flags, Some(4096))]);
+        // Closed unwritten: the open is the record.
+        let mut unwritten = raw(kernel::K_CLOSE, 300);
+        unwritten.fd = 3;
+        let got = record(vec![Ok(open(100, 3, "/w/x")), Ok(unwritten)], &mut Fake::default());
+        assert_eq!(got, vec![(Kind::Open, 100, Some("/w/x".into()), flags, None)]);
+    }
+
+    #[test]
+    fn an_open_stands_alone_when_its_writes_were_flushed_before_it_was_seen() {
+        // The one-second flush read the kernel's totals while the open was still in the ring
+        // buffer; the close then brings nothing new.
+        let mut kernel = Fake::default();
+        kernel.0.insert(
+            key(3),
+            WriteTotals {
+                bytes: 10,
+                calls: 1,
+                first_ts: 150,
+                ..WriteTotals::default()
+            },
+        );
+        let unlink = Raw {
+            path: "/w/other".into(),
+            dirfd: AT_FDCWD,
+            ..raw(kernel::K_UNLINK, 400)
+        };
+        let got = record(
+            vec![
+                Err("interval"),
+                Ok(open(100, 3, "/w/z")),
+                Ok(closed_after_writes(300, 3, 10, 150)),
+                Ok(unlink),
+            ],
+            &mut kernel,
+        );
+        let kinds: Vec<Kind> = got.iter().map(|e| e.0).collect();
+        // Written at its close, not held past it (until the next flush).
+        assert_eq!(kinds, vec![Kind::Write, Kind::Open, Kind::Unlink], "{got:?}");
+        assert_eq!(got[1].3, Some(O_WRONLY_TRUNC as u32), "the open, once, with its flags");
+    }
+
+    #[test]
+    fn an_open_is_not_joined_with_another_files_writes_on_its_number() {
+        // /w/a is opened close-on-exec; exec closes it without a close event; the new program
+        // dups a descriptor of /w/b onto the same number, writes and closes it.
+        let mut b = open(50, 5, "/w/b");
+        b.flags = 0o1;
+        let exec = Raw {
+            path: "/bin/next".into(),
+            ..raw(kernel::K_EXEC, 200)
+        };
+        let dup = Raw {
+            fd: 5,
+            ret: 3,
+            ..raw(kernel::K_DUP, 250)
+        };
+        let got = record(
+            vec![
+                Ok(b),
+                Ok(open(100, 3, "/w/a")),
+                Ok(exec),
+                Ok(dup),
+                Ok(closed_after_writes(300, 3, 7, 260)),
+            ],
+            &mut Fake::default(),
+        );
+        let opens: Vec<_> = got.iter().filter(|e| e.0 == Kind::Open).map(|e| e.2.clone()).collect();
+        assert_eq!(opens, vec![Some("/w/b".into()), Some("/w/a".into())], "{got:?}");
+        let write = got.iter().find(|e| e.0 == Kind::Write).unwrap();
+        assert_eq!(
+            (write.1, write.2.as_deref(), write.3, write.4),
+            (300, Some("/w/b"), None, Some(7))
+        );
+    }
 
     #[test]
     fn the_recorded_command_line_is_redacted_like_argv() {

@@ -84,8 +84,54 @@ pub fn lineages(batches: &[RecordBatch]) -> Result<HashMap<(String, i64), Vec<i6
     Ok(out)
 }
 
-/// Where a write's descriptor was opened: (pid, fd, path).
-type Descriptor = (u32, Option<i64>, Option<String>);
+/// A descriptor of one process: (boot id, pid, fd, path).
+type Descriptor<'v> = (&'v str, u32, Option<i64>, Option<&'v str>);
+
+/// A row of the kernel_events batches: (batch, row).
+type At = (usize, usize);
+
+/// Which open each write came through, in row order: a write row is flushed when its descriptor
+/// closes (or at an interval, an exit, the stop), so the open before it on the same descriptor
+/// says when the tool started writing, and that open is not an action of its own. A write row
+/// that carries open flags is the whole open, writes and close (ebpf-capture joins them): it is
+/// its own open, and an open before it on the same descriptor number is another open.
+#[derive(Default)]
+struct Opens {
+    /// Write row → the time of the open it came through.
+    opened_at: HashMap<At, i64>,
+    /// Open rows some write came through.
+    written: std::collections::HashSet<At>,
+}
+
+impl Opens {
+    fn of(views: &[KernelEventsView<'_>]) -> Opens {
+        let mut last: HashMap<Descriptor<'_>, At> = HashMap::new();
+        let mut out = Opens::default();
+        for (b, v) in views.iter().enumerate() {
+            for i in 0..v.num_rows {
+                let d = (v.boot_id.get(i), v.pid.get(i), v.fd.get(i), v.path.get(i));
+                match v.event.get(i) {
+                    Kind::Open => {
+                        last.insert(d, (b, i));
+                    }
+                    Kind::Write if v.flags.get(i).is_some() => {
+                        last.remove(&d);
+                    }
+                    Kind::Write => {
+                        if let Some(&(ob, oi)) = last.get(&d) {
+                            out.written.insert((ob, oi));
+                            if let Some(t) = views[ob].ts.get(oi) {
+                                out.opened_at.insert((b, i), t);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
 
 /// The accesses of the kernel_events batches, in order (a write is placed by its open, which
 /// may be in an earlier batch).
@@ -96,45 +142,45 @@ pub fn accesses(
     policy: &Policy,
 ) -> Result<(Vec<Access>, Skipped), TableError> {
     let calls = ToolCalls::new(index);
-    let mut state = State::default();
     let views = batches
         .iter()
         .map(KernelEventsView::of)
         .collect::<Result<Vec<_>, _>>()?;
-    for v in &views {
-        for i in 0..v.num_rows {
-            if v.event.get(i) == Kind::Write {
-                state.written.insert(descriptor(v, i));
-            }
-        }
-    }
+    let opens = Opens::of(&views);
+    let mut skipped = Skipped::default();
     let mut out = Vec::new();
-    for (b, v) in batches.iter().zip(&views) {
-        out.extend(batch_accesses(b, v, lineages, &calls, index, policy, &mut state));
+    for (n, (b, v)) in batches.iter().zip(&views).enumerate() {
+        let at = Batch { n, batch: b, view: v };
+        out.extend(batch_accesses(
+            &at,
+            lineages,
+            &calls,
+            index,
+            policy,
+            &opens,
+            &mut skipped,
+        ));
     }
-    Ok((out, state.skipped))
+    Ok((out, skipped))
 }
 
-#[derive(Default)]
-struct State {
-    opened_at: HashMap<Descriptor, i64>,
-    written: std::collections::HashSet<Descriptor>,
-    skipped: Skipped,
-}
-
-fn descriptor(v: &KernelEventsView<'_>, i: usize) -> Descriptor {
-    (v.pid.get(i), v.fd.get(i), v.path.get(i).map(str::to_string))
+/// One kernel_events batch: its place in the row order, its rows and their view.
+struct Batch<'b, 'v> {
+    n: usize,
+    batch: &'b RecordBatch,
+    view: &'b KernelEventsView<'v>,
 }
 
 fn batch_accesses(
-    b: &RecordBatch,
-    v: &KernelEventsView<'_>,
+    at_batch: &Batch<'_, '_>,
     lineages: &HashMap<(String, i64), Vec<i64>>,
     calls: &ToolCalls,
     index: &SpanIndex,
     policy: &Policy,
-    state: &mut State,
+    opens: &Opens,
+    skipped: &mut Skipped,
 ) -> Vec<Access> {
+    let (b, v) = (at_batch.batch, at_batch.view);
     let mut out = Vec::new();
     for i in 0..v.num_rows {
         let at = v.ts.get(i);
@@ -143,12 +189,8 @@ fn batch_accesses(
         let path = v.path.get(i);
         let (class, resource) = match kind {
             Kind::Open => {
-                let d = descriptor(v, i);
-                if let Some(t) = at {
-                    state.opened_at.insert(d.clone(), t);
-                }
-                if state.written.contains(&d) {
-                    state.skipped.folded_into_write += 1;
+                if opens.written.contains(&(at_batch.n, i)) {
+                    skipped.folded_into_write += 1;
                     continue;
                 }
                 (Class::Write, file_resource(path))
@@ -159,7 +201,7 @@ fn batch_accesses(
             Kind::Connect | Kind::Send => {
                 let fam = v.family.get(i);
                 if !matches!(fam, Some(2 | 10)) {
-                    state.skipped.local_ipc += 1;
+                    skipped.local_ipc += 1;
                     continue;
                 }
                 let host = v.addr.get(i).unwrap_or("?");
@@ -176,17 +218,14 @@ fn batch_accesses(
             }
             Kind::Exec => (Class::Exec, file_resource(path)),
             Kind::Fork | Kind::Exit => {
-                state.skipped.process_lifecycle += 1;
+                skipped.process_lifecycle += 1;
                 continue;
             }
         };
-        // A write is flushed when its descriptor closes; the open it came from says when the
-        // tool started writing, so the open's time is what places the write inside a tool call.
-        let when = if kind == Kind::Write {
-            state.opened_at.get(&descriptor(v, i)).copied().or(at)
-        } else {
-            at
-        };
+        // A write is flushed when its descriptor closes; the open it came through says when
+        // the tool started writing, so the open's time is what places the write inside a tool
+        // call ([`Opens`]; a joined write's own time is its open's).
+        let when = opens.opened_at.get(&(at_batch.n, i)).copied().or(at);
         let pid = v.pid.get(i);
         let lineage = lineages
             .get(&(v.boot_id.get(i).to_string(), i64::from(pid)))
@@ -194,7 +233,7 @@ fn batch_accesses(
             .unwrap_or_else(|| vec![i64::from(pid)]);
         let covering = when.map(|t| calls.covering(&lineage, t)).unwrap_or_default();
         if kind == Kind::Exec && covering.is_empty() {
-            state.skipped.process_lifecycle += 1;
+            skipped.process_lifecycle += 1;
             continue;
         }
         let env = v
@@ -355,6 +394,49 @@ fn identity(env: Who, span: Who, calls: usize) -> (Who, Conf, String) {
 mod tests {
     use super::*;
     use crate::policy::parse;
+    use crate::table::kernel_events::{KernelEventRow, KernelEventsBuilder};
+
+    /// Rows of one process on descriptor 3: (event, path, ts, open flags on the row).
+    fn events(rows: &[(Kind, &str, i64, Option<u32>)]) -> RecordBatch {
+        let mut b = KernelEventsBuilder::new();
+        for &(event, path, ts, flags) in rows {
+            b.append(&KernelEventRow {
+                event,
+                path: Some(path.into()),
+                ts: Some(ts),
+                pid: 7,
+                fd: Some(3),
+                flags,
+                boot_id: "boot".into(),
+                ..KernelEventRow::default()
+            });
+        }
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn a_write_is_placed_by_the_open_it_came_through_and_a_joined_write_by_its_own() {
+        let w = Some(0o1001); // O_WRONLY|O_TRUNC
+        let batches = [
+            events(&[
+                // Opened and closed unwritten (a truncation): an action of its own.
+                (Kind::Open, "/x", 10, w),
+                // The same descriptor again, opened, written and closed: one joined row.
+                (Kind::Write, "/x", 20, w),
+                // The earlier shape: an open, then the write its close flushed.
+                (Kind::Open, "/y", 30, w),
+            ]),
+            events(&[(Kind::Write, "/y", 45, None), (Kind::Write, "/x", 50, None)]),
+        ];
+        let views: Vec<_> = batches.iter().map(|b| KernelEventsView::of(b).unwrap()).collect();
+        let opens = Opens::of(&views);
+        // Only /y's open had a write come through it (in the next batch), which it places.
+        assert_eq!(opens.written, [(0, 2)].into_iter().collect());
+        assert_eq!(opens.opened_at.get(&(1, 0)), Some(&30));
+        // The joined write is its own open: a bare write of /x after it has none before it.
+        assert_eq!(opens.opened_at.get(&(0, 1)), None);
+        assert_eq!(opens.opened_at.get(&(1, 1)), None);
+    }
 
     #[test]
     fn a_uid_of_an_agents_own_names_it_and_disagreement_is_approximate() {

@@ -387,7 +387,7 @@ crate::table! {
         new_path: OptText = Identifier,
         /// descriptor (open's result, written descriptor, socket)
         fd: OptI64 = Fixed,
-        /// open flags (O_WRONLY 1, O_RDWR 2, O_CREAT 64, O_TRUNC 512, O_APPEND 1024); on a write, its open's: the row is the whole open, writes and close, and ts is the open's
+        /// open flags (O_WRONLY 1, O_RDWR 2, O_CREAT 64, O_TRUNC 512, O_APPEND 1024); on a write, its open's: the row is the whole open, writes and close (or exit), and ts is the open's
         flags: OptU32 = Fixed,
         /// open or chmod mode
         mode: OptU32 = Fixed,
