@@ -74,22 +74,7 @@ fn the_lying_tool_is_caught_by_the_database_and_the_kernel_and_the_bundle_holds(
     let dir = tempfile::TempDir::new().unwrap();
     let case = dir.path().join("case");
     let c = case.to_str().unwrap();
-    let mut args = vec![
-        "ingest",
-        "--case",
-        c,
-        "--label",
-        "server=prod-postgres",
-        "--label",
-        "mcp_server=reporting",
-        "--pg-prefix",
-        "%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ",
-    ];
-    args.extend(files.iter().map(|p| p.to_str().unwrap()));
-    let o = agaudit(&args);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let policy = root().join("fixtures/policy/agents.hcl");
-    let o = agaudit(&["correlate", "--case", c, "--policy", policy.to_str().unwrap()]);
+    let o = ingest_and_correlate(&case, &files);
     assert_eq!(o.status.code(), Some(1), "violations went through: exit 1");
 
     let o = agaudit(&["diff", "--case", c, "--json"]);
@@ -231,28 +216,25 @@ fn the_demo_runs_the_whole_pipeline_on_its_embedded_data() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("was not made by agaudit demo"));
 }
 
+/// Ingests `files` into `case` as the run's labels and log_line_prefix say, then correlates it
+/// with the fixture policy; the correlate run's output.
+fn ingest_and_correlate(case: &Path, files: &[PathBuf]) -> std::process::Output {
+    let c = case.to_str().unwrap();
+    let mut args = vec!["ingest", "--case", c, "--label", "server=prod-postgres"];
+    args.extend(["--label", "mcp_server=reporting", "--pg-prefix"]);
+    args.push("%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ");
+    args.extend(files.iter().map(|p| p.to_str().unwrap()));
+    let o = agaudit(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let policy = root().join("fixtures/policy/agents.hcl");
+    agaudit(&["correlate", "--case", c, "--policy", policy.to_str().unwrap()])
+}
+
 /// The kernel actions of a case made of `files`: (agent, session, tool, MCP server, resource,
 /// class, conf, verdict, outcome), counted.
 fn kernel_actions(dir: &Path, files: &[PathBuf]) -> std::collections::BTreeMap<Vec<Option<String>>, usize> {
     let case = dir.join("case");
-    let c = case.to_str().unwrap();
-    let mut args = vec![
-        "ingest",
-        "--case",
-        c,
-        "--label",
-        "server=prod-postgres",
-        "--label",
-        "mcp_server=reporting",
-    ];
-    args.extend([
-        "--pg-prefix",
-        "%m [%p] %q%u@%d app=%a client=%h session=%c sqlstate=%e ",
-    ]);
-    args.extend(files.iter().map(|p| p.to_str().unwrap()));
-    assert_eq!(agaudit(&args).status.code(), Some(0));
-    let policy = root().join("fixtures/policy/agents.hcl");
-    let o = agaudit(&["correlate", "--case", c, "--policy", policy.to_str().unwrap()]);
+    let o = ingest_and_correlate(&case, files);
     assert!(
         matches!(o.status.code(), Some(0 | 1)),
         "{}",
