@@ -122,7 +122,7 @@ pub fn accesses(
             evidence_file: texts.intern(v.source_file.get(i)),
             evidence_line: v.source_line.get(i),
             evidence_blake3: texts.intern(v.source_blake3.get(i)),
-            evidence_row_hash: read::row_hash(batch, i),
+            evidence_row_hash: read::row_digest(batch, i).into(),
             ..Access::default()
         };
         if let Some((k, c)) = chain {

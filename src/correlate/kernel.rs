@@ -277,7 +277,7 @@ fn batch_accesses(
             evidence_file: v.source.file.get(i).into(),
             evidence_line: v.source.line.get(i),
             evidence_blake3: v.source.blake3.get(i).into(),
-            evidence_row_hash: read::row_hash(b, i),
+            evidence_row_hash: read::row_digest(b, i).into(),
             corroboration,
             dedupe: None,
         });

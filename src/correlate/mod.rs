@@ -86,7 +86,8 @@ pub struct Access {
     pub evidence_file: Text,
     pub evidence_line: u64,
     pub evidence_blake3: Text,
-    pub evidence_row_hash: String,
+    /// The evidence row's hash, as bytes (hex only in the action row).
+    pub evidence_row_hash: [u8; 32],
     pub corroboration: Vec<Reference>,
     /// Same access seen in several rows (one statement in several log formats).
     pub dedupe: Option<u128>,
@@ -284,7 +285,8 @@ pub fn run(
         .into_par_iter()
         .map_init(Judgements::default, |judgements, a| {
             let j = judgements.judge(policy, &a);
-            action_row(&a, j, &claims, policy.is_production(&a.resource))
+            let production = policy.is_production(&a.resource);
+            action_row(a, j, &claims, production)
         })
         .collect();
 
@@ -412,9 +414,10 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(u128, u64)>, policy
     let mut out = Vec::new();
     for (i, s) in index.spans.iter().enumerate() {
         let is_db = s.is_db_client();
-        if !(is_db || s.is_network_client()) {
+        // Exactly the spans whose row hash the index kept (spans::read_batch).
+        let (true, Some(row_hash)) = (is_db || s.is_network_client(), s.row_hash) else {
             continue;
-        }
+        };
         if is_db && traced.contains(&(s.trace, s.id)) {
             continue;
         }
@@ -490,7 +493,7 @@ fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(u128, u64)>, policy
             evidence_file: s.source_file.clone(),
             evidence_line: s.source_line,
             evidence_blake3: s.source_blake3.clone(),
-            evidence_row_hash: s.row_hash.clone().unwrap_or_default(),
+            evidence_row_hash: row_hash.into(),
             corroboration,
             dedupe: None,
         });
@@ -516,7 +519,7 @@ fn claims(case_root: &Path, manifest: &IngestManifest) -> Result<HashMap<(String
     Ok(latest.into_iter().map(|(k, (_, ro))| (k, ro)).collect())
 }
 
-fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>, production: bool) -> ActionRow {
+fn action_row(a: Access, j: Judgement, claims: &HashMap<(String, String), bool>, production: bool) -> ActionRow {
     let outcome = if a.source_outcome == SourceOutcome::Refused {
         Outcome::Deny
     } else {
@@ -532,23 +535,25 @@ fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>
         (Some(s), Some(t)) => claims.get(&(s.clone(), t.clone())).copied(),
         _ => None,
     };
+    let row_hash = blake3::Hash::from_bytes(a.evidence_row_hash).to_hex();
     let id = blake3::Hasher::new_derive_key("agaudit 2026-11 action id v1")
         .update(a.evidence_table.name().as_bytes())
-        .update(a.evidence_row_hash.as_bytes())
+        .update(row_hash.as_bytes())
         .finalize();
+    let (agent, session) = a.agent.map_or((None, None), |(n, s)| (Some(n), s));
     ActionRow {
         action_id: id.to_hex()[..32].to_string(),
         ts: a.ts,
-        agent: a.agent.as_ref().map(|(n, _)| n.clone()),
-        session: a.agent.as_ref().and_then(|(_, s)| s.clone()),
-        principal: a.principal.clone(),
-        tool: a.tool.clone(),
-        mcp_server: a.mcp_server.clone(),
-        resource: a.resource.clone(),
+        agent,
+        session,
+        principal: a.principal,
+        tool: a.tool,
+        mcp_server: a.mcp_server,
+        resource: a.resource,
         production,
         op: a.class.op(),
         class: a.class,
-        command: a.command.clone(),
+        command: a.command,
         outcome,
         source_outcome: a.source_outcome,
         violation: j.violation,
@@ -556,15 +561,15 @@ fn action_row(a: &Access, j: Judgement, claims: &HashMap<(String, String), bool>
         on_violation: j.on_violation,
         verdict,
         conf: a.conf,
-        reason: a.reason.clone(),
+        reason: a.reason,
         claimed_read_only,
-        trace_id: a.trace_id.clone(),
-        span_id: a.span_id.clone(),
+        trace_id: a.trace_id,
+        span_id: a.span_id,
         evidence_table: a.evidence_table,
         evidence_file: a.evidence_file.to_string(),
         evidence_line: a.evidence_line,
         evidence_blake3: a.evidence_blake3.to_string(),
-        evidence_row_hash: a.evidence_row_hash.clone(),
+        evidence_row_hash: row_hash.to_string(),
         corroboration: (!a.corroboration.is_empty()).then(|| {
             let refs: Vec<String> = a.corroboration.iter().map(Reference::to_string).collect();
             refs.join(" ")

@@ -73,7 +73,7 @@ pub struct Span {
     pub source_line: u64,
     pub source_blake3: Text,
     /// Only for spans that can be an action's own evidence (client spans).
-    pub row_hash: Option<String>,
+    pub row_hash: Option<blake3::Hash>,
 }
 
 impl Span {
@@ -316,7 +316,7 @@ pub fn read_batch(batch: &RecordBatch) -> Result<Vec<Span>, TableError> {
             row_hash: None,
         };
         if span.is_db_client() || span.is_network_client() {
-            span.row_hash = Some(read::row_hash(batch, i));
+            span.row_hash = Some(read::row_digest(batch, i));
         }
         out.push(span);
     }

@@ -153,3 +153,8 @@ fn part_map<T: Send, E: From<ReadError> + Send>(
 pub fn row_hash(batch: &RecordBatch, i: usize) -> String {
     agaudit_verify::row::row_hash(batch, i)
 }
+
+/// [`row_hash`] as its 32 bytes, for a stage that holds one per row.
+pub fn row_digest(batch: &RecordBatch, i: usize) -> blake3::Hash {
+    agaudit_verify::row::row_digest(batch, i)
+}

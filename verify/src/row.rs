@@ -62,11 +62,12 @@ impl RowHasher {
 
     /// The row's hash, 64 lower-case hex digits.
     pub fn finish(&self) -> String {
-        crate::keyed(ROW_CONTEXT)
-            .update(&self.buf)
-            .finalize()
-            .to_hex()
-            .to_string()
+        self.digest().to_hex().to_string()
+    }
+
+    /// The row's hash as its 32 bytes (a reader that holds many keeps them, not their hex).
+    pub fn digest(&self) -> blake3::Hash {
+        crate::keyed(ROW_CONTEXT).update(&self.buf).finalize()
     }
 
     /// Starts the next row, keeping the buffer's memory.
@@ -133,9 +134,14 @@ mod arrow {
 
     /// The row hash of row `i` of `batch`, its columns in schema order.
     pub fn row_hash(batch: &RecordBatch, i: usize) -> String {
+        row_digest(batch, i).to_hex().to_string()
+    }
+
+    /// [`row_hash`] as its 32 bytes.
+    pub fn row_digest(batch: &RecordBatch, i: usize) -> blake3::Hash {
         let mut h = RowHasher::new();
         row_into(&mut h, batch, i);
-        h.finish()
+        h.digest()
     }
 
     /// The row hashes of every row of `batch`, in order, on every core.
@@ -262,7 +268,7 @@ mod arrow {
 }
 
 #[cfg(feature = "rows")]
-pub use arrow::{for_each_row, row_hash, row_hashes, value};
+pub use arrow::{for_each_row, row_digest, row_hash, row_hashes, value};
 
 #[cfg(test)]
 mod tests {
