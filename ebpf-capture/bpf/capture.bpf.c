@@ -535,6 +535,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
         bpf_map_delete_elem(&pending, &tid);
         return 0;
     }
+    // A number just handed out is free: what is still kept under it belongs to a descriptor
+    // closed without a close this program saw (close-on-exec, close_range), and is reported as
+    // its close first, so it is never added to the new descriptor's.
+    if ((kind == K_OPEN || kind == K_DIROPEN || kind == K_DUP) && ret >= 0)
+        close_fd(tgid, (s32)ret);
     struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
         count_lost();

@@ -56,6 +56,28 @@ extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// When the write totals the kernel holds are recorded (besides a close, which brings its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// A process exited: its descriptors closed without closes the program sees.
+    Exit(u32),
+    /// Every second, so a long-open file's writes are not held back.
+    Interval,
+    /// The recorder stops.
+    Stop,
+}
+
+impl Flush {
+    /// The capture's `flush` value.
+    fn why(self) -> &'static str {
+        match self {
+            Flush::Exit(_) => "exit",
+            Flush::Interval => "interval",
+            Flush::Stop => "stop",
+        }
+    }
+}
+
 /// The write totals the kernel holds per (process, fd): the kernel's `writes` map, or a test's.
 trait Totals {
     fn all(&self) -> Vec<(FdKey, WriteTotals)>;
@@ -90,8 +112,12 @@ struct Recorder {
     procs: HashMap<u32, Proc>,
     /// Processes alive and followed (for knowing when the tree has ended).
     alive: HashSet<u32>,
-    /// Write totals already recorded, per (process, fd): (first_ts identity, bytes, calls).
-    emitted: HashMap<FdKey, (u64, u64, u64)>,
+    /// Write totals already recorded, per descriptor instance ((process, fd), the kernel's
+    /// first_ts of its totals): (bytes, calls). Two instances of one number never share one.
+    emitted: HashMap<(FdKey, u64), (u64, u64)>,
+    /// The newest event time handled: the one-second flush records only totals that began
+    /// before it, whose open (and any close before it on the same number) has been handled.
+    seen_to: u64,
     /// Write-intent opens not written yet, per (process, fd): a descriptor opened, written and
     /// closed within one flush interval becomes one write event carrying the open's time, flags
     /// and mode ([`whole`]). Anything else that needs the open to stand first (a fork, a dup,
@@ -205,6 +231,7 @@ impl Recorder {
             procs: HashMap::new(),
             alive: HashSet::new(),
             emitted: HashMap::new(),
+            seen_to: 0,
             held: HashMap::new(),
             counts: BTreeMap::new(),
             env_allow,
@@ -240,6 +267,7 @@ impl Recorder {
 
     /// One kernel event: update the path tables, write the record it becomes (if any).
     fn handle(&mut self, kernel: &mut impl Totals, r: Raw) -> std::io::Result<()> {
+        self.seen_to = self.seen_to.max(r.ts);
         let entry = self.procs.entry(r.pid).or_insert_with(|| proc_state(r.pid));
         if !r.comm.is_empty() && r.kind != kernel::K_FORK {
             entry.comm.clone_from(&r.comm);
@@ -294,7 +322,7 @@ impl Recorder {
                 self.write(&e)
             }
             kernel::K_EXIT => {
-                self.flush_writes_from(kernel, Some(r.pid), "exit")?;
+                self.flush_writes_from(kernel, Flush::Exit(r.pid))?;
                 self.release_where(|k| k.tgid == r.pid)?;
                 let mut e = self.base(&r, Kind::Exit);
                 e.exit_status = Some(r.exit_code as i32);
@@ -391,7 +419,7 @@ impl Recorder {
                 self.record_write(&r, key, totals, "close", &proc)?;
                 // Not joined (its writes were recorded at an interval already): it stands alone.
                 self.release(key)?;
-                self.emitted.remove(&key);
+                self.emitted.remove(&(key, totals.first_ts));
                 if let Some(p) = self.procs.get_mut(&r.pid) {
                     p.fds.remove(&r.fd);
                 }
@@ -483,13 +511,12 @@ impl Recorder {
         why: &str,
         proc: &Proc,
     ) -> std::io::Result<()> {
-        let (bytes, calls, fresh) = match self.emitted.get(&key) {
-            Some(&(first, b, c)) if first == totals.first_ts => {
-                (totals.bytes.saturating_sub(b), totals.calls.saturating_sub(c), false)
-            }
-            _ => (totals.bytes, totals.calls, true),
+        let instance = (key, totals.first_ts);
+        let (bytes, calls, fresh) = match self.emitted.get(&instance) {
+            Some(&(b, c)) => (totals.bytes.saturating_sub(b), totals.calls.saturating_sub(c), false),
+            None => (totals.bytes, totals.calls, true),
         };
-        self.emitted.insert(key, (totals.first_ts, totals.bytes, totals.calls));
+        self.emitted.insert(instance, (totals.bytes, totals.calls));
         if calls == 0 {
             return Ok(());
         }
@@ -514,14 +541,26 @@ impl Recorder {
         }
     }
 
-    /// Records the write totals the kernel holds, for one process (at its exit) or all.
-    fn flush_writes_from(&mut self, kernel: &mut impl Totals, only: Option<u32>, why: &str) -> std::io::Result<()> {
+    /// Records the write totals the kernel holds: a process's at its exit, the ones begun before
+    /// the newest event handled at the one-second flush, all of them at the stop.
+    fn flush_writes_from(&mut self, kernel: &mut impl Totals, flush: Flush) -> std::io::Result<()> {
         // The interval and the stop: an open still held stands on its own, before its writes
         // so far (an exit's own opens are joined with its totals, then released).
+        let only = match flush {
+            Flush::Exit(pid) => Some(pid),
+            Flush::Interval | Flush::Stop => None,
+        };
         if only.is_none() {
             self.release_where(|_| true)?;
         }
-        let entries = kernel.all();
+        let why = flush.why();
+        // Totals begun after the newest event handled may belong to an open, or follow a close
+        // of the same number, still in the ring buffer: their path is not known yet.
+        let seen_to = self.seen_to;
+        let entries = kernel
+            .all()
+            .into_iter()
+            .filter(|(_, t)| flush != Flush::Interval || t.first_ts <= seen_to);
         // The kernel does not stamp each write (it would cost every write a clock read): these
         // rows carry the time they were flushed.
         let flushed_at = clock(libc::CLOCK_BOOTTIME) as u64;
@@ -543,7 +582,7 @@ impl Recorder {
             self.record_write(&raw, key, totals, why, &proc)?;
             if only.is_some() {
                 kernel.forget(&key);
-                self.emitted.remove(&key);
+                self.emitted.remove(&(key, totals.first_ts));
             }
         }
         Ok(())
@@ -694,7 +733,7 @@ pub fn run(o: Options) -> Result<i32, String> {
             rec.handle(&mut kernel, r).map_err(io)?;
         }
         if last_flush.elapsed() >= Duration::from_secs(1) {
-            rec.flush_writes_from(&mut kernel, None, "interval").map_err(io)?;
+            rec.flush_writes_from(&mut kernel, Flush::Interval).map_err(io)?;
             last_flush = Instant::now();
         }
         rec.out.flush().map_err(io)?;
@@ -718,7 +757,7 @@ pub fn run(o: Options) -> Result<i32, String> {
     for r in batch {
         rec.handle(&mut kernel, r).map_err(io)?;
     }
-    rec.flush_writes_from(&mut kernel, None, "stop").map_err(io)?;
+    rec.flush_writes_from(&mut kernel, Flush::Stop).map_err(io)?;
     let lost = kernel.lost();
     let trailer = Trailer {
         counts: rec.counts.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
@@ -976,7 +1015,7 @@ mod tests {
 
     /// Feeds `steps` to a recorder (each a kernel event, or the one-second flush) and reads
     /// back what it wrote: (kind, ts, path, open flags, bytes).
-    fn record(steps: Vec<Result<Raw, &str>>, kernel: &mut Fake) -> Vec<Written> {
+    fn record(steps: Vec<Result<Raw, Flush>>, kernel: &mut Fake) -> Vec<Written> {
         let file = tempfile::NamedTempFile::new().unwrap();
         let mut rec = Recorder::new(file.reopen().unwrap(), Vec::new());
         let header = Header {
@@ -993,10 +1032,10 @@ mod tests {
                     }
                     rec.handle(kernel, r).unwrap()
                 }
-                Err(why) => rec.flush_writes_from(kernel, None, why).unwrap(),
+                Err(flush) => rec.flush_writes_from(kernel, flush).unwrap(),
             }
         }
-        rec.flush_writes_from(kernel, None, "stop").unwrap();
+        rec.flush_writes_from(kernel, Flush::Stop).unwrap();
         rec.out.flush().unwrap();
         let bytes = std::fs::read(file.path()).unwrap();
         format::Reader::new(&bytes)
@@ -1023,50 +1062,95 @@ mod tests {
         assert_eq!(got, vec![(Kind::Open, 100, Some("/w/x".into()), flags, None)]);
     }
 
-    #[test]
-    fn an_open_stands_alone_when_its_writes_were_flushed_before_it_was_seen() {
-        // The one-second flush read the kernel's totals while the open was still in the ring
-        // buffer; the close then brings nothing new.
-        let mut kernel = Fake::default();
-        kernel.0.insert(
-            key(3),
-            WriteTotals {
-                bytes: 10,
-                calls: 1,
-                first_ts: 150,
-                ..WriteTotals::default()
-            },
-        );
-        let unlink = Raw {
+    fn totals(bytes: u64, first_ts: u64) -> WriteTotals {
+        WriteTotals {
+            bytes,
+            calls: 1,
+            first_ts,
+            ..WriteTotals::default()
+        }
+    }
+
+    fn unlink(ts: u64) -> Raw {
+        Raw {
             path: "/w/other".into(),
             dirfd: AT_FDCWD,
-            ..raw(kernel::K_UNLINK, 400)
-        };
-        let got = record(
-            vec![
-                Err("interval"),
-                Ok(open(100, 3, "/w/z")),
-                Ok(closed_after_writes(300, 3, 10, 150)),
-                Ok(unlink),
-            ],
-            &mut kernel,
-        );
-        let kinds: Vec<Kind> = got.iter().map(|e| e.0).collect();
-        // Written at its close, not held past it (until the next flush).
-        assert_eq!(kinds, vec![Kind::Write, Kind::Open, Kind::Unlink], "{got:?}");
-        assert_eq!(got[1].3, Some(O_WRONLY_TRUNC as u32), "the open, once, with its flags");
+            ..raw(kernel::K_UNLINK, ts)
+        }
     }
 
     #[test]
-    fn an_open_is_not_joined_with_another_files_writes_on_its_number() {
-        // /w/a is opened close-on-exec; exec closes it without a close event; the new program
-        // dups a descriptor of /w/b onto the same number, writes and closes it.
-        let mut b = open(50, 5, "/w/b");
-        b.flags = 0o1;
+    fn the_one_second_flush_leaves_writes_whose_open_it_has_not_seen() {
+        // The kernel counts writes that began at 150 while their open (at 100) is still in the
+        // ring buffer: the flush must not record them under a path it does not know yet.
+        let mut kernel = Fake::default();
+        kernel.0.insert(key(3), totals(10, 150));
+        let got = record(
+            vec![
+                Err(Flush::Interval),
+                Ok(open(100, 3, "/w/z")),
+                Ok(closed_after_writes(300, 3, 10, 150)),
+                Ok(unlink(400)),
+            ],
+            &mut kernel,
+        );
+        let flags = Some(O_WRONLY_TRUNC as u32);
+        assert_eq!(
+            got[0],
+            (Kind::Write, 100, Some("/w/z".into()), flags, Some(10)),
+            "{got:?}"
+        );
+        assert_eq!(got[1].0, Kind::Unlink);
+        assert_eq!(got.len(), 2, "{got:?}");
+    }
+
+    #[test]
+    fn writes_partly_recorded_by_the_flush_are_not_joined_with_their_open() {
+        // The open and a later event are seen, the flush records the first 10 bytes, the
+        // close brings 25 in all: the open stands alone, then 10, then the 15 left.
+        let mut kernel = Fake::default();
+        kernel.0.insert(key(3), totals(10, 150));
+        let mut close = closed_after_writes(300, 3, 25, 150);
+        close.calls = 2;
+        let got = record(
+            vec![
+                Ok(open(100, 3, "/w/p")),
+                Ok(unlink(200)),
+                Err(Flush::Interval),
+                Ok(close),
+            ],
+            &mut kernel,
+        );
+        let shape: Vec<(Kind, Option<u32>, Option<u64>)> = got.iter().map(|e| (e.0, e.3, e.4)).collect();
+        let flags = Some(O_WRONLY_TRUNC as u32);
+        assert_eq!(
+            shape,
+            vec![
+                (Kind::Unlink, None, None),
+                (Kind::Open, flags, None),
+                (Kind::Write, None, Some(10)),
+                (Kind::Write, None, Some(15)),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_exec_writes_the_opens_it_held_before_itself() {
+        // Close-on-exec descriptors close without a close event: their opens stand, first.
         let exec = Raw {
             path: "/bin/next".into(),
             ..raw(kernel::K_EXEC, 200)
         };
+        let got = record(vec![Ok(open(100, 3, "/w/a")), Ok(exec)], &mut Fake::default());
+        let kinds: Vec<Kind> = got.iter().map(|e| e.0).collect();
+        assert_eq!(kinds, vec![Kind::Open, Kind::Exec], "{got:?}");
+    }
+
+    #[test]
+    fn a_dup_onto_a_held_number_keeps_that_open_apart_from_the_writes_after_it() {
+        // /w/a is held on 3 (its close not seen); a dup of /w/b's 5 lands on 3 and is written.
+        let mut b = open(50, 5, "/w/b");
+        b.flags = 0o1;
         let dup = Raw {
             fd: 5,
             ret: 3,
@@ -1076,7 +1160,6 @@ mod tests {
             vec![
                 Ok(b),
                 Ok(open(100, 3, "/w/a")),
-                Ok(exec),
                 Ok(dup),
                 Ok(closed_after_writes(300, 3, 7, 260)),
             ],
@@ -1089,58 +1172,5 @@ mod tests {
             (write.1, write.2.as_deref(), write.3, write.4),
             (300, Some("/w/b"), None, Some(7))
         );
-    }
-
-    #[test]
-    fn the_recorded_command_line_is_redacted_like_argv() {
-        let target = Target::Command(vec![
-            "curl".into(),
-            "--token=tkn8812xyz".into(),
-            "-u".into(),
-            "a:p4ss".into(),
-        ]);
-        let mut counts = RuleCounts::new();
-        let h = redacted(host_header(&target, &[], None), &SecretScanner::new(), &mut counts);
-        assert!(
-            !h.filter.contains("tkn8812xyz") && !h.filter.contains("p4ss"),
-            "{}",
-            h.filter
-        );
-        assert!(h.filter.starts_with("command curl"), "{}", h.filter);
-    }
-
-    #[test]
-    fn argv_is_scanned_as_one_command_line() {
-        let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let mut counts = RuleCounts::new();
-        let scanner = SecretScanner::new();
-        let out = scan_argv(
-            &scanner,
-            &mut counts,
-            &argv(&[
-                "/usr/bin/curl",
-                "-u",
-                "svc:pw8812",
-                "--password",
-                "hunter2x",
-                "https://x",
-            ]),
-        );
-        assert_eq!(out.len(), 6, "{out:?}");
-        assert_eq!(&out[..2], &["/usr/bin/curl", "-u"]);
-        assert!(
-            !out.join(" ").contains("pw8812") && !out.join(" ").contains("hunter2x"),
-            "{out:?}"
-        );
-        let out = scan_argv(
-            &scanner,
-            &mut counts,
-            &argv(&["/opt/bin/mysql", "-uroot", "-pS3cretPw", "-h", "db"]),
-        );
-        assert!(!out.join(" ").contains("S3cretPw"), "{out:?}");
-        assert_eq!(out.len(), 5);
-        // An element holding a TAB: kept as one redacted line rather than split wrongly.
-        let out = scan_argv(&scanner, &mut counts, &argv(&["sh", "-c", "a\tb --token=tkn8812xyz"]));
-        assert_eq!(out, vec!["sh -c a b --token=[REDACTED:argv_credential]".to_string()]);
     }
 }

@@ -118,11 +118,18 @@ impl Opens {
                         last.remove(&d);
                     }
                     Kind::Write => {
-                        if let Some(&(ob, oi)) = last.get(&d) {
+                        let at = v.ts.get(i);
+                        // An open after the write (captures ingested out of order) is another.
+                        let before = |(ob, oi): At| !matches!((views[ob].ts.get(oi), at), (Some(o), Some(w)) if o > w);
+                        if let Some(&(ob, oi)) = last.get(&d).filter(|&&o| before(o)) {
                             out.written.insert((ob, oi));
                             if let Some(t) = views[ob].ts.get(oi) {
                                 out.opened_at.insert((b, i), t);
                             }
+                        }
+                        // Flushed by its close: the descriptor is gone, a later write is another's.
+                        if v.flush.get(i) == Some("close") {
+                            last.remove(&d);
                         }
                     }
                     _ => {}
@@ -436,6 +443,17 @@ mod tests {
         // The joined write is its own open: a bare write of /x after it has none before it.
         assert_eq!(opens.opened_at.get(&(0, 1)), None);
         assert_eq!(opens.opened_at.get(&(1, 1)), None);
+
+        // The earlier shape, a descriptor opened twice: the write came through the second open.
+        let batches = [events(&[
+            (Kind::Open, "/z", 10, w),
+            (Kind::Open, "/z", 20, w),
+            (Kind::Write, "/z", 30, None),
+        ])];
+        let views: Vec<_> = batches.iter().map(|b| KernelEventsView::of(b).unwrap()).collect();
+        let opens = Opens::of(&views);
+        assert_eq!(opens.written, [(0, 1)].into_iter().collect());
+        assert_eq!(opens.opened_at.get(&(0, 2)), Some(&20));
     }
 
     #[test]
