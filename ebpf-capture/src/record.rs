@@ -115,8 +115,9 @@ struct Recorder {
     /// Write totals already recorded, per descriptor instance ((process, fd), the kernel's
     /// first_ts of its totals): (bytes, calls). Two instances of one number never share one.
     emitted: HashMap<(FdKey, u64), (u64, u64)>,
-    /// The newest event time handled: the one-second flush records only totals that began
-    /// before it, whose open (and any close before it on the same number) has been handled.
+    /// How far the ring buffer has been read: the newest event time handled, or the time the
+    /// last drain found the ring buffer empty. The one-second flush records only totals that
+    /// began before it, whose open (and any close before it on the same number) has been read.
     seen_to: u64,
     /// Write-intent opens not written yet, per (process, fd): a descriptor opened, written and
     /// closed within one flush interval becomes one write event carrying the open's time, flags
@@ -723,6 +724,9 @@ pub fn run(o: Options) -> Result<i32, String> {
     let mut last_flush = Instant::now();
     let reason = loop {
         kernel.wait(100);
+        // Everything before this moment is in the ring buffer and read by the drain below: a
+        // quiet process's long-open file still has its writes flushed every second.
+        let drained = clock(libc::CLOCK_BOOTTIME) as u64;
         let mut batch = Vec::new();
         while let Some(item) = kernel.events.next() {
             if let Some(r) = Raw::decode(&item) {
@@ -732,6 +736,7 @@ pub fn run(o: Options) -> Result<i32, String> {
         for r in batch {
             rec.handle(&mut kernel, r).map_err(io)?;
         }
+        rec.seen_to = rec.seen_to.max(drained);
         if last_flush.elapsed() >= Duration::from_secs(1) {
             rec.flush_writes_from(&mut kernel, Flush::Interval).map_err(io)?;
             last_flush = Instant::now();

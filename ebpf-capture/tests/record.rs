@@ -394,3 +394,34 @@ fn sigint_stops_cleanly_with_a_trailer() {
     };
     assert_eq!(t.reason, "signal");
 }
+
+/// A file held open and written for a few seconds by a process that does nothing else: its
+/// writes are flushed every second (the flush's horizon moves with the time the ring buffer was
+/// read, not only with events), so a recorder killed mid-run loses at most the last second.
+#[test]
+fn a_long_open_file_of_a_quiet_process_is_flushed_every_second() {
+    if !can_record() {
+        return;
+    }
+    let tmp = tempfile::TempDir::new().unwrap();
+    let file = tmp.path().join("slow.txt");
+    let script = format!(
+        "import time\nf = open({:?}, 'w')\nfor _ in range(25):\n    f.write('x' * 100); f.flush(); time.sleep(0.1)\nf.close()\n",
+        file.to_str().unwrap()
+    );
+    let (o, events) = capture_events(&["--", "python3", "-c", &script]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let writes: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind == Some(Kind::Write) && e.path.as_deref() == file.to_str())
+        .collect();
+    assert_eq!(
+        writes.iter().map(|e| e.bytes.unwrap()).sum::<u64>(),
+        2500,
+        "{writes:#?}"
+    );
+    assert!(
+        writes.iter().filter(|e| e.flush.as_deref() == Some("interval")).count() >= 1,
+        "flushed while open: {writes:#?}"
+    );
+}
