@@ -84,6 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'agaudit' -ScriptBlock {
         'agaudit;correlate' {
             [CompletionResult]::new('--case', '--case', [CompletionResultType]::ParameterName, 'Case directory')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Policy file (HCL, docs/policy.md)')
+            [CompletionResult]::new('--memory-budget', '--memory-budget', [CompletionResultType]::ParameterName, 'Memory correlation may use, in bytes or with a K, M or G suffix (powers of 1024). A case that needs more is cut into parts (by trace, by time window of untraced statements, by host) that are correlated one after the other and merged: the same actions in the same order, at the cost of writing the parts to CASE/.correlate/ and reading them back (docs/correlation.md, "Partitions")')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables')

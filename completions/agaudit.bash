@@ -111,7 +111,7 @@ _agaudit() {
             return 0
             ;;
         agaudit__subcmd__correlate)
-            opts="-h -V --case --policy --json --key --password-file --help --version"
+            opts="-h -V --case --policy --memory-budget --json --key --password-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,6 +122,10 @@ _agaudit() {
                     return 0
                     ;;
                 --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory-budget)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

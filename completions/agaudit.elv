@@ -76,6 +76,7 @@ set edit:completion:arg-completer[agaudit] = {|@words|
         &'agaudit;correlate'= {
             cand --case 'Case directory'
             cand --policy 'Policy file (HCL, docs/policy.md)'
+            cand --memory-budget 'Memory correlation may use, in bytes or with a K, M or G suffix (powers of 1024). A case that needs more is cut into parts (by trace, by time window of untraced statements, by host) that are correlated one after the other and merged: the same actions in the same order, at the cost of writing the parts to CASE/.correlate/ and reading them back (docs/correlation.md, "Partitions")'
             cand --key 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case'
             cand --password-file 'Read the secret key''s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)'
             cand --json 'Print JSON (its schema is in schemas/, named in the command''s description) instead of tables'

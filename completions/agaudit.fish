@@ -63,6 +63,7 @@ complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_
 complete -c agaudit -n "__fish_agaudit_using_subcommand policy; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l case -d 'Case directory' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l policy -d 'Policy file (HCL, docs/policy.md)' -r -F
+complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l memory-budget -d 'Memory correlation may use, in bytes or with a K, M or G suffix (powers of 1024). A case that needs more is cut into parts (by trace, by time window of untraced statements, by host) that are correlated one after the other and merged: the same actions in the same order, at the cost of writing the parts to CASE/.correlate/ and reading them back (docs/correlation.md, "Partitions")' -r
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l key -d 'Sign a checkpoint of the ledger with this secret key when the command grew it (as agaudit checkpoint does); keep the public key away from the case' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l password-file -d 'Read the secret key\'s password from the first line of FILE (else AGAUDIT_KEY_PASSWORD, else a prompt on a terminal)' -r -F
 complete -c agaudit -n "__fish_agaudit_using_subcommand correlate" -l json -d 'Print JSON (its schema is in schemas/, named in the command\'s description) instead of tables'

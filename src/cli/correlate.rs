@@ -32,11 +32,35 @@ pub struct CorrelateArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
 
+    /// Memory correlation may use, in bytes or with a K, M or G suffix (powers of 1024). A case
+    /// that needs more is cut into parts (by trace, by time window of untraced statements, by
+    /// host) that are correlated one after the other and merged: the same actions in the same
+    /// order, at the cost of writing the parts to CASE/.correlate/ and reading them back
+    /// (docs/correlation.md, "Partitions").
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub memory_budget: u64,
+
     #[command(flatten)]
     pub output: JsonArgs,
 
     #[command(flatten)]
     pub signing: CheckpointKeyArgs,
+}
+
+/// A size in bytes: digits, optionally followed by K, M or G (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, shift) = match s.trim().to_ascii_uppercase() {
+        t if t.ends_with('G') => (t[..t.len() - 1].to_string(), 30),
+        t if t.ends_with('M') => (t[..t.len() - 1].to_string(), 20),
+        t if t.ends_with('K') => (t[..t.len() - 1].to_string(), 10),
+        t => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("expected a size such as 512M, 1G or 1073741824, found {s:?}"))
 }
 
 pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
@@ -50,8 +74,14 @@ pub fn run(args: CorrelateArgs) -> anyhow::Result<u8> {
         crate::correlate::evidence_rows(&manifest),
         crate::output::progress::Unit::Events,
     );
-    let (summary, recovered) =
-        crate::correlate::run(&case, &manifest, &loaded.in_force(&name), &progress).context("correlate failed")?;
+    let (summary, recovered) = crate::correlate::run(
+        &case,
+        &manifest,
+        &loaded.in_force(&name),
+        Some(args.memory_budget),
+        &progress,
+    )
+    .context("correlate failed")?;
     super::args::sign_checkpoint(&case, &manifest.case_id, sk.as_ref())?;
     if let Some(r) = recovered {
         crate::tell!(

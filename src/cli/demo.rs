@@ -181,6 +181,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<u8> {
             &opened,
             &manifest,
             &loaded.in_force(&name),
+            None,
             &indicatif::ProgressBar::hidden(),
         )
         .context("demo correlate failed")?;

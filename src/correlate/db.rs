@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use arrow_array::RecordBatch;
 
 use super::Access;
-use super::spans::{SpanIndex, Texts};
+use super::spans::{Resolved, SpanIndex, Texts};
 use crate::policy::{Class, Owner, Policy, PrincipalKind};
 use crate::table::actions::{Conf, EvidenceTable};
 use crate::table::db_events::DbEventsView;
@@ -32,42 +32,44 @@ use crate::table::read;
 /// (client and server clocks, and the server logging at executor end).
 const OVERLAP_SLACK_NS: i64 = 1_000_000_000;
 
-/// Database client spans sorted by start, for the time-overlap fallback.
+/// Database client spans sorted by start, for the time-overlap fallback: resolved, so the
+/// statements of a time window can be matched against spans of any trace's partition.
+#[derive(Default)]
 pub struct DbSpans {
-    by_start: Vec<(i64, i64, usize)>,
+    by_start: Vec<Resolved>,
     longest: i64,
 }
 
 impl DbSpans {
-    pub fn new(index: &SpanIndex) -> DbSpans {
-        let mut by_start: Vec<(i64, i64, usize)> = index
-            .spans
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.is_db_client())
-            .filter_map(|(i, s)| Some((s.start?, s.end.or(s.start)?, i)))
-            .collect();
-        by_start.sort_unstable();
-        let longest = by_start.iter().map(|(s, e, _)| e - s).max().unwrap_or(0);
+    pub fn new(resolved: impl IntoIterator<Item = Resolved>) -> DbSpans {
+        let mut by_start: Vec<Resolved> = resolved.into_iter().filter(|r| r.db_client).collect();
+        by_start.sort_unstable_by_key(|r| (r.start, r.end, r.trace, r.id, r.reference.line));
+        let longest = by_start.iter().map(|r| r.end - r.start).max().unwrap_or(0);
         DbSpans { by_start, longest }
+    }
+
+    /// Whether a span running from `start` to `end` can overlap a statement logged between
+    /// `from` and `to` (ns): the halo a time window needs around it.
+    pub fn may_overlap(start: i64, end: i64, from: i64, to: i64) -> bool {
+        start <= to.saturating_add(OVERLAP_SLACK_NS) && end.saturating_add(OVERLAP_SLACK_NS) >= from
     }
 
     /// Database spans whose interval (with slack) contains `ts` and whose namespace is
     /// `database` (or unknown).
-    fn overlapping(&self, index: &SpanIndex, ts: i64, database: Option<&str>) -> Vec<usize> {
-        let hi = self.by_start.partition_point(|&(s, _, _)| s <= ts + OVERLAP_SLACK_NS);
+    fn overlapping(&self, ts: i64, database: Option<&str>) -> Vec<&Resolved> {
+        let hi = self.by_start.partition_point(|r| r.start <= ts + OVERLAP_SLACK_NS);
         let lo_start = ts - OVERLAP_SLACK_NS - self.longest;
         let mut out = Vec::new();
-        for &(start, end, i) in self.by_start[..hi].iter().rev() {
-            if start < lo_start {
+        for r in self.by_start[..hi].iter().rev() {
+            if r.start < lo_start {
                 break;
             }
-            if end + OVERLAP_SLACK_NS < ts {
+            if r.end + OVERLAP_SLACK_NS < ts {
                 continue;
             }
-            let ns = index.spans[i].db_namespace.as_deref();
+            let ns = r.db_namespace.as_deref();
             if ns.is_none() || database.is_none() || ns == database {
-                out.push(i);
+                out.push(r);
             }
         }
         out
@@ -189,18 +191,16 @@ pub fn accesses(
                     };
                     (None, Conf::Unattributed, why)
                 }
-                (None, None, None) => match ts_ns.map(|t| db_spans.overlapping(index, t, database_name)) {
-                    Some(c) if c.len() == 1 && index.chains[c[0]].agent.is_some() => {
-                        let k = c[0];
-                        let sp = &index.spans[k];
-                        let chain = &index.chains[k];
-                        a.tool = chain.owned_tool();
-                        a.mcp_server = chain.owned_server();
+                (None, None, None) => match ts_ns.map(|t| db_spans.overlapping(t, database_name)) {
+                    Some(c) if c.len() == 1 && c[0].chain.agent.is_some() => {
+                        let sp = c[0];
+                        a.tool = sp.chain.owned_tool();
+                        a.mcp_server = sp.chain.owned_server();
                         a.trace_id = Some(sp.trace_hex());
                         a.span_id = Some(sp.id_hex());
-                        a.corroboration.push(sp.reference());
+                        a.corroboration.push(sp.reference.clone());
                         (
-                            chain.owned_agent(),
+                            sp.chain.owned_agent(),
                             Conf::Approximate,
                             format!(
                                 "inferred: no application_name and no trace context; the only database span overlapping it in time is {}",

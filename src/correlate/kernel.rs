@@ -13,7 +13,8 @@
 //! something a tool did) and AF_UNIX connections (local IPC such as nscd, not the network). They
 //! stay in kernel_events; [`Skipped`] counts them so the totals add up.
 //!
-//! In: kernel_events and processes batches, the span index, the policy. Out: [`Access`]es.
+//! In: kernel_events and processes batches, the resolved tool-call spans, the policy. Out:
+//! [`Access`]es.
 
 use std::collections::HashMap;
 
@@ -22,7 +23,7 @@ use arrow_array::RecordBatch;
 use serde::Serialize;
 
 use super::Access;
-use super::spans::SpanIndex;
+use super::spans::Resolved;
 use crate::policy::{Class, Owner, Policy, PrincipalKind};
 use crate::table::actions::{Conf, EvidenceTable, SourceOutcome};
 use crate::table::declare::TableError;
@@ -40,33 +41,40 @@ pub struct Skipped {
     pub folded_into_write: u64,
 }
 
-/// `tools/call` server spans by the process that served them.
+impl Skipped {
+    pub fn add(&mut self, other: &Skipped) {
+        self.process_lifecycle += other.process_lifecycle;
+        self.local_ipc += other.local_ipc;
+        self.folded_into_write += other.folded_into_write;
+    }
+}
+
+/// `tools/call` server spans by the process that served them, resolved (they come from every
+/// trace's partition).
+#[derive(Default)]
 pub struct ToolCalls {
-    by_pid: HashMap<i64, Vec<(i64, i64, usize)>>,
+    by_pid: HashMap<i64, Vec<Resolved>>,
 }
 
 impl ToolCalls {
-    pub fn new(index: &SpanIndex) -> ToolCalls {
-        let mut by_pid: HashMap<i64, Vec<(i64, i64, usize)>> = HashMap::new();
-        for (i, s) in index.spans.iter().enumerate() {
-            if let (true, Some(pid), Some(start)) = (s.is_tool_call_server(), s.pid, s.start) {
-                by_pid.entry(pid).or_default().push((start, s.end.unwrap_or(start), i));
+    pub fn new(resolved: impl IntoIterator<Item = Resolved>) -> ToolCalls {
+        let mut by_pid: HashMap<i64, Vec<Resolved>> = HashMap::new();
+        for r in resolved {
+            if let Some(pid) = r.tool_call_pid {
+                by_pid.entry(pid).or_default().push(r);
             }
         }
         ToolCalls { by_pid }
     }
 
-    /// The tool call spans of any process in `lineage` whose time range covers `ts`.
-    fn covering(&self, lineage: &[i64], ts: i64) -> Vec<usize> {
-        let mut out: Vec<usize> = lineage
-            .iter()
-            .filter_map(|p| self.by_pid.get(p))
-            .flatten()
-            .filter(|(s, e, _)| *s <= ts && ts <= *e)
-            .map(|(_, _, i)| *i)
-            .collect();
-        out.sort_unstable();
-        out.dedup();
+    /// The tool call spans of any process in `lineage` whose time range covers `ts`, each once.
+    fn covering(&self, lineage: &[i64], ts: i64) -> Vec<&Resolved> {
+        let mut out: Vec<&Resolved> = Vec::new();
+        for r in lineage.iter().filter_map(|p| self.by_pid.get(p)).flatten() {
+            if r.start <= ts && ts <= r.end && !out.iter().any(|o| std::ptr::eq(*o, r)) {
+                out.push(r);
+            }
+        }
         out
     }
 }
@@ -145,10 +153,9 @@ impl Opens {
 pub fn accesses(
     batches: &[RecordBatch],
     lineages: &HashMap<(String, i64), Vec<i64>>,
-    index: &SpanIndex,
+    calls: &ToolCalls,
     policy: &Policy,
 ) -> Result<(Vec<Access>, Skipped), TableError> {
-    let calls = ToolCalls::new(index);
     let views = batches
         .iter()
         .map(KernelEventsView::of)
@@ -158,15 +165,7 @@ pub fn accesses(
     let mut out = Vec::new();
     for (n, (b, v)) in batches.iter().zip(&views).enumerate() {
         let at = Batch { n, batch: b, view: v };
-        out.extend(batch_accesses(
-            &at,
-            lineages,
-            &calls,
-            index,
-            policy,
-            &opens,
-            &mut skipped,
-        ));
+        out.extend(batch_accesses(&at, lineages, calls, policy, &opens, &mut skipped));
     }
     Ok((out, skipped))
 }
@@ -182,7 +181,6 @@ fn batch_accesses(
     at_batch: &Batch<'_, '_>,
     lineages: &HashMap<(String, i64), Vec<i64>>,
     calls: &ToolCalls,
-    index: &SpanIndex,
     policy: &Policy,
     opens: &Opens,
     skipped: &mut Skipped,
@@ -251,7 +249,7 @@ fn batch_accesses(
             [one] => Some(*one),
             _ => None,
         };
-        let chain = call.map(|k| &index.chains[k]);
+        let chain = call.map(|k| &k.chain);
         let span_agent = chain.and_then(|c| c.owned_agent());
         let renamed = v.new_path.get(i).map(|n| format!(" to {n}")).unwrap_or_default();
         let outcome = outcome_of(v.result.get(i), kind);
@@ -264,7 +262,7 @@ fn batch_accesses(
         };
         let mut corroboration = Vec::new();
         if let Some(k) = call {
-            corroboration.push(index.spans[k].reference());
+            corroboration.push(k.reference.clone());
         }
         out.push(Access {
             ts: at,
@@ -278,8 +276,8 @@ fn batch_accesses(
             source_outcome: outcome,
             conf,
             reason: format!("{what}; {reason}; outcome from the kernel"),
-            trace_id: call.map(|k| index.spans[k].trace_hex()),
-            span_id: call.map(|k| index.spans[k].id_hex()),
+            trace_id: call.map(|k| k.trace_hex()),
+            span_id: call.map(|k| k.id_hex()),
             evidence_table: EvidenceTable::KernelEvents,
             evidence_file: v.source.file.get(i).into(),
             evidence_line: v.source.line.get(i),

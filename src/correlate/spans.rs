@@ -20,6 +20,7 @@ use crate::policy::{Policy, PrincipalKind};
 use crate::table::actions::EvidenceTable;
 use crate::table::declare::TableError;
 use crate::table::read;
+use crate::table::schema::{ResolvedSpanRow, ResolvedSpansView};
 use crate::table::spans::{Semconv, SpanKind, SpanStatus, SpansView};
 
 /// Deeper chains than this are cut (no real trace nests so deep; a hostile one might loop).
@@ -49,7 +50,7 @@ pub struct Span {
     pub parent: Option<u64>,
     /// The ids as stored, when they are not the lower-case hex of `trace` and `id` (the usual
     /// case, so nothing is kept).
-    pub stored_hex: Option<Box<(String, String)>>,
+    pub stored_hex: StoredHex,
     pub name: Option<Text>,
     pub kind: SpanKind,
     pub status: SpanStatus,
@@ -105,19 +106,36 @@ impl Span {
 
     /// The trace id as stored.
     pub fn trace_hex(&self) -> String {
-        match &self.stored_hex {
-            Some(ids) => ids.0.clone(),
-            None => format!("{:032x}", self.trace),
-        }
+        trace_hex(self.trace, &self.stored_hex)
     }
 
     /// The span id as stored.
     pub fn id_hex(&self) -> String {
-        match &self.stored_hex {
-            Some(ids) => ids.1.clone(),
-            None => format!("{:016x}", self.id),
-        }
+        id_hex(self.id, &self.stored_hex)
     }
+}
+
+/// Trace and span ids as stored, when they are not the lower-case hex of their values.
+type StoredHex = Option<Box<(String, String)>>;
+
+fn trace_hex(trace: u128, stored: &StoredHex) -> String {
+    match stored {
+        Some(ids) => ids.0.clone(),
+        None => format!("{trace:032x}"),
+    }
+}
+
+fn id_hex(id: u64, stored: &StoredHex) -> String {
+    match stored {
+        Some(ids) => ids.1.clone(),
+        None => format!("{id:016x}"),
+    }
+}
+
+/// Whether ids as stored are what [`trace_hex`] and [`id_hex`] derive (nothing need be kept).
+fn stored_hex(trace: &str, id: &str) -> StoredHex {
+    let lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    (!(lower_hex(trace) && lower_hex(id))).then(|| Box::new((trace.to_string(), id.to_string())))
 }
 
 /// What a span's chain of ancestors says about who and what.
@@ -259,6 +277,144 @@ fn resolve(
     chain
 }
 
+/// A span as the rules outside its trace need it, with what its chain says: a database client
+/// span (the time-overlap rule for statements with no trace context) or an MCP tools/call server
+/// span (kernel events placed in a tool call). It holds no position in an index, so it can leave
+/// its trace's partition (the `resolved_spans` work table).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub trace: u128,
+    pub id: u64,
+    stored_hex: StoredHex,
+    pub reference: Reference,
+    pub start: i64,
+    /// The span's end, or its start when it has none.
+    pub end: i64,
+    pub db_client: bool,
+    pub db_namespace: Option<Text>,
+    pub tool_call_pid: Option<i64>,
+    /// Agent, tool and MCP server of the chain (its `agent_span` is not kept).
+    pub chain: Chain,
+}
+
+impl SpanIndex {
+    /// The database client spans and tool-call server spans that have a start, resolved.
+    pub fn resolved(&self) -> Vec<Resolved> {
+        let mut out = Vec::new();
+        for (s, chain) in self.spans.iter().zip(&self.chains) {
+            let tool_call_pid = s.pid.filter(|_| s.is_tool_call_server());
+            let (Some(start), true) = (s.start, s.is_db_client() || tool_call_pid.is_some()) else {
+                continue;
+            };
+            out.push(Resolved {
+                trace: s.trace,
+                id: s.id,
+                stored_hex: s.stored_hex.clone(),
+                reference: s.reference(),
+                start,
+                end: s.end.unwrap_or(start),
+                db_client: s.is_db_client(),
+                db_namespace: s.db_namespace.clone(),
+                tool_call_pid,
+                chain: Chain {
+                    agent_span: None,
+                    ..chain.clone()
+                },
+            });
+        }
+        out
+    }
+}
+
+impl Resolved {
+    /// The trace id as stored.
+    pub fn trace_hex(&self) -> String {
+        trace_hex(self.trace, &self.stored_hex)
+    }
+
+    /// The span id as stored.
+    pub fn id_hex(&self) -> String {
+        id_hex(self.id, &self.stored_hex)
+    }
+
+    /// `resolved` as the database client spans and the tool-call server spans (a span that is
+    /// both, which only hostile input makes, is in both).
+    pub fn split(resolved: Vec<Resolved>) -> (Vec<Resolved>, Vec<Resolved>) {
+        let (mut db, mut calls) = (Vec::new(), Vec::new());
+        for r in resolved {
+            match (r.db_client, r.tool_call_pid.is_some()) {
+                (true, true) => {
+                    calls.push(r.clone());
+                    db.push(r);
+                }
+                (true, false) => db.push(r),
+                _ => calls.push(r),
+            }
+        }
+        (db, calls)
+    }
+
+    pub fn row(&self) -> ResolvedSpanRow {
+        let text = |t: &Option<Text>| t.as_deref().map(str::to_string);
+        let agent = self.chain.agent.as_ref();
+        ResolvedSpanRow {
+            trace_id: self.trace_hex(),
+            span_id: self.id_hex(),
+            start: Some(self.start),
+            end: Some(self.end),
+            db_client: self.db_client,
+            db_namespace: text(&self.db_namespace),
+            tool_call_pid: self.tool_call_pid,
+            agent: agent.map(|a| a.0.to_string()),
+            session: agent.and_then(|a| text(&a.1)),
+            tool: text(&self.chain.tool),
+            mcp_server: text(&self.chain.mcp_server),
+            source_file: self.reference.file.to_string(),
+            source_line: self.reference.line,
+        }
+    }
+
+    /// The resolved spans of a `resolved_spans` batch, each distinct text allocated once.
+    pub fn read_batch<'b>(batch: &'b RecordBatch) -> Result<Vec<Resolved>, TableError> {
+        let v = ResolvedSpansView::of(batch)?;
+        let mut texts = Texts::default();
+        let mut out = Vec::with_capacity(v.num_rows);
+        for i in 0..v.num_rows {
+            let (trace_hex, id_hex) = (v.trace_id.get(i), v.span_id.get(i));
+            let (Some(trace), Some(id), Some(start)) = (parse_trace(trace_hex), parse_span(id_hex), v.start.get(i))
+            else {
+                continue;
+            };
+            let file = texts.intern(v.source_file.get(i));
+            let mut intern = |t: Option<&'b str>| t.map(|t| texts.intern(t));
+            let agent = intern(v.agent.get(i));
+            let session = intern(v.session.get(i));
+            out.push(Resolved {
+                trace,
+                id,
+                stored_hex: stored_hex(trace_hex, id_hex),
+                reference: Reference {
+                    table: EvidenceTable::Spans,
+                    file,
+                    line: v.source_line.get(i),
+                },
+                start,
+                end: v.end.get(i).unwrap_or(start),
+                db_client: v.db_client.get(i),
+                db_namespace: intern(v.db_namespace.get(i)),
+                tool_call_pid: v.tool_call_pid.get(i),
+                chain: Chain {
+                    agent: agent.map(|a| (a, session)),
+                    tool: intern(v.tool.get(i)),
+                    mcp_server: intern(v.mcp_server.get(i)),
+                    ..Chain::default()
+                },
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// The distinct text values of one batch, each allocated once.
 #[derive(Default)]
 pub struct Texts<'a>(HashMap<&'a str, Text>);
@@ -281,14 +437,12 @@ pub fn read_batch(batch: &RecordBatch) -> Result<Vec<Span>, TableError> {
         let (Some(t), Some(sp)) = (parse_trace(trace), parse_span(id)) else {
             continue;
         };
-        let lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        let canonical = lower_hex(trace) && lower_hex(id);
         let semconv = |c: Semconv| v.semconv[c as usize].get(i);
         let mut span = Span {
             trace: t,
             id: sp,
             parent: v.parent_span_id.get(i).and_then(parse_span),
-            stored_hex: (!canonical).then(|| Box::new((trace.to_string(), id.to_string()))),
+            stored_hex: stored_hex(trace, id),
             name: v.name.get(i).map(|x| texts.intern(x)),
             kind: v.kind.get(i),
             status: v.status.get(i),

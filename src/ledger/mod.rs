@@ -51,6 +51,8 @@ pub const CHECKPOINTS_DIR: &str = "checkpoints";
 pub enum LedgerError {
     #[error("cannot use {path}: {error}")]
     Io { path: PathBuf, error: std::io::Error },
+    #[error("cannot make the records to append: {0}")]
+    Records(Box<dyn std::error::Error + Send + Sync>),
     #[error(
         "{path} does not verify at {error}. The ledger was altered after it was written; \
          keep this copy as evidence and restore the ledger from a signed bundle or backup"
@@ -1086,14 +1088,16 @@ impl<'c> Ledger<'c> {
     /// one fsync for the whole batch. A policy record is skipped when the last policy recorded
     /// has the same blake3 (the policy in force did not change).
     pub fn append(&mut self, records: impl IntoIterator<Item = Record>) -> Result<Appended, LedgerError> {
-        self.append_closing(records, Vec::new())
+        self.append_closing(records.into_iter().map(Ok), Vec::new())
     }
 
     /// [`append`](Self::append), with `closing` fields added to the closing checkpoint (which is
-    /// then written even when no record is new): correlate's `inputs` and `state`.
+    /// then written even when no record is new): correlate's `inputs` and `state`. Records are
+    /// made as the ledger takes them (read back from the actions table); one that cannot be made
+    /// abandons the whole batch, as a failed write does.
     pub fn append_closing(
         &mut self,
-        records: impl IntoIterator<Item = Record>,
+        records: impl IntoIterator<Item = Result<Record, LedgerError>>,
         closing: Vec<(&'static str, String)>,
     ) -> Result<Appended, LedgerError> {
         // Lines are rendered as records come (no record or body is held beyond its own turn),
@@ -1116,7 +1120,7 @@ impl<'c> Ledger<'c> {
     fn fill(
         &mut self,
         batch: &mut Batch,
-        records: impl IntoIterator<Item = Record>,
+        records: impl IntoIterator<Item = Result<Record, LedgerError>>,
         closing: Vec<(&'static str, String)>,
     ) -> Result<Appended, LedgerError> {
         let mut redact = Redact::default();
@@ -1137,6 +1141,7 @@ impl<'c> Ledger<'c> {
             self.push(batch, &note.body(&mut redact))?;
         }
         for record in records {
+            let record = record?;
             if record.kind == RecordKind::Policy {
                 // The same file kept in the same form: already recorded. A new agaudit that keeps
                 // it differently (new secret rules) records it again, so `kept=` stays true.
@@ -1751,7 +1756,7 @@ mod tests {
         };
         let mut l = Ledger::open(&case, "c").unwrap();
         l.append_closing(
-            [policy("aa", "t1")],
+            [Ok(policy("aa", "t1"))],
             vec![("inputs", "i1".into()), ("state", "s1".into())],
         )
         .unwrap();

@@ -291,6 +291,13 @@ pub fn correlate_page(s: &crate::correlate::Summary) -> Page {
             k.process_lifecycle, k.local_ipc, k.folded_into_write
         ));
     }
+    let p = &s.parts;
+    if p.traces + p.windows + p.hosts > 3 {
+        page.line(format!(
+            "correlated in parts to fit --memory-budget: {} by trace, {} time window(s) of untraced statements, {} by host",
+            p.traces, p.windows, p.hosts
+        ));
+    }
     page.line(format!(
         "ledger: {} record(s) appended, {} already present; head at record {}",
         s.ledger_appended, s.ledger_already, s.ledger_head_seq

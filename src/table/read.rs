@@ -56,16 +56,7 @@ where
     T: Send,
     E: From<ReadError> + Send,
 {
-    let prefix = format!("parquet/{table}/");
-    let mut paths: Vec<&str> = Vec::new();
-    for file in &manifest.files {
-        for part in &file.parts {
-            if part.starts_with(&prefix) && !paths.contains(&part.as_str()) {
-                paths.push(part);
-            }
-        }
-    }
-    let parts: Vec<Vec<T>> = paths
+    let parts: Vec<Vec<T>> = evidence_parts(manifest, table)
         .par_iter()
         .map(|rel| {
             let path = case_root.join(rel);
@@ -77,6 +68,85 @@ where
         })
         .collect::<Result<_, E>>()?;
     Ok(parts.into_iter().flatten().collect())
+}
+
+/// The Parquet parts of the evidence table `table`, relative to the case, in manifest order.
+fn evidence_parts<'m>(manifest: &'m IngestManifest, table: &str) -> Vec<&'m str> {
+    let prefix = format!("parquet/{table}/");
+    let mut paths: Vec<&str> = Vec::new();
+    for file in &manifest.files {
+        for part in &file.parts {
+            if part.starts_with(&prefix) && !paths.contains(&part.as_str()) {
+                paths.push(part);
+            }
+        }
+    }
+    paths
+}
+
+/// Hands every batch of the evidence table `table` to `each`, one after the other in the order
+/// of [`evidence`], on this thread: for a stage that routes rows and must keep their order. The
+/// next batches are decoded on another thread meanwhile (two at most wait).
+pub fn evidence_each<E: From<ReadError>>(
+    case_root: &Path,
+    manifest: &IngestManifest,
+    table: &str,
+    mut each: impl FnMut(RecordBatch) -> Result<(), E>,
+) -> Result<(), E> {
+    let parts = evidence_parts(manifest, table);
+    std::thread::scope(|scope| {
+        let (decoded, batches) = std::sync::mpsc::sync_channel::<Result<RecordBatch, ReadError>>(2);
+        scope.spawn(move || {
+            for rel in parts {
+                let path = case_root.join(rel);
+                if let Err(source) = File::open(&path) {
+                    let _ = decoded.send(Err(ReadError::Missing { path, source }));
+                    return;
+                }
+                let read = file_batches(&path, BATCH_ROWS).map(|batches| {
+                    for b in batches {
+                        // The reader stopped (an error of its own): nothing more is wanted.
+                        if decoded.send(b).is_err() {
+                            return false;
+                        }
+                    }
+                    true
+                });
+                match read {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = decoded.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        for batch in batches {
+            each(batch?)?;
+        }
+        Ok(())
+    })
+}
+
+/// The batches of `batch_rows` rows of the Parquet file at `path`, decoded as they are taken.
+pub fn file_batches(
+    path: &Path,
+    batch_rows: usize,
+) -> Result<impl Iterator<Item = Result<RecordBatch, ReadError>> + use<>, ReadError> {
+    let file = File::open(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let owned = path.to_path_buf();
+    let decode = move |source| ReadError::Decode {
+        path: owned.clone(),
+        source,
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(batch_rows).build())
+        .map_err(&decode)?;
+    Ok(reader.map(move |b| b.map_err(|e| decode(parquet::errors::ParquetError::from(e)))))
 }
 
 /// Rows per batch read back.

@@ -591,6 +591,44 @@ crate::table! {
     }
 }
 
+// resolved_spans: a work table of correlate's partitions, never part of a case
+// (docs/correlation.md, "Partitions"). A database client span or an MCP tools/call server span
+// with what its chain of parents says, written by the partition of its trace and read by the
+// rules that run elsewhere: the time-overlap rule for statements with no trace context, and
+// kernel events placed in a tool call. Its text comes from evidence columns already made safe.
+
+crate::table! {
+    /// A span with its chain resolved, for a rule outside its trace's partition.
+    pub struct ResolvedSpanRow in "resolved_spans", builder ResolvedSpansBuilder, view ResolvedSpansView {
+        /// trace id as stored
+        trace_id: Text = Derived,
+        /// span id as stored
+        span_id: Text = Derived,
+        /// start of the span, UTC
+        start: TsNs = Fixed,
+        /// end of the span (its start when it has none), UTC
+        end: TsNs = Fixed,
+        /// a database client span (db.system set)
+        db_client: Bool = Fixed,
+        /// the database it names (db.namespace), when it does
+        db_namespace: OptText = Derived,
+        /// an MCP tools/call server span: the process that served it
+        tool_call_pid: OptI64 = Fixed,
+        /// the agent its chain names
+        agent: OptText = Derived,
+        /// that agent's session
+        session: OptText = Derived,
+        /// the tool its chain names
+        tool: OptText = Derived,
+        /// the MCP server its chain names
+        mcp_server: OptText = Derived,
+        /// raw file of the span
+        source_file: Text = Derived,
+        /// 1-based line of the span in that file
+        source_line: U64 = Fixed,
+    }
+}
+
 // findings: where a tool's claims and what was observed disagree. `agaudit diff` writes it:
 // which tool (MCP server and name) claimed what (its effective annotations at the time), who
 // used it (agent@session, or the principal when unattributed), what was observed instead (class,
