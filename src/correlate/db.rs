@@ -41,8 +41,12 @@ pub struct DbSpans {
 }
 
 impl DbSpans {
-    pub fn new(resolved: impl IntoIterator<Item = Resolved>) -> DbSpans {
-        let mut by_start: Vec<Resolved> = resolved.into_iter().filter(|r| r.db_client).collect();
+    /// Over the database client spans of `batches` (moved into room reserved once).
+    pub fn new(batches: Vec<Vec<Resolved>>) -> DbSpans {
+        let mut by_start: Vec<Resolved> = Vec::with_capacity(batches.iter().map(Vec::len).sum());
+        for batch in batches {
+            by_start.extend(batch.into_iter().filter(|r| r.db_client));
+        }
         by_start.sort_unstable_by_key(|r| (r.start, r.end, r.trace, r.id, r.reference.line));
         let longest = by_start.iter().map(|r| r.end - r.start).max().unwrap_or(0);
         DbSpans { by_start, longest }

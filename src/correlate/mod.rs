@@ -1,10 +1,13 @@
 //! Correlation: from normalised evidence to attributed, judged actions, written as evidence.
 //!
 //! Reads the case's db_events, spans, tool_hints, kernel_events and processes, resolves who did
-//! each access and how sure that is ([`db`], [`spans`], [`kernel`]), judges
-//! it against the policy, writes the `actions` table (replacing the previous run's) and appends
-//! the chain of custody, the policy used and every action to the ledger — idempotently, so the
-//! same case and policy give the same actions in the same order and no duplicate records.
+//! each access and how sure that is ([`db`], [`spans`], [`kernel`], [`telemetry`]), judges it
+//! against the policy, writes the `actions` table (replacing the previous run's) and appends the
+//! chain of custody, the policy used and every action to the ledger — idempotently, so the same
+//! case and policy give the same actions in the same order and no duplicate records. A case
+//! larger than the memory budget is correlated in parts ([`partition`], `parts`) and merged
+//! here, to the same actions: the merge writes the actions on one thread while the ledger takes
+//! their records on another.
 //!
 //! In: a case directory and a parsed policy. Out: CASE/parquet/actions/, ledger records, and a
 //! [`Summary`].
@@ -12,17 +15,20 @@
 pub mod db;
 pub mod kernel;
 pub mod partition;
+mod parts;
 pub mod rerun;
 pub mod spans;
+pub mod telemetry;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow_array::RecordBatch;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use self::parts::{Facts, Parts};
 use self::spans::{Reference, Text};
 use crate::case::{Case, IngestManifest};
 use crate::ledger::{Appended, Ledger, LedgerError, Record, RecordKind};
@@ -30,12 +36,11 @@ use crate::policy::{Class, Judgement, Policy};
 use crate::table::actions::{
     ActionRow, ActionsBuilder, ActionsView, Conf, EvidenceTable, Outcome, SourceOutcome, Verdict,
 };
-use crate::table::db_events::{DbEvent, DbEventsView};
+use crate::table::db_events::DbEvent;
 use crate::table::declare::TableError;
-use crate::table::kernel_events::{KernelEventRow, KernelEventsView, ProcessRow};
+use crate::table::kernel_events::{KernelEventRow, ProcessRow};
 use crate::table::read::{self, ReadError};
-use crate::table::schema::ResolvedSpansBuilder;
-use crate::table::spans::{SpanRow, SpanStatus, SpansView};
+use crate::table::spans::SpanRow;
 use crate::table::tool_hints::{ToolHintRow, ToolHintsView};
 use crate::table::writer::{PartitionedWriter, date_partition};
 
@@ -57,6 +62,8 @@ pub enum CorrelateError {
     Inputs(#[from] rerun::InputError),
     #[error(transparent)]
     Spill(#[from] partition::SpillError),
+    #[error("the ledger stopped taking the actions' records")]
+    LedgerStopped,
     #[error("{path}: the case cannot keep this policy: {error}")]
     PolicyNotKept {
         path: String,
@@ -240,22 +247,20 @@ pub fn run(
     };
     let plan = partition::Plan::of(manifest, budget);
     let parts = if plan.is_single() {
-        whole(case_root, manifest, &facts, progress)?
+        parts::whole(case_root, manifest, &facts, progress)?
     } else {
-        parted(case_root, manifest, &facts, plan, progress)?
+        parts::parted(case_root, manifest, &facts, plan, progress)?
     };
-    let mut summary = Summary {
+    let summary = Summary {
         policy_blake3: policy_blake3.to_string(),
         duplicates_folded: parts.folded,
         kernel_not_actions: parts.skipped.clone(),
         parts: parts.count,
         ..Summary::default()
     };
-    progress.set_message("writing actions");
-    let written = write_actions(case_root, parts, &facts, &mut summary)?;
 
-    // The chain of custody and the policy, then one record per action, made as the ledger
-    // takes them (a million actions never exist as records all at once).
+    // The chain of custody and the policy, then one record per action, made as the actions are
+    // written (a million actions never exist as records all at once).
     let mut custody: Vec<Record> = manifest
         .files
         .iter()
@@ -280,28 +285,46 @@ pub fn run(
             ("kept", kept),
         ],
     });
-    let n_records = custody.len() as u64 + summary.actions;
-    let records = custody.into_iter().map(Ok).chain(ledger_records(written));
-
-    // What this run was made of, for a later run to know it has nothing to do: every record of
-    // this correlation is in the ledger once it is appended.
-    let state = rerun::State {
-        inputs: inputs.clone(),
-        actions: rerun::actions_files(case_root)?,
-        summary: Summary {
-            ledger_already: n_records,
-            ..summary.clone()
-        },
-    };
-    let state_blake3 = rerun::save(case_root, &state)?;
-    // The closing checkpoint names them, unless the latest one already does.
-    let closing = if last == Some((inputs.clone(), state_blake3.clone())) {
-        Vec::new()
-    } else {
-        vec![("inputs", inputs), ("state", state_blake3)]
-    };
-    progress.set_message("ledger");
-    let Appended { new, already, head_seq } = ledger.append_closing(records, closing)?;
+    let n_custody = custody.len() as u64;
+    progress.set_message("writing actions and the ledger");
+    // The merge writes the actions on one thread while the ledger takes their records on this
+    // one (two batches of records at most wait).
+    let (summary, appended) = std::thread::scope(|scope| {
+        let (made, taken) = std::sync::mpsc::sync_channel::<Vec<Record>>(2);
+        let merging = scope.spawn(|| write_actions(case_root, parts, &facts, summary, made));
+        let records = custody.into_iter().chain(taken.into_iter().flatten());
+        // Filled by the closing, which runs when every record is taken: read only when the
+        // append succeeded, which it cannot without its closing.
+        let mut merged = Summary::default();
+        let appended = ledger.append_closing(records, || {
+            let failed = |e: CorrelateError| LedgerError::Closing(Box::new(e));
+            let summary = merging
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .map_err(failed)?;
+            // What this run was made of, for a later run to know it has nothing to do: every
+            // record of this correlation is in the ledger once it is appended.
+            let state = rerun::State {
+                inputs: inputs.clone(),
+                actions: rerun::actions_files(case_root).map_err(|e| failed(e.into()))?,
+                summary: Summary {
+                    ledger_already: n_custody + summary.actions,
+                    ..summary.clone()
+                },
+            };
+            let state_blake3 = rerun::save(case_root, &state).map_err(|e| failed(e.into()))?;
+            merged = summary;
+            // The closing checkpoint names them, unless the latest one already does.
+            Ok(if last == Some((inputs.clone(), state_blake3.clone())) {
+                Vec::new()
+            } else {
+                vec![("inputs", inputs.clone()), ("state", state_blake3)]
+            })
+        });
+        (merged, appended)
+    });
+    let Appended { new, already, head_seq } = appended?;
+    let mut summary = summary;
     progress.finish_and_clear();
     summary.ledger_appended = new;
     summary.ledger_already = already;
@@ -365,99 +388,6 @@ impl Tables {
         row.resource = format!("{db}/{q}");
         true
     }
-}
-
-/// Accesses seen only in telemetry: outgoing network calls, and database spans whose
-/// statement no pgAudit row shows. Their outcome is the span's own word: never `attributed`.
-fn span_accesses(index: &spans::SpanIndex, traced: &HashSet<(u128, u64)>, policy: &Policy) -> Vec<Access> {
-    let mut out = Vec::new();
-    for (i, s) in index.spans.iter().enumerate() {
-        let is_db = s.is_db_client();
-        // Exactly the spans whose row hash the index kept (spans::read_batch).
-        let (true, Some(row_hash)) = (is_db || s.is_network_client(), s.row_hash) else {
-            continue;
-        };
-        if is_db && traced.contains(&(s.trace, s.id)) {
-            continue;
-        }
-        let chain = &index.chains[i];
-        let address = match (&s.server_address, s.server_port) {
-            (Some(h), Some(p)) => Some(format!("{h}:{p}")),
-            _ => None,
-        };
-        let endpoint = address.as_deref().and_then(|a| policy.endpoint_for(a));
-        let resource = if is_db {
-            let server = endpoint
-                .map(str::to_string)
-                .or(address.clone())
-                .unwrap_or("unknown-server".into());
-            [
-                Some(server.as_str()),
-                s.db_namespace.as_deref(),
-                s.db_collection.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("/")
-        } else {
-            endpoint.map_or_else(
-                || format!("tcp://{}", address.clone().unwrap_or_default()),
-                str::to_string,
-            )
-        };
-        let who = if chain.agent.is_some() {
-            chain.named_by()
-        } else {
-            "no span of its trace names an agent".to_string()
-        };
-        let what = if is_db {
-            "database span with no pgAudit row for its statement"
-        } else {
-            "outgoing connection reported by telemetry"
-        };
-        let mut corroboration = Vec::new();
-        if let Some(k) = chain.agent_span {
-            corroboration.push(index.spans[k].reference());
-        }
-        out.push(Access {
-            ts: s.start,
-            agent: chain.owned_agent(),
-            principal: s.service.as_ref().map(|n| format!("service {n}")),
-            tool: chain.owned_tool(),
-            mcp_server: chain.owned_server(),
-            resource,
-            class: if is_db { Class::Write } else { Class::Network },
-            command: if is_db {
-                s.name.as_deref().map(str::to_string)
-            } else {
-                Some("connect".into())
-            },
-            source_outcome: if s.status == SpanStatus::Error {
-                SourceOutcome::Error
-            } else {
-                SourceOutcome::Ok
-            },
-            conf: if chain.agent.is_some() {
-                Conf::Approximate
-            } else {
-                Conf::Unattributed
-            },
-            reason: format!(
-                "{what}; {who}; outcome from telemetry only (no database or kernel record corroborates it)"
-            ),
-            trace_id: Some(s.trace_hex()),
-            span_id: Some(s.id_hex()),
-            evidence_table: EvidenceTable::Spans,
-            evidence_file: s.source_file.clone(),
-            evidence_line: s.source_line,
-            evidence_blake3: s.source_blake3.clone(),
-            evidence_row_hash: row_hash.into(),
-            corroboration,
-            dedupe: None,
-        });
-    }
-    out
 }
 
 /// (MCP server, tool) → the tool's effective readOnlyHint in its latest listing.
@@ -558,388 +488,44 @@ fn action_record(r: &ActionRow, row: &str) -> Record {
     }
 }
 
-/// What every part needs: the policy and the small global facts.
-struct Facts<'p> {
-    policy: &'p Policy,
-    /// (MCP server, tool) → the tool's effective readOnlyHint in its latest listing.
-    claims: HashMap<(String, String), bool>,
-    lineages: HashMap<(String, i64), Vec<i64>>,
-}
-
-/// What the parts made, for the merge: their sorted runs of judged rows, and what the merge
-/// applies across them.
-#[derive(Default)]
-struct Parts {
-    runs: Vec<Run>,
-    tables: Tables,
-    /// Database spans a time window's statement reached by overlap: not telemetry-only.
-    reached: HashSet<(u128, u64)>,
-    folded: u64,
-    skipped: kernel::Skipped,
-    count: partition::Counts,
-    /// Holds the spill files the runs are read from.
-    _spill: Option<partition::Spill>,
-}
-
-/// What one part made.
-struct Part {
-    rows: Vec<ActionRow>,
-    tables: Tables,
-    folded: u64,
-}
-
 /// The order of actions and of their ledger records.
 fn action_order(r: &ActionRow) -> (Option<i64>, &str, u64, EvidenceTable) {
     (r.ts, &r.evidence_file, r.evidence_line, r.evidence_table)
 }
 
-/// The database spans some statement of `per_batch` reached, by its trace or by time overlap:
-/// the others are accesses of their own.
-fn reached(per_batch: &[Vec<Access>]) -> HashSet<(u128, u64)> {
-    per_batch
-        .iter()
-        .flatten()
-        .filter_map(|a| {
-            Some((
-                spans::parse_trace(a.trace_id.as_ref()?)?,
-                spans::parse_span(a.span_id.as_ref()?)?,
-            ))
-        })
-        .collect()
-}
-
-/// Finishes a part: the same statement logged in several formats folded into its first row,
-/// the part's other accesses (telemetry-only, kernel) added, and every access judged, in the
-/// actions' order. Accesses are consumed as their rows are made.
-fn finish_part(facts: &Facts, per_batch: Vec<Vec<Access>>, others: Vec<Access>) -> Part {
-    // Folded into room reserved once (a million accesses are not copied to grow).
-    let db_rows: usize = per_batch.iter().map(Vec::len).sum();
-    let mut accesses: Vec<Access> = Vec::with_capacity(db_rows + others.len());
-    let mut first: HashMap<u128, usize> = HashMap::new();
-    let mut folded = 0;
-    for a in per_batch.into_iter().flatten() {
-        match a.dedupe.and_then(|k| first.get(&k).copied()) {
-            Some(i) => {
-                let r = Reference {
-                    table: EvidenceTable::DbEvents,
-                    file: a.evidence_file.clone(),
-                    line: a.evidence_line,
-                };
-                accesses[i].corroboration.push(r);
-                folded += 1;
-            }
-            None => {
-                if let Some(k) = a.dedupe {
-                    first.insert(k, accesses.len());
-                }
-                accesses.push(a);
-            }
-        }
-    }
-    drop(first);
-    let tables = Tables::seen(&accesses);
-    accesses.extend(others);
-    accesses.par_sort_by(|a, b| {
-        (a.ts, &a.evidence_file, a.evidence_line, a.evidence_table).cmp(&(
-            b.ts,
-            &b.evidence_file,
-            b.evidence_line,
-            b.evidence_table,
-        ))
-    });
-    let rows = accesses
-        .into_par_iter()
-        .map_init(Judgements::default, |judgements, a| {
-            let mut row = action_row(a, &facts.claims);
-            judgements.judge(facts.policy, &mut row);
-            row
-        })
-        .collect();
-    Part { rows, tables, folded }
-}
-
-/// The whole case as one part, nothing spilled: each evidence batch is turned into spans or
-/// accesses as it is decoded and dropped, so neither table is ever held whole.
-fn whole(
-    case_root: &Path,
-    manifest: &IngestManifest,
-    facts: &Facts,
-    progress: &ProgressBar,
-) -> Result<Parts, CorrelateError> {
-    progress.set_message("spans");
-    let spans = read::evidence_map(case_root, manifest, SpanRow::TABLE, |b| {
-        progress.inc(b.num_rows() as u64);
-        spans::read_batch(b).map_err(CorrelateError::from)
-    })?;
-    let index = spans::SpanIndex::build(spans, facts.policy);
-    let (db_side, calls) = spans::Resolved::split(index.resolved());
-    let db_spans = db::DbSpans::new(db_side);
-    let calls = kernel::ToolCalls::new(calls);
-    progress.set_message("db_events");
-    let per_batch: Vec<Vec<Access>> = read::evidence_map(case_root, manifest, DbEvent::TABLE, |b| {
-        progress.inc(b.num_rows() as u64);
-        db::accesses(b, &index, &db_spans, facts.policy).map_err(CorrelateError::from)
-    })?;
-    drop(db_spans);
-    progress.set_message("kernel_events");
-    let kernel_batches = read::evidence(case_root, manifest, KernelEventRow::TABLE)?;
-    progress.inc(kernel_batches.iter().map(|b| b.num_rows() as u64).sum());
-    let (mut others, skipped) = kernel::accesses(&kernel_batches, &facts.lineages, &calls, facts.policy)?;
-    drop((kernel_batches, calls));
-    others.extend(span_accesses(&index, &reached(&per_batch), facts.policy));
-    // Every access is resolved: the rest is done without the spans.
-    drop(index);
-    progress.set_message("judging");
-    let part = finish_part(facts, per_batch, others);
-    Ok(Parts {
-        runs: vec![Run::Rows(part.rows.into_iter())],
-        tables: part.tables,
-        folded: part.folded,
-        skipped,
-        count: partition::Counts {
-            traces: 1,
-            windows: 1,
-            hosts: 1,
-        },
-        ..Parts::default()
-    })
-}
-
-/// The case cut into parts that each fit the budget ([`partition`]): rows are routed to spill
-/// files in one pass per table, then each part is correlated and its run spilled.
-fn parted(
-    case_root: &Path,
-    manifest: &IngestManifest,
-    facts: &Facts,
-    plan: partition::Plan,
-    progress: &ProgressBar,
-) -> Result<Parts, CorrelateError> {
-    use partition::{SpillWriter, Windows, finish_all, host_part, trace_part_of};
-    let spill = partition::Spill::new(case_root)?;
-    let policy = facts.policy;
-
-    progress.set_message("routing spans");
-    let mut writers = spill.writers("spans", plan.traces);
-    read::evidence_each(case_root, manifest, SpanRow::TABLE, |b| {
-        progress.inc(b.num_rows() as u64);
-        let v = SpansView::of(&b)?;
-        SpillWriter::route(&mut writers, &b, |i| {
-            Some(v.trace_id.get(i).map_or(0, |t| trace_part_of(t, plan.traces)))
-        })
-        .map_err(CorrelateError::from)
-    })?;
-    finish_all(writers)?;
-
-    // A statement with a traceparent goes to its trace's part; the others to the time windows,
-    // cut once their time range and count are known.
-    progress.set_message("routing db_events");
-    let mut traced = spill.writers("db", plan.traces);
-    let mut untraced = spill.writers("untraced", 1);
-    let (mut first_ms, mut last_ms) = (i64::MAX, i64::MIN);
-    read::evidence_each(case_root, manifest, DbEvent::TABLE, |b| {
-        progress.inc(b.num_rows() as u64);
-        let v = DbEventsView::of(&b)?;
-        let part = |i| match (v.trace_id.get(i), v.span_id.get(i)) {
-            (Some(t), Some(_)) => Some(trace_part_of(t, plan.traces)),
-            _ => None,
-        };
-        SpillWriter::route(&mut traced, &b, part)?;
-        for i in (0..v.num_rows).filter(|&i| part(i).is_none()) {
-            if let Some(ms) = v.ts.get(i).map(|t| t.div_euclid(1000)) {
-                (first_ms, last_ms) = (first_ms.min(ms), last_ms.max(ms));
-            }
-        }
-        SpillWriter::route(&mut untraced, &b, |i| part(i).is_none().then_some(0)).map_err(CorrelateError::from)
-    })?;
-    finish_all(traced)?;
-    let n_untraced: u64 = untraced.iter().map(|w| w.rows).sum();
-    finish_all(untraced)?;
-    let windows = Windows {
-        first_ms: first_ms.min(last_ms),
-        last_ms,
-        count: plan.windows(n_untraced),
-    };
-    let mut writers = spill.writers("window", windows.count);
-    for b in spill.batches("untraced-0")? {
-        let b = b?;
-        let v = DbEventsView::of(&b)?;
-        SpillWriter::route(&mut writers, &b, |i| Some(windows.of(v.ts.get(i))))?;
-    }
-    finish_all(writers)?;
-
-    progress.set_message("routing kernel_events");
-    let mut writers = spill.writers("kernel", plan.hosts);
-    read::evidence_each(case_root, manifest, KernelEventRow::TABLE, |b| {
-        progress.inc(b.num_rows() as u64);
-        let v = KernelEventsView::of(&b)?;
-        SpillWriter::route(&mut writers, &b, |i| Some(host_part(v.boot_id.get(i), plan.hosts)))
-            .map_err(CorrelateError::from)
-    })?;
-    finish_all(writers)?;
-
-    let mut parts = Parts {
-        count: partition::Counts {
-            traces: plan.traces,
-            windows: windows.count,
-            hosts: plan.hosts,
-        },
-        ..Parts::default()
-    };
-    let mut runs = Vec::new();
-    let mut absorb = |parts: &mut Parts, part: Part, name: String| -> Result<(), CorrelateError> {
-        parts.tables.absorb(part.tables);
-        parts.folded += part.folded;
-        let mut w = spill.writers(&name, 1);
-        for chunk in part.rows.chunks(partition::RUN_BATCH_ROWS) {
-            let mut b = ActionsBuilder::new();
-            for r in chunk {
-                b.append(r);
-            }
-            SpillWriter::route(&mut w, &b.finish()?, |_| Some(0))?;
-        }
-        finish_all(w)?;
-        runs.push(format!("{name}-0"));
-        Ok(())
-    };
-
-    // Trace parts: each resolves the database and tool-call spans the windows and the kernel
-    // parts need, then correlates its statements.
-    let mut resolved = spill.writers("resolved", windows.count);
-    let mut calls = spill.writers("calls", 1);
-    for p in 0..plan.traces {
-        progress.set_message(format!("trace part {} of {}", p + 1, plan.traces));
-        let batches = spill.map(&format!("spans-{p}"), |b| {
-            spans::read_batch(b).map_err(CorrelateError::from)
-        })?;
-        let index = spans::SpanIndex::build(batches, policy);
-        let mut by_window: Vec<ResolvedSpansBuilder> =
-            (0..windows.count).map(|_| ResolvedSpansBuilder::new()).collect();
-        let mut tool_calls = ResolvedSpansBuilder::new();
-        for r in index.resolved() {
-            if r.tool_call_pid.is_some() {
-                tool_calls.append(&r.row());
-            }
-            if r.db_client && n_untraced > 0 {
-                for (w, b) in by_window.iter_mut().enumerate() {
-                    let (from, to) = windows.range_ns(w);
-                    if db::DbSpans::may_overlap(r.start, r.end, from, to) {
-                        b.append(&r.row());
-                    }
-                }
-            }
-        }
-        for (w, mut b) in by_window.into_iter().enumerate() {
-            SpillWriter::route(&mut resolved, &b.finish()?, |_| Some(w))?;
-        }
-        SpillWriter::route(&mut calls, &tool_calls.finish()?, |_| Some(0))?;
-        let none = db::DbSpans::default();
-        let per_batch = spill.map(&format!("db-{p}"), |b| {
-            db::accesses(b, &index, &none, policy).map_err(CorrelateError::from)
-        })?;
-        let telemetry_only = span_accesses(&index, &reached(&per_batch), policy);
-        drop(index);
-        let part = finish_part(facts, per_batch, telemetry_only);
-        absorb(&mut parts, part, format!("run-trace-{p}"))?;
-    }
-    finish_all(resolved)?;
-    finish_all(calls)?;
-
-    // Time windows: the statements with no trace context, against the database spans that may
-    // overlap the window.
-    let empty = spans::SpanIndex::build(Vec::new(), policy);
-    for w in 0..windows.count {
-        progress.set_message(format!("time window {} of {}", w + 1, windows.count));
-        let near = spill.map(&format!("resolved-{w}"), |b| {
-            spans::Resolved::read_batch(b).map_err(CorrelateError::from)
-        })?;
-        let db_spans = db::DbSpans::new(near.into_iter().flatten());
-        let per_batch = spill.map(&format!("window-{w}"), |b| {
-            db::accesses(b, &empty, &db_spans, policy).map_err(CorrelateError::from)
-        })?;
-        parts.reached.extend(reached(&per_batch));
-        let part = finish_part(facts, per_batch, Vec::new());
-        absorb(&mut parts, part, format!("run-window-{w}"))?;
-    }
-
-    // Host parts: kernel events, placed in the tool calls of every trace.
-    let resolved_calls = spill.map("calls-0", |b| {
-        spans::Resolved::read_batch(b).map_err(CorrelateError::from)
-    })?;
-    let calls = kernel::ToolCalls::new(resolved_calls.into_iter().flatten());
-    for h in 0..plan.hosts {
-        progress.set_message(format!("host part {} of {}", h + 1, plan.hosts));
-        let batches = spill.batches(&format!("kernel-{h}"))?.collect::<Result<Vec<_>, _>>()?;
-        let (accesses, skipped) = kernel::accesses(&batches, &facts.lineages, &calls, policy)?;
-        parts.skipped.add(&skipped);
-        drop(batches);
-        let part = finish_part(facts, Vec::new(), accesses);
-        absorb(&mut parts, part, format!("run-host-{h}"))?;
-    }
-    parts.runs = runs
-        .iter()
-        .map(|name| spill.batches(name).map(Run::spilled))
-        .collect::<Result<_, _>>()?;
-    parts._spill = Some(spill);
-    Ok(parts)
-}
-
-/// One part's judged rows in the actions' order: in memory, or read back from its spill file
-/// a few thousand at a time.
-enum Run {
-    Rows(std::vec::IntoIter<ActionRow>),
-    Spilled {
-        batches: partition::SpillBatches,
-        rows: std::vec::IntoIter<ActionRow>,
-    },
-}
-
-impl Run {
-    fn spilled(batches: partition::SpillBatches) -> Run {
-        Run::Spilled {
-            batches,
-            rows: Vec::new().into_iter(),
-        }
-    }
-
-    fn next(&mut self) -> Result<Option<ActionRow>, CorrelateError> {
-        match self {
-            Run::Rows(rows) => Ok(rows.next()),
-            Run::Spilled { batches, rows } => loop {
-                if let Some(r) = rows.next() {
-                    return Ok(Some(r));
-                }
-                let Some(b) = batches.next() else { return Ok(None) };
-                let b = b?;
-                let v = ActionsView::of(&b)?;
-                *rows = (0..v.num_rows)
-                    .map(|i| ActionRow::of_view(&v, i))
-                    .collect::<Vec<_>>()
-                    .into_iter();
-            },
-        }
-    }
-}
-
 /// Merges the parts' runs into the actions table (replacing the previous run's), partitioned
 /// by date: a statement's table qualified from every part's tables (and judged again when it
 /// changes), a database span some time window reached dropped from the telemetry-only
-/// actions, and the summary counted. Returns the written parts in the actions' order, for the
-/// ledger.
+/// actions, and `summary` counted. Each batch written is sent on as the ledger records of its
+/// actions, in the actions' order (their `row=` is the hash of the row as stored).
 fn write_actions(
     case_root: &Path,
     mut parts: Parts,
     facts: &Facts,
-    summary: &mut Summary,
-) -> Result<Vec<PathBuf>, CorrelateError> {
+    mut summary: Summary,
+    records: std::sync::mpsc::SyncSender<Vec<Record>>,
+) -> Result<Summary, CorrelateError> {
     let dir = case_root.join("parquet").join(ActionRow::TABLE);
     let mut writer = PartitionedWriter::new(&dir, "correlate", ActionRow::schema(), vec![])?;
+    // `last`: the date's rows are all written, so its part is complete (rows come in time
+    // order, a date's together) and its buffers are freed.
+    let mut write = |date: &str, mut batch: ActionsBuilder, last: bool| -> Result<(), CorrelateError> {
+        let batch = batch.finish()?;
+        writer.write(date, &batch)?;
+        if last {
+            writer.seal(date)?;
+        }
+        let made = action_records(&batch)?;
+        // The ledger stopped taking them: its error is the run's.
+        records.send(made).map_err(|_| CorrelateError::LedgerStopped)
+    };
     let mut heads = Vec::with_capacity(parts.runs.len());
     for run in &mut parts.runs {
         heads.push(run.next()?);
     }
     let mut judgements = Judgements::default();
     let (mut by_conf, mut by_verdict, mut violations) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    let mut dates: Vec<String> = Vec::new();
+    let mut date: Option<String> = None;
     let mut batch = ActionsBuilder::new();
     let mut in_batch = 0;
     loop {
@@ -973,63 +559,34 @@ fn write_actions(
             let p = row.principal.clone().unwrap_or_else(|| "(unknown)".into());
             *summary.unattributed_by_principal.entry(p).or_default() += 1;
         }
-        let date = date_partition(row.ts.map(|t| t / 1000));
-        if dates.last() != Some(&date) || in_batch == 64 * 1024 {
-            if let Some(d) = dates.last() {
-                writer.write(d, &std::mem::take(&mut batch).finish()?)?;
+        let row_date = date_partition(row.ts.map(|t| t / 1000));
+        if date.as_ref() != Some(&row_date) || in_batch == ACTIONS_BATCH_ROWS {
+            if let Some(d) = &date {
+                write(d, std::mem::take(&mut batch), *d != row_date)?;
             }
-            if dates.last() != Some(&date) {
-                dates.push(date);
-            }
+            date = Some(row_date);
             in_batch = 0;
         }
         batch.append(&row);
         in_batch += 1;
     }
-    if let Some(d) = dates.last() {
-        writer.write(d, &batch.finish()?)?;
+    if let Some(d) = &date {
+        write(d, batch, true)?;
     }
     let named = |m: BTreeMap<&str, u64>| m.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
     (summary.by_conf, summary.by_verdict, summary.violations) = (named(by_conf), named(by_verdict), named(violations));
-    let written = writer.finish()?;
-    Ok(dates
-        .iter()
-        .filter_map(|d| {
-            let at = dir.join(format!("date={d}"));
-            written
-                .iter()
-                .find(|p| p.path.parent() == Some(at.as_path()))
-                .map(|p| p.path.clone())
-        })
-        .collect())
+    writer.finish()?;
+    Ok(summary)
 }
 
-/// One ledger record per action, read back from the actions table as written (its `row=` is
-/// the hash of the row as stored), in the actions' order: no action exists as a record beyond
-/// its own batch.
-fn ledger_records(parts: Vec<PathBuf>) -> impl Iterator<Item = Result<Record, LedgerError>> {
-    let failed = |e: ReadError| LedgerError::Records(Box::new(e));
-    parts
-        .into_iter()
-        .flat_map(
-            move |path| match read::file_batches(&path, partition::RUN_BATCH_ROWS * 4) {
-                Ok(batches) => Box::new(batches.map(move |b| b.map_err(failed)))
-                    as Box<dyn Iterator<Item = Result<RecordBatch, LedgerError>>>,
-                Err(e) => Box::new(std::iter::once(Err(failed(e)))),
-            },
-        )
-        .flat_map(|batch| -> Vec<Result<Record, LedgerError>> {
-            let batch = match batch {
-                Ok(b) => b,
-                Err(e) => return vec![Err(e)],
-            };
-            let v = match ActionsView::of(&batch) {
-                Ok(v) => v,
-                Err(e) => return vec![Err(LedgerError::Records(Box::new(e)))],
-            };
-            (0..batch.num_rows())
-                .into_par_iter()
-                .map(|i| Ok(action_record(&ActionRow::of_view(&v, i), &read::row_hash(&batch, i))))
-                .collect()
-        })
+/// Actions written, and their records made, at a time.
+const ACTIONS_BATCH_ROWS: usize = 16 * 1024;
+
+/// The ledger records of a batch of the actions table, made on any core.
+fn action_records(batch: &RecordBatch) -> Result<Vec<Record>, CorrelateError> {
+    let v = ActionsView::of(batch)?;
+    Ok((0..batch.num_rows())
+        .into_par_iter()
+        .map(|i| action_record(&ActionRow::of_view(&v, i), &read::row_hash(batch, i)))
+        .collect())
 }

@@ -33,8 +33,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{BooleanArray, RecordBatch};
+use arrow_ipc::CompressionType;
 use arrow_ipc::reader::StreamReader;
-use arrow_ipc::writer::StreamWriter;
+use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 
@@ -44,6 +45,9 @@ use crate::case::IngestManifest;
 /// Memory a part's evidence row takes while it is correlated (its span or access, its action
 /// row, their text), measured on the benchmark case (docs/benchmarks.md).
 const BYTES_PER_ROW: u64 = 1024;
+/// Memory a resolved database span takes in a time window, with its share of the batches it
+/// is read from (measured at 10M events: docs/benchmarks.md).
+const RESOLVED_BYTES: u64 = 640;
 /// Memory that does not grow with a part: the program, the global facts, the merge's batches.
 const BASE_BYTES: u64 = 256 << 20;
 /// Rows per batch a run is read back in: the merge holds one per part.
@@ -56,6 +60,10 @@ pub struct Plan {
     pub rows_per_part: u64,
     pub traces: usize,
     pub hosts: usize,
+    /// Spans in the case: at most this many are resolved into the time windows.
+    spans: u64,
+    /// Kernel events in the case: without any, no tool-call span need be resolved.
+    pub kernel_events: u64,
 }
 
 impl Plan {
@@ -71,29 +79,31 @@ impl Plan {
                 .sum()
         };
         Plan::for_rows(
-            rows(crate::table::spans::SpanRow::TABLE) + rows(crate::table::db_events::DbEvent::TABLE),
+            rows(crate::table::spans::SpanRow::TABLE),
+            rows(crate::table::db_events::DbEvent::TABLE),
             rows(crate::table::kernel_events::KernelEventRow::TABLE),
             budget,
         )
     }
 
-    /// The parts for `traced` span and statement rows and `kernel` kernel events.
-    fn for_rows(traced: u64, kernel: u64, budget: Option<u64>) -> Plan {
+    /// The parts for `spans` spans, `statements` db_events rows and `kernel` kernel events.
+    fn for_rows(spans: u64, statements: u64, kernel: u64, budget: Option<u64>) -> Plan {
         let rows_per_part = match budget {
             None => u64::MAX,
             Some(b) => (b.saturating_sub(BASE_BYTES) / BYTES_PER_ROW).max(1),
         };
-        if traced + kernel <= rows_per_part {
-            return Plan {
-                rows_per_part,
-                traces: 1,
-                hosts: 1,
-            };
-        }
+        let traced = spans + statements;
+        let (traces, hosts) = if traced + kernel <= rows_per_part {
+            (1, 1)
+        } else {
+            (parts(traced, rows_per_part).max(2), parts(kernel, rows_per_part))
+        };
         Plan {
             rows_per_part,
-            traces: parts(traced, rows_per_part).max(2),
-            hosts: parts(kernel, rows_per_part),
+            traces,
+            hosts,
+            spans,
+            kernel_events: kernel,
         }
     }
 
@@ -102,9 +112,13 @@ impl Plan {
         self.traces == 1 && self.hosts == 1
     }
 
-    /// Time windows for `rows` statements with no trace context.
+    /// Time windows for `rows` statements with no trace context: each holds its share of them
+    /// and of the resolved database spans that may overlap them.
     pub fn windows(&self, rows: u64) -> usize {
-        parts(rows, self.rows_per_part)
+        if rows == 0 {
+            return 1;
+        }
+        parts(rows + self.spans * RESOLVED_BYTES / BYTES_PER_ROW, self.rows_per_part)
     }
 }
 
@@ -180,9 +194,9 @@ pub enum SpillError {
     Arrow { path: PathBuf, source: ArrowError },
 }
 
-/// Spill files of one run, under CASE/.correlate/: Arrow IPC streams (written once, read back
-/// once, soon, from local disk: nothing to gain from compressing or encoding them). Removed when
-/// dropped, and at the start of a run (a crashed run leaves them behind).
+/// Spill files of one run, under CASE/.correlate/: Arrow IPC streams, zstd-compressed at its
+/// fastest level (written once, read back once, soon). Removed when dropped, and at the start of
+/// a run (a crashed run leaves them behind).
 pub struct Spill {
     dir: PathBuf,
 }
@@ -305,7 +319,14 @@ impl SpillWriter {
                 .map(|f| f.as_ref().clone().with_metadata(HashMap::new()))
                 .collect();
             let schema = Arc::new(Schema::new(fields));
-            let writer = StreamWriter::try_new(BufWriter::with_capacity(1 << 20, file), &schema).map_err(arrow)?;
+            // zstd at its fastest: spans repeat their file, blake3 and resource attributes row
+            // after row, which Arrow holds uncompressed (a span is about 1 KB in memory).
+            let options = IpcWriteOptions::default()
+                .try_with_compression(Some(CompressionType::ZSTD))
+                .and_then(|o| o.try_with_compression_level(Some(1)))
+                .map_err(arrow)?;
+            let writer = StreamWriter::try_new_with_options(BufWriter::with_capacity(1 << 20, file), &schema, options)
+                .map_err(arrow)?;
             self.writer = Some((writer, schema));
         }
         if let Some((w, schema)) = self.writer.as_mut() {
@@ -400,9 +421,11 @@ mod tests {
 
     #[test]
     fn a_case_within_its_budget_is_one_part() {
-        assert!(Plan::for_rows(4_000, 0, None).is_single());
-        assert!(Plan::for_rows(4_000, 0, Some(BASE_BYTES + 4_000 * BYTES_PER_ROW)).is_single());
-        let cut = Plan::for_rows(4_000, 0, Some(BASE_BYTES + 1_000 * BYTES_PER_ROW));
-        assert_eq!((cut.traces, cut.hosts, cut.windows(2_500)), (4, 1, 3));
+        assert!(Plan::for_rows(3_000, 1_000, 0, None).is_single());
+        assert!(Plan::for_rows(3_000, 1_000, 0, Some(BASE_BYTES + 4_000 * BYTES_PER_ROW)).is_single());
+        let cut = Plan::for_rows(3_000, 1_000, 0, Some(BASE_BYTES + 1_000 * BYTES_PER_ROW));
+        // 2,500 statements and their share of 3,000 resolved spans at 640 bytes each.
+        assert_eq!((cut.traces, cut.hosts, cut.windows(2_500)), (4, 1, 5));
+        assert_eq!(cut.windows(0), 1, "no statement, no window to fill");
     }
 }

@@ -367,14 +367,18 @@ impl Index {
 
     /// Merges the sorted file and every recent entry into a new sorted file.
     fn compact(&mut self) -> Result<Counts, IndexError> {
-        let newer = latest_per_key(self.recent.drain());
+        // Every unsaved entry is in `recent` too: freed first, so a large append does not hold
+        // its entries three times while they are merged.
+        self.unsaved = Vec::new();
+        // A map holds one entry per key, its latest: sorting is all that is left to do.
+        let mut newer: Vec<(u128, u128)> = std::mem::take(&mut self.recent).into_iter().collect();
+        newer.sort_unstable();
         let bound = self.sorted.count + newer.len() as u64;
         let path = self.dir.join(SORTED_FILE);
         let count = write_sorted(&path, bound, merge(self.sorted.entries()?, newer))?;
         let recent = self.dir.join(RECENT_FILE);
         File::create(&recent).and_then(|f| f.sync_all()).map_err(io(&recent))?;
         self.sorted = Sorted::open(path, count)?;
-        self.unsaved.clear();
         self.recent_saved = 0;
         Ok(self.counts())
     }

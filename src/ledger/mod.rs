@@ -51,8 +51,8 @@ pub const CHECKPOINTS_DIR: &str = "checkpoints";
 pub enum LedgerError {
     #[error("cannot use {path}: {error}")]
     Io { path: PathBuf, error: std::io::Error },
-    #[error("cannot make the records to append: {0}")]
-    Records(Box<dyn std::error::Error + Send + Sync>),
+    #[error("cannot close the append: {0}")]
+    Closing(Box<dyn std::error::Error + Send + Sync>),
     #[error(
         "{path} does not verify at {error}. The ledger was altered after it was written; \
          keep this copy as evidence and restore the ledger from a signed bundle or backup"
@@ -1088,17 +1088,17 @@ impl<'c> Ledger<'c> {
     /// one fsync for the whole batch. A policy record is skipped when the last policy recorded
     /// has the same blake3 (the policy in force did not change).
     pub fn append(&mut self, records: impl IntoIterator<Item = Record>) -> Result<Appended, LedgerError> {
-        self.append_closing(records.into_iter().map(Ok), Vec::new())
+        self.append_closing(records, || Ok(Vec::new()))
     }
 
-    /// [`append`](Self::append), with `closing` fields added to the closing checkpoint (which is
-    /// then written even when no record is new): correlate's `inputs` and `state`. Records are
-    /// made as the ledger takes them (read back from the actions table); one that cannot be made
-    /// abandons the whole batch, as a failed write does.
+    /// [`append`](Self::append), with the fields `closing` makes once every record is taken
+    /// added to the closing checkpoint (which is then written even when no record is new):
+    /// correlate's `inputs` and `state`, which name the actions its records come from as they
+    /// are written. A closing that fails abandons the whole batch, as a failed write does.
     pub fn append_closing(
         &mut self,
-        records: impl IntoIterator<Item = Result<Record, LedgerError>>,
-        closing: Vec<(&'static str, String)>,
+        records: impl IntoIterator<Item = Record>,
+        closing: impl FnOnce() -> Result<Vec<(&'static str, String)>, LedgerError>,
     ) -> Result<Appended, LedgerError> {
         // Lines are rendered as records come (no record or body is held beyond its own turn),
         // written a chunk at a time, and synced once at the end; a crash leaves at most a torn
@@ -1120,8 +1120,8 @@ impl<'c> Ledger<'c> {
     fn fill(
         &mut self,
         batch: &mut Batch,
-        records: impl IntoIterator<Item = Result<Record, LedgerError>>,
-        closing: Vec<(&'static str, String)>,
+        records: impl IntoIterator<Item = Record>,
+        closing: impl FnOnce() -> Result<Vec<(&'static str, String)>, LedgerError>,
     ) -> Result<Appended, LedgerError> {
         let mut redact = Redact::default();
         let mut appended = Appended::default();
@@ -1141,7 +1141,6 @@ impl<'c> Ledger<'c> {
             self.push(batch, &note.body(&mut redact))?;
         }
         for record in records {
-            let record = record?;
             if record.kind == RecordKind::Policy {
                 // The same file kept in the same form: already recorded. A new agaudit that keeps
                 // it differently (new secret rules) records it again, so `kept=` stays true.
@@ -1167,6 +1166,7 @@ impl<'c> Ledger<'c> {
             appended.new += 1;
             self.push(batch, &body)?;
         }
+        let closing = closing()?;
         // A signed checkpoint closes its own batch: a closing record after it would make every
         // signed checkpoint stale the moment it is written.
         let only_signed = appended.new > 0 && batch.only_signed;
@@ -1755,10 +1755,9 @@ mod tests {
             fields: vec![("viewer", format!("v{n}"))],
         };
         let mut l = Ledger::open(&case, "c").unwrap();
-        l.append_closing(
-            [Ok(policy("aa", "t1"))],
-            vec![("inputs", "i1".into()), ("state", "s1".into())],
-        )
+        l.append_closing([policy("aa", "t1")], || {
+            Ok(vec![("inputs", "i1".into()), ("state", "s1".into())])
+        })
         .unwrap();
         drop(l);
         // Views after it; then a writer resumed from the tail finds both by reading back.

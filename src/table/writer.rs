@@ -33,7 +33,8 @@ pub enum WriteError {
 }
 
 struct Part {
-    writer: ArrowWriter<File>,
+    /// None once sealed: the file is complete under its `.tmp` name.
+    writer: Option<ArrowWriter<File>>,
     tmp: PathBuf,
     path: PathBuf,
     rows: u64,
@@ -116,7 +117,7 @@ impl PartitionedWriter {
             self.parts.insert(
                 date.to_string(),
                 Part {
-                    writer,
+                    writer: Some(writer),
                     tmp,
                     path,
                     rows: 0,
@@ -124,7 +125,13 @@ impl PartitionedWriter {
             );
         }
         let part = self.parts.get_mut(date).expect("inserted above");
-        part.writer.write(batch).map_err(|source| WriteError::Parquet {
+        let Some(writer) = part.writer.as_mut() else {
+            return Err(WriteError::Io {
+                path: part.tmp.clone(),
+                source: std::io::Error::other(format!("partition date={date} was sealed; its rows must come together")),
+            });
+        };
+        writer.write(batch).map_err(|source| WriteError::Parquet {
             path: part.tmp.clone(),
             source,
         })?;
@@ -132,18 +139,37 @@ impl PartitionedWriter {
         Ok(())
     }
 
+    /// Completes the part of `date` (its last row group and footer written, its buffers freed),
+    /// for a writer whose rows come date after date; [`finish`](Self::finish) still moves it to
+    /// its final name, with the others.
+    pub fn seal(&mut self, date: &str) -> Result<(), WriteError> {
+        let Some(part) = self.parts.get_mut(date) else {
+            return Ok(());
+        };
+        if let Some(writer) = part.writer.take() {
+            Self::complete(writer, &part.tmp)?;
+        }
+        Ok(())
+    }
+
+    fn complete(writer: ArrowWriter<File>, tmp: &Path) -> Result<(), WriteError> {
+        let file = writer.into_inner().map_err(|source| WriteError::Parquet {
+            path: tmp.to_path_buf(),
+            source,
+        })?;
+        file.sync_all().map_err(|source| WriteError::Io {
+            path: tmp.to_path_buf(),
+            source,
+        })
+    }
+
     /// Closes every part and moves it to its final name.
     pub fn finish(self) -> Result<Vec<WrittenPart>, WriteError> {
         let mut written = Vec::new();
         for (_, part) in self.parts {
-            let file = part.writer.into_inner().map_err(|source| WriteError::Parquet {
-                path: part.tmp.clone(),
-                source,
-            })?;
-            file.sync_all().map_err(|source| WriteError::Io {
-                path: part.tmp.clone(),
-                source,
-            })?;
+            if let Some(writer) = part.writer {
+                Self::complete(writer, &part.tmp)?;
+            }
             fs::rename(&part.tmp, &part.path).map_err(|source| WriteError::Io {
                 path: part.path.clone(),
                 source,
