@@ -181,7 +181,7 @@ impl Windows {
         let lo = self.first_ms as i128 + ceil(w * span);
         let hi = self.first_ms as i128 + ceil((w + 1) * span) - 1;
         let ns = |ms: i128| i64::try_from(ms * 1_000_000).unwrap_or(i64::MAX);
-        (ns(lo), ns(hi) + 999_999)
+        (ns(lo), ns(hi).saturating_add(999_999))
     }
 }
 
@@ -417,6 +417,12 @@ mod tests {
         assert_eq!(w.range_ns(0).0, 1_000_000_000);
         assert_eq!(w.range_ns(2).1, 1_009_999_999);
         assert_eq!(w.range_ns(0).1 + 1, w.range_ns(1).0, "windows meet");
+        let far = Windows {
+            first_ms: i64::MAX / 1_000_000 - 5,
+            last_ms: i64::MAX / 1_000,
+            count: 2,
+        };
+        assert_eq!(far.range_ns(1).1, i64::MAX, "times past what nanoseconds hold saturate");
     }
 
     #[test]

@@ -214,8 +214,15 @@ pub(super) fn parted(
     finish_all(traced)?;
     let n_untraced: u64 = untraced.iter().map(|w| w.rows).sum();
     finish_all(untraced)?;
+    // No untraced statement with a time (none at all, or none with a time, which overlap
+    // nothing): one window of no time.
+    let (first_ms, last_ms) = if first_ms <= last_ms {
+        (first_ms, last_ms)
+    } else {
+        (0, 0)
+    };
     let windows = Windows {
-        first_ms: first_ms.min(last_ms),
+        first_ms,
         last_ms,
         count: plan.windows(n_untraced),
     };
