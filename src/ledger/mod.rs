@@ -1155,7 +1155,8 @@ impl<'c> Ledger<'c> {
             // An action or finding is new when it differs from the latest record of its id (a
             // judgement that changed back is recorded again, so the latest record is always the
             // one the tables hold); any other record when no record has its body.
-            let present = match indexed(&body) {
+            let found = indexed(&body);
+            let present = match found {
                 Indexed::Evidence { key, digest } => self.state.index.get(key)? == Some(digest),
                 Indexed::Body { digest } => self.body_present(digest, batch.start)?,
             };
@@ -1164,7 +1165,7 @@ impl<'c> Ledger<'c> {
                 continue;
             }
             appended.new += 1;
-            self.push(batch, &body)?;
+            self.push_indexed(batch, &body, found)?;
         }
         let closing = closing()?;
         // A signed checkpoint closes its own batch: a closing record after it would make every
@@ -1204,8 +1205,14 @@ impl<'c> Ledger<'c> {
     /// Adds a record to `batch` and its entry to the index (so a repeat later in the same batch
     /// is skipped too), writing the batch's pending lines once they fill a chunk.
     fn push(&mut self, batch: &mut Batch, body: &str) -> Result<(), LedgerError> {
+        self.push_indexed(batch, body, indexed(body))
+    }
+
+    /// [`push`](Self::push) of a body whose index entry is already made (`found`: the
+    /// append's check made it, two keyed digests not made again).
+    fn push_indexed(&mut self, batch: &mut Batch, body: &str, found: Indexed) -> Result<(), LedgerError> {
         batch.push(body);
-        match indexed(body) {
+        match found {
             Indexed::Evidence { key, digest } => self.state.index.insert(key, digest),
             Indexed::Body { digest } => {
                 // Where the record will end: what is written, then what is pending.
