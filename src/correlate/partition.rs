@@ -28,6 +28,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
+use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -126,21 +127,29 @@ fn parts(rows: u64, per_part: u64) -> usize {
     usize::try_from(rows.div_ceil(per_part)).unwrap_or(usize::MAX).max(1)
 }
 
-/// The part of `n` a trace id falls in (ids are random, so their low bits spread evenly).
-pub fn trace_part(trace: u128, n: usize) -> usize {
-    ((trace as u64 ^ (trace >> 64) as u64) % n as u64) as usize
-}
+/// Which part a row goes to, by a hash keyed afresh for every run. Trace ids and boot ids come
+/// from the estate's clients and recorders: with a known hash, someone who writes them could
+/// send every row to one part and past the budget. The parts' output does not depend on which
+/// part a row went to (the merge restores one order), so a random key changes nothing else.
+#[derive(Default)]
+pub struct Router(std::hash::RandomState);
 
-/// The trace part of a row whose trace id column says `trace`: an id that does not parse names
-/// no span, so any part does (the first).
-pub fn trace_part_of(trace: &str, n: usize) -> usize {
-    parse_trace(trace).map_or(0, |t| trace_part(t, n))
-}
+impl Router {
+    /// The trace part of a row whose trace id column says `trace`, of `n`. The id is hashed as
+    /// parsed, so its spellings (upper or lower case) go together; an id that does not parse
+    /// names no span and goes wherever its text hashes.
+    pub fn trace_part(&self, trace: &str, n: usize) -> usize {
+        let h = match parse_trace(trace) {
+            Some(t) => self.0.hash_one(t),
+            None => self.0.hash_one(trace),
+        };
+        (h % n as u64) as usize
+    }
 
-/// The host part of a boot id.
-pub fn host_part(boot_id: &str, n: usize) -> usize {
-    let h = blake3::hash(boot_id.as_bytes());
-    (u64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap_or_default()) % n as u64) as usize
+    /// The host part of a boot id, of `n`.
+    pub fn host_part(&self, boot_id: &str, n: usize) -> usize {
+        (self.0.hash_one(boot_id) % n as u64) as usize
+    }
 }
 
 /// How many parts of each kind a run was cut into (the summary's `parts`).
@@ -423,6 +432,19 @@ mod tests {
             count: 2,
         };
         assert_eq!(far.range_ns(1).1, i64::MAX, "times past what nanoseconds hold saturate");
+    }
+
+    #[test]
+    fn a_trace_goes_to_one_part_however_its_id_is_spelled_and_parts_fill_evenly() {
+        let router = Router::default();
+        let id = "0af7651916cd43dd8448eb211c80319c";
+        assert_eq!(router.trace_part(id, 7), router.trace_part(&id.to_uppercase(), 7));
+        let mut counts = [0u32; 4];
+        for i in 0..4000u32 {
+            counts[router.trace_part(&format!("{:032x}", u128::from(i) << 64), 4)] += 1;
+        }
+        // Ids that differ only in their high bits spread evenly.
+        assert!(counts.iter().all(|&c| c > 800), "{counts:?}");
     }
 
     #[test]

@@ -174,8 +174,9 @@ pub(super) fn parted(
     plan: partition::Plan,
     progress: &ProgressBar,
 ) -> Result<Parts, CorrelateError> {
-    use partition::{SpillWriter, Windows, finish_all, host_part, trace_part_of};
+    use partition::{SpillWriter, Windows, finish_all};
     let spill = partition::Spill::new(case_root)?;
+    let router = partition::Router::default();
     let policy = facts.policy;
 
     progress.set_message("routing spans");
@@ -184,7 +185,7 @@ pub(super) fn parted(
         progress.inc(b.num_rows() as u64);
         let v = SpansView::of(&b)?;
         SpillWriter::route(&mut writers, &b, |i| {
-            Some(v.trace_id.get(i).map_or(0, |t| trace_part_of(t, plan.traces)))
+            Some(v.trace_id.get(i).map_or(0, |t| router.trace_part(t, plan.traces)))
         })
         .map_err(CorrelateError::from)
     })?;
@@ -200,7 +201,7 @@ pub(super) fn parted(
         progress.inc(b.num_rows() as u64);
         let v = DbEventsView::of(&b)?;
         let part = |i| match (v.trace_id.get(i), v.span_id.get(i)) {
-            (Some(t), Some(_)) => Some(trace_part_of(t, plan.traces)),
+            (Some(t), Some(_)) => Some(router.trace_part(t, plan.traces)),
             _ => None,
         };
         SpillWriter::route(&mut traced, &b, part)?;
@@ -239,8 +240,10 @@ pub(super) fn parted(
     read::evidence_each(case_root, manifest, KernelEventRow::TABLE, |b| {
         progress.inc(b.num_rows() as u64);
         let v = KernelEventsView::of(&b)?;
-        SpillWriter::route(&mut writers, &b, |i| Some(host_part(v.boot_id.get(i), plan.hosts)))
-            .map_err(CorrelateError::from)
+        SpillWriter::route(&mut writers, &b, |i| {
+            Some(router.host_part(v.boot_id.get(i), plan.hosts))
+        })
+        .map_err(CorrelateError::from)
     })?;
     finish_all(writers)?;
 
