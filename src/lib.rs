@@ -9,6 +9,7 @@ pub mod case;
 pub mod cli;
 pub mod correlate;
 pub mod diff;
+pub mod durable;
 pub mod ingest;
 pub mod inventory;
 pub mod ledger;

@@ -8,7 +8,6 @@
 //! ledger has not grown since the last one.
 
 use std::fs;
-use std::io::Write;
 use std::path::PathBuf;
 
 use agaudit_verify::checkpoint::Checkpoint;
@@ -99,15 +98,10 @@ pub fn sign_if_grown(ledger: &mut Ledger<'_>, sk: &minisign::SecretKey) -> Resul
 }
 
 fn write_synced(path: &std::path::Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let tmp = path.with_extension("tmp");
-    let io = |error| CheckpointError::Io {
+    crate::durable::replace(path, bytes).map_err(|error| CheckpointError::Io {
         path: path.to_path_buf(),
         error,
-    };
-    let mut f = fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)
+    })
 }
 
 #[cfg(test)]

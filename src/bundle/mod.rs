@@ -20,7 +20,6 @@ pub mod proof;
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::time::Bound;
@@ -591,12 +590,11 @@ fn table_member(
     Ok((Some((bytes, rows)), found))
 }
 
+/// Every file export writes is replaced whole: a kill mid-write must not leave a torn
+/// checkpoint in the case, which every later reader would refuse.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let io = |error| ExportError::Io {
+    crate::durable::replace(path, bytes).map_err(|error| ExportError::Io {
         path: path.to_path_buf(),
         error,
-    };
-    let mut f = fs::File::create(path).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
+    })
 }

@@ -134,9 +134,7 @@ pub fn save(case_root: &Path, state: &State) -> Result<String, InputError> {
     };
     let mut json = serde_json::to_vec_pretty(state).map_err(|e| io(e.into()))?;
     json.push(b'\n');
-    let tmp = path.with_extension("json.tmp");
-    fs::write(&tmp, &json).map_err(io)?;
-    fs::rename(&tmp, &path).map_err(io)?;
+    crate::durable::replace(&path, &json).map_err(io)?;
     Ok(blake3::hash(&json).to_hex().to_string())
 }
 

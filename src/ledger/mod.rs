@@ -1287,15 +1287,8 @@ impl<'c> Ledger<'c> {
         let (head, seq) = (batch.head, batch.seq);
         debug_assert_eq!((self.state.head, self.state.seq), (head, seq));
         // The head file is a hint for truncation detection; replace it atomically.
-        let tmp = self.paths.head.with_extension("tmp");
         let text = format!("seq={seq} hash={}\n", to_hex(&head));
-        let write_tmp = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        };
-        write_tmp().map_err(io(&tmp))?;
-        fs::rename(&tmp, &self.paths.head).map_err(io(&self.paths.head))?;
+        crate::durable::replace(&self.paths.head, text.as_bytes()).map_err(io(&self.paths.head))?;
         self.state.save(&self.paths.dir)
     }
 }

@@ -14,8 +14,7 @@
 //!
 //! In: the ledger directory. Out: the tail, or None when there is none to trust.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::Path;
 
 use agaudit_verify::tree::{self, Hash};
@@ -84,12 +83,8 @@ impl Tail {
 
     /// Writes the tail through a temporary file renamed into place.
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
-        let path = dir.join(TAIL_FILE);
-        let tmp = path.with_extension("tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(self).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        fs::rename(&tmp, &path)
+        let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        crate::durable::replace(&dir.join(TAIL_FILE), &json)
     }
 
     /// The frontier of `builder` as the tail holds it.
