@@ -8,8 +8,9 @@
 # ${AGAUDIT_BENCH_DIR:-/var/tmp/agaudit-bench}/data/correlate-Nm-*/case (run that first). Each
 # run correlates a fresh hard-linked copy of it:
 #   BINARY correlate --case COPY --policy scripts/bench/correlate-policy.hcl --json
-# timed with /usr/bin/time -f '%e %M'. Prints the medians of wall seconds and peak RSS per
-# build and the B/A ratios; raw numbers are saved in $AGAUDIT_BENCH_DIR/results/ab-correlate-<UTC>/.
+# timed with /usr/bin/time -f '%e %U %S %M'. Prints the medians of wall seconds, CPU seconds
+# (user + system: steadier than wall on a shared machine) and peak RSS per build and the B/A
+# ratios; raw numbers are saved in $AGAUDIT_BENCH_DIR/results/ab-correlate-<UTC>/.
 set -euo pipefail
 
 A="" B="" EVENTS="2.2" RUNS=3
@@ -37,7 +38,7 @@ for run in $(seq "$RUNS"); do
         bin=$([ "$side" = a ] && echo "$A" || echo "$B")
         rm -rf "$WORK" && cp -al "$CASE" "$WORK"
         status=0
-        /usr/bin/time -f '%e %M' -o "$OUT/$side.$run.time" "$bin" correlate --case "$WORK" \
+        /usr/bin/time -f '%e %U %S %M' -o "$OUT/$side.$run.time" "$bin" correlate --case "$WORK" \
             --policy "$HERE/correlate-policy.hcl" --json > "$OUT/$side.$run.json" 2> "$OUT/$side.$run.err" || status=$?
         # Exit 1 is violations that went through, expected on this case.
         [ "$status" -le 1 ] || die "$side run $run failed ($status): $(tail -n3 "$OUT/$side.$run.err")"
@@ -49,9 +50,11 @@ python3 - "$OUT" "$RUNS" "$A" "$B" <<'PY' | tee "$OUT/table.md"
 import statistics, sys
 out, runs, a, b = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def read(side):
-    rows = [open(f"{out}/{side}.{i}.time").read().split()[-2:] for i in range(1, runs + 1)]
-    return statistics.median(float(s) for s, _ in rows), statistics.median(int(k) / 1024 for _, k in rows)
-(ta, ma), (tb, mb) = read("a"), read("b")
-print(f"| build | median wall s | median peak RSS MB |\n|---|---:|---:|\n| A {a} | {ta:.2f} | {ma:.0f} |\n| B {b} | {tb:.2f} | {mb:.0f} |")
-print(f"\nB/A: wall {tb / ta:.3f}x, peak RSS {mb / ma:.3f}x ({runs} alternated runs each)")
+    rows = [open(f"{out}/{side}.{i}.time").read().split()[-4:] for i in range(1, runs + 1)]
+    med = lambda f: statistics.median(f(r) for r in rows)
+    return med(lambda r: float(r[0])), med(lambda r: float(r[1]) + float(r[2])), med(lambda r: int(r[3]) / 1024)
+(ta, ca, ma), (tb, cb, mb) = read("a"), read("b")
+print("| build | median wall s | median CPU s | median peak RSS MB |\n|---|---:|---:|---:|")
+print(f"| A {a} | {ta:.2f} | {ca:.2f} | {ma:.0f} |\n| B {b} | {tb:.2f} | {cb:.2f} | {mb:.0f} |")
+print(f"\nB/A: wall {tb / ta:.3f}x, CPU {cb / ca:.3f}x, peak RSS {mb / ma:.3f}x ({runs} alternated runs each)")
 PY

@@ -45,7 +45,9 @@ pub fn sign_if_grown(ledger: &mut Ledger<'_>, sk: &minisign::SecretKey) -> Resul
     let case_id = verified.case_id.clone().unwrap_or_default();
     let size = verified.last_seq;
     let last_signed = ledger::case_checkpoints(case.root())?.last().map(|(_, c, _)| c.size);
-    let only_its_own_record = lines.last().is_some_and(|l| l.contains(" kind=signed_checkpoint "));
+    let only_its_own_record = lines
+        .last()
+        .is_some_and(|l| agaudit_verify::ledger::kind_of_line(l) == Some(RecordKind::SignedCheckpoint.name()));
     if last_signed.is_some_and(|s| s == size || (s + 1 == size && only_its_own_record)) {
         return Ok(None);
     }

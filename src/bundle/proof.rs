@@ -7,7 +7,7 @@
 use agaudit_verify::proof::Proof;
 use agaudit_verify::tree;
 
-use crate::ledger::{self, LedgerError};
+use crate::ledger::{self, LedgerError, RecordKind};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +27,17 @@ pub enum ProveError {
 pub fn prove(case_root: &Path, action: &str) -> Result<Proof, ProveError> {
     let (lines, verified) = ledger::read(case_root)?;
     let case_id = verified.case_id.unwrap_or_default();
+    // An action record's id is its field, parsed: a quoted value of another record that holds
+    // ` kind=action action=ID ` is not it.
     let marker = format!(" action={action} ");
+    let is_its_record = |l: &String| {
+        l.contains(&marker)
+            && agaudit_verify::ledger::kind_of_line(l) == Some(RecordKind::Action.name())
+            && agaudit_verify::ledger::fields(l).is_ok_and(|f| f.iter().any(|(k, v)| *k == "action" && v == action))
+    };
     let index = lines
         .iter()
-        .rposition(|l| l.contains(" kind=action ") && l.contains(&marker))
+        .rposition(is_its_record)
         .ok_or_else(|| ProveError::NoSuchAction(action.to_string()))?;
     let seq = index as u64 + 1;
     let signed = ledger::case_checkpoints(case_root)?;

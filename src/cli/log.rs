@@ -291,7 +291,7 @@ fn check_checkpoints(
         if !in_case.is_empty() {
             let keys: std::collections::BTreeSet<String> = lines
                 .iter()
-                .filter(|l| l.contains(" kind=signed_checkpoint "))
+                .filter(|l| agaudit_verify::ledger::kind_of_line(l) == Some(RecordKind::SignedCheckpoint.name()))
                 .filter_map(|l| l.split(' ').find_map(|f| f.strip_prefix("key=")).map(str::to_string))
                 .collect();
             crate::tell!(

@@ -50,10 +50,9 @@ pub fn recorded_rows<'a>(
     table: BoundTable,
 ) -> HashMap<String, Option<String>> {
     let (kind, id_field, _) = table.keys();
-    let marker = format!(" kind={} ", kind.name());
     let mut out = HashMap::new();
     for line in lines {
-        if !line.contains(&marker) {
+        if agaudit_verify::ledger::kind_of_line(line) != Some(kind.name()) {
             continue;
         }
         let Ok(fields) = agaudit_verify::ledger::fields(line) else {

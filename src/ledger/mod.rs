@@ -250,11 +250,12 @@ impl LedgerError {
 /// second field (`ts=… kind=…`); a finding's id is its third, an action's the last `action=`
 /// (only hashes follow it), so quoted values cannot be mistaken for either.
 fn evidence_id(body: &str) -> Option<(bool, String)> {
-    let mut fields = body.splitn(4, ' ');
-    let (_, kind, third) = (fields.next()?, fields.next()?, fields.next()?);
-    match kind {
-        "kind=finding" => Some((false, third.strip_prefix("finding=")?.to_string())),
-        "kind=action" => {
+    match chain::kind_of(body)? {
+        "finding" => {
+            let third = body.splitn(4, ' ').nth(2)?;
+            Some((false, third.strip_prefix("finding=")?.to_string()))
+        }
+        "action" => {
             let at = body.rfind(" action=")? + " action=".len();
             Some((true, body[at..].split(' ').next()?.to_string()))
         }
@@ -265,9 +266,8 @@ fn evidence_id(body: &str) -> Option<(bool, String)> {
 /// The (inputs, state) a closing checkpoint of correlate names, from its body: the kind is its
 /// second field and `appended=` its third, so no quoted value elsewhere can pass for one.
 fn correlated(body: &str) -> Option<(String, String)> {
-    let mut head = body.splitn(4, ' ');
-    let (_, kind, third) = (head.next()?, head.next()?, head.next()?);
-    if kind != "kind=checkpoint" || !third.starts_with("appended=") {
+    let third = body.splitn(4, ' ').nth(2)?;
+    if chain::kind_of(body)? != RecordKind::Checkpoint.name() || !third.starts_with("appended=") {
         return None;
     }
     let fields = chain::fields(body).ok()?;
@@ -661,7 +661,7 @@ fn scan_back<T>(file: &File, end: u64, pick: impl Fn(&str) -> Option<T>) -> std:
 }
 
 fn policy_of(body: &str) -> Option<(String, String)> {
-    if !body.contains(&format!(" kind={} ", RecordKind::Policy)) {
+    if chain::kind_of(body)? != RecordKind::Policy.name() {
         return None;
     }
     chain::fields(body).ok().map(|f| policy_key(&f))
@@ -698,7 +698,7 @@ impl State {
             if let Some(c) = correlated(body) {
                 self.last_correlated = Latest::Known(Some(c));
             }
-            self.last_signed = body.contains(" kind=signed_checkpoint ");
+            self.last_signed = chain::kind_of(body) == Some(RecordKind::SignedCheckpoint.name());
             if self.last_signed {
                 self.check_signed_record(body);
             }
@@ -1335,7 +1335,7 @@ impl Batch {
         let (line, next) = chain::record_line(&self.head, self.seq, body);
         self.out.push_str(&line);
         self.head = next;
-        self.only_signed &= body.contains(" kind=signed_checkpoint ");
+        self.only_signed &= chain::kind_of(body) == Some(RecordKind::SignedCheckpoint.name());
     }
 }
 

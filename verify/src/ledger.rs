@@ -241,13 +241,27 @@ fn decode(raw: &str) -> String {
     out
 }
 
+/// The bytes a value may hold and stay unquoted: letters, digits and `-_.:/@+,*~#%`. A table,
+/// not a search per byte: every field of every record passes here.
+const BARE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_' | b'.' | b':' | b'/' | b'@' | b'+' | b',' | b'*' | b'~' | b'#' | b'%'
+            );
+        b += 1;
+    }
+    table
+};
+
 /// Writes `value` as a logfmt value: bare when it is made only of safe characters, quoted
 /// otherwise. Safe: ASCII letters, digits and `-_.:/@+,*~#%`.
 pub fn quote(value: &str, out: &mut String) {
-    let bare = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/@+,*~#%".contains(&b));
+    let bare = !value.is_empty() && value.bytes().all(|b| BARE[usize::from(b)]);
     if bare {
         out.push_str(value);
         return;
@@ -606,6 +620,18 @@ pub fn record_line(prev: &Link, seq: u64, body: &str) -> (String, Link) {
     (line, next)
 }
 
+/// The kind of a record body (`ts=T kind=K …`): its second field, read where it stands, so that
+/// no quoted value holding ` kind=…` can pass for it.
+pub fn kind_of(body: &str) -> Option<&str> {
+    let kind = body.split_once(' ')?.1.strip_prefix("kind=")?;
+    Some(kind.split_once(' ').map_or(kind, |(k, _)| k))
+}
+
+/// [`kind_of`] a whole record line (`seq=N ts=T kind=K …`).
+pub fn kind_of_line(line: &str) -> Option<&str> {
+    kind_of(line.split_once(' ')?.1)
+}
+
 /// The body of a record line: between `seq=N ` and ` prev=` (what makes two records the same).
 pub fn body_of(line: &str) -> Option<&str> {
     let start = line.find(' ')? + 1;
@@ -633,6 +659,22 @@ mod tests {
             prev = next;
         }
         out.into_bytes()
+    }
+
+    /// A record's kind is its second field: a quoted value that holds ` kind=…` is not it.
+    #[test]
+    fn the_kind_is_read_where_it_stands() {
+        let body = render(&[
+            ("ts", "2026-12-06T00:00:00Z"),
+            ("kind", "view"),
+            ("filters", " kind=signed_checkpoint action=x "),
+        ]);
+        assert!(body.contains(" kind=signed_checkpoint "));
+        assert_eq!(kind_of(&body), Some("view"));
+        let (line, _) = record_line(&genesis("c"), 1, &body);
+        assert_eq!(kind_of_line(&line), Some("view"));
+        assert_eq!(kind_of("ts=x kind=action"), Some("action"));
+        assert_eq!(kind_of("ts=x note=kind=action"), None);
     }
 
     #[test]

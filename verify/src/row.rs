@@ -89,16 +89,32 @@ impl RowHasher {
             }
             Value::Int(n) => {
                 self.buf.push(1);
-                // Decimal without allocating: most cells of a row are numbers and times.
+                // Decimal without allocating: most cells of a row are numbers and times. Every
+                // stored integer fits 64 bits, whose division is a few cycles; 128-bit division
+                // is a library call per digit.
                 let mut digits = [0u8; 40];
                 let mut at = digits.len();
-                let mut m = n.unsigned_abs();
-                loop {
+                let mut push = |d: u8| {
                     at -= 1;
-                    digits[at] = b'0' + (m % 10) as u8;
-                    m /= 10;
-                    if m == 0 {
-                        break;
+                    digits[at] = b'0' + d;
+                };
+                match u64::try_from(n.unsigned_abs()) {
+                    Ok(mut m) => loop {
+                        push((m % 10) as u8);
+                        m /= 10;
+                        if m == 0 {
+                            break;
+                        }
+                    },
+                    Err(_) => {
+                        let mut m = n.unsigned_abs();
+                        loop {
+                            push((m % 10) as u8);
+                            m /= 10;
+                            if m == 0 {
+                                break;
+                            }
+                        }
                     }
                 }
                 if n < 0 {
@@ -139,9 +155,15 @@ mod arrow {
 
     /// [`row_hash`] as its 32 bytes.
     pub fn row_digest(batch: &RecordBatch, i: usize) -> blake3::Hash {
-        let mut h = RowHasher::new();
-        row_into(&mut h, batch, i);
-        h.digest()
+        // One buffer per thread, kept: a row's encoding is built without growing it afresh.
+        thread_local! {
+            static HASHER: std::cell::RefCell<RowHasher> = std::cell::RefCell::new(RowHasher::new());
+        }
+        HASHER.with_borrow_mut(|h| {
+            h.clear();
+            row_into(h, batch, i);
+            h.digest()
+        })
     }
 
     /// The row hashes of every row of `batch`, in order, on every core.
@@ -173,7 +195,7 @@ mod arrow {
     }
 
     fn row_into(h: &mut RowHasher, batch: &RecordBatch, i: usize) {
-        for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        for (field, col) in batch.schema_ref().fields().iter().zip(batch.columns()) {
             if let DataType::Map(..) = col.data_type()
                 && col.is_valid(i)
             {
@@ -290,6 +312,28 @@ mod tests {
             .finish();
         let shifted = RowHasher::new().column("ab", Value::Text("x")).finish();
         assert_ne!(two, shifted);
+    }
+
+    /// An integer encodes as its decimal text, across every width a column can hold.
+    #[test]
+    fn an_integer_encodes_as_its_decimal_text() {
+        let h = |v: Value<'_>| RowHasher::new().column("n", v).finish();
+        for n in [
+            0i128,
+            7,
+            -7,
+            10,
+            1_764_633_600_123_456,
+            i64::MIN.into(),
+            i64::MAX.into(),
+            u64::MAX.into(),
+            i128::from(u64::MAX) + 1,
+            -i128::from(u64::MAX) - 1,
+            i128::MIN,
+            i128::MAX,
+        ] {
+            assert_eq!(h(Value::Int(n)), h(Value::Text(&n.to_string())), "{n}");
+        }
     }
 
     /// The same values stored plain, dictionary-encoded, as views, or in other integer widths
