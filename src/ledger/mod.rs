@@ -252,7 +252,7 @@ impl LedgerError {
 fn evidence_id(body: &str) -> Option<(bool, String)> {
     match chain::kind_of(body)? {
         "finding" => {
-            let third = body.splitn(4, ' ').nth(2)?;
+            let third = body.split(' ').nth(2)?;
             Some((false, third.strip_prefix("finding=")?.to_string()))
         }
         "action" => {
@@ -266,7 +266,7 @@ fn evidence_id(body: &str) -> Option<(bool, String)> {
 /// The (inputs, state) a closing checkpoint of correlate names, from its body: the kind is its
 /// second field and `appended=` its third, so no quoted value elsewhere can pass for one.
 fn correlated(body: &str) -> Option<(String, String)> {
-    let third = body.splitn(4, ' ').nth(2)?;
+    let third = body.split(' ').nth(2)?;
     if chain::kind_of(body)? != RecordKind::Checkpoint.name() || !third.starts_with("appended=") {
         return None;
     }
