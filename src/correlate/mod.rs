@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use self::parts::{Facts, Parts};
 use self::spans::{Reference, Text};
 use crate::case::{Case, IngestManifest};
-use crate::ledger::{Appended, Ledger, LedgerError, Record, RecordKind};
+use crate::ledger::{Appended, Ledger, LedgerError, Prepared, Record, RecordKind};
 use crate::policy::{Class, Judgement, Policy};
 use crate::table::actions::{
     ActionRow, ActionsBuilder, ActionsView, Conf, EvidenceTable, Outcome, SourceOutcome, Verdict,
@@ -232,7 +232,7 @@ pub fn run(
         rerun::unchanged(case_root, last.as_ref().map(|(i, s)| (i.as_str(), s.as_str())), &inputs)
     {
         // Only a torn tail's recovery note, if the open found one, is written.
-        let appended = ledger.append(std::iter::empty())?;
+        let appended = ledger.append(std::iter::empty::<Record>())?;
         summary.unchanged = true;
         summary.ledger_appended = 0;
         summary.ledger_head_seq = appended.head_seq;
@@ -290,9 +290,12 @@ pub fn run(
     // The merge writes the actions on one thread while the ledger takes their records on this
     // one (two batches of records at most wait).
     let (summary, appended) = std::thread::scope(|scope| {
-        let (made, taken) = std::sync::mpsc::sync_channel::<Vec<Record>>(2);
+        let (made, taken) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
         let merging = scope.spawn(|| write_actions(case_root, parts, &facts, summary, made));
-        let records = custody.into_iter().chain(taken.into_iter().flatten());
+        let records = custody
+            .into_iter()
+            .map(Prepared::from)
+            .chain(taken.into_iter().flatten());
         // Filled by the closing, which runs when every record is taken: read only when the
         // append succeeded, which it cannot without its closing.
         let mut merged = Summary::default();
@@ -503,7 +506,7 @@ fn write_actions(
     mut parts: Parts,
     facts: &Facts,
     mut summary: Summary,
-    records: std::sync::mpsc::SyncSender<Vec<Record>>,
+    records: std::sync::mpsc::SyncSender<Vec<Prepared>>,
 ) -> Result<Summary, CorrelateError> {
     let dir = case_root.join("parquet").join(ActionRow::TABLE);
     let mut writer = PartitionedWriter::new(&dir, "correlate", ActionRow::schema(), vec![])?;
@@ -582,11 +585,11 @@ fn write_actions(
 /// Actions written, and their records made, at a time.
 const ACTIONS_BATCH_ROWS: usize = 16 * 1024;
 
-/// The ledger records of a batch of the actions table, made on any core.
-fn action_records(batch: &RecordBatch) -> Result<Vec<Record>, CorrelateError> {
+/// The ledger records of a batch of the actions table, rendered on any core.
+fn action_records(batch: &RecordBatch) -> Result<Vec<Prepared>, CorrelateError> {
     let v = ActionsView::of(batch)?;
     Ok((0..batch.num_rows())
         .into_par_iter()
-        .map(|i| action_record(&ActionRow::of_view(&v, i), &read::row_hash(batch, i)))
+        .map(|i| action_record(&ActionRow::of_view(&v, i), &read::row_hash(batch, i)).prepare())
         .collect())
 }

@@ -355,7 +355,37 @@ pub fn log_schema() -> serde_json::Value {
     })
 }
 
+/// A record made ready to append: its body rendered (every value made safe) and how it is found
+/// again. Made on any thread and appended in order: correlate renders a million records on every
+/// core while the ledger links them on one.
+pub struct Prepared {
+    body: String,
+    found: Indexed,
+    /// A policy record's (blake3, kept): the policy already in force is not recorded again.
+    policy: Option<(String, String)>,
+}
+
+impl From<Record> for Prepared {
+    fn from(record: Record) -> Prepared {
+        record.prepare()
+    }
+}
+
 impl Record {
+    /// The record rendered, with a redaction memo kept per thread (the same agent, role and
+    /// resource come back record after record).
+    pub fn prepare(&self) -> Prepared {
+        thread_local! {
+            static REDACT: std::cell::RefCell<Redact> = std::cell::RefCell::new(Redact::default());
+        }
+        let body = REDACT.with_borrow_mut(|redact| self.body(redact));
+        Prepared {
+            found: indexed(&body),
+            body,
+            policy: (self.kind == RecordKind::Policy).then(|| policy_key(&self.fields)),
+        }
+    }
+
     fn body(&self, redact: &mut Redact) -> String {
         let values: Vec<Cow<'_, str>> = self
             .fields
@@ -1006,7 +1036,7 @@ impl<'c> Ledger<'c> {
                 fields: vec![("case", case_id.to_string()), ("note", "opened".into())],
             };
             let mut batch = ledger.batch();
-            ledger.push(&mut batch, &opened.body(&mut Redact::default()))?;
+            ledger.push(&mut batch, opened.prepare())?;
             ledger.write(&mut batch)?;
         }
         Ok(ledger)
@@ -1087,7 +1117,7 @@ impl<'c> Ledger<'c> {
     /// Appends the records the ledger does not already hold, then a checkpoint; one write and
     /// one fsync for the whole batch. A policy record is skipped when the last policy recorded
     /// has the same blake3 (the policy in force did not change).
-    pub fn append(&mut self, records: impl IntoIterator<Item = Record>) -> Result<Appended, LedgerError> {
+    pub fn append<R: Into<Prepared>>(&mut self, records: impl IntoIterator<Item = R>) -> Result<Appended, LedgerError> {
         self.append_closing(records, || Ok(Vec::new()))
     }
 
@@ -1095,9 +1125,9 @@ impl<'c> Ledger<'c> {
     /// added to the closing checkpoint (which is then written even when no record is new):
     /// correlate's `inputs` and `state`, which name the actions its records come from as they
     /// are written. A closing that fails abandons the whole batch, as a failed write does.
-    pub fn append_closing(
+    pub fn append_closing<R: Into<Prepared>>(
         &mut self,
-        records: impl IntoIterator<Item = Record>,
+        records: impl IntoIterator<Item = R>,
         closing: impl FnOnce() -> Result<Vec<(&'static str, String)>, LedgerError>,
     ) -> Result<Appended, LedgerError> {
         // Lines are rendered as records come (no record or body is held beyond its own turn),
@@ -1117,13 +1147,12 @@ impl<'c> Ledger<'c> {
     }
 
     /// The records of `append_closing` into `batch`, and the batch written.
-    fn fill(
+    fn fill<R: Into<Prepared>>(
         &mut self,
         batch: &mut Batch,
-        records: impl IntoIterator<Item = Record>,
+        records: impl IntoIterator<Item = R>,
         closing: impl FnOnce() -> Result<Vec<(&'static str, String)>, LedgerError>,
     ) -> Result<Appended, LedgerError> {
-        let mut redact = Redact::default();
         let mut appended = Appended::default();
         if let Some(r) = &self.pending_recovery {
             let note = Record {
@@ -1138,24 +1167,22 @@ impl<'c> Ledger<'c> {
                     ("torn_saved_to", format!("{LEDGER_DIR}/torn-{}.bin", r.offset)),
                 ],
             };
-            self.push(batch, &note.body(&mut redact))?;
+            self.push(batch, note.prepare())?;
         }
         for record in records {
-            if record.kind == RecordKind::Policy {
+            let Prepared { body, found, policy } = record.into();
+            if let Some(key) = policy {
                 // The same file kept in the same form: already recorded. A new agaudit that keeps
                 // it differently (new secret rules) records it again, so `kept=` stays true.
-                let key = policy_key(&record.fields);
                 if Some(&key) == self.last_policy(batch.start)?.as_ref() {
                     appended.already += 1;
                     continue;
                 }
                 self.state.last_policy = Latest::Known(Some(key));
             }
-            let body = record.body(&mut redact);
             // An action or finding is new when it differs from the latest record of its id (a
             // judgement that changed back is recorded again, so the latest record is always the
             // one the tables hold); any other record when no record has its body.
-            let found = indexed(&body);
             let present = match found {
                 Indexed::Evidence { key, digest } => self.state.index.get(key)? == Some(digest),
                 Indexed::Body { digest } => self.body_present(digest, batch.start)?,
@@ -1181,7 +1208,7 @@ impl<'c> Ledger<'c> {
                 ts: crate::time::now(),
                 fields,
             };
-            self.push(batch, &closing.body(&mut redact))?;
+            self.push(batch, closing.prepare())?;
             self.write(batch)?;
             self.pending_recovery = None;
         }
@@ -1204,8 +1231,8 @@ impl<'c> Ledger<'c> {
 
     /// Adds a record to `batch` and its entry to the index (so a repeat later in the same batch
     /// is skipped too), writing the batch's pending lines once they fill a chunk.
-    fn push(&mut self, batch: &mut Batch, body: &str) -> Result<(), LedgerError> {
-        self.push_indexed(batch, body, indexed(body))
+    fn push(&mut self, batch: &mut Batch, record: Prepared) -> Result<(), LedgerError> {
+        self.push_indexed(batch, &record.body, record.found)
     }
 
     /// [`push`](Self::push) of a body whose index entry is already made (`found`: the
@@ -1861,8 +1888,7 @@ mod tests {
         let mut n = 0;
         while fs::metadata(ledger_path(dir.path())).unwrap().len() == before {
             n += 1;
-            l.push(&mut batch, &big(n, BATCH_CHUNK / 5).body(&mut Redact::default()))
-                .unwrap();
+            l.push(&mut batch, big(n, BATCH_CHUNK / 5).prepare()).unwrap();
         }
         let written = fs::read(ledger_path(dir.path())).unwrap();
         assert_ne!(
