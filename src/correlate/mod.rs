@@ -110,10 +110,12 @@ pub struct Access {
 /// The judgements made so far, by resource, then agent, session and class: actions with the
 /// same agent, resource and class get the same judgement, and a resource rarely has more than a
 /// few of those, so the lookup borrows the resource and scans the few. Whether the resource is
-/// production is kept with them.
+/// production is kept with them. The session is part of the key only when the policy names
+/// sessions: agents open a session per task, and judging each afresh is most of the cost.
 #[derive(Default)]
 struct Judgements {
     by_resource: HashMap<String, Judged>,
+    names_sessions: Option<bool>,
 }
 
 /// Whether a resource is production, and the judgements made on it.
@@ -127,15 +129,17 @@ impl Judgements {
     /// and the outcome an auditor reads.
     fn judge(&mut self, policy: &Policy, row: &mut ActionRow) {
         let agent = row.agent.as_deref().map(|a| (a, row.session.as_deref()));
+        let names_sessions = *self.names_sessions.get_or_insert_with(|| policy.names_sessions());
+        let key = agent.map(|(a, s)| (a, s.filter(|_| names_sessions)));
         let same = |(known, class, _): &&(AgentSession, Class, Judgement)| {
-            *class == row.class && known.as_ref().map(|(a, s)| (a.as_str(), s.as_deref())) == agent
+            *class == row.class && known.as_ref().map(|(a, s)| (a.as_str(), s.as_deref())) == key
         };
         let known = self.by_resource.get(&row.resource);
         let (j, production) = match known.map(|(p, k)| (*p, k.iter().find(same))) {
             Some((production, Some((_, _, j)))) => (j.clone(), production),
             _ => {
                 let j = policy.judge(agent, &row.resource, row.class);
-                let owned = agent.map(|(a, s)| (a.to_string(), s.map(str::to_string)));
+                let owned = key.map(|(a, s)| (a.to_string(), s.map(str::to_string)));
                 let (production, judged) = self
                     .by_resource
                     .entry(row.resource.clone())
@@ -592,4 +596,42 @@ fn action_records(batch: &RecordBatch) -> Result<Vec<Prepared>, CorrelateError> 
         .into_par_iter()
         .map(|i| action_record(&ActionRow::of_view(&v, i), &read::row_hash(batch, i)).prepare())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memo shares a judgement across sessions only when no block names a session: a
+    /// break-glass session is judged by its own block, and the session after it is not.
+    #[test]
+    fn a_session_changes_a_judgement_only_when_the_policy_names_sessions() {
+        let row = |session: &str| ActionRow {
+            agent: Some("reporting-assistant".into()),
+            session: Some(session.into()),
+            resource: "prod-postgres/reporting/public.orders".into(),
+            class: Class::Write,
+            ..ActionRow::default()
+        };
+        let verdicts = |policy: &str| {
+            let (policy, diags) = crate::policy::parse(policy);
+            assert!(diags.is_empty(), "{diags:?}");
+            let mut judgements = Judgements::default();
+            ["s1", "breakglass", "s2"].map(|s| {
+                let mut r = row(s);
+                judgements.judge(&policy, &mut r);
+                r.verdict
+            })
+        };
+        let plain = r#"agent "reporting-assistant" {
+  resource "prod-postgres/reporting" { access = "read" }
+}
+"#;
+        let allowed = Verdict::ViolationAllowed;
+        assert_eq!(verdicts(plain), [allowed; 3]);
+        let breakglass = format!(
+            "{plain}agent \"reporting-assistant@breakglass\" {{\n  resource \"prod-postgres/**\" {{ access = \"readwrite\" }}\n}}\n"
+        );
+        assert_eq!(verdicts(&breakglass), [allowed, Verdict::Ok, allowed]);
+    }
 }

@@ -311,6 +311,14 @@ impl Policy {
         best.map(|(_, b)| b).or(self.default.as_ref())
     }
 
+    /// Whether some agent block names a session (`agent "NAME@SESSION"`): otherwise an access's
+    /// session never changes its judgement.
+    pub fn names_sessions(&self) -> bool {
+        self.agents
+            .iter()
+            .any(|b| b.name.as_deref().is_some_and(|n| n.contains('@')))
+    }
+
     /// Judges an access by AGENT@SESSION (None: nobody could be tied to it) of `class` on
     /// `resource`.
     pub fn judge(&self, agent: Option<(&str, Option<&str>)>, resource: &str, class: Class) -> Judgement {
