@@ -299,14 +299,13 @@ pub struct Resolved {
 
 impl SpanIndex {
     /// The database client spans and tool-call server spans that have a start, resolved.
-    pub fn resolved(&self) -> Vec<Resolved> {
-        let mut out = Vec::new();
-        for (s, chain) in self.spans.iter().zip(&self.chains) {
+    pub fn resolved(&self) -> impl Iterator<Item = Resolved> + '_ {
+        self.spans.iter().zip(&self.chains).filter_map(|(s, chain)| {
             let tool_call_pid = s.pid.filter(|_| s.is_tool_call_server());
             let (Some(start), true) = (s.start, s.is_db_client() || tool_call_pid.is_some()) else {
-                continue;
+                return None;
             };
-            out.push(Resolved {
+            Some(Resolved {
                 trace: s.trace,
                 id: s.id,
                 stored_hex: s.stored_hex.clone(),
@@ -320,9 +319,8 @@ impl SpanIndex {
                     agent_span: None,
                     ..chain.clone()
                 },
-            });
-        }
-        out
+            })
+        })
     }
 }
 
@@ -339,7 +337,7 @@ impl Resolved {
 
     /// `resolved` as the database client spans and the tool-call server spans (a span that is
     /// both, which only hostile input makes, is in both).
-    pub fn split(resolved: Vec<Resolved>) -> (Vec<Resolved>, Vec<Resolved>) {
+    pub fn split(resolved: impl IntoIterator<Item = Resolved>) -> (Vec<Resolved>, Vec<Resolved>) {
         let (mut db, mut calls) = (Vec::new(), Vec::new());
         for r in resolved {
             match (r.db_client, r.tool_call_pid.is_some()) {

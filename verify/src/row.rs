@@ -199,12 +199,13 @@ mod arrow {
             if let DataType::Map(..) = col.data_type()
                 && col.is_valid(i)
             {
-                let entries = col.as_map().value(i);
-                let (keys, values) = (entries.column(0), entries.column(1));
-                h.map(
-                    field.name(),
-                    (0..entries.len()).map(|j| (value(keys.as_ref(), j), value(values.as_ref(), j))),
-                );
+                // The entries are read in place by their offsets: `MapArray::value` would slice
+                // (and allocate) a struct array per row.
+                let map = col.as_map();
+                let offsets = map.value_offsets();
+                let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
+                let (keys, values) = (map.keys().as_ref(), map.values().as_ref());
+                h.map(field.name(), (from..to).map(|j| (value(keys, j), value(values, j))));
             } else {
                 h.column(field.name(), value(col.as_ref(), i));
             }
@@ -333,6 +334,41 @@ mod tests {
             i128::MAX,
         ] {
             assert_eq!(h(Value::Int(n)), h(Value::Text(&n.to_string())), "{n}");
+        }
+    }
+
+    /// A map's entries are hashed in place, in a batch sliced anywhere as in a whole one.
+    #[cfg(feature = "rows")]
+    #[test]
+    fn a_map_hashes_its_own_entries_in_a_sliced_batch() {
+        use std::sync::Arc;
+
+        use arrow_array::builder::{MapBuilder, StringBuilder};
+        use arrow_array::{ArrayRef, RecordBatch};
+        let rows: [&[(&str, &str)]; 4] = [&[("a", "1")], &[], &[("b", "2"), ("c", "3")], &[("d", "4")]];
+        let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        for entries in rows {
+            for (k, v) in entries {
+                b.keys().append_value(k);
+                b.values().append_value(v);
+            }
+            b.append(true).unwrap();
+        }
+        let batch = RecordBatch::try_from_iter([("attributes", Arc::new(b.finish()) as ArrayRef)]).unwrap();
+        let expected = |entries: &[(&str, &str)]| {
+            RowHasher::new()
+                .map(
+                    "attributes",
+                    entries.iter().map(|(k, v)| (Value::Text(k), Value::Text(v))),
+                )
+                .finish()
+        };
+        for (i, entries) in rows.iter().enumerate() {
+            assert_eq!(row_hash(&batch, i), expected(entries), "row {i}");
+        }
+        let sliced = batch.slice(1, 3);
+        for (i, entries) in rows[1..].iter().enumerate() {
+            assert_eq!(row_hash(&sliced, i), expected(entries), "sliced row {i}");
         }
     }
 
