@@ -458,34 +458,35 @@ fn action_row(a: Access, claims: &HashMap<(String, String), bool>) -> ActionRow 
     }
 }
 
-/// The ledger record of an action whose stored row hashes to `row`: the fields an auditor
-/// reads, in a fixed order; absent values are left out.
-fn action_record(r: &ActionRow, row: &str) -> Record {
-    let ts = crate::time::rfc3339(r.ts).unwrap_or_else(|| "unknown".into());
-    let agent = r.agent.as_ref().map(|a| match &r.session {
+/// The ledger record of action `i` of a written batch, whose stored row hashes to `row`: the
+/// fields an auditor reads, in a fixed order; absent values are left out. Read from the batch
+/// in place (a million actions are not made owned rows again to be recorded).
+fn action_record(v: &ActionsView<'_>, i: usize, row: &str) -> Record {
+    let ts = crate::time::rfc3339(v.ts.get(i)).unwrap_or_else(|| "unknown".into());
+    let agent = v.agent.get(i).map(|a| match v.session.get(i) {
         Some(s) => format!("{a}@{s}"),
-        None => a.clone(),
+        None => a.to_string(),
     });
-    let mut fields: Vec<(&'static str, String)> = Vec::new();
+    let mut fields: Vec<(&'static str, String)> = Vec::with_capacity(13);
     let mut put = |k: &'static str, v: Option<String>| {
         if let Some(v) = v {
             fields.push((k, v));
         }
     };
     put("agent", agent);
-    put("principal", r.principal.clone());
-    put("tool", r.tool.clone());
-    put("resource", Some(r.resource.clone()));
-    put("op", Some(r.op.to_string()));
-    put("class", Some(r.class.to_string()));
-    put("outcome", Some(r.outcome.to_string()));
-    put("conf", Some(r.conf.to_string()));
-    put("policy", r.violation.map(|v| v.name().to_string()));
-    put("verdict", Some(r.verdict.to_string()));
-    put("action", Some(r.action_id.clone()));
+    put("principal", v.principal.get(i).map(str::to_string));
+    put("tool", v.tool.get(i).map(str::to_string));
+    put("resource", Some(v.resource.get(i).to_string()));
+    put("op", Some(v.op.get(i).to_string()));
+    put("class", Some(v.class.get(i).to_string()));
+    put("outcome", Some(v.outcome.get(i).to_string()));
+    put("conf", Some(v.conf.get(i).to_string()));
+    put("policy", v.violation.get(i).map(|x| x.name().to_string()));
+    put("verdict", Some(v.verdict.get(i).to_string()));
+    put("action", Some(v.action_id.get(i).to_string()));
     put(
         "evidence",
-        Some(format!("{}:{}", r.evidence_table, r.evidence_row_hash)),
+        Some(format!("{}:{}", v.evidence_table.get(i), v.evidence_row_hash.get(i))),
     );
     put("row", Some(row.to_string()));
     Record {
@@ -594,7 +595,7 @@ fn action_records(batch: &RecordBatch) -> Result<Vec<Prepared>, CorrelateError> 
     let v = ActionsView::of(batch)?;
     Ok((0..batch.num_rows())
         .into_par_iter()
-        .map(|i| action_record(&ActionRow::of_view(&v, i), &read::row_hash(batch, i)).prepare())
+        .map(|i| action_record(&v, i, &read::row_hash(batch, i)).prepare())
         .collect())
 }
 
