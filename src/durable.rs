@@ -21,9 +21,18 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     drop(f);
     fs::rename(&tmp, path)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        File::open(dir)?.sync_all()?;
+        sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// Syncs a directory's entries. Some file systems cannot sync a directory and say so with
+/// EINVAL or EBADF: that is not a failed write (PostgreSQL's `fsync_fname` takes it the same way).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    match File::open(dir)?.sync_all() {
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EBADF)) => Ok(()),
+        other => other,
+    }
 }
 
 /// `NAME.tmp` beside `NAME`: the whole name kept, so `x.txt` and `x.txt.minisig` never share one.
