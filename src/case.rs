@@ -296,32 +296,19 @@ impl Case {
         let dir = self.root.join(POLICIES_DIR);
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let path = kept_policy(&self.root, blake3);
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
-        tmp.write_all(text.as_bytes()).map_err(io(&path))?;
-        tmp.as_file().sync_all().map_err(io(&path))?;
-        tmp.persist(&path).map_err(|e| CaseError::Io {
-            path: path.clone(),
-            source: e.error,
-        })?;
+        crate::durable::replace(&path, text.as_bytes()).map_err(io(&path))?;
         Ok(blake3::hash(text.as_bytes()).to_hex().to_string())
     }
 
-    /// Replaces ingest.json atomically (write a temporary file, sync, rename).
+    /// Replaces ingest.json atomically ([`crate::durable`]).
     pub fn save_manifest(&self, manifest: &IngestManifest) -> Result<(), CaseError> {
         let path = self.root.join(INGEST_JSON);
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.root).map_err(io(&self.root))?;
-        let json = serde_json::to_vec_pretty(manifest).map_err(|e| CaseError::Io {
+        let mut json = serde_json::to_vec_pretty(manifest).map_err(|e| CaseError::Io {
             path: path.clone(),
             source: e.into(),
         })?;
-        tmp.write_all(&json).map_err(io(&path))?;
-        tmp.write_all(b"\n").map_err(io(&path))?;
-        tmp.as_file().sync_all().map_err(io(&path))?;
-        tmp.persist(&path).map_err(|e| CaseError::Io {
-            path: path.clone(),
-            source: e.error,
-        })?;
-        Ok(())
+        json.push(b'\n');
+        crate::durable::replace(&path, &json).map_err(io(&path))
     }
 }
 
