@@ -372,13 +372,9 @@ impl From<Record> for Prepared {
 }
 
 impl Record {
-    /// The record rendered, with a redaction memo kept per thread (the same agent, role and
-    /// resource come back record after record).
+    /// The record rendered and made safe.
     pub fn prepare(&self) -> Prepared {
-        thread_local! {
-            static REDACT: std::cell::RefCell<Redact> = std::cell::RefCell::new(Redact::default());
-        }
-        let body = REDACT.with_borrow_mut(|redact| self.body(redact));
+        let body = self.body(&mut Redact::default());
         Prepared {
             found: indexed(&body),
             body,

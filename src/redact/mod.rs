@@ -54,20 +54,34 @@ impl Redactor {
     /// [`Redactor::sql`] for a statement of `dialect`. A length marker (a statement an earlier
     /// stage kept only as its length) is kept as it is.
     pub fn sql_in(&self, statement: &str, dialect: sql::Dialect, counts: &mut RuleCounts) -> String {
+        let stripped = self.sql_without_literals_in(statement, dialect, counts);
+        self.secrets.scan(&stripped, counts).into_owned()
+    }
+
+    /// The first half of [`Redactor::sql`]: literals replaced by `?` (counted), secrets not yet
+    /// scanned. Callers that remember scans ([`crate::table::declare::Redact`]) key them by this.
+    pub fn sql_without_literals<'a>(&self, statement: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
+        self.sql_without_literals_in(statement, sql::Dialect::Postgres, counts)
+    }
+
+    fn sql_without_literals_in<'a>(
+        &self,
+        statement: &'a str,
+        dialect: sql::Dialect,
+        counts: &mut RuleCounts,
+    ) -> Cow<'a, str> {
         if is_length_marker(statement) {
-            return statement.to_string();
+            return Cow::Borrowed(statement);
         }
         let stripped = sql::strip_literals_in(statement, dialect);
         if stripped.literals > 0 {
             *counts.entry(SQL_LITERAL).or_insert(0) += stripped.literals;
         }
-        match self.secrets.scan(&stripped.text, counts) {
-            Cow::Borrowed(_) => stripped.text,
-            Cow::Owned(s) => s,
-        }
+        Cow::Owned(stripped.text)
     }
 
-    /// Any other text field with secrets redacted.
+    /// Any other text field with secrets redacted (the scan alone: the last step of every kind
+    /// of text).
     pub fn text<'a>(&self, text: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
         self.secrets.scan(text, counts)
     }
@@ -78,14 +92,21 @@ impl Redactor {
     /// only after an object word or when PostgreSQL's own messages use it (a RAISE or an
     /// extension can put data in a message unquoted); numbers become `?`.
     pub fn message(&self, message: &str, counts: &mut RuleCounts) -> String {
+        let text = self.message_without_values(message, counts);
+        self.secrets.scan(&text, counts).into_owned()
+    }
+
+    /// The first half of [`Redactor::message`]: values removed (counted), secrets not yet
+    /// scanned.
+    pub fn message_without_values<'a>(&self, message: &'a str, counts: &mut RuleCounts) -> Cow<'a, str> {
         if is_length_marker(message) {
-            return message.to_string();
+            return Cow::Borrowed(message);
         }
         let (text, removed) = strip_message_values(message);
         if removed > 0 {
             *counts.entry(MESSAGE_VALUE).or_insert(0) += removed;
         }
-        self.secrets.scan(&text, counts).into_owned()
+        Cow::Owned(text)
     }
 }
 

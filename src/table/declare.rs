@@ -58,77 +58,120 @@ crate::vocabulary! {
 #[derive(Debug, Default)]
 pub struct Redact {
     pub counts: crate::redact::RuleCounts,
-    /// Values already made safe, per remembered class, with what they became and what making
-    /// them safe counted: the same role, database, file, label, resource attributes and statement
-    /// shape come back row after row. Keyed by content (never by address).
-    seen: [std::collections::HashMap<Box<str>, Remembered>; 4],
-    /// Bytes of keys held in `seen`.
-    seen_bytes: usize,
 }
 
-/// A value made safe before: what it became (None: unchanged) and the redactions counted.
-#[derive(Debug)]
+/// Texts already scanned for secrets, with what they became and what the scan counted: the same
+/// role, database, file, label, resource attributes and statement shape come back row after row,
+/// chunk after chunk. One per thread, so that it outlives the builders of one chunk and no lock
+/// is taken. Keyed by content (never by address), with a per-process random seed: input cannot
+/// choose colliding keys.
+#[derive(Default)]
+struct Memo {
+    seen: std::collections::HashMap<Box<str>, Remembered, foldhash::fast::RandomState>,
+    /// Bytes of keys held in `seen`.
+    bytes: usize,
+}
+
+/// A text scanned before: what it became (None: unchanged), the redactions counted, and the
+/// classes whose first step (removing literals, removing message values) leaves it as it is, so
+/// that the next time it comes as such a column the first step can be skipped.
 struct Remembered {
     safe: Option<Box<str>>,
     counted: Vec<(&'static str, u64)>,
+    kept_by: u8,
 }
 
-/// Values longer than this are made safe every time (they rarely repeat).
+/// Texts longer than this are made safe every time (they rarely repeat).
 const MEMO_LEN: usize = 4096;
-/// Bytes of values remembered per builder before the memo starts over.
+/// Bytes of texts remembered per thread before the memo starts over.
 const MEMO_BYTES: usize = 4 << 20;
 
 impl Redact {
     /// `text` made safe for a column of class `class`.
     pub fn apply<'t>(&mut self, class: Redaction, text: &'t str) -> Cow<'t, str> {
-        let slot = match class {
+        // Statements and messages lose their literals and values first; the secret scan, which
+        // every class ends with, is what the memo remembers, keyed by the text it scanned.
+        let bit = match class {
             Redaction::Fixed | Redaction::Derived => return Cow::Borrowed(text),
             Redaction::Length => return Cow::Owned(crate::redact::only_length("message", text, &mut self.counts)),
-            Redaction::Identifier => 0,
-            Redaction::Structured => 1,
-            Redaction::Sql => 2,
-            Redaction::Text => 3,
+            Redaction::Identifier | Redaction::Structured => 0,
+            Redaction::Sql => 1,
+            Redaction::Text => 2,
+        };
+        let first_step = |text: &'t str, counts: &mut crate::redact::RuleCounts| -> Cow<'t, str> {
+            let r = crate::redact::redactor();
+            match class {
+                Redaction::Sql => r.sql_without_literals(text, counts),
+                Redaction::Text => r.message_without_values(text, counts),
+                _ => Cow::Borrowed(text),
+            }
         };
         if text.len() > MEMO_LEN {
-            let mut counts = std::mem::take(&mut self.counts);
-            let out = make_safe(class, text, &mut counts);
-            self.counts = counts;
-            return out;
+            let prepared = first_step(text, &mut self.counts);
+            return scanned(prepared, &mut self.counts);
         }
-        if let Some(known) = self.seen[slot].get(text) {
-            for (rule, n) in &known.counted {
+        thread_local! {
+            static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
+        }
+        MEMO.with_borrow_mut(|memo| {
+            if let Some(known) = memo.seen.get(text)
+                && known.kept_by & bit == bit
+            {
+                return known.reuse(Cow::Borrowed(text), &mut self.counts);
+            }
+            let prepared = first_step(text, &mut self.counts);
+            let kept_by = if prepared == text { bit } else { 0 };
+            if let Some(known) = memo.seen.get_mut(prepared.as_ref()) {
+                known.kept_by |= kept_by;
+                return known.reuse(prepared, &mut self.counts);
+            }
+            let mut counted = crate::redact::RuleCounts::new();
+            let safe = match crate::redact::redactor().text(&prepared, &mut counted) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(s) => Some(s),
+            };
+            for (rule, n) in &counted {
                 *self.counts.entry(rule).or_insert(0) += n;
             }
-            return match &known.safe {
-                None => Cow::Borrowed(text),
-                Some(safe) => Cow::Owned(safe.to_string()),
-            };
-        }
-        let mut counted = crate::redact::RuleCounts::new();
-        let out = make_safe(class, text, &mut counted);
-        for (rule, n) in &counted {
-            *self.counts.entry(rule).or_insert(0) += n;
-        }
-        if self.seen_bytes + text.len() > MEMO_BYTES {
-            self.seen.iter_mut().for_each(std::collections::HashMap::clear);
-            self.seen_bytes = 0;
-        }
-        self.seen_bytes += text.len();
-        let remembered = Remembered {
-            safe: (out.as_ref() != text).then(|| Box::from(out.as_ref())),
-            counted: counted.into_iter().collect(),
-        };
-        self.seen[slot].insert(Box::from(text), remembered);
-        out
+            if prepared.len() <= MEMO_LEN {
+                if memo.bytes + prepared.len() > MEMO_BYTES {
+                    memo.seen.clear();
+                    memo.bytes = 0;
+                }
+                memo.bytes += prepared.len();
+                let remembered = Remembered {
+                    safe: safe.as_deref().map(Box::from),
+                    counted: counted.into_iter().collect(),
+                    kept_by,
+                };
+                memo.seen.insert(Box::from(prepared.as_ref()), remembered);
+            }
+            match safe {
+                None => prepared,
+                Some(s) => Cow::Owned(s),
+            }
+        })
     }
 }
 
-fn make_safe<'t>(class: Redaction, text: &'t str, counts: &mut crate::redact::RuleCounts) -> Cow<'t, str> {
-    let r = crate::redact::redactor();
-    match class {
-        Redaction::Sql => Cow::Owned(r.sql(text, counts)),
-        Redaction::Text => Cow::Owned(r.message(text, counts)),
-        _ => r.text(text, counts),
+impl Remembered {
+    /// What `prepared` (the text this was remembered for) became, its redactions counted again.
+    fn reuse<'t>(&self, prepared: Cow<'t, str>, counts: &mut crate::redact::RuleCounts) -> Cow<'t, str> {
+        for (rule, n) in &self.counted {
+            *counts.entry(rule).or_insert(0) += n;
+        }
+        match &self.safe {
+            None => prepared,
+            Some(safe) => Cow::Owned(safe.to_string()),
+        }
+    }
+}
+
+/// `text` with its secrets redacted, counted into `counts`.
+fn scanned<'t>(text: Cow<'t, str>, counts: &mut crate::redact::RuleCounts) -> Cow<'t, str> {
+    match crate::redact::redactor().text(&text, counts) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(s) => Cow::Owned(s),
     }
 }
 
@@ -973,6 +1016,57 @@ mod tests {
 
     use super::kind::*;
     use super::*;
+
+    #[test]
+    fn the_memo_never_skips_a_first_step_and_counts_every_time() {
+        let mut r = Redact::default();
+        let key = "AKIAABCDEFGHIJKLMNOP";
+        // Scanned as an identifier first: remembered, but a statement with the same text still
+        // loses its literal.
+        assert_eq!(r.apply(Redaction::Identifier, "select 1"), "select 1");
+        assert_eq!(r.apply(Redaction::Sql, "select 1"), "select ?");
+        assert_eq!(r.apply(Redaction::Sql, "select 1"), "select ?");
+        // A shape seen as the result of removing literals, then as a statement of its own.
+        assert_eq!(
+            r.apply(Redaction::Sql, "select * from t where a = ?"),
+            "select * from t where a = ?"
+        );
+        assert_eq!(
+            r.apply(Redaction::Sql, "select * from t where a = 'x'"),
+            "select * from t where a = ?"
+        );
+        assert_eq!(
+            r.apply(Redaction::Sql, "select * from t where a = ?"),
+            "select * from t where a = ?"
+        );
+        // A message's values go whatever the memo holds.
+        assert_eq!(
+            r.apply(Redaction::Identifier, "value 42 is out of range"),
+            "value 42 is out of range"
+        );
+        assert_eq!(
+            r.apply(Redaction::Text, "value 42 is out of range"),
+            "value ? is out of range"
+        );
+        // Secrets are redacted and counted on every use, remembered or not.
+        for class in [
+            Redaction::Identifier,
+            Redaction::Identifier,
+            Redaction::Sql,
+            Redaction::Structured,
+        ] {
+            assert!(!r.apply(class, key).contains(key));
+        }
+        let statement = format!("select '{key}' as k");
+        assert_eq!(r.apply(Redaction::Sql, &statement), "select ? as k");
+        assert_eq!(
+            r.apply(Redaction::Sql, &format!("select 1, {key}")),
+            "select ?, [REDACTED:aws_access_key_id]"
+        );
+        assert_eq!(r.counts.get("aws_access_key_id"), Some(&5));
+        assert_eq!(r.counts.get(crate::redact::SQL_LITERAL), Some(&5));
+        assert_eq!(r.counts.get(crate::redact::MESSAGE_VALUE), Some(&1));
+    }
 
     crate::vocabulary! {
         /// A test vocabulary.
