@@ -12,5 +12,14 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // mimalloc asks the kernel for transparent huge pages. Parsing and encoding free and reuse
+    // chunk-sized buffers all the time, and the kernel then zeroes whole 2 MiB pages again and
+    // again: a third of ingest's system time and more peak memory (docs/benchmarks.md,
+    // "Ingest without transparent huge pages"). Ordinary pages for this process only.
+    // SAFETY: a prctl on this process with constant arguments; failing leaves the default.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     agaudit::cli::run()
 }

@@ -8,8 +8,9 @@
 # Inputs are the ones scripts/bench/run.sh generates (same generators, same cache in
 # ${AGAUDIT_BENCH_DIR:-/var/tmp/agaudit-bench}/data). Each run is
 #   BINARY ingest FILE --case FRESH_DIR --quiet --json   (+ --pg-prefix for stderr)
-# timed with /usr/bin/time -f '%e %M'. Prints a Markdown table of median seconds, MB/s, peak RSS
-# and the B/A throughput ratio per format (docs/benchmarks.md); raw numbers are saved in
+# timed with /usr/bin/time -f '%e %U %S %M'. Prints a Markdown table of median seconds, MB/s, CPU
+# seconds (user + system, which vary less than wall time on a shared machine), peak RSS and the
+# B/A throughput and CPU ratios per format (docs/benchmarks.md); raw numbers are saved in
 # $AGAUDIT_BENCH_DIR/results/ab-<UTC timestamp>/.
 set -euo pipefail
 
@@ -49,18 +50,18 @@ input() { # format size -> generated file (cached)
     echo "$f"
 }
 
-run_one() { # label binary format file -> appends "seconds rss_kb" to $OUT/label-format.txt
+run_one() { # label binary format file -> appends "seconds cpu_seconds rss_kb" to $OUT/label-format.txt
     local label=$1 bin=$2 fmt=$3 file=$4 case="$OUT/case" extra=()
     rm -rf "$case"
     [ "$fmt" = stderr ] && extra=(--pg-prefix "$PG_PREFIX")
-    /usr/bin/time -f '%e %M' -o "$OUT/t" "$bin" ingest "$file" --case "$case" --quiet --json "${extra[@]}" >/dev/null
-    cat "$OUT/t" >>"$OUT/$label-$fmt.txt"
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/t" "$bin" ingest "$file" --case "$case" --quiet --json "${extra[@]}" >/dev/null
+    awk '{print $1, $2 + $3, $4}' "$OUT/t" >>"$OUT/$label-$fmt.txt"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-echo "| format | size | A s | B s | A MB/s | B MB/s | B/A throughput | A peak RSS | B peak RSS |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| format | size | A s | B s | A MB/s | B MB/s | B/A throughput | A CPU s | B CPU s | B/A CPU | A peak RSS | B peak RSS |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for fmt in $FORMATS; do
     for size in $SIZES; do
         file="$(input "$fmt" "$size")"
@@ -71,10 +72,11 @@ for fmt in $FORMATS; do
             run_one B "$B" "$fmt" "$file"
         done
         as=$(cut -d' ' -f1 "$OUT/A-$fmt.txt" | median); bs=$(cut -d' ' -f1 "$OUT/B-$fmt.txt" | median)
-        ar=$(cut -d' ' -f2 "$OUT/A-$fmt.txt" | median); br=$(cut -d' ' -f2 "$OUT/B-$fmt.txt" | median)
-        awk -v f="$fmt" -v s="$size" -v as="$as" -v bs="$bs" -v ar="$ar" -v br="$br" -v by="$bytes" 'BEGIN {
-            printf "| %s | %s MB | %.2f | %.2f | %.0f | %.0f | %.2fx | %.0f MB | %.0f MB |\n",
-                f, s, as, bs, by/1e6/as, by/1e6/bs, as/bs, ar/1024, br/1024 }'
+        ac=$(cut -d' ' -f2 "$OUT/A-$fmt.txt" | median); bc=$(cut -d' ' -f2 "$OUT/B-$fmt.txt" | median)
+        ar=$(cut -d' ' -f3 "$OUT/A-$fmt.txt" | median); br=$(cut -d' ' -f3 "$OUT/B-$fmt.txt" | median)
+        awk -v f="$fmt" -v s="$size" -v as="$as" -v bs="$bs" -v ac="$ac" -v bc="$bc" -v ar="$ar" -v br="$br" -v by="$bytes" 'BEGIN {
+            printf "| %s | %s MB | %.2f | %.2f | %.0f | %.0f | %.2fx | %.2f | %.2f | %.3fx | %.0f MB | %.0f MB |\n",
+                f, s, as, bs, by/1e6/as, by/1e6/bs, as/bs, ac, bc, bc/ac, ar/1024, br/1024 }'
     done
 done
 rm -rf "$OUT/case" "$OUT/t"
