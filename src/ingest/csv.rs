@@ -27,7 +27,8 @@ pub fn fields(record: &str) -> Result<Vec<Cow<'_, str>>, CsvError> {
     let mut i = 0;
     loop {
         let value = if b.get(i) == Some(&b'"') {
-            let (value, end) = quoted(record, i + 1).ok_or(CsvError::Unterminated {
+            // ok_or_else: where an unterminated field starts is searched for only when one is.
+            let (value, end) = quoted(record, i + 1).ok_or_else(|| CsvError::Unterminated {
                 at: unterminated_at(record),
             })?;
             i = end;
