@@ -576,7 +576,7 @@ fn table_member(
         }
         rows += kept.num_rows() as u64;
         if writer.is_none() {
-            let props = crate::table::writer::properties(vec![]);
+            let props = crate::table::writer::properties(&kept.schema(), vec![]);
             writer = Some(ArrowWriter::try_new(Vec::new(), kept.schema(), Some(props)).map_err(|e| pq(&e))?);
         }
         if let Some(w) = writer.as_mut() {

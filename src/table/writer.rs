@@ -13,12 +13,12 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use arrow_schema::{Schema, SchemaRef};
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
+use parquet::basic::{Compression, Type as PhysicalType, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 /// Partition value for rows without a timestamp (the hive convention).
 pub const NO_DATE: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -55,18 +55,30 @@ pub struct WrittenPart {
     pub rows: u64,
 }
 
-/// The `date=` partition of a timestamp in microseconds.
 /// How every Parquet file agaudit writes is encoded (zstd level 1, bounded row groups, the
-/// writer's version and `metadata` in the footer).
-pub fn properties(metadata: Vec<KeyValue>) -> WriterProperties {
-    WriterProperties::builder()
+/// writer's version and `metadata` in the footer). Text columns carry no min/max statistics:
+/// nothing in agaudit reads them, in time-ordered rows a text column spans nearly its whole range
+/// in every row group so no reader could skip one by them, and computing them cost 4 % of a
+/// csvlog ingest's instructions (docs/benchmarks.md). Numbers and times keep theirs.
+pub fn properties(schema: &Schema, metadata: Vec<KeyValue>) -> WriterProperties {
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("agaudit {}", env!("CARGO_PKG_VERSION")))
-        .set_key_value_metadata(Some(metadata))
-        .build()
+        .set_key_value_metadata(Some(metadata));
+    // Every leaf column of text, map keys and values included; a schema that cannot convert
+    // fails where the writer is made, with its own error.
+    if let Ok(leaves) = ArrowSchemaConverter::new().convert(schema) {
+        for leaf in leaves.columns() {
+            if leaf.physical_type() == PhysicalType::BYTE_ARRAY {
+                props = props.set_column_statistics_enabled(leaf.path().clone(), EnabledStatistics::None);
+            }
+        }
+    }
+    props.build()
 }
 
+/// The `date=` partition of a timestamp in microseconds.
 pub fn date_partition(ts_micros: Option<i64>) -> String {
     match ts_micros.and_then(chrono::DateTime::from_timestamp_micros) {
         Some(t) => t.format("%Y-%m-%d").to_string(),
@@ -108,7 +120,7 @@ impl PartitionedWriter {
                 path: tmp.clone(),
                 source,
             })?;
-            let props = properties(self.metadata.clone());
+            let props = properties(&self.schema, self.metadata.clone());
             let writer =
                 ArrowWriter::try_new(file, self.schema.clone(), Some(props)).map_err(|source| WriteError::Parquet {
                     path: tmp.clone(),
@@ -208,4 +220,39 @@ pub fn remove_parts(table_dir: &Path, tag: &str) -> Result<(), WriteError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::db_events::{DbEvent, DbEventsBuilder};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    #[test]
+    fn numbers_and_times_keep_statistics_and_text_does_not() {
+        let mut b = DbEventsBuilder::new();
+        for i in 0..3 {
+            b.append(&DbEvent {
+                ts: Some(i),
+                db_user: Some(format!("role{i}")),
+                ..Default::default()
+            });
+        }
+        let batch = b.finish().unwrap();
+        let file = tempfile::tempfile().unwrap();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(properties(&batch.schema(), vec![]))).unwrap();
+        w.write(&batch).unwrap();
+        let reader = SerializedFileReader::new(w.into_inner().unwrap()).unwrap();
+        let rg = reader.metadata().row_group(0);
+        let stats = |name: &str| {
+            (0..rg.num_columns())
+                .map(|i| rg.column(i))
+                .find(|c| c.column_path().string() == name)
+                .unwrap_or_else(|| panic!("no column {name}"))
+                .statistics()
+                .is_some()
+        };
+        assert!(stats("ts") && stats("source_line"));
+        assert!(!stats("db_user") && !stats("statement") && !stats("labels.entries.key"));
+    }
 }
