@@ -61,8 +61,10 @@ crate::vocabulary! {
 }
 
 crate::table! {
-    /// One row, already redacted. The columns that are the same for every row of a file borrow
-    /// from its [`FileColumns`] ([`FileColumns::stamp`]).
+    /// One row, as the pgAudit stage reads it (the builder redacts each column as its class
+    /// says). Its text borrows from the log message it was read from, and the columns that are
+    /// the same for every row of a file from its [`FileColumns`] ([`FileColumns::stamp`]): a row
+    /// costs no allocation of its own.
     pub struct DbEvent<'a> in "db_events", builder DbEventsBuilder, view DbEventsView {
         /// when the server logged it, UTC, microseconds
         ts: TsUs = Fixed,
@@ -81,37 +83,37 @@ crate::table! {
         /// every --label KEY=VALUE given at ingest
         labels: Labels = Structured,
         /// database role of the session
-        db_user: OptText = Identifier,
+        db_user: OptCowText = Identifier,
         /// database name
-        database: OptText = Identifier,
+        database: OptCowText = Identifier,
         /// application_name; null when unset
-        application_name: OptText = Identifier,
+        application_name: OptCowText = Identifier,
         /// AGENT of an application_name AGENT@SESSION
-        agent: OptText = Identifier,
+        agent: OptCowText = Identifier,
         /// SESSION of an application_name AGENT@SESSION
-        session: OptText = Identifier,
+        session: OptCowText = Identifier,
         /// server process id of the session
         backend_pid: OptI32 = Fixed,
         /// PostgreSQL session id (%c)
-        session_id: OptText = Identifier,
+        session_id: OptCowText = Identifier,
         /// client host or address; [local] for a unix socket
-        client_addr: OptText = Identifier,
+        client_addr: OptCowText = Identifier,
         /// pgAudit AUDIT_TYPE: SESSION or OBJECT
-        audit_type: OptText = Identifier,
+        audit_type: OptCowText = Identifier,
         /// pgAudit STATEMENT_ID (per session)
         statement_id: OptI64 = Fixed,
         /// pgAudit SUBSTATEMENT_ID
         substatement_id: OptI64 = Fixed,
         /// READ, WRITE, FUNCTION, ROLE, DDL, MISC, MISC_SET; derived from the command for refused statements
-        class: OptText = Identifier,
+        class: OptCowText = Identifier,
         /// command tag, e.g. SELECT, UPDATE, ALTER TABLE
-        command: OptText = Identifier,
+        command: OptCowText = Identifier,
         /// pgAudit OBJECT_TYPE, or the kind named in a refusal message
-        object_type: OptText = Identifier,
+        object_type: OptCowText = Identifier,
         /// pgAudit OBJECT_NAME (schema-qualified), or the object named in a refusal message
-        object_name: OptText = Identifier,
+        object_name: OptCowText = Identifier,
         /// statement with literals replaced by ? and secrets redacted
-        statement: OptText = Sql,
+        statement: OptCowText = Sql,
         /// logged | not_logged | previously_logged
         statement_state: Enum<StatementState> = Fixed,
         /// number of bound parameters (values are never stored); null when not logged
@@ -121,13 +123,13 @@ crate::table! {
         /// ok | refused | failed
         outcome: Enum<DbOutcome> = Fixed,
         /// SQLSTATE of the error, for refused and failed rows
-        sqlstate: OptText = Identifier,
+        sqlstate: OptCowText = Identifier,
         /// error message with values removed and secrets redacted
-        error: OptText = Text,
+        error: OptCowText = Text,
         /// trace id from a sqlcommenter traceparent
-        trace_id: OptText = Fixed,
+        trace_id: OptCowText = Fixed,
         /// parent span id from a sqlcommenter traceparent
-        span_id: OptText = Fixed,
+        span_id: OptCowText = Fixed,
     }
 }
 

@@ -234,7 +234,7 @@ mod tests {
         for i in 0..3 {
             b.append(&DbEvent {
                 ts: Some(i),
-                db_user: Some(format!("role{i}")),
+                db_user: Some(format!("role{i}").into()),
                 ..Default::default()
             });
         }

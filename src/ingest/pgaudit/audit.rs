@@ -19,29 +19,32 @@ use crate::table::db_events::{DbEvent, DbOutcome, StatementState};
 
 /// What one message turned out to be.
 #[derive(Debug)]
-pub enum Classified<'f> {
+// Not boxed: one row per message, moved straight into the builder; a box would be one more
+// allocation per row.
+#[allow(clippy::large_enum_variant)]
+pub enum Classified<'m> {
     /// A pgAudit entry (outcome ok).
-    Audit(Box<DbEvent<'f>>),
+    Audit(DbEvent<'m>),
     /// An ERROR/FATAL with a statement: refused or failed (see [`error_outcome`]).
-    Error(Box<DbEvent<'f>>),
+    Error(DbEvent<'m>),
     /// Any other line, counted under this kind.
     Other(&'static str),
     /// Malformed: quarantined with this reason.
     Invalid(AuditError),
 }
 
-/// Classifies one message, redacting every text it keeps.
-pub fn classify<'f>(msg: &Message<'_>, counts: &mut RuleCounts) -> Classified<'f> {
+/// Classifies one message; the row borrows its text (the db_events builder redacts it).
+pub fn classify<'m>(msg: &'m Message<'_>, counts: &mut RuleCounts) -> Classified<'m> {
     let text: &str = &msg.text;
     if let Some(record) = text.strip_prefix("AUDIT: ") {
         return match parse_audit(record, msg, counts) {
-            Ok(ev) => Classified::Audit(Box::new(ev)),
+            Ok(ev) => Classified::Audit(ev),
             Err(reason) => Classified::Invalid(reason),
         };
     }
     match msg.severity {
         "ERROR" | "FATAL" | "PANIC" => match &msg.statement {
-            Some(stmt) => Classified::Error(Box::new(error_event(msg, stmt))),
+            Some(stmt) => Classified::Error(error_event(msg, stmt)),
             None => Classified::Other(if msg.severity == "ERROR" {
                 "error_without_statement"
             } else {
@@ -88,21 +91,21 @@ fn log_kind(text: &str) -> &'static str {
 
 /// The identity columns every row shares (the db_events builder redacts each as its column's
 /// class says).
-fn identity<'f>(msg: &Message<'_>) -> DbEvent<'f> {
-    let text = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_string);
+fn identity<'m>(msg: &'m Message<'_>) -> DbEvent<'m> {
+    let text = |v: &'m Option<Cow<'_, str>>| v.as_deref().map(Cow::Borrowed);
     let application_name = text(&msg.application_name);
-    let (agent, session) = split_agent_session(application_name.as_deref());
+    let (agent, session) = split_agent_session(msg.application_name.as_deref());
     DbEvent {
         ts: msg.ts,
         source_line: msg.line,
         // A record that shares its line with the one before (a compact JSON document) still
         // spans that line.
         source_lines: msg.lines.max(1),
-        server: text(&msg.server).map(Cow::Owned),
+        server: text(&msg.server),
         db_user: text(&msg.db_user),
         database: text(&msg.database),
-        agent,
-        session,
+        agent: agent.map(Cow::Borrowed),
+        session: session.map(Cow::Borrowed),
         application_name,
         backend_pid: msg.backend_pid,
         session_id: text(&msg.session_id),
@@ -114,11 +117,9 @@ fn identity<'f>(msg: &Message<'_>) -> DbEvent<'f> {
 }
 
 /// `AGENT@SESSION` → (agent, session); anything else → (None, None).
-pub fn split_agent_session(app: Option<&str>) -> (Option<String>, Option<String>) {
+pub fn split_agent_session(app: Option<&str>) -> (Option<&str>, Option<&str>) {
     match app.and_then(|a| a.split_once('@')) {
-        Some((agent, session)) if !agent.is_empty() && !session.is_empty() => {
-            (Some(agent.to_string()), Some(session.to_string()))
-        }
+        Some((agent, session)) if !agent.is_empty() && !session.is_empty() => (Some(agent), Some(session)),
         _ => (None, None),
     }
 }
@@ -134,8 +135,8 @@ pub enum AuditError {
     NotInteger { field: &'static str, found: String },
 }
 
-fn parse_audit<'f>(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> Result<DbEvent<'f>, AuditError> {
-    let f = csv::fields(record)?;
+fn parse_audit<'m>(record: &'m str, msg: &'m Message<'_>, counts: &mut RuleCounts) -> Result<DbEvent<'m>, AuditError> {
+    let mut f = csv::fields(record)?;
     if f.len() != 9 && f.len() != 10 {
         return Err(AuditError::Fields(f.len()));
     }
@@ -149,21 +150,21 @@ fn parse_audit<'f>(record: &str, msg: &Message<'_>, counts: &mut RuleCounts) -> 
     let substatement_id = int(2, "SUBSTATEMENT_ID")?;
     let rows = if f.len() == 10 { Some(int(9, "ROWS")?) } else { None };
     let mut ev = identity(msg);
-    let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    ev.audit_type = nonempty(&f[0]);
+    let mut nonempty = |i: usize| Some(std::mem::take(&mut f[i])).filter(|s| !s.is_empty());
+    ev.audit_type = nonempty(0);
+    ev.class = nonempty(3);
+    ev.command = nonempty(4);
+    ev.object_type = nonempty(5);
+    ev.object_name = nonempty(6);
     ev.statement_id = Some(statement_id);
     ev.substatement_id = Some(substatement_id);
-    ev.class = nonempty(&f[3]);
-    ev.command = nonempty(&f[4]);
-    ev.object_type = nonempty(&f[5]);
-    ev.object_name = nonempty(&f[6]);
     ev.rows = rows;
     match &*f[7] {
         "<not logged>" => ev.statement_state = StatementState::NotLogged,
         "<previously logged>" => ev.statement_state = StatementState::PreviouslyLogged,
         stmt => {
             trace_context(stmt, &mut ev);
-            ev.statement = Some(stmt.to_string());
+            ev.statement = Some(std::mem::take(&mut f[7]));
         }
     }
     ev.parameter_count = match &*f[8] {
@@ -182,26 +183,26 @@ fn trace_context(statement: &str, ev: &mut DbEvent<'_>) {
     if let Some(tp) =
         sql::sqlcommenter(statement).and_then(|kv| kv.get("traceparent").and_then(|v| sql::traceparent(v)))
     {
-        ev.trace_id = Some(tp.0);
-        ev.span_id = Some(tp.1);
+        ev.trace_id = Some(Cow::Owned(tp.0));
+        ev.span_id = Some(Cow::Owned(tp.1));
     }
 }
 
-fn error_event<'f>(msg: &Message<'_>, statement: &str) -> DbEvent<'f> {
+fn error_event<'m>(msg: &'m Message<'_>, statement: &'m str) -> DbEvent<'m> {
     let mut ev = identity(msg);
     ev.outcome = error_outcome(msg.sqlstate.as_deref(), &msg.text);
-    ev.sqlstate = msg.sqlstate.as_deref().map(str::to_string);
+    ev.sqlstate = msg.sqlstate.as_deref().map(Cow::Borrowed);
     // A RAISE's text is the function author's (class P0: raise_exception, no_data_found, …):
     // nothing of it is needed, so only its length is kept. The server's own messages keep
     // their words, without values.
     ev.error = Some(if msg.sqlstate.as_deref().is_some_and(|c| c.starts_with("P0")) {
-        redact::length_marker("message", msg.text.len())
+        Cow::Owned(redact::length_marker("message", msg.text.len()))
     } else {
-        msg.text.to_string()
+        Cow::Borrowed(&msg.text)
     });
     if let Some((kind, name)) = refused_object(&msg.text) {
-        ev.object_type = Some(kind);
-        ev.object_name = Some(name);
+        ev.object_type = Some(Cow::Owned(kind));
+        ev.object_name = Some(Cow::Owned(name));
     }
     // What the server could not parse was not necessarily meant as SQL: a password typed at a
     // psql prompt, a pasted line of data. Only its length is kept, and no command is made of it.
@@ -209,12 +210,12 @@ fn error_event<'f>(msg: &Message<'_>, statement: &str) -> DbEvent<'f> {
         || ["syntax error", "unterminated"].iter().any(|p| msg.text.starts_with(p));
     match sql::leading_command(statement).filter(|cmd| !unparsed && sql::class_of(cmd).is_some()) {
         Some(cmd) => {
-            ev.class = sql::class_of(&cmd).map(str::to_string);
-            ev.command = Some(cmd.command);
+            ev.class = sql::class_of(&cmd).map(Cow::Borrowed);
+            ev.command = Some(Cow::Owned(cmd.command));
             trace_context(statement, &mut ev);
-            ev.statement = Some(statement.to_string());
+            ev.statement = Some(Cow::Borrowed(statement));
         }
-        None => ev.statement = Some(redact::length_marker("statement", statement.len())),
+        None => ev.statement = Some(Cow::Owned(redact::length_marker("statement", statement.len()))),
     }
     ev
 }

@@ -359,7 +359,7 @@ fn classify_into(mut out: ChunkOut, chunk: &Chunk, parsed: Vec<Parsed<'_>>, file
             Parsed::Message(msg) => match audit::classify(&msg, &mut out.redactions) {
                 Classified::Audit(ev) | Classified::Error(ev) => {
                     out.counts.row_lines += u64::from(msg.lines);
-                    dates.for_micros(ev.ts, DbEventsBuilder::new).append(&file.stamp(*ev));
+                    dates.for_micros(ev.ts, DbEventsBuilder::new).append(&file.stamp(ev));
                 }
                 Classified::Other(kind) => out.counts.add_other(kind, u64::from(msg.lines)),
                 Classified::Invalid(reason) => out.quarantine(
