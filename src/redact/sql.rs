@@ -55,8 +55,15 @@ pub fn tokens(sql: &str) -> Vec<(Token, usize, usize)> {
 
 /// [`tokens`] in a dialect.
 pub fn tokens_in(sql: &str, dialect: Dialect) -> Vec<(Token, usize, usize)> {
+    let mut out = Vec::with_capacity(sql.len() / 4 + 1);
+    each_token(sql, dialect, |kind, s, e| out.push((kind, s, e)));
+    out
+}
+
+/// Calls `f` with each token of `sql` in order, as (kind, start, end): tokens are contiguous and
+/// cover every byte. What [`tokens_in`] collects, for callers that need no list.
+fn each_token(sql: &str, dialect: Dialect, mut f: impl FnMut(Token, usize, usize)) {
     let b = sql.as_bytes();
-    let mut out = Vec::with_capacity(b.len() / 4 + 1);
     let mut i = 0;
     while i < b.len() {
         let start = i;
@@ -159,10 +166,9 @@ pub fn tokens_in(sql: &str, dialect: Dialect) -> Vec<(Token, usize, usize)> {
                 Token::Punct
             }
         };
-        out.push((kind, start, i.min(b.len())));
         i = i.min(b.len());
+        f(kind, start, i);
     }
-    out
 }
 
 /// Whether `b` starts with ‘ ’ “ or ” (U+2018, U+2019, U+201C, U+201D).
@@ -324,14 +330,22 @@ pub fn strip_literals(sql: &str) -> Stripped {
 pub fn strip_literals_in(sql: &str, dialect: Dialect) -> Stripped {
     let mut text = String::with_capacity(sql.len());
     let mut literals = 0;
-    for (kind, s, e) in tokens_in(sql, dialect) {
+    // Bytes of `sql` up to here are in `text`: the tokens between two replaced ones are copied
+    // in one piece.
+    let mut kept = 0;
+    each_token(sql, dialect, |kind, s, e| {
+        if !matches!(kind, Token::Literal | Token::LineComment | Token::BlockComment) {
+            return;
+        }
+        text.push_str(&sql[kept..s]);
+        kept = e;
         match kind {
             Token::Literal => {
                 literals += 1;
                 text.push('?');
             }
             Token::LineComment => text.push_str("--?"),
-            Token::BlockComment => match sqlcommenter_pairs(&sql[s..e]) {
+            _ => match sqlcommenter_pairs(&sql[s..e]) {
                 Some(pairs) => {
                     text.push_str("/*");
                     for (n, (key, _)) in pairs.iter().enumerate() {
@@ -349,9 +363,9 @@ pub fn strip_literals_in(sql: &str, dialect: Dialect) -> Stripped {
                 }
                 None => text.push_str("/*?*/"),
             },
-            _ => text.push_str(&sql[s..e]),
         }
-    }
+    });
+    text.push_str(&sql[kept..]);
     Stripped { text, literals }
 }
 
@@ -631,6 +645,41 @@ fn object_command(verb: &str, rest: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Copying the text between replaced tokens in one piece gives what replacing token by token
+    /// gave: every byte of a kept token, in order, and one `?` per literal.
+    #[test]
+    fn runs_between_literals_are_copied_whole() {
+        let statements = [
+            "",
+            "select 1",
+            "'only'",
+            "select * from t where a = 'x' and b = 2.5e3 -- note\n and c = $1",
+            "insert into t values (E'a\\'b', U&'d\\0061', B'101', X'ff', $tag$ body $tag$)",
+            "select \"col\", 'a''b' /* plain */ from t /*traceparent='00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'*/",
+            "select ‘typed’ , “quoted” from t where x = 'unterminated",
+            "select é, 表 from t where n = .5 and m = 0x1F",
+        ];
+        for sql in statements {
+            let mut want = String::new();
+            let mut literals = 0;
+            for (kind, s, e) in super::tokens(sql) {
+                match kind {
+                    super::Token::Literal => {
+                        literals += 1;
+                        want.push('?');
+                    }
+                    super::Token::LineComment => want.push_str("--?"),
+                    super::Token::BlockComment => {
+                        want.push_str(&super::strip_literals(&sql[s..e]).text);
+                    }
+                    _ => want.push_str(&sql[s..e]),
+                }
+            }
+            let got = super::strip_literals(sql);
+            assert_eq!((got.text.as_str(), got.literals), (want.as_str(), literals), "{sql}");
+        }
+    }
+
     /// A sqlcommenter key that decodes to `*/` must not end the comment early and expose what
     /// follows as text (found by reading for the fuzz targets).
     #[test]
