@@ -4,7 +4,7 @@
 //! ([`ChunkOut`]) to [`Chunks`], parsing chunks in parallel where its records allow and the
 //! pipeline lets it ([`Chunks::parse_all`]).
 //! The pipeline decides where they go: into the case through the one [`Sink`] of the file
-//! ([`ingest`]), or nowhere but a tally ([`in_memory`], what the fuzz targets run — no file is
+//! ([`ingest`]; workers never wait for each other's Parquet writing, see [`Handoff`]), or nowhere but a tally ([`in_memory`], what the fuzz targets run — no file is
 //! written, so a parser is exercised thousands of times a second).
 //!
 //! In: a format, the decompressed file, its provenance. Out: a [`FileOutcome`] or a [`Tally`].
@@ -87,10 +87,10 @@ pub fn ingest(
     quarantine_path: PathBuf,
 ) -> FileOutcome {
     let sink = match Sink::new(ctx, table_root, &format.tables(), quarantine_path) {
-        Ok(s) => Mutex::new(s),
+        Ok(s) => Handoff::new(s),
         Err(e) => return FileOutcome::failed(e.to_string()),
     };
-    let emit = |out| sink.lock().unwrap_or_else(|p| p.into_inner()).accept(out);
+    let emit = |out| sink.hand(out);
     let read_error = format.parse(
         reader,
         &ctx.source,
@@ -99,7 +99,61 @@ pub fn ingest(
             parallel: true,
         },
     );
-    sink.into_inner().unwrap_or_else(|p| p.into_inner()).finish(read_error)
+    sink.into_sink().finish(read_error)
+}
+
+/// Parsed chunks on their way to the one sink of a file, from every worker. A worker that finds
+/// the sink busy (another is writing a chunk's Parquet) leaves its chunk queued and goes back to
+/// parsing; whoever holds the sink writes what is queued before letting go. Only when
+/// [`Handoff::QUEUED`] chunks wait does a worker wait for the sink too, so memory stays bounded
+/// when writing is slower than parsing.
+struct Handoff {
+    queue: Mutex<Vec<ChunkOut>>,
+    sink: Mutex<Sink>,
+}
+
+impl Handoff {
+    /// Chunks queued before a worker waits for the sink instead of going back to parsing.
+    const QUEUED: usize = 4;
+
+    fn new(sink: Sink) -> Self {
+        Handoff {
+            queue: Mutex::new(Vec::new()),
+            sink: Mutex::new(sink),
+        }
+    }
+
+    fn hand(&self, out: ChunkOut) {
+        let queued = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.push(out);
+            q.len()
+        };
+        let mut sink = match self.sink.try_lock() {
+            Ok(s) => s,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if queued < Self::QUEUED => return,
+            Err(std::sync::TryLockError::WouldBlock) => self.sink.lock().unwrap_or_else(|p| p.into_inner()),
+        };
+        loop {
+            let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+            if batch.is_empty() {
+                return;
+            }
+            for out in batch {
+                sink.accept(out);
+            }
+        }
+    }
+
+    /// The sink, once every worker is done, with what is still queued written.
+    fn into_sink(self) -> Sink {
+        let mut sink = self.sink.into_inner().unwrap_or_else(|p| p.into_inner());
+        for out in self.queue.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            sink.accept(out);
+        }
+        sink
+    }
 }
 
 /// What a format made of a file parsed in memory.
@@ -145,4 +199,112 @@ fn tally(format: &dyn Format, bytes: Vec<u8>, source: &SourceFile) -> Tally {
     let mut tally = tally.into_inner().unwrap_or_else(|p| p.into_inner());
     tally.read_error = read_error;
     tally
+}
+
+#[cfg(test)]
+mod tests {
+    use rayon::prelude::*;
+
+    use super::*;
+    use crate::table::db_events::{DbEvent, DbEventsBuilder, DbEventsView};
+
+    /// Hands its chunks to the sink from every worker at once, each with rows numbered by chunk.
+    struct ManyChunks(u64);
+
+    const ROWS: u64 = 50;
+
+    impl Format for ManyChunks {
+        fn tables(&self) -> Vec<(&'static str, SchemaRef)> {
+            vec![(DbEvent::TABLE, DbEvent::schema())]
+        }
+
+        fn parse(&self, _reader: Box<dyn Read + Send>, _source: &SourceFile, out: &Chunks<'_>) -> Option<String> {
+            (0..self.0).into_par_iter().map(|n| self.0 - 1 - n).for_each(|seq| {
+                let mut b = DbEventsBuilder::new();
+                for i in 0..ROWS {
+                    b.append(&DbEvent {
+                        ts: Some(0),
+                        source_line: seq * ROWS + i,
+                        ..Default::default()
+                    });
+                }
+                let mut chunk = ChunkOut::new(seq);
+                chunk.counts.lines_read = ROWS;
+                chunk.counts.row_lines = ROWS;
+                chunk.batches.push(super::super::sink::TableBatch {
+                    table: DbEvent::TABLE,
+                    date: "1970-01-01".into(),
+                    batch: b.finish().unwrap(),
+                });
+                out.emit(chunk);
+            });
+            None
+        }
+    }
+
+    fn context() -> FileContext {
+        FileContext {
+            source: SourceFile {
+                file: "f".into(),
+                blake3: "0".repeat(64),
+                labels: Default::default(),
+            },
+            tag: "0".repeat(16),
+        }
+    }
+
+    #[test]
+    fn every_chunk_handed_from_any_worker_is_written_once_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let chunks = 400;
+        let outcome = ingest(
+            &ManyChunks(chunks),
+            &context(),
+            Box::new(std::io::empty()),
+            dir.path(),
+            dir.path().join("q.jsonl"),
+        );
+        assert_eq!(
+            (outcome.error.as_deref(), outcome.counts.lines_read),
+            (None, chunks * ROWS)
+        );
+        assert_eq!(lines_of(&outcome), (0..chunks * ROWS).collect::<Vec<_>>());
+    }
+
+    /// A chunk handed while another worker holds the sink, after that worker's last look at the
+    /// queue, is written when the sink is taken back.
+    #[test]
+    fn a_chunk_left_queued_is_written_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Sink::new(
+            &context(),
+            dir.path(),
+            &ManyChunks(1).tables(),
+            dir.path().join("q.jsonl"),
+        )
+        .unwrap();
+        let handoff = Handoff::new(sink);
+        let mut chunk = ChunkOut::new(0);
+        chunk.counts.lines_read = 7;
+        {
+            let _busy = handoff.sink.lock().unwrap();
+            handoff.hand(chunk);
+        }
+        let outcome = handoff.into_sink().finish(None);
+        assert_eq!((outcome.error, outcome.counts.lines_read), (None, 7));
+    }
+
+    fn lines_of(outcome: &FileOutcome) -> Vec<u64> {
+        let mut lines = Vec::new();
+        for part in &outcome.parts {
+            let file = std::fs::File::open(&part.path).unwrap();
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 4096).unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let v = DbEventsView::of(&batch).unwrap();
+                lines.extend((0..batch.num_rows()).map(|i| v.source_line.get(i)));
+            }
+        }
+        lines
+    }
 }

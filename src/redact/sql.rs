@@ -374,10 +374,13 @@ pub fn strip_literals_in(sql: &str, dialect: Dialect) -> Stripped {
 pub fn sqlcommenter(sql: &str) -> Option<BTreeMap<String, String>> {
     // Most statements carry no comment at all: skip lexing them.
     memchr::memmem::find(sql.as_bytes(), b"/*")?;
-    let (_, s, e) = tokens(sql)
-        .into_iter()
-        .rev()
-        .find(|(k, _, _)| *k == Token::BlockComment)?;
+    let mut last = None;
+    each_token(sql, Dialect::Postgres, |kind, s, e| {
+        if kind == Token::BlockComment {
+            last = Some((s, e));
+        }
+    });
+    let (s, e) = last?;
     sqlcommenter_pairs(&sql[s..e]).map(|pairs| pairs.into_iter().collect())
 }
 
