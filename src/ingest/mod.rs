@@ -488,28 +488,35 @@ fn discover(paths: &[PathBuf], case_root: &Path) -> Vec<Input> {
 }
 
 /// Size and blake3 of a file's raw bytes. Streams fixed-size blocks (hashed with rayon inside
-/// each block) rather than mapping the file: a mapping would count the whole file in the
-/// process's resident memory, and memory must stay flat whatever the input size.
+/// each block, while the next block is read) rather than mapping the file: a mapping would count
+/// the whole file in the process's resident memory, and memory must stay flat whatever the input
+/// size.
 fn hash_file(path: &Path) -> Hashed {
     use std::io::Read;
+    fn read_some(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match file.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => return r,
+            }
+        }
+    }
     let mut file = std::fs::File::open(path).map_err(|e| Unreadable::Open(e.to_string()))?;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 4 << 20];
+    let (mut block, mut next) = (vec![0u8; 4 << 20], vec![0u8; 4 << 20]);
     let mut size = 0u64;
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Unreadable::After {
-                    at: size,
-                    error: e.to_string(),
-                });
-            }
-        };
-        hasher.update_rayon(&buf[..n]);
+    let mut n = read_some(&mut file, &mut block).map_err(|e| Unreadable::After {
+        at: 0,
+        error: e.to_string(),
+    })?;
+    while n > 0 {
+        let (_, read) = rayon::join(|| hasher.update_rayon(&block[..n]), || read_some(&mut file, &mut next));
         size += n as u64;
+        n = read.map_err(|e| Unreadable::After {
+            at: size,
+            error: e.to_string(),
+        })?;
+        std::mem::swap(&mut block, &mut next);
     }
     Ok((size, hasher.finalize().to_hex().to_string()))
 }
