@@ -386,6 +386,61 @@ fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
     MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())
 }
 
+/// The builder of a map column whose rows often repeat the row before whole (a resource's
+/// attributes on each of its spans): such a row is compared with the last one and, when equal,
+/// written from what the last one became, its redactions counted again, without being made safe
+/// value by value.
+#[derive(Default)]
+pub struct SharedPairsBuilder {
+    map: MapBuilderOf,
+    /// The last row as given, what it became, and what making it safe counted.
+    last: Vec<(String, String)>,
+    last_safe: Vec<(String, String)>,
+    last_counted: Vec<(&'static str, u64)>,
+}
+
+/// A map column's Arrow builder (a newtype only for its default).
+pub struct MapBuilderOf(MapBuilder<StringBuilder, StringBuilder>);
+
+impl Default for MapBuilderOf {
+    fn default() -> Self {
+        MapBuilderOf(map_builder())
+    }
+}
+
+impl SharedPairsBuilder {
+    fn push(&mut self, pairs: &[(Cow<'_, str>, Cow<'_, str>)], class: Redaction, redact: &mut Redact) {
+        let b = &mut self.map.0;
+        let same =
+            self.last.len() == pairs.len() && self.last.iter().zip(pairs).all(|((lk, lv), (k, v))| lk == k && lv == v);
+        if !same {
+            let before = std::mem::take(&mut redact.counts);
+            self.last_safe.clear();
+            for (k, v) in pairs {
+                let pair = (redact.apply(class, k).into_owned(), redact.apply(class, v).into_owned());
+                self.last_safe.push(pair);
+            }
+            self.last_counted = std::mem::replace(&mut redact.counts, before).into_iter().collect();
+            self.last.clear();
+            self.last
+                .extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        }
+        for (rule, n) in &self.last_counted {
+            *redact.counts.entry(rule).or_insert(0) += n;
+        }
+        for (k, v) in &self.last_safe {
+            b.keys().append_value(k);
+            b.values().append_value(v);
+        }
+        // Infallible: keys and values were appended in pairs just above.
+        let _ = b.append(true);
+    }
+
+    fn finish(&mut self) -> arrow_array::MapArray {
+        self.map.0.finish()
+    }
+}
+
 /// A non-null text column.
 pub struct TextCol<'b>(pub &'b StringArray);
 /// A nullable text column; an empty string reads as null, as agaudit never writes one.
@@ -548,6 +603,9 @@ pub mod kind {
     pub struct TsUs;
     /// Key/value pairs (attributes), borrowed where they could be.
     pub struct Pairs;
+    /// Key/value pairs that often repeat the row before whole (a resource's or a scope's
+    /// attributes, on each of its spans): see [`SharedPairsBuilder`](super::SharedPairsBuilder).
+    pub struct SharedPairs;
     /// The labels given at ingest.
     pub struct Labels;
     /// The four provenance columns of [`SourceRef`].
@@ -748,6 +806,9 @@ pub mod kind {
         view OptNumCol<'b, TimestampMicrosecondType> = |batch, t, n| primitive(batch, t, n).map(OptNumCol));
     one_column!(Pairs, value Vec<(Cow<'a, str>, Cow<'a, str>)>, builder MapBuilder<StringBuilder, StringBuilder> = map_builder(),
         column string_map(), nullable false, push |b, v, c, r| push_pairs(b, v.iter().map(|(k, v)| (k.as_ref(), v.as_ref())), c, r),
+        view MapCol<'b> = |batch, t, n| map_column(batch, t, n));
+    one_column!(SharedPairs, value Vec<(Cow<'a, str>, Cow<'a, str>)>, builder super::SharedPairsBuilder = super::SharedPairsBuilder::default(),
+        column string_map(), nullable false, push |b, v, c, r| b.push(v, c, r),
         view MapCol<'b> = |batch, t, n| map_column(batch, t, n));
     one_column!(Labels, value LabelsRef<'a>, builder MapBuilder<StringBuilder, StringBuilder> = map_builder(),
         column string_map(), nullable false, push |b, v, c, r| push_pairs(b, v.0.iter().map(|(k, v)| (k.as_str(), v.as_str())), c, r),
@@ -1016,6 +1077,40 @@ mod tests {
 
     use super::kind::*;
     use super::*;
+
+    #[test]
+    fn a_repeated_row_of_shared_pairs_is_written_and_counted_like_the_first() {
+        let key = "AKIAABCDEFGHIJKLMNOP";
+        let a: Vec<(Cow<'_, str>, Cow<'_, str>)> = vec![("host".into(), "db1".into()), ("token".into(), key.into())];
+        let b: Vec<(Cow<'_, str>, Cow<'_, str>)> = vec![("host".into(), "db2".into())];
+        let mut builder = SharedPairsBuilder::default();
+        let mut r = Redact::default();
+        for row in [&a, &a, &b, &a, &a[..1].to_vec()] {
+            builder.push(row, Redaction::Structured, &mut r);
+        }
+        let map = builder.finish();
+        let rows: Vec<Vec<(String, String)>> = (0..map.len())
+            .map(|i| {
+                let entries = map.value(i);
+                let (k, v) = (
+                    entries.column(0).as_string::<i32>(),
+                    entries.column(1).as_string::<i32>(),
+                );
+                (0..entries.len())
+                    .map(|j| (k.value(j).to_string(), v.value(j).to_string()))
+                    .collect()
+            })
+            .collect();
+        let safe_a = vec![
+            ("host".to_string(), "db1".to_string()),
+            ("token".to_string(), "[REDACTED:aws_access_key_id]".to_string()),
+        ];
+        assert_eq!(rows[0], safe_a);
+        assert_eq!((&rows[1], &rows[3]), (&safe_a, &safe_a));
+        assert_eq!(rows[2], vec![("host".to_string(), "db2".to_string())]);
+        assert_eq!(rows[4], vec![("host".to_string(), "db1".to_string())]);
+        assert_eq!(r.counts.get("aws_access_key_id"), Some(&3));
+    }
 
     #[test]
     fn the_memo_never_skips_a_first_step_and_counts_every_time() {

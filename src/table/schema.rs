@@ -217,9 +217,9 @@ crate::table! {
         /// span attributes, except those lifted into columns; values rendered as text (arrays and maps as JSON) and secret-scanned; payload attributes (prompts, messages, tool arguments and results) only as [payload: N bytes]
         attributes: Pairs = Structured,
         /// instrumentation scope attributes, except those lifted into columns; values rendered as text (arrays and maps as JSON) and secret-scanned; payload attributes (prompts, messages, tool arguments and results) only as [payload: N bytes]
-        scope_attributes: Pairs = Structured,
+        scope_attributes: SharedPairs = Structured,
         /// resource attributes, except those lifted into columns; values rendered as text (arrays and maps as JSON) and secret-scanned; payload attributes (prompts, messages, tool arguments and results) only as [payload: N bytes]
-        resource_attributes: Pairs = Structured,
+        resource_attributes: SharedPairs = Structured,
         /// span events as a JSON array of {time_unix_nano, name, attributes}, redacted like attributes; null when none
         events: OptText = Structured,
         /// span links as a JSON array of {trace_id, span_id, attributes}, redacted like attributes; null when none
