@@ -14,7 +14,7 @@ fn main() -> std::process::ExitCode {
     }
     // mimalloc asks the kernel for transparent huge pages. Parsing and encoding free and reuse
     // chunk-sized buffers all the time, and the kernel then zeroes whole 2 MiB pages again and
-    // again: a third of ingest's system time and more peak memory (docs/benchmarks.md,
+    // again: most of ingest's system time and a fifth of its peak memory (docs/benchmarks.md,
     // "Ingest without transparent huge pages"). Ordinary pages for this process only.
     // SAFETY: a prctl on this process with constant arguments; failing leaves the default.
     #[cfg(target_os = "linux")]

@@ -4,8 +4,9 @@
 //! ([`ChunkOut`]) to [`Chunks`], parsing chunks in parallel where its records allow and the
 //! pipeline lets it ([`Chunks::parse_all`]).
 //! The pipeline decides where they go: into the case through the one [`Sink`] of the file
-//! ([`ingest`]; workers never wait for each other's Parquet writing, see [`Handoff`]), or nowhere but a tally ([`in_memory`], what the fuzz targets run — no file is
-//! written, so a parser is exercised thousands of times a second).
+//! ([`ingest`]; a worker does not wait while another writes a chunk's Parquet, see `Handoff`),
+//! or nowhere but a tally ([`in_memory`], what the fuzz targets run — no file is written, so a
+//! parser is exercised thousands of times a second).
 //!
 //! In: a format, the decompressed file, its provenance. Out: a [`FileOutcome`] or a [`Tally`].
 

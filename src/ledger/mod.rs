@@ -372,7 +372,8 @@ impl From<Record> for Prepared {
 }
 
 impl Record {
-    /// The record rendered and made safe.
+    /// The record rendered and made safe (through the redaction memo every builder shares per
+    /// thread: the same agent, role and resource come back record after record).
     pub fn prepare(&self) -> Prepared {
         let body = self.body(&mut Redact::default());
         Prepared {
