@@ -46,15 +46,10 @@ pub fn redactor() -> &'static Redactor {
 }
 
 impl Redactor {
-    /// A statement with its literals replaced by `?` and secrets redacted.
+    /// A statement with its literals replaced by `?` and secrets redacted. A length marker (a
+    /// statement an earlier stage kept only as its length) is kept as it is.
     pub fn sql(&self, statement: &str, counts: &mut RuleCounts) -> String {
-        self.sql_in(statement, sql::Dialect::Postgres, counts)
-    }
-
-    /// [`Redactor::sql`] for a statement of `dialect`. A length marker (a statement an earlier
-    /// stage kept only as its length) is kept as it is.
-    pub fn sql_in(&self, statement: &str, dialect: sql::Dialect, counts: &mut RuleCounts) -> String {
-        let stripped = self.sql_without_literals_in(statement, dialect, counts);
+        let stripped = self.sql_without_literals(statement, counts);
         self.secrets.scan(&stripped, counts).into_owned()
     }
 
@@ -64,7 +59,8 @@ impl Redactor {
         self.sql_without_literals_in(statement, sql::Dialect::Postgres, counts)
     }
 
-    fn sql_without_literals_in<'a>(
+    /// [`Redactor::sql_without_literals`] for a statement of `dialect`.
+    pub fn sql_without_literals_in<'a>(
         &self,
         statement: &'a str,
         dialect: sql::Dialect,

@@ -411,10 +411,15 @@ fn query_language_of(attrs: &[KeyValue<'_>]) -> QueryLanguage {
     named_query_language(attrs).unwrap_or(query_language(None))
 }
 
-/// A query as stored: SQL without its literals, or another language's query as its length.
+/// A query as stored: SQL without its literals, or another language's query as its length. The
+/// secret scan is left to the builder of the column it goes to (db_query is `sql`, the attribute
+/// and body maps `structured`, a span's name `identifier`: every one of them scans), which
+/// remembers the scan of a statement's shape instead of scanning it again span after span.
 fn stored_query(query: &str, lang: QueryLanguage, counts: &mut RuleCounts) -> String {
     match lang {
-        QueryLanguage::Sql(dialect) => redact::redactor().sql_in(query, dialect, counts),
+        QueryLanguage::Sql(dialect) => redact::redactor()
+            .sql_without_literals_in(query, dialect, counts)
+            .into_owned(),
         QueryLanguage::NotSql => redact::only_length("payload", query, counts),
     }
 }
@@ -1150,6 +1155,34 @@ mod tests {
         .unwrap_err();
         let r = json_error(&e, "x");
         assert!(!r.contains("411111") && r.contains("int64"), "{r}");
+    }
+
+    /// A statement loses its literals where it is read, and its secrets where it is written:
+    /// a key outside any literal is still redacted, in the lifted column, the attribute map and
+    /// the span's name alike, in every dialect.
+    #[test]
+    fn secrets_outside_literals_of_a_query_are_redacted_where_it_is_written() {
+        let q = "select AKIAZ7VQXHNP3EXAMPLE from t where a = 'x'";
+        for system in ["postgresql", "mysql"] {
+            let json = format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0123456789abcdef0123456789abcdef","spanId":"0123456789abcdef","name":"{q}","attributes":[{{"key":"db.system.name","value":{{"stringValue":"{system}"}}}},{{"key":"db.query.text","value":{{"stringValue":"{q}"}}}},{{"key":"db.statement","value":{{"stringValue":"{q}"}}}}]}}]}}]}}]}}"#
+            );
+            let r: Request = serde_json::from_str(&json).unwrap();
+            let mut rows = Rows::default();
+            let mut counts = RuleCounts::new();
+            convert_spans(&r, line_one(), &mut rows, &mut counts).unwrap();
+            let mut b = crate::table::spans::SpansBuilder::new();
+            b.append(&rows.spans[0]);
+            let redactions = b.take_redactions();
+            let batch = b.finish().unwrap();
+            let view = crate::table::spans::SpansView::of(&batch).unwrap();
+            let want = "select [REDACTED:aws_access_key_id] from t where a = ?";
+            assert_eq!(view.db_query.get(0), Some(want), "{system}");
+            assert_eq!(view.name.get(0), Some(want), "{system}");
+            let statement = view.attributes.get(0).into_iter().find(|(k, _)| *k == "db.statement");
+            assert_eq!(statement.and_then(|(_, v)| v), Some(want), "{system}");
+            assert_eq!(redactions.get("aws_access_key_id"), Some(&3), "{system}");
+        }
     }
 
     #[test]
