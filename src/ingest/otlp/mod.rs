@@ -140,7 +140,19 @@ fn process_request(bytes: &[u8], line: u64, lines: u32, source: &SourceFile, out
         out.counts.add_other("blank", u64::from(lines));
         return;
     }
-    let request: Request = match serde_json::from_slice(bytes) {
+    // Validated once, whole: the parser then borrows strings without checking each again.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let reason = format!(
+                "invalid UTF-8 at line {line}, byte {} of the line: OTLP JSON is read as UTF-8",
+                e.valid_up_to() + 1
+            );
+            out.quarantine(bytes, line, lines, &reason);
+            return;
+        }
+    };
+    let request: Request = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => {
             out.quarantine(bytes, line, lines, &json_error(&e, "an OTLP JSON export request"));
