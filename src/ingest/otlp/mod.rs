@@ -556,7 +556,7 @@ impl<'r> Level<'r> {
     fn of(attrs: &'r [KeyValue<'r>], counts: &mut RuleCounts) -> Level<'r> {
         let mut level = Level {
             lifted: Vec::new(),
-            kept: Vec::new(),
+            kept: Vec::with_capacity(attrs.len()),
             lang: query_language_of(attrs),
         };
         for kv in attrs {
@@ -634,6 +634,13 @@ fn convert_spans<'r>(
         kept: Vec::new(),
         lang: query_language(None),
     };
+    // Rows are large: grown one at a time, they would be copied over and over.
+    let spans = req
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .map(|ss| ss.spans.len());
+    rows.spans.reserve(spans.sum());
     for (ri, rs) in req.resource_spans.iter().enumerate() {
         let resource = rs.resource.as_ref().map(|r| Level::of(&r.attributes, counts));
         for (si, ss) in rs.scope_spans.iter().enumerate() {

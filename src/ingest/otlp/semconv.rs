@@ -249,6 +249,28 @@ pub enum AttributeKind {
 
 /// The kind of the attribute `key`: the one table redaction of attributes follows.
 pub fn attribute_kind(key: &str) -> AttributeKind {
+    // A span's keys are the same few dozen, span after span: each is sorted once per thread (up
+    // to a bound, past which keys are sorted every time: keys are the input's).
+    thread_local! {
+        static KINDS: std::cell::RefCell<HashMap<Box<str>, AttributeKind, foldhash::fast::RandomState>> =
+            Default::default();
+    }
+    KINDS.with_borrow_mut(|known| {
+        if let Some(kind) = known.get(key) {
+            return *kind;
+        }
+        let kind = kind_of_key(key);
+        if known.len() < KNOWN_KEYS {
+            known.insert(key.into(), kind);
+        }
+        kind
+    })
+}
+
+/// Keys whose kind [`attribute_kind`] remembers per thread.
+const KNOWN_KEYS: usize = 4096;
+
+fn kind_of_key(key: &str) -> AttributeKind {
     let key: std::borrow::Cow<'_, str> = if key.bytes().any(|b| b.is_ascii_uppercase()) || key.trim() != key {
         std::borrow::Cow::Owned(key.trim().to_ascii_lowercase())
     } else {
@@ -303,14 +325,14 @@ fn names_a_credential(last: &str) -> bool {
 }
 
 pub fn span_target(key: &str) -> Option<(SpanTarget, usize)> {
-    static MAP: OnceLock<HashMap<&'static str, (SpanTarget, usize)>> = OnceLock::new();
+    static MAP: OnceLock<HashMap<&'static str, (SpanTarget, usize), foldhash::fast::RandomState>> = OnceLock::new();
     MAP.get_or_init(|| SPAN_KEYS.iter().enumerate().map(|(i, (k, t))| (*k, (*t, i))).collect())
         .get(key)
         .copied()
 }
 
 pub fn log_target(key: &str) -> Option<LogTarget> {
-    static MAP: OnceLock<HashMap<&'static str, LogTarget>> = OnceLock::new();
+    static MAP: OnceLock<HashMap<&'static str, LogTarget, foldhash::fast::RandomState>> = OnceLock::new();
     MAP.get_or_init(|| LOG_KEYS.iter().map(|(k, t)| (*k, *t)).collect())
         .get(key)
         .copied()
@@ -436,8 +458,9 @@ mod tests {
             ("prompt_length", Plain),
             ("user.email", Plain),
         ];
-        for (key, kind) in cases {
-            assert_eq!(attribute_kind(key), kind, "{key}");
+        // Twice: the second answer comes from what the thread remembers.
+        for (key, kind) in cases.iter().chain(&cases) {
+            assert_eq!(attribute_kind(key), *kind, "{key}");
         }
     }
 }
