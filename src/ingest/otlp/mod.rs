@@ -1176,6 +1176,17 @@ mod tests {
         assert!(!r.contains("411111") && r.contains("int64"), "{r}");
     }
 
+    /// The first span of a request as the spans builder writes it, and what redacting it counted.
+    fn first_span_written(json: &str) -> (arrow_array::RecordBatch, RuleCounts) {
+        let r: Request = serde_json::from_str(json).unwrap();
+        let mut rows = Rows::default();
+        convert_spans(&r, line_one(), &mut rows, &mut RuleCounts::new()).unwrap();
+        let mut b = crate::table::spans::SpansBuilder::new();
+        b.append(&rows.spans[0]);
+        let redactions = b.take_redactions();
+        (b.finish().unwrap(), redactions)
+    }
+
     /// A statement loses its literals where it is read, and its secrets where it is written:
     /// a key outside any literal is still redacted, in the lifted column, the attribute map and
     /// the span's name alike, in every dialect.
@@ -1186,14 +1197,7 @@ mod tests {
             let json = format!(
                 r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0123456789abcdef0123456789abcdef","spanId":"0123456789abcdef","name":"{q}","attributes":[{{"key":"db.system.name","value":{{"stringValue":"{system}"}}}},{{"key":"db.query.text","value":{{"stringValue":"{q}"}}}},{{"key":"db.statement","value":{{"stringValue":"{q}"}}}}]}}]}}]}}]}}"#
             );
-            let r: Request = serde_json::from_str(&json).unwrap();
-            let mut rows = Rows::default();
-            let mut counts = RuleCounts::new();
-            convert_spans(&r, line_one(), &mut rows, &mut counts).unwrap();
-            let mut b = crate::table::spans::SpansBuilder::new();
-            b.append(&rows.spans[0]);
-            let redactions = b.take_redactions();
-            let batch = b.finish().unwrap();
+            let (batch, redactions) = first_span_written(&json);
             let view = crate::table::spans::SpansView::of(&batch).unwrap();
             let want = "select [REDACTED:aws_access_key_id] from t where a = ?";
             assert_eq!(view.db_query.get(0), Some(want), "{system}");
@@ -1212,15 +1216,8 @@ mod tests {
             )
         };
         for v in ["key AKIAZ7VQXHNP3EXAMPLE", "key \\u0041KIAZ7VQXHNP3EXAMPLE", "plain"] {
-            let json = req(v);
-            let r: Request = serde_json::from_str(&json).unwrap();
-            let mut rows = Rows::default();
-            let mut counts = RuleCounts::new();
-            convert_spans(&r, line_one(), &mut rows, &mut counts).unwrap();
             // As the spans builder writes them: the attribute map is a structured column.
-            let mut b = crate::table::spans::SpansBuilder::new();
-            b.append(&rows.spans[0]);
-            let batch = b.finish().unwrap();
+            let (batch, _) = first_span_written(&req(v));
             let view = crate::table::spans::SpansView::of(&batch).unwrap();
             let attrs: Vec<(&str, String)> = view
                 .attributes
