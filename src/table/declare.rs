@@ -1116,33 +1116,26 @@ mod tests {
     fn the_memo_never_skips_a_first_step_and_counts_every_time() {
         let mut r = Redact::default();
         let key = "AKIAABCDEFGHIJKLMNOP";
-        // Scanned as an identifier first: remembered, but a statement with the same text still
-        // loses its literal.
-        assert_eq!(r.apply(Redaction::Identifier, "select 1"), "select 1");
-        assert_eq!(r.apply(Redaction::Sql, "select 1"), "select ?");
-        assert_eq!(r.apply(Redaction::Sql, "select 1"), "select ?");
-        // A shape seen as the result of removing literals, then as a statement of its own.
-        assert_eq!(
-            r.apply(Redaction::Sql, "select * from t where a = ?"),
-            "select * from t where a = ?"
-        );
-        assert_eq!(
-            r.apply(Redaction::Sql, "select * from t where a = 'x'"),
-            "select * from t where a = ?"
-        );
-        assert_eq!(
-            r.apply(Redaction::Sql, "select * from t where a = ?"),
-            "select * from t where a = ?"
-        );
-        // A message's values go whatever the memo holds.
-        assert_eq!(
-            r.apply(Redaction::Identifier, "value 42 is out of range"),
-            "value 42 is out of range"
-        );
-        assert_eq!(
-            r.apply(Redaction::Text, "value 42 is out of range"),
-            "value ? is out of range"
-        );
+        use Redaction::{Identifier, Sql, Text};
+        let shape = "select * from t where a = ?";
+        // In order, through one memo: (class, text, what it becomes).
+        let steps = [
+            // Scanned as an identifier first: remembered, but a statement with the same text
+            // still loses its literal.
+            (Identifier, "select 1", "select 1"),
+            (Sql, "select 1", "select ?"),
+            (Sql, "select 1", "select ?"),
+            // A shape seen as the result of removing literals, then as a statement of its own.
+            (Sql, shape, shape),
+            (Sql, "select * from t where a = 'x'", shape),
+            (Sql, shape, shape),
+            // A message's values go whatever the memo holds.
+            (Identifier, "value 42 is out of range", "value 42 is out of range"),
+            (Text, "value 42 is out of range", "value ? is out of range"),
+        ];
+        for (class, text, safe) in steps {
+            assert_eq!(r.apply(class, text), safe, "{class:?} {text}");
+        }
         // Secrets are redacted and counted on every use, remembered or not.
         for class in [
             Redaction::Identifier,
